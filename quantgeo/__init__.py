@@ -1,0 +1,65 @@
+"""quantgeo — geometric learning dynamics and the emergent lattice Schrödinger equation.
+
+Public names (a contract, see ARCHITECTURE.md): lattices, Hamiltonians, wavefunctions, the
+split-operator solver, the QuTiP reference, recording and comparison.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
+
+from quantgeo import observables, potentials
+from quantgeo.compare import Comparison, compare
+from quantgeo.errors import (
+    LatticeMismatchError,
+    QuantgeoError,
+    QuantgeoWarning,
+    ScenarioError,
+    StabilityError,
+)
+from quantgeo.hamiltonian import Hamiltonian
+from quantgeo.lattice import Lattice
+from quantgeo.recording import Recorder, Trajectory
+from quantgeo.reference import QutipReference
+from quantgeo.solvers import (
+    SCHEMES,
+    AbsorbingBoundary,
+    GroundState,
+    SplitOperatorSolver,
+    SplittingScheme,
+)
+from quantgeo.wavefunction import Wavefunction, coherent, eigenstate, gaussian, plane_wave
+
+try:
+    __version__ = _version("quantgeo")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "SCHEMES",
+    "AbsorbingBoundary",
+    "Comparison",
+    "GroundState",
+    "Hamiltonian",
+    "Lattice",
+    "LatticeMismatchError",
+    "QuantgeoError",
+    "QuantgeoWarning",
+    "QutipReference",
+    "Recorder",
+    "ScenarioError",
+    "SplitOperatorSolver",
+    "SplittingScheme",
+    "StabilityError",
+    "Trajectory",
+    "Wavefunction",
+    "__version__",
+    "coherent",
+    "compare",
+    "eigenstate",
+    "gaussian",
+    "observables",
+    "plane_wave",
+    "potentials",
+]

@@ -1,0 +1,73 @@
+"""Small argument checks shared by the public constructors.
+
+They raise ``ValueError``/``TypeError`` with the argument name in backticks, what was
+received and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["as_per_axis", "check_choice", "check_finite_array", "check_positive", "check_real"]
+
+
+def check_real(name: str, value: Any) -> float:
+    """Return ``value`` as a finite float or raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"`{name}` must be a real number, got {value!r} ({type(value).__name__})")
+    out = float(value)
+    if not math.isfinite(out):
+        raise ValueError(f"`{name}` must be finite, got {value!r}")
+    return out
+
+
+def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a finite positive float or raise naming ``name``."""
+    out = check_real(name, value)
+    if out < 0 or (out == 0 and not allow_zero):
+        what = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"`{name}` must be {what}, got {value!r}")
+    return out
+
+
+def check_choice(name: str, value: Any, allowed: Sequence[str]) -> str:
+    """Return ``value`` if it is one of ``allowed`` or raise listing them."""
+    if not isinstance(value, str) or value not in allowed:
+        raise ValueError(
+            f"`{name}` must be one of {', '.join(repr(a) for a in allowed)}, got {value!r}"
+        )
+    return value
+
+
+def as_per_axis(name: str, value: Any, ndim: int, *, positive: bool = False) -> NDArray[np.float64]:
+    """Broadcast a scalar or a length-``ndim`` sequence to a float64 array of shape ``(ndim,)``."""
+    if np.ndim(value) == 0:
+        vals = [value] * ndim
+    else:
+        vals = list(np.asarray(value, dtype=object).ravel())
+        if len(vals) != ndim:
+            raise ValueError(
+                f"`{name}` must be a scalar or have one entry per axis ({ndim}), "
+                f"got {len(vals)} entries: {value!r}"
+            )
+    out = np.empty(ndim)
+    for i, v in enumerate(vals):
+        label = name if ndim == 1 else f"{name}[{i}]"
+        out[i] = check_positive(label, v) if positive else check_real(label, v)
+    return out
+
+
+def check_finite_array(name: str, arr: NDArray[Any]) -> None:
+    """Raise naming ``name`` and the first bad index if ``arr`` holds NaN or inf."""
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"`{name}` must be finite everywhere, got {arr[idx]!r} at index {idx} "
+            f"({int(bad.sum())} non-finite entries)"
+        )

@@ -1,0 +1,64 @@
+"""Exception and warning types of quantgeo.
+
+Every error raised on bad input names the offending argument in backticks, shows the value
+received and states what is allowed, e.g. ``"`dt` must be positive, got -0.001"``.  Scenario
+errors additionally start with ``file: [table].key``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "LatticeMismatchError",
+    "QuantgeoError",
+    "QuantgeoWarning",
+    "ScenarioError",
+    "StabilityError",
+]
+
+
+class QuantgeoError(Exception):
+    """Base class of every exception quantgeo raises on purpose."""
+
+
+class ScenarioError(QuantgeoError, ValueError):
+    """A scenario file (or a spec built from one) is invalid.
+
+    Parameters
+    ----------
+    problems
+        One message per problem, each of the form ``"file: [table].key: message"``.  All the
+        problems found in a file are reported together.
+    """
+
+    def __init__(self, problems: str | Sequence[str]) -> None:
+        self.problems: tuple[str, ...] = (
+            (problems,) if isinstance(problems, str) else tuple(problems)
+        )
+        super().__init__("\n".join(self.problems))
+
+
+class StabilityError(QuantgeoError, RuntimeError):
+    """Numerical failure during time stepping (non-finite values, norm drift, singular density).
+
+    Attributes
+    ----------
+    t
+        Simulation time at which the failure was detected.
+    step
+        Index of the time step at which it was detected.
+    """
+
+    def __init__(self, message: str, *, t: float, step: int) -> None:
+        self.t = float(t)
+        self.step = int(step)
+        super().__init__(message)
+
+
+class LatticeMismatchError(QuantgeoError, ValueError):
+    """Two objects that must live on the same lattice (or time grid) do not."""
+
+
+class QuantgeoWarning(UserWarning):
+    """Warnings about questionable but not fatal input or results."""

@@ -1,0 +1,158 @@
+r"""Wavefunctions on a lattice and their builders.
+
+Site values :math:`\psi_n` (complex128, shape ``lattice.shape``) normalised so that
+:math:`\sum_n |\psi_n|^2\,\Delta V = 1` (a density with the units of 1/volume).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from quantgeo._validation import as_per_axis, check_finite_array, check_positive
+from quantgeo.lattice import Lattice
+
+if TYPE_CHECKING:
+    from quantgeo.hamiltonian import Hamiltonian
+
+__all__ = ["Wavefunction", "coherent", "eigenstate", "gaussian", "plane_wave"]
+
+CArray = NDArray[np.complex128]
+
+
+class Wavefunction:
+    """Site values of ψ on a lattice.
+
+    Parameters
+    ----------
+    lattice
+        The lattice.
+    data
+        Array of shape ``lattice.shape``; converted to complex128 (copied).
+    """
+
+    __slots__ = ("data", "lattice")
+
+    def __init__(self, lattice: Lattice, data: ArrayLike) -> None:
+        if not isinstance(lattice, Lattice):
+            raise TypeError(f"`lattice` must be a Lattice, got {type(lattice).__name__}")
+        arr = np.array(data, dtype=np.complex128, order="C")
+        lattice.check_array("data", arr)
+        check_finite_array("data", arr)
+        self.lattice = lattice
+        self.data: CArray = arr
+
+    def norm(self) -> float:
+        r""":math:`\sum_n |\psi_n|^2 \Delta V` (1 for a normalised state)."""
+        return float(np.vdot(self.data, self.data).real * self.lattice.cell_volume)
+
+    def normalized(self) -> Wavefunction:
+        """Return a copy scaled to unit norm."""
+        nrm = self.norm()
+        if nrm == 0.0:
+            raise ValueError("cannot normalise a wavefunction that is zero everywhere")
+        return Wavefunction(self.lattice, self.data / np.sqrt(nrm))
+
+    def density(self) -> NDArray[np.float64]:
+        """Probability density :math:`|\\psi_n|^2` (1/volume)."""
+        return np.abs(self.data) ** 2
+
+    def copy(self) -> Wavefunction:
+        return Wavefunction(self.lattice, self.data)
+
+    def __repr__(self) -> str:
+        return f"Wavefunction({self.lattice!r}, norm={self.norm():.12g})"
+
+
+def gaussian(
+    lattice: Lattice,
+    center: float | Sequence[float] = 0.0,
+    width: float | Sequence[float] = 1.0,
+    momentum: float | Sequence[float] = 0.0,
+    hbar: float = 1.0,
+) -> Wavefunction:
+    r"""Gaussian packet :math:`\psi \propto \prod_i \exp(-(x_i-c_i)^2/4\sigma_i^2 + i p_i x_i/\hbar)`.
+
+    Parameters
+    ----------
+    center
+        Centre :math:`c_i` per axis (length units).
+    width
+        Position standard deviation :math:`\sigma_i` of :math:`|\psi|^2` per axis (> 0).
+    momentum
+        Mean momentum :math:`p_i` per axis.
+    hbar
+        ħ of the Hamiltonian the state is for.
+
+    Notes
+    -----
+    Normalised on the lattice (``Σ|ψ|²ΔV = 1`` exactly).  The packet should sit well inside
+    the periodic box: its tails are cut at the box edge.
+    """
+    d = lattice.ndim
+    c = as_per_axis("center", center, d)
+    s = as_per_axis("width", width, d, positive=True)
+    p = as_per_axis("momentum", momentum, d)
+    hb = check_positive("hbar", hbar)
+    x = lattice.coordinates()
+    log = sum(-((x[i] - c[i]) ** 2) / (4 * s[i] ** 2) + 1j * p[i] * (x[i] - c[i]) / hb for i in range(d))
+    return Wavefunction(lattice, np.broadcast_to(np.exp(log), lattice.shape)).normalized()
+
+
+def coherent(
+    ham: Hamiltonian,
+    omega: float | Sequence[float] = 1.0,
+    center: float | Sequence[float] = 0.0,
+    momentum: float | Sequence[float] = 0.0,
+) -> Wavefunction:
+    r"""Coherent state of a harmonic trap of frequency ω: a Gaussian of width
+    :math:`\sigma_i = \sqrt{\hbar / 2 m_i \omega_i}` (the trap's ground-state width), displaced to
+    ``center`` with mean momentum ``momentum``.  Uses the mass and ħ of ``ham``.
+    """
+    w = as_per_axis("omega", omega, ham.lattice.ndim, positive=True)
+    sigma = np.sqrt(ham.hbar / (2.0 * ham.mass * w))
+    return gaussian(ham.lattice, center, sigma, momentum, ham.hbar)
+
+
+def plane_wave(lattice: Lattice, momentum: float | Sequence[float], hbar: float = 1.0) -> Wavefunction:
+    r"""Plane wave :math:`e^{i p\cdot x/\hbar}/\sqrt{V}`.
+
+    ``momentum`` must be commensurate with the periodic box, :math:`p_i = 2\pi\hbar n_i/L_i`;
+    otherwise a ``ValueError`` names the two nearest allowed values.
+    """
+    hb = check_positive("hbar", hbar)
+    p = as_per_axis("momentum", momentum, lattice.ndim)
+    for i, length in enumerate(lattice.lengths):
+        quantum = 2 * np.pi * hb / length
+        n = p[i] / quantum
+        if abs(n - round(n)) > 1e-9 * max(1.0, abs(n)):
+            lo, hi = np.floor(n) * quantum, np.ceil(n) * quantum
+            raise ValueError(
+                f"`momentum[{i}]` = {p[i]} is not commensurate with the box length {length} "
+                f"(p = 2πħn/L); nearest allowed: {lo:.12g} or {hi:.12g}"
+            )
+    x = lattice.coordinates()
+    phase = sum(p[i] * x[i] / hb for i in range(lattice.ndim))
+    vol = float(np.prod(lattice.lengths))
+    return Wavefunction(lattice, np.broadcast_to(np.exp(1j * phase) / np.sqrt(vol), lattice.shape))
+
+
+def eigenstate(ham: Hamiltonian, n: int = 0, t: float = 0.0) -> Wavefunction:
+    """The ``n``-th eigenstate (0 = ground state) of ``ham`` at time ``t`` (small lattices)."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"`n` must be a non-negative integer, got {n!r}")
+    _, states = ham.eigh(int(n) + 1, t)
+    return Wavefunction(ham.lattice, states[int(n)])
+
+
+def _as_data(state: Any, lattice: Lattice, name: str = "state") -> CArray:
+    """Return the site array of a Wavefunction or an array, checking the lattice."""
+    if isinstance(state, Wavefunction):
+        lattice.check_same(name, state.lattice)
+        return state.data
+    arr = np.asarray(state, dtype=np.complex128)
+    lattice.check_array(name, arr)
+    return arr
