@@ -68,6 +68,6 @@ def check_finite_array(name: str, arr: NDArray[Any]) -> None:
     if bad.any():
         idx = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(
-            f"`{name}` must be finite everywhere, got {arr[idx]!r} at index {idx} "
+            f"`{name}` must be finite everywhere, got {arr[idx].item()!r} at index {idx} "
             f"({int(bad.sum())} non-finite entries)"
         )

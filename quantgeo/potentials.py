@@ -47,7 +47,10 @@ class Potential:
             self._evaluate(lattice, float(t), as_per_axis("mass", mass, lattice.ndim, positive=True)),
             lattice.shape,
         ).astype(np.float64, copy=True)
-        check_finite_array("potential", out)
+        try:
+            check_finite_array("potential", out)
+        except ValueError as exc:
+            raise ValueError(f"{exc} (at t = {t:g})") from None
         return out
 
     def terms(self, lattice: Lattice, mass: ArrayLike = 1.0) -> tuple[FloatArray, list[Drive]] | None:

@@ -29,8 +29,8 @@ def warmup(ndims: tuple[int, ...] = (1, 2, 3)) -> float:
             continue
         shape = (4,) * nd
         psi = np.ones(shape, dtype=np.complex128)
-        v = np.ones((3, *shape), dtype=np.complex128)
-        k = np.ones((1, *shape), dtype=np.complex128)
+        v = np.zeros((3, *shape), dtype=np.complex128)
+        k = np.zeros((1, *shape), dtype=np.complex128)
         vi = np.array([0, 1], dtype=np.int64)
         ki = np.array([0], dtype=np.int64)
         for threaded in (False, True):

@@ -12,19 +12,21 @@ import numpy as np
 import scipy.fft as sfft
 from numpy.typing import NDArray
 
-__all__ = ["kinetic_step", "multiply", "split_evolve"]
+__all__ = ["apply_factor", "kinetic_step", "split_evolve"]
 
 CArray = NDArray[np.complex128]
 
 
-def multiply(a: CArray, b: CArray, threaded: bool) -> None:
-    """``a *= b`` element-wise."""
-    a *= b
+def apply_factor(a: CArray, g: CArray, threaded: bool) -> None:
+    """``a ← a·(1 + g)`` element-wise."""
+    a += a * g
 
 
 def kinetic_step(psi: CArray, k_factor: CArray, workers: int, threaded: bool) -> None:
-    """``psi ← IFFT(k_factor · FFT(psi))`` over all axes, in place."""
-    psi[...] = sfft.ifftn(k_factor * sfft.fftn(psi, workers=workers), workers=workers)
+    """``psi ← IFFT((1 + k_factor) · FFT(psi))`` over all axes, in place."""
+    spec = sfft.fftn(psi, workers=workers)
+    spec += spec * k_factor
+    psi[...] = sfft.ifftn(spec, workers=workers)
 
 
 def split_evolve(
@@ -40,10 +42,10 @@ def split_evolve(
 ) -> None:
     """Advance ``psi`` by ``nsteps`` steps of a composition scheme (see the Numba kernel)."""
     s = k_index.size
-    psi *= v_factors[v_index[0]]
+    apply_factor(psi, v_factors[v_index[0]], threaded)
     for n in range(nsteps):
         for j in range(s):
             kinetic_step(psi, k_factors[k_index[j]], workers, threaded)
             if j < s - 1:
-                psi *= v_factors[v_index[j + 1]]
-        psi *= v_factors[v_merged] if n < nsteps - 1 else v_factors[v_index[s]]
+                apply_factor(psi, v_factors[v_index[j + 1]], threaded)
+        apply_factor(psi, v_factors[v_merged] if n < nsteps - 1 else v_factors[v_index[s]], threaded)

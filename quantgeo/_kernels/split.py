@@ -3,6 +3,11 @@
 ``psi`` is a C-contiguous complex128 array of 1–3 dimensions, updated in place.  The FFTs run
 with ``workers`` threads; the element-wise products use Numba's thread pool only when
 ``threaded`` is true (never inside the FFT, so threads are not nested).
+
+Factors are passed as ``g = f − 1`` and applied as ``ψ ← ψ + ψ·g``.  For a phase
+``f = e^{−iθ}`` the stored ``g`` is accurate to ``u·θ`` (u = 2⁻⁵³), whereas ``fl(e^{−iθ})`` is off
+unit modulus by up to ``u`` with a sign fixed per site; applied at every step, that fixed error
+compounds coherently into a norm drift of ~1e-12 per 10⁴ steps.  The ``1 + g`` form removes it.
 """
 
 from __future__ import annotations
@@ -10,39 +15,39 @@ from __future__ import annotations
 import scipy.fft as sfft
 from numba import njit, prange
 
-__all__ = ["kinetic_step", "multiply", "split_evolve"]
-
-
-@njit(cache=True, fastmath=False)
-def _multiply_serial(a, b):  # type: ignore[no-untyped-def]
-    fa = a.reshape(a.size)
-    fb = b.reshape(b.size)
-    for i in range(fa.size):
-        fa[i] *= fb[i]
-
-
-@njit(cache=True, parallel=True)
-def _multiply_threaded(a, b):  # type: ignore[no-untyped-def]
-    fa = a.reshape(a.size)
-    fb = b.reshape(b.size)
-    for i in prange(fa.size):
-        fa[i] *= fb[i]
+__all__ = ["apply_factor", "kinetic_step", "split_evolve"]
 
 
 @njit(cache=True)
-def multiply(a, b, threaded):  # type: ignore[no-untyped-def]
-    """``a *= b`` element-wise (same shape, C-contiguous)."""
+def _apply_serial(a, g):  # type: ignore[no-untyped-def]
+    fa = a.reshape(a.size)
+    fg = g.reshape(g.size)
+    for i in range(fa.size):
+        fa[i] += fa[i] * fg[i]
+
+
+@njit(cache=True, parallel=True)
+def _apply_threaded(a, g):  # type: ignore[no-untyped-def]
+    fa = a.reshape(a.size)
+    fg = g.reshape(g.size)
+    for i in prange(fa.size):
+        fa[i] += fa[i] * fg[i]
+
+
+@njit(cache=True)
+def apply_factor(a, g, threaded):  # type: ignore[no-untyped-def]
+    """``a ← a·(1 + g)`` element-wise (same shape, C-contiguous)."""
     if threaded:
-        _multiply_threaded(a, b)
+        _apply_threaded(a, g)
     else:
-        _multiply_serial(a, b)
+        _apply_serial(a, g)
 
 
 @njit(cache=True)
 def kinetic_step(psi, k_factor, workers, threaded):  # type: ignore[no-untyped-def]
-    """``psi ← IFFT(k_factor · FFT(psi))`` over all axes, in place."""
+    """``psi ← IFFT((1 + k_factor) · FFT(psi))`` over all axes, in place."""
     spec = sfft.fftn(psi, workers=workers, overwrite_x=True)
-    multiply(spec, k_factor, threaded)
+    apply_factor(spec, k_factor, threaded)
     out = sfft.ifftn(spec, workers=workers, overwrite_x=True)
     if out.ctypes.data != psi.ctypes.data:
         psi[...] = out
@@ -59,21 +64,21 @@ def split_evolve(psi, v_factors, k_factors, v_index, k_index, v_merged, nsteps, 
     Parameters
     ----------
     psi : complex128 array, shape S
-    v_factors : complex128 array, shape (nv, *S) — ``exp(-i a_j V dt/ħ)`` (times absorber)
-    k_factors : complex128 array, shape (nk, *S) — ``exp(-i b_j ε(k) dt/ħ)``, FFT order
+    v_factors : complex128 array, shape (nv, *S) — ``exp(-i a_j V dt/ħ) − 1`` (with absorber)
+    k_factors : complex128 array, shape (nk, *S) — ``exp(-i b_j ε(k) dt/ħ) − 1``, FFT order
     v_index : int64 array (s + 1,);  k_index : int64 array (s,);  v_merged : int
     nsteps : int ≥ 1;  workers : FFT threads;  threaded : thread the products
     """
     s = k_index.size
-    multiply(psi, v_factors[v_index[0]], threaded)
+    apply_factor(psi, v_factors[v_index[0]], threaded)
     for n in range(nsteps):
         for j in range(s):
             kinetic_step(psi, k_factors[k_index[j]], workers, threaded)
             if j < s - 1:
-                multiply(psi, v_factors[v_index[j + 1]], threaded)
+                apply_factor(psi, v_factors[v_index[j + 1]], threaded)
         if n < nsteps - 1:
-            multiply(psi, v_factors[v_merged], threaded)
+            apply_factor(psi, v_factors[v_merged], threaded)
         else:
-            multiply(psi, v_factors[v_index[s]], threaded)
+            apply_factor(psi, v_factors[v_index[s]], threaded)
 
 

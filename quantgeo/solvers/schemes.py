@@ -79,7 +79,7 @@ SCHEMES: dict[str, SplittingScheme] = {
     for s in (
         SplittingScheme("strang", 2, (1.0,)),
         SplittingScheme("yoshida4", 4, _triple_jump((1.0,), 2)),
-        SplittingScheme("yoshida6", 6, (*_Y6[::-1], _Y6_0, *_Y6)),
+        SplittingScheme("yoshida6", 6, (*_Y6, _Y6_0, *_Y6[::-1])),
     )
 }
 

@@ -97,6 +97,16 @@ class GroundState:
     residual: float
 
 
+def expm1j(z: NDArray[np.complexfloating]) -> CArray:
+    r""":math:`e^{z} - 1` for complex ``z`` without cancellation (NumPy's ``expm1`` is real-only).
+
+    With :math:`z = x + iy`: :math:`\mathrm{expm1}(x)\cos y - 2\sin^2(y/2) + i\,e^{x}\sin y`.
+    The kernels apply factors as ``ψ + ψ·g`` with ``g = e^z − 1`` (see ``_kernels/split.py``).
+    """
+    x, y = z.real, z.imag
+    return (np.expm1(x) * np.cos(y) - 2.0 * np.sin(0.5 * y) ** 2) + 1j * (np.exp(x) * np.sin(y))
+
+
 def _backend(name: str) -> ModuleType:
     check_choice("backend", name, BACKENDS)
     if name == "numba":
@@ -191,12 +201,11 @@ class SplitOperatorSolver:
             out = out - self._damping / self.ham.hbar
         return out
 
-    def _k_factors(self, h: float, imaginary: bool = False) -> CArray:
+    def _k_factors(self, h: float) -> CArray:
         eps = self.ham.dispersion() / self.ham.hbar
         w = np.asarray(self.scheme.coefficients)
-        unit = -1.0 if imaginary else -1j
         uniq = np.unique(w)
-        return np.exp(unit * h * uniq[:, None] * eps.ravel()[None, :]).reshape(
+        return expm1j(-1j * h * uniq[:, None] * eps.ravel()[None, :]).reshape(
             (len(uniq), *eps.shape)
         )
 
@@ -207,9 +216,8 @@ class SplitOperatorSolver:
             merged = a[0] + a[-1]
             coeffs = np.append(a, merged)
             expo = self._v_exponent(self.ham.potential_values(0.0))
-            v = np.exp(h * coeffs[:, None] * expo.ravel()[None, :]).reshape(
-                (len(coeffs), *expo.shape)
-            )
+            v = expm1j(h * coeffs[:, None] * expo.ravel()[None, :])
+            v = v.reshape((len(coeffs), *expo.shape))
             if len(self._cache) > 8:
                 self._cache.clear()
             self._cache[key] = (np.ascontiguousarray(v), np.ascontiguousarray(self._k_factors(h)))
@@ -226,10 +234,10 @@ class SplitOperatorSolver:
         expos = [self._v_exponent(self.ham.potential_values(float(tm))) for tm in mids]
         s = len(w)
         out = np.empty((s + 1, *self.ham.lattice.shape), dtype=np.complex128)
-        out[0] = np.exp(0.5 * w[0] * h * expos[0])
+        out[0] = expm1j(0.5 * w[0] * h * expos[0])
         for j in range(1, s):
-            out[j] = np.exp(0.5 * h * (w[j - 1] * expos[j - 1] + w[j] * expos[j]))
-        out[s] = np.exp(0.5 * w[-1] * h * expos[-1])
+            out[j] = expm1j(0.5 * h * (w[j - 1] * expos[j - 1] + w[j] * expos[j]))
+        out[s] = expm1j(0.5 * w[-1] * h * expos[-1])
         return out
 
     # -- compilation --------------------------------------------------------------------------
@@ -405,10 +413,9 @@ class SplitOperatorSolver:
         self._ensure_compiled()
         a = np.array([0.5, 0.5, 1.0])
         expo = -ham.potential_values(t) / ham.hbar
-        v_fac = np.exp(h * a[:, None] * expo.ravel()[None, :]).reshape((3, *lat.shape)).astype(
-            np.complex128
-        )
-        k_fac = np.exp(-h * ham.dispersion() / ham.hbar).astype(np.complex128)[None]
+        v_fac = expm1j((h * a[:, None] * expo.ravel()[None, :]).astype(complex))
+        v_fac = v_fac.reshape((3, *lat.shape))
+        k_fac = expm1j((-h * ham.dispersion() / ham.hbar).astype(complex))[None]
         v_index = np.array([0, 1], dtype=np.int64)
         k_index = np.array([0], dtype=np.int64)
         dv = lat.cell_volume

@@ -1,0 +1,100 @@
+r"""Numba right-hand sides of the a = 1 lattice learning dynamics (THEORY.md §2).
+
+The state is the learning-variable pair :math:`(p_n, S_n)` held as ``lnp = ln p`` and
+``phi = S/ħ`` (dimensionless), flattened over the lattice sites.  With
+:math:`\rho_{nm} = \sqrt{p_m/p_n} = e^{(\ln p_m - \ln p_n)/2}`,
+:math:`\theta_{nm} = \varphi_m - \varphi_n = (S_m - S_n)/\hbar` and the hopping
+:math:`\tau_j = \hbar^2 / (2 m_j \Delta_j^2)` of the bond direction ``j``:
+
+compact (shift-symmetric) form, the continuity equation divided by :math:`p_n` and the
+Hamilton–Jacobi equation divided by ħ,
+
+.. math::
+    \frac{d\ln p_n}{dt} = -\sum_m \frac{2\tau_j}{\hbar}\,\rho_{nm}\sin\theta_{nm},\qquad
+    \frac{d\varphi_n}{dt} = -\frac{V_n}{\hbar}
+        - \sum_m \frac{\tau_j}{\hbar}\,\big[1 - \rho_{nm}\cos\theta_{nm}\big];
+
+non-compact control (``compact=False``): :math:`\sin\theta \to \theta` and
+:math:`\cos\theta \to 1 - \theta^2/2` (currents linear in :math:`S_m - S_n`, kinetic energy
+:math:`(S_m - S_n)^2/2m\Delta^2` per bond).
+
+:math:`2\tau/\hbar = \hbar/(m\Delta^2)`, so these are exactly the equations of THEORY.md §2.
+:math:`\rho` is formed from the difference of logarithms, never from a quotient of densities, so it
+is exact for any :math:`p > 0` (Gaussian tails at :math:`10^{-30}` or :math:`10^{-300}` alike).
+
+Kernels are module-level, take arrays and scalars, write in place and never raise.  The NumPy
+twins with the same signatures are in :mod:`quantgeo._kernels.madelung_reference`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+__all__ = ["madelung_rhs", "relative_log_density"]
+
+
+@njit(cache=True, fastmath=False)
+def madelung_rhs(lnp, phi, v_over_hbar, nbr, rate, compact, dlnp, dphi):  # type: ignore[no-untyped-def]
+    """Time derivatives of ``ln p`` and ``φ = S/ħ`` on every site.
+
+    Parameters
+    ----------
+    lnp : float64 array, shape (n,) — ``ln p_n``
+    phi : float64 array, shape (n,) — ``S_n/ħ``
+    v_over_hbar : float64 array, shape (n,) — ``V_n/ħ`` (1/time)
+    nbr : int64 array, shape (n, z) — neighbour ``j`` of site ``n`` (``z = 2·ndim``)
+    rate : float64 array, shape (z,) — ``τ_j/ħ = ħ/(2 m Δ²)`` of neighbour direction ``j``
+    compact : bool — shift-symmetric (sin/cos) form, else the non-compact control
+    dlnp, dphi : float64 arrays, shape (n,) — outputs, overwritten
+    """
+    n_sites = lnp.shape[0]
+    z = nbr.shape[1]
+    for n in range(n_sites):
+        a = lnp[n]
+        b = phi[n]
+        acc_p = 0.0
+        acc_s = 0.0
+        for j in range(z):
+            m = nbr[n, j]
+            rho = math.exp(0.5 * (lnp[m] - a))
+            th = phi[m] - b
+            if compact:
+                s = math.sin(th)
+                c = math.cos(th)
+            else:
+                s = th
+                c = 1.0 - 0.5 * th * th
+            acc_p += rate[j] * rho * s
+            acc_s += rate[j] * (1.0 - rho * c)
+        dlnp[n] = -2.0 * acc_p
+        dphi[n] = -v_over_hbar[n] - acc_s
+
+
+@njit(cache=True, fastmath=False)
+def relative_log_density(lnp, nbr, out):  # type: ignore[no-untyped-def]
+    """``out[n] = ln p_n − max_m ln p_m`` over the neighbours ``m`` of ``n``.
+
+    ``ln(p_n / max_m p_m)``: very negative where a site's density drops far below its largest
+    neighbour's (a node on the site); moderate on smooth Gaussian tails.  Where ``p_n`` and all
+    its neighbours are zero (``-inf``) the result is ``0`` (no contrast, nothing singular there).
+
+    Parameters
+    ----------
+    lnp : float64 array, shape (n,);  nbr : int64 array, shape (n, z)
+    out : float64 array, shape (n,) — overwritten
+    """
+    n_sites = lnp.shape[0]
+    z = nbr.shape[1]
+    for n in range(n_sites):
+        top = -math.inf
+        for j in range(z):
+            val = lnp[nbr[n, j]]
+            if val > top:
+                top = val
+        a = lnp[n]
+        if top == -math.inf:
+            out[n] = 0.0
+        else:
+            out[n] = a - top
