@@ -2,7 +2,8 @@ r"""Compare two trajectories recorded on the same times and lattice.
 
 .. math::
     e_{L2}(t) = \Big(\sum_n |\psi^a_n(t) - \psi^b_n(t)|^2\,\Delta V\Big)^{1/2},\qquad
-    1 - F(t) = 1 - \frac{|\langle\psi^a|\psi^b\rangle|^2}{\langle\psi^a|\psi^a\rangle\langle\psi^b|\psi^b\rangle}
+    1 - F(t) = 1 - \frac{|\langle\psi^a|\psi^b\rangle|^2}
+                        {\langle\psi^a|\psi^a\rangle\langle\psi^b|\psi^b\rangle}
 
 The L2 error sees global phases (a wrong energy offset shows up); the infidelity does not.
 """

@@ -3,7 +3,8 @@ r"""The lattice Hamiltonian :math:`H = T + V(x, t)`.
 Kinetic models (per axis ``i``, mass :math:`m_i`, spacing :math:`\Delta_i`):
 
 - ``"lattice"`` — nearest-neighbour hopping on the periodic lattice,
-  :math:`(T\psi)_n = -\sum_i \frac{\hbar^2}{2 m_i \Delta_i^2}(\psi_{n+e_i} - 2\psi_n + \psi_{n-e_i})`,
+  :math:`(T\psi)_n = -\sum_i \frac{\hbar^2}{2 m_i \Delta_i^2}
+  (\psi_{n+e_i} - 2\psi_n + \psi_{n-e_i})`,
   diagonal in the lattice Fourier basis with dispersion
   :math:`\varepsilon(k) = \sum_i \frac{\hbar^2}{m_i\Delta_i^2}(1 - \cos k_i\Delta_i)`.
   This is the operator of the emergent quantum regime (THEORY.md §2); ``to_sparse`` returns
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -151,11 +152,15 @@ class Hamiltonian:
                 f"`{what}` builds a dense {self.lattice.size}×{self.lattice.size} matrix; "
                 f"allowed up to MAX_DENSE_SITES = {MAX_DENSE_SITES} sites, got lattice "
                 f"shape {self.lattice.shape}"
-                + (" — use to_sparse() for the lattice kinetic model" if self.kinetic == "lattice" else "")
+                + (
+                    " — use to_sparse() for the lattice kinetic model"
+                    if self.kinetic == "lattice"
+                    else ""
+                )
             )
 
     def kinetic_dense(self) -> NDArray[np.complex128]:
-        r"""Dense kinetic matrix :math:`F^{-1}\,\mathrm{diag}(\varepsilon)\,F` (≤ MAX_DENSE_SITES)."""
+        r"""Dense kinetic matrix :math:`F^{-1}\mathrm{diag}(\varepsilon)F` (≤ MAX_DENSE_SITES)."""
         self._check_dense("to_dense")
         lat = self.lattice
         eye = np.eye(lat.size, dtype=np.complex128).reshape((lat.size, *lat.shape))
@@ -194,11 +199,14 @@ class Hamiltonian:
             phase fixed so that the largest-magnitude entry is real and positive.
         """
         n = self.lattice.size
-        if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n):
+        if k is not None and (
+            isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n
+        ):
             raise ValueError(f"`k` must be an integer in [1, {n}], got {k!r}")
         if self.kinetic == "lattice" and n > MAX_DENSE_SITES:
             if k is None or k >= n - 1:
                 self._check_dense("eigh")
+            assert k is not None
             import scipy.sparse.linalg as spla
 
             h = self.to_sparse(t)
@@ -208,10 +216,10 @@ class Hamiltonian:
             import scipy.linalg as sla
 
             h_dense = self.to_dense(t)
-            if self.kinetic == "lattice":
-                h_dense = h_dense.real
             subset = None if k is None else (0, int(k) - 1)
-            vals, vecs = sla.eigh(h_dense, subset_by_index=subset)
+            # The lattice matrix is real symmetric: the real solver is twice as fast.
+            h_in = h_dense.real if self.kinetic == "lattice" else h_dense
+            vals, vecs = sla.eigh(h_in, subset_by_index=subset)
         order = np.argsort(vals)
         vals, vecs = vals[order], vecs[:, order].T.astype(np.complex128)
         for row in vecs:
@@ -226,5 +234,3 @@ class Hamiltonian:
             f"Hamiltonian({self.lattice!r}, {self.potential!r}, mass={m}, hbar={self.hbar}, "
             f"kinetic={self.kinetic!r})"
         )
-
-

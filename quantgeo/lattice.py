@@ -96,7 +96,7 @@ class Lattice:
     def axes(self) -> tuple[NDArray[np.float64], ...]:
         """1D site coordinates per axis, ``x_i = lo_i + n·Δ_i``."""
         return tuple(
-            lo + d * np.arange(n)
+            np.asarray(lo + d * np.arange(n), dtype=np.float64)
             for (lo, _), d, n in zip(self.bounds, self.spacing, self.shape, strict=True)
         )
 
@@ -104,7 +104,8 @@ class Lattice:
     def k_axes(self) -> tuple[NDArray[np.float64], ...]:
         """1D angular wavenumbers per axis in FFT order, ``2π·fftfreq(N_i, Δ_i)``."""
         return tuple(
-            2 * np.pi * np.fft.fftfreq(n, d) for n, d in zip(self.shape, self.spacing, strict=True)
+            np.asarray(2 * np.pi * np.fft.fftfreq(n, d), dtype=np.float64)
+            for n, d in zip(self.shape, self.spacing, strict=True)
         )
 
     def coordinates(self) -> tuple[NDArray[np.float64], ...]:

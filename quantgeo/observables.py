@@ -118,8 +118,7 @@ def resolver(
             return table[name]
         except KeyError:
             raise ValueError(
-                f"unknown observable {name!r}; allowed: {', '.join(OBSERVABLES)} "
-                "or a callable"
+                f"unknown observable {name!r}; allowed: {', '.join(OBSERVABLES)} or a callable"
             ) from None
 
     return resolve

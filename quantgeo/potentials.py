@@ -44,7 +44,9 @@ class Potential:
     def values(self, lattice: Lattice, t: float = 0.0, mass: ArrayLike = 1.0) -> FloatArray:
         """Return V on every site at time ``t`` (shape ``lattice.shape``, energy units)."""
         out = np.broadcast_to(
-            self._evaluate(lattice, float(t), as_per_axis("mass", mass, lattice.ndim, positive=True)),
+            self._evaluate(
+                lattice, float(t), as_per_axis("mass", mass, lattice.ndim, positive=True)
+            ),
             lattice.shape,
         ).astype(np.float64, copy=True)
         try:
@@ -53,7 +55,9 @@ class Potential:
             raise ValueError(f"{exc} (at t = {t:g})") from None
         return out
 
-    def terms(self, lattice: Lattice, mass: ArrayLike = 1.0) -> tuple[FloatArray, list[Drive]] | None:
+    def terms(
+        self, lattice: Lattice, mass: ArrayLike = 1.0
+    ) -> tuple[FloatArray, list[Drive]] | None:
         """Separable form ``(V₀, [(s_j, f_j), …])`` with ``V = V₀ + Σ f_j(t) s_j``, or ``None``."""
         if self.time_dependent:
             return None
@@ -82,7 +86,9 @@ class _Sum(Potential):
             np.zeros(lattice.shape),
         )
 
-    def terms(self, lattice: Lattice, mass: ArrayLike = 1.0) -> tuple[FloatArray, list[Drive]] | None:
+    def terms(
+        self, lattice: Lattice, mass: ArrayLike = 1.0
+    ) -> tuple[FloatArray, list[Drive]] | None:
         static = np.zeros(lattice.shape)
         drives: list[Drive] = []
         for p in self.parts:
@@ -145,7 +151,7 @@ class _Function(Potential):
 class _ShakenTrap(Potential):
     time_dependent = True
 
-    def __init__(self, omega: FloatArray | float, amplitude: float, drive_frequency: float, axis: int):
+    def __init__(self, omega: Any, amplitude: float, drive_frequency: float, axis: int) -> None:
         self.omega, self.amplitude, self.drive_frequency, self.axis = (
             omega,
             amplitude,
@@ -153,7 +159,9 @@ class _ShakenTrap(Potential):
             axis,
         )
 
-    def _parts(self, lattice: Lattice, mass: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    def _parts(
+        self, lattice: Lattice, mass: FloatArray
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
         if self.axis >= lattice.ndim:
             raise ValueError(
                 f"`axis` must be < the lattice dimension {lattice.ndim}, got {self.axis}"
@@ -176,7 +184,10 @@ class _ShakenTrap(Potential):
         m = as_per_axis("mass", mass, lattice.ndim, positive=True)
         static, lin, const = self._parts(lattice, m)
         om = self.drive_frequency
-        return static, [(lin, lambda t: float(np.sin(om * t))), (const, lambda t: float(np.sin(om * t) ** 2))]
+        return static, [
+            (lin, lambda t: float(np.sin(om * t))),
+            (const, lambda t: float(np.sin(om * t) ** 2)),
+        ]
 
     def __repr__(self) -> str:
         return (
@@ -202,7 +213,9 @@ def zero() -> Potential:
     return _Static("zero", lambda lat, m: np.zeros(lat.shape))
 
 
-def harmonic(omega: float | Sequence[float] = 1.0, center: float | Sequence[float] = 0.0) -> Potential:
+def harmonic(
+    omega: float | Sequence[float] = 1.0, center: float | Sequence[float] = 0.0
+) -> Potential:
     r"""Harmonic trap :math:`V = \sum_i \tfrac12 m_i \omega_i^2 (x_i - c_i)^2`.
 
     Parameters
@@ -248,9 +261,7 @@ def double_well(
                 v = v + 0.5 * m[i] * wp**2 * x[i] ** 2
         return v
 
-    return _Static(
-        "double_well", fn, barrier_height=v0, separation=a, omega_perp=wp, axis=ax
-    )
+    return _Static("double_well", fn, barrier_height=v0, separation=a, omega_perp=wp, axis=ax)
 
 
 def barrier(height: float, width: float, center: float = 0.0, axis: int = 0) -> Potential:

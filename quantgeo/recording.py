@@ -228,7 +228,7 @@ class Recorder:
             times = np.append(times, t1)
         else:
             times[-1] = t1
-        return times
+        return np.asarray(times, dtype=np.float64)
 
     def begin(self, resolve: Callable[[str], Callable[[Any], Any]]) -> None:
         """Reset and resolve observable names with the engine's ``resolve(name)``."""

@@ -69,12 +69,12 @@ class Wavefunction:
 
 def gaussian(
     lattice: Lattice,
-    center: float | Sequence[float] = 0.0,
-    width: float | Sequence[float] = 1.0,
-    momentum: float | Sequence[float] = 0.0,
+    center: ArrayLike = 0.0,
+    width: ArrayLike = 1.0,
+    momentum: ArrayLike = 0.0,
     hbar: float = 1.0,
 ) -> Wavefunction:
-    r"""Gaussian packet :math:`\psi \propto \prod_i \exp(-(x_i-c_i)^2/4\sigma_i^2 + i p_i x_i/\hbar)`.
+    r"""Gaussian packet :math:`\psi \propto \prod_i e^{-(x_i-c_i)^2/4\sigma_i^2 + i p_i x_i/\hbar}`.
 
     Parameters
     ----------
@@ -98,7 +98,9 @@ def gaussian(
     p = as_per_axis("momentum", momentum, d)
     hb = check_positive("hbar", hbar)
     x = lattice.coordinates()
-    log = sum(-((x[i] - c[i]) ** 2) / (4 * s[i] ** 2) + 1j * p[i] * (x[i] - c[i]) / hb for i in range(d))
+    log = sum(
+        -((x[i] - c[i]) ** 2) / (4 * s[i] ** 2) + 1j * p[i] * (x[i] - c[i]) / hb for i in range(d)
+    )
     return Wavefunction(lattice, np.broadcast_to(np.exp(log), lattice.shape)).normalized()
 
 
@@ -117,7 +119,9 @@ def coherent(
     return gaussian(ham.lattice, center, sigma, momentum, ham.hbar)
 
 
-def plane_wave(lattice: Lattice, momentum: float | Sequence[float], hbar: float = 1.0) -> Wavefunction:
+def plane_wave(
+    lattice: Lattice, momentum: float | Sequence[float], hbar: float = 1.0
+) -> Wavefunction:
     r"""Plane wave :math:`e^{i p\cdot x/\hbar}/\sqrt{V}`.
 
     ``momentum`` must be commensurate with the periodic box, :math:`p_i = 2\pi\hbar n_i/L_i`;

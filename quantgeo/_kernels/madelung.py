@@ -73,28 +73,29 @@ def madelung_rhs(lnp, phi, v_over_hbar, nbr, rate, compact, dlnp, dphi):  # type
 
 
 @njit(cache=True, fastmath=False)
-def relative_log_density(lnp, nbr, out):  # type: ignore[no-untyped-def]
-    """``out[n] = ln p_n − max_m ln p_m`` over the neighbours ``m`` of ``n``.
+def relative_log_density(lnp, nbr, rel, top):  # type: ignore[no-untyped-def]
+    """Log-density contrast of every site with its largest neighbour.
 
-    ``ln(p_n / max_m p_m)``: very negative where a site's density drops far below its largest
-    neighbour's (a node on the site); moderate on smooth Gaussian tails.  Where ``p_n`` and all
-    its neighbours are zero (``-inf``) the result is ``0`` (no contrast, nothing singular there).
+    ``top[n] = max_m ln p_m`` over the neighbours ``m`` of ``n`` and
+    ``rel[n] = ln p_n − top[n] = ln(p_n / max_m p_m)``: very negative where a site's density drops
+    far below its largest neighbour's (a node on the site); moderate on smooth Gaussian tails.
+    Where ``p_n`` and all its neighbours are zero (``-inf``), ``rel[n] = 0`` (no contrast).
 
     Parameters
     ----------
     lnp : float64 array, shape (n,);  nbr : int64 array, shape (n, z)
-    out : float64 array, shape (n,) — overwritten
+    rel, top : float64 arrays, shape (n,) — outputs, overwritten
     """
     n_sites = lnp.shape[0]
     z = nbr.shape[1]
     for n in range(n_sites):
-        top = -math.inf
+        best = -math.inf
         for j in range(z):
             val = lnp[nbr[n, j]]
-            if val > top:
-                top = val
-        a = lnp[n]
-        if top == -math.inf:
-            out[n] = 0.0
+            if val > best:
+                best = val
+        top[n] = best
+        if best == -math.inf:
+            rel[n] = 0.0
         else:
-            out[n] = a - top
+            rel[n] = lnp[n] - best

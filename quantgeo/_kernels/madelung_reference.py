@@ -38,8 +38,8 @@ def madelung_rhs(
     dphi[:] = -v_over_hbar - np.sum(rate * (1.0 - rho * c), axis=1)
 
 
-def relative_log_density(lnp: FArray, nbr: NDArray[Any], out: FArray) -> None:
-    """``out[n] = ln p_n − max_m ln p_m`` (0 where the neighbours are all ``-inf``)."""
-    top = np.max(lnp[nbr], axis=1)
+def relative_log_density(lnp: FArray, nbr: NDArray[Any], rel: FArray, top: FArray) -> None:
+    """``top[n] = max_m ln p_m``, ``rel[n] = ln p_n − top[n]`` (0 where ``top[n] = -inf``)."""
+    top[:] = np.max(lnp[nbr], axis=1)
     with np.errstate(invalid="ignore"):
-        out[:] = np.where(np.isneginf(top), 0.0, lnp - top)
+        rel[:] = np.where(np.isneginf(top), 0.0, lnp - top)

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.fft as sfft
 from numpy.typing import NDArray
 
-__all__ = ["apply_factor", "kinetic_step", "split_evolve"]
+__all__ = ["apply_factor", "fft_pair", "kinetic_step", "split_evolve"]
 
 CArray = NDArray[np.complex128]
 
@@ -48,4 +48,12 @@ def split_evolve(
             kinetic_step(psi, k_factors[k_index[j]], workers, threaded)
             if j < s - 1:
                 apply_factor(psi, v_factors[v_index[j + 1]], threaded)
-        apply_factor(psi, v_factors[v_merged] if n < nsteps - 1 else v_factors[v_index[s]], threaded)
+        apply_factor(
+            psi, v_factors[v_merged] if n < nsteps - 1 else v_factors[v_index[s]], threaded
+        )
+
+
+def fft_pair(psi: CArray, nsteps: int, workers: int) -> None:
+    """``nsteps`` bare forward+inverse FFT pairs on ``psi`` in place."""
+    for _ in range(nsteps):
+        psi[...] = sfft.ifftn(sfft.fftn(psi, workers=workers), workers=workers)

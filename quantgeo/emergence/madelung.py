@@ -109,7 +109,7 @@ def warmup() -> float:
     out_a, out_b = np.empty(2), np.empty(2)
     for compact in (True, False):
         madelung.madelung_rhs(x, x, x, nbr, np.ones(2), compact, out_a, out_b)
-    madelung.relative_log_density(x, nbr, out_a)
+    madelung.relative_log_density(x, nbr, out_a, out_b)
     _compiled = True
     return time.perf_counter() - start
 
@@ -243,6 +243,12 @@ class MadelungLattice:
         singular (THEORY.md E4): the run stops with :class:`~quantgeo.errors.StabilityError`.
         Must lie well above ``atol²`` (the numerical resolution of a density zero relative to its
         neighbours) and well below the neighbour ratios of the smooth tails of the states in use.
+    tail_density
+        Sites whose largest neighbour density is below ``tail_density`` times the largest density
+        on the lattice are tails: they are integrated whatever their contrast (a Gaussian cut at
+        the periodic seam has a huge one) and never reported as singular.  A density that is
+        exactly zero next to a non-zero one is reported everywhere (ln p = −∞ cannot be
+        integrated).
     backend
         ``"numba"`` (compiled right-hand side) or ``"numpy"`` (the reference twin).
     max_step
@@ -265,6 +271,7 @@ class MadelungLattice:
         atol: float = 1e-10,
         method: str = "DOP853",
         density_floor: float = 1e-12,
+        tail_density: float = 1e-10,
         backend: str = "numba",
         max_step: float = math.inf,
     ) -> None:
@@ -292,6 +299,10 @@ class MadelungLattice:
         self.max_step = check_positive("max_step", max_step) if max_step != math.inf else math.inf
         self._nbr, self._rate = neighbour_table(ham.lattice, ham.mass, ham.hbar)
         self._ln_floor = math.log(self.density_floor)
+        self.tail_density = check_positive("tail_density", tail_density)
+        if self.tail_density >= 1.0:
+            raise ValueError(f"`tail_density` must be < 1, got {tail_density!r}")
+        self._ln_tail = math.log(self.tail_density)
 
     # -- pieces -------------------------------------------------------------------------------
     @property
@@ -330,10 +341,27 @@ class MadelungLattice:
         return dlnp, dphi * hb
 
     def relative_density(self, lnp: FArray) -> FArray:
-        r""":math:`\ln(p_n / \max_{m\sim n} p_m)` on every site (flat, shape ``(size,)``)."""
-        out = np.empty(self.ham.lattice.size)
-        self._k.relative_log_density(np.ascontiguousarray(lnp, dtype=float), self._nbr, out)
-        return out
+        r"""Contrast :math:`\ln(p_n / \max_{m\sim n} p_m)` of every site with its neighbours.
+
+        Set to 0 where the largest neighbour density is below ``tail_density`` times the
+        largest density on the lattice (tails: not a singularity, whatever their shape), and
+        to ``-inf`` where :math:`p_n = 0` exactly while a neighbour's is not.
+
+        Parameters
+        ----------
+        lnp
+            :math:`\ln p_n`, shape ``(size,)``.
+
+        Returns
+        -------
+        float64 array, shape ``(size,)``; the run stops where it is below ``ln density_floor``.
+        """
+        lnp = np.ascontiguousarray(lnp, dtype=float)
+        rel, top = np.empty(lnp.size), np.empty(lnp.size)
+        self._k.relative_log_density(lnp, self._nbr, rel, top)
+        tail = top < float(np.max(lnp)) + self._ln_tail
+        exact_zero = np.isneginf(lnp) & np.isfinite(top)
+        return np.where(exact_zero, -np.inf, np.where(tail, 0.0, rel))
 
     def _site(self, flat: int) -> tuple[int, ...]:
         return tuple(int(i) for i in np.unravel_index(flat, self.ham.lattice.shape))
@@ -417,7 +445,6 @@ class MadelungLattice:
             raise self._singular_error(rel0, y0[:n], t0, 0)
 
         v_static = None if ham.time_dependent else np.ascontiguousarray(ham.potential_values().ravel() / hb)
-        dy = np.empty(2 * n)
         nbr, rate, compact, kern = self._nbr, self._rate, self.shift_symmetric, self._k
         counter = [0]
 
@@ -428,7 +455,6 @@ class MadelungLattice:
             kern.madelung_rhs(y[:n], y[n:], v, nbr, rate, compact, out[:n], out[n:])
             return out
 
-        del dy
         tracker = _MinTracker(y0[:n], rel0, t0)
 
         def emit(tr: float, y: FArray) -> None:
@@ -456,7 +482,11 @@ class MadelungLattice:
                 )
                 while k < len(times):
                     t_old = ode.t
-                    msg = ode.step()
+                    # Trial stages of a rejected step may overflow (exp of a huge contrast);
+                    # the error estimate is then inf/nan and the step is retried smaller.  The
+                    # accepted state is checked below.
+                    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                        msg = ode.step()
                     if ode.status == "failed":
                         rel = self.relative_density(ode.y[:n])
                         flat = int(np.argmin(rel))

@@ -67,7 +67,9 @@ def _triple_jump(inner: tuple[float, ...], order: int) -> tuple[float, ...]:
     """Yoshida's triple jump raising a symmetric method of ``order`` to ``order + 2``."""
     x1 = 1.0 / (2.0 - 2.0 ** (1.0 / (order + 1)))
     x0 = 1.0 - 2.0 * x1
-    return tuple(x1 * c for c in inner) + tuple(x0 * c for c in inner) + tuple(x1 * c for c in inner)
+    return (
+        tuple(x1 * c for c in inner) + tuple(x0 * c for c in inner) + tuple(x1 * c for c in inner)
+    )
 
 
 # Yoshida (1990) solution A for order 6 (7 Strang sub-steps).

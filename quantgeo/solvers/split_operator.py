@@ -104,7 +104,8 @@ def expm1j(z: NDArray[np.complexfloating]) -> CArray:
     The kernels apply factors as ``ψ + ψ·g`` with ``g = e^z − 1`` (see ``_kernels/split.py``).
     """
     x, y = z.real, z.imag
-    return (np.expm1(x) * np.cos(y) - 2.0 * np.sin(0.5 * y) ** 2) + 1j * (np.exp(x) * np.sin(y))
+    out = (np.expm1(x) * np.cos(y) - 2.0 * np.sin(0.5 * y) ** 2) + 1j * (np.exp(x) * np.sin(y))
+    return np.asarray(out, dtype=np.complex128)
 
 
 def _backend(name: str) -> ModuleType:
@@ -199,7 +200,7 @@ class SplitOperatorSolver:
         out = -1j * v / self.ham.hbar
         if self._damping is not None:
             out = out - self._damping / self.ham.hbar
-        return out
+        return np.asarray(out, dtype=np.complex128)
 
     def _k_factors(self, h: float) -> CArray:
         eps = self.ham.dispersion() / self.ham.hbar
@@ -322,7 +323,11 @@ class SplitOperatorSolver:
         t_prev = t0
         for tr in times:
             interval = float(tr) - t_prev
-            n = 0 if interval <= 1e-13 * max(1.0, abs(t_prev)) else math.ceil(interval / self.dt - 1e-9)
+            n = (
+                0
+                if interval <= 1e-13 * max(1.0, abs(t_prev))
+                else math.ceil(interval / self.dt - 1e-9)
+            )
             plan.append((float(tr), n, interval / n if n else 0.0))
             t_prev = float(tr)
         total = sum(n for _, n, _ in plan)
@@ -424,7 +429,9 @@ class SplitOperatorSolver:
         steps, converged = 0, False
         while steps < max_steps:
             n = min(check_every, max_steps - steps)
-            self._k.split_evolve(psi, v_fac, k_fac, v_index, k_index, 2, n, self.workers, self._threaded)
+            self._k.split_evolve(
+                psi, v_fac, k_fac, v_index, k_index, 2, n, self.workers, self._threaded
+            )
             steps += n
             nrm = float(np.vdot(psi, psi).real) * dv
             if not (math.isfinite(nrm) and nrm > 0):

@@ -30,7 +30,11 @@ def problem():
 # round-off floor (~1e-13) for the highest order.
 @pytest.mark.parametrize(
     ("scheme", "steps"),
-    [("strang", [20, 40, 80, 160]), ("yoshida4", [20, 40, 80, 160]), ("yoshida6", [10, 14, 20, 28])],
+    [
+        ("strang", [20, 40, 80, 160]),
+        ("yoshida4", [20, 40, 80, 160]),
+        ("yoshida6", [10, 14, 20, 28]),
+    ],
 )
 def test_fitted_order(problem, scheme, steps):
     ham, psi0, exact = problem

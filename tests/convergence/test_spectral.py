@@ -23,7 +23,10 @@ def coherent_exact(x, t, x0, p0, omega=1.0, m=1.0, hbar=1.0):
     amp = (m * omega / (np.pi * hbar)) ** 0.25
     phase = -0.5 * omega * t - x0 * p0 / (2 * hbar)
     return amp * np.exp(
-        -m * omega * (x - X) ** 2 / (2 * hbar) + 1j * P * x / hbar - 1j * X * P / (2 * hbar) + 1j * phase
+        -m * omega * (x - X) ** 2 / (2 * hbar)
+        + 1j * P * x / hbar
+        - 1j * X * P / (2 * hbar)
+        + 1j * phase
     )
 
 
@@ -38,9 +41,11 @@ def test_coherent_state_matches_analytic():
     # Yoshida-4 global error is C·dt⁴; halving dt must shrink it 16×, so the first run is
     # within (16/15)·|ψ(dt) − ψ(dt/2)| of the exact ODE solution (Richardson).
     a = solver.run(psi0, (0, 10), recorder=qg.Recorder(times)).states
-    b = qg.SplitOperatorSolver(ham, 0.00125, "yoshida4").run(
-        psi0, (0, 10), recorder=qg.Recorder(times)
-    ).states
+    b = (
+        qg.SplitOperatorSolver(ham, 0.00125, "yoshida4")
+        .run(psi0, (0, 10), recorder=qg.Recorder(times))
+        .states
+    )
     dv = lat.cell_volume
     splitting = np.sqrt((np.abs(a - b) ** 2).sum(axis=1) * dv).max() * 16 / 15
     assert splitting < 1e-9

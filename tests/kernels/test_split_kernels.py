@@ -61,3 +61,13 @@ def test_kernels_reject_nothing_and_write_in_place(rng):
     before = psi.ctypes.data
     split.kinetic_step(psi, np.zeros(32, complex), 1, False)
     assert psi.ctypes.data == before
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_fft_pair_matches_twin(rng, shape):
+    psi = _random_state(rng, shape)
+    x, y = psi.copy(), psi.copy()
+    split.fft_pair(x, 3, 1)
+    reference.fft_pair(y, 3, 1)
+    assert np.max(np.abs(x - y)) <= 1e-12 * np.max(np.abs(y))
+    assert np.max(np.abs(x - psi)) <= 1e-13 * np.max(np.abs(psi))

@@ -1,0 +1,146 @@
+"""NumPy twins of :mod:`quantgeo._kernels.learning` (same signatures, vectorised over walkers).
+
+The arithmetic follows the kernels operation by operation, so the two agree to rounding
+(tests: ≤ 1e-12).  Also the vectorised NumPy backend of the ensembles (``backend="numpy"``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["langevin_em"]
+
+Array = NDArray[np.float64]
+_CLOSE = 1e-6
+
+
+def _poly(k: int, x: Array, y: Array, ptr: NDArray[np.int64], powers: NDArray[np.int64], coefs: Array) -> Array:
+    s = np.zeros_like(x)
+    for t in range(ptr[k], ptr[k + 1]):
+        v = np.full_like(x, coefs[t])
+        for _ in range(powers[t, 0]):
+            v = v * x
+        for _ in range(powers[t, 1]):
+            v = v * y
+        s = s + v
+    return s
+
+
+def _f(lam: Array, gamma: float, a: float, c: float, eps: float) -> Array:
+    return gamma * gamma * lam / (c * c * (lam + eps) ** (2.0 * a))
+
+
+def _fp(lam: Array, gamma: float, a: float, c: float, eps: float) -> Array:
+    return gamma * gamma * ((lam + eps) - 2.0 * a * lam) / (c * c * (lam + eps) ** (2.0 * a + 1.0))
+
+
+def _step_1d(q: Array, noise: Array, dt: float, gamma: float, a: float, c: float, eps: float,
+             ptr: NDArray[np.int64], powers: NDArray[np.int64], coefs: Array, covariant: bool) -> None:  # fmt: skip
+    sqdt = np.sqrt(dt)
+    x = q[:, 0]
+    zero = np.zeros_like(x)
+    g = _poly(0, x, zero, ptr, powers, coefs)
+    k = np.maximum(_poly(1, x, zero, ptr, powers, coefs), 0.0)
+    phi = c * (k + eps) ** a
+    dq = -gamma * (g * dt + np.sqrt(k) * noise[:, 0] * sqdt) / phi
+    if covariant:
+        dk = _poly(2, x, zero, ptr, powers, coefs)
+        f = _f(k, gamma, a, c, eps)
+        fp = _fp(k, gamma, a, c, eps)
+        s = 0.5 * a * dk / (k + eps) if a != 0.0 else zero
+        dq = dq + (0.5 * fp * dk + 0.5 * f * s) * dt
+    q[:, 0] = x + dq
+
+
+def _step_2d(q: Array, noise: Array, dt: float, gamma: float, a: float, c: float, eps: float,
+             ptr: NDArray[np.int64], powers: NDArray[np.int64], coefs: Array, covariant: bool) -> None:  # fmt: skip
+    sqdt = np.sqrt(dt)
+    x = q[:, 0].copy()
+    y = q[:, 1].copy()
+    gx = _poly(0, x, y, ptr, powers, coefs)
+    gy = _poly(1, x, y, ptr, powers, coefs)
+    k00 = _poly(2, x, y, ptr, powers, coefs)
+    k01 = _poly(3, x, y, ptr, powers, coefs)
+    k11 = _poly(4, x, y, ptr, powers, coefs)
+    offd = k01 != 0.0
+    zeta = (k11 - k00) / (2.0 * np.where(offd, k01, 1.0))
+    t = 1.0 / (np.abs(zeta) + np.hypot(1.0, zeta))
+    t = np.where(zeta < 0.0, -t, t)
+    cs = np.where(offd, 1.0 / np.hypot(1.0, t), 1.0)
+    sn = np.where(offd, t * cs, 0.0)
+    l1 = np.where(offd, k00 - t * k01, k00)
+    l2 = np.where(offd, k11 + t * k01, k11)
+    l1 = np.maximum(l1, 0.0)
+    l2 = np.maximum(l2, 0.0)
+    phi1 = c * (l1 + eps) ** a
+    phi2 = c * (l2 + eps) ** a
+    y1 = cs * gx - sn * gy
+    y2 = sn * gx + cs * gy
+    z1 = cs * noise[:, 0] - sn * noise[:, 1]
+    z2 = sn * noise[:, 0] + cs * noise[:, 1]
+    w1 = (y1 * dt + np.sqrt(l1) * z1 * sqdt) / phi1
+    w2 = (y2 * dt + np.sqrt(l2) * z2 * sqdt) / phi2
+    dx = -gamma * (cs * w1 + sn * w2)
+    dy = -gamma * (-sn * w1 + cs * w2)
+    if covariant:
+        f1 = _f(l1, gamma, a, c, eps)
+        f2 = _f(l2, gamma, a, c, eps)
+        fp1 = _fp(l1, gamma, a, c, eps)
+        fp2 = _fp(l2, gamma, a, c, eps)
+        close = np.abs(l1 - l2) <= _CLOSE * (np.abs(l1) + np.abs(l2) + 1e-300)
+        gap = np.where(close, 1.0, l1 - l2)
+        f12 = np.where(close, _fp(0.5 * (l1 + l2), gamma, a, c, eps), (f1 - f2) / gap)
+        divx = np.zeros_like(x)
+        divy = np.zeros_like(x)
+        s = [np.zeros_like(x), np.zeros_like(x)]
+        for j in range(2):
+            d00 = _poly(5 + 3 * j, x, y, ptr, powers, coefs)
+            d01 = _poly(6 + 3 * j, x, y, ptr, powers, coefs)
+            d11 = _poly(7 + 3 * j, x, y, ptr, powers, coefs)
+            m11 = cs * (d00 * cs - d01 * sn) - sn * (d01 * cs - d11 * sn)
+            m12 = cs * (d00 * sn + d01 * cs) - sn * (d01 * sn + d11 * cs)
+            m22 = sn * (d00 * sn + d01 * cs) + cs * (d01 * sn + d11 * cs)
+            x11 = fp1 * m11
+            x12 = f12 * m12
+            x22 = fp2 * m22
+            r0 = cs * x11 + sn * x12
+            r1 = cs * x12 + sn * x22
+            u0 = -sn * x11 + cs * x12
+            u1 = -sn * x12 + cs * x22
+            if j == 0:
+                divx = divx + (r0 * cs + r1 * sn)
+                divy = divy + (u0 * cs + u1 * sn)
+            else:
+                divx = divx + (-r0 * sn + r1 * cs)
+                divy = divy + (-u0 * sn + u1 * cs)
+            if a != 0.0:
+                s[j] = 0.5 * a * (m11 / (l1 + eps) + m22 / (l2 + eps))
+        dxx = cs * cs * f1 + sn * sn * f2
+        dxy = -cs * sn * f1 + sn * cs * f2
+        dyy = sn * sn * f1 + cs * cs * f2
+        cx = 0.5 * divx + 0.5 * (dxx * s[0] + dxy * s[1])
+        cy = 0.5 * divy + 0.5 * (dxy * s[0] + dyy * s[1])
+        dx = dx + cx * dt
+        dy = dy + cy * dt
+    q[:, 0] = x + dx
+    q[:, 1] = y + dy
+
+
+def langevin_em(
+    q: Array,
+    noise: Array,
+    dt: float,
+    gamma: float,
+    a: float,
+    c: float,
+    eps: float,
+    ptr: NDArray[np.int64],
+    powers: NDArray[np.int64],
+    coefs: Array,
+    covariant: bool,
+) -> None:
+    """NumPy twin of :func:`quantgeo._kernels.learning.langevin_em` (same arguments)."""
+    step = _step_1d if q.shape[1] == 1 else _step_2d
+    for m in range(noise.shape[0]):
+        step(q, noise[m], dt, gamma, a, c, eps, ptr, powers, coefs, covariant)

@@ -1,0 +1,149 @@
+r"""Drift and diffusion of the learning dynamics at arbitrary points (NumPy, any ``dim``).
+
+For ``dq = −γ g⁻¹(∇H dt + dφ)``, ``⟨dφ dφᵀ⟩ = κ(q) dt``, ``g = c·(κ + eps·I)^a``:
+
+* drift ``b = −γ g⁻¹ ∇H``,
+* diffusion ``D = γ² g⁻¹ κ g⁻¹`` (eigenvalues ``γ² λ / φ(λ)²``, ``φ(λ) = c(λ + eps)^a``),
+* noise-induced drift of the covariant convention
+  ``b_c^i = (1/(2√det g)) ∂_j(√det g · D^{ij}) = ½ ∂_j D^{ij} + ½ D^{ij} ∂_j ln √det g``.
+
+Conventions (:mod:`quantgeo.learning.fokker_planck` for the equations):
+
+``"ito"``
+    THEORY's Fokker–Planck form ``∂_t p = ∇·(γ p g⁻¹∇H) + ½ ∂_i∂_j(D_ij p)``; the limit of the
+    discrete algorithm (noise evaluated before the step).  Effective drift ``b``.
+``"covariant"``
+    ``∂_t p = ∇·(γ p g⁻¹∇H + ½ D √det g ∇(p/√det g))`` — diffusion by the Laplace–Beltrami
+    operator of ``g`` (coordinate independent).  As an Itô SDE its drift is ``b + b_c``.
+
+Derivatives of matrix functions use Daleckii–Krein (:func:`~.metric.matrix_function_derivative`);
+eigen-decompositions use ``numpy.linalg.eigh`` (independent of the kernels' Jacobi rotations).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from quantgeo._validation import check_choice, check_positive, check_real
+from quantgeo.learning.metric import eigh_stack, matrix_function_derivative
+from quantgeo.learning.problem import LearningProblem
+
+__all__ = ["CONVENTIONS", "Coefficients", "langevin_coefficients", "metric_fields"]
+
+Array = NDArray[np.float64]
+CONVENTIONS: tuple[str, ...] = ("ito", "covariant")
+
+
+@dataclass(frozen=True)
+class Coefficients:
+    """Coefficients at ``n`` points (leading shape ``S``).
+
+    Attributes
+    ----------
+    drift
+        Itô drift of the chosen convention, ``b`` or ``b + b_c``, shape ``(*S, d)``.
+    diffusion
+        ``D``, shape ``(*S, d, d)``.
+    correction
+        ``b_c`` (zero for ``"ito"``), shape ``(*S, d)``.
+    half_logdet_g
+        ``ln √det g``, shape ``S``.
+    """
+
+    drift: Array
+    diffusion: Array
+    correction: Array
+    half_logdet_g: Array
+
+
+@dataclass(frozen=True)
+class MetricFields:
+    """``g⁻¹``, ``∂_k g^{ij}`` and ``∂_k ln √det g`` at points (shapes ``(*S, d, d)``,
+    ``(*S, d(k), d, d)``, ``(*S, d)``), plus ``ln √det g`` (shape ``S``)."""
+
+    ginv: Array
+    dginv: Array
+    dhalf_logdet: Array
+    half_logdet: Array
+
+
+def _params(a: float, gamma: float, c: float, eps: float) -> tuple[float, float, float, float]:
+    return (
+        check_real("a", a),
+        check_positive("gamma", gamma),
+        check_positive("c", c),
+        check_positive("eps", eps, allow_zero=True),
+    )
+
+
+def metric_fields(
+    problem: LearningProblem, points: ArrayLike, a: float, *, c: float = 1.0, eps: float = 0.0
+) -> MetricFields:
+    """Inverse metric and its derivatives at ``points`` (shape ``(*S, d)``)."""
+    a, _, c, eps = _params(a, 1.0, c, eps)
+    x = np.asarray(points, dtype=float)
+    kap = problem.kappa_at(x)
+    dkap = problem.dkappa_at(x)
+    lam, vec = eigh_stack(kap)
+
+    def phi(v: Array) -> Array:
+        return c * (v + eps) ** a
+
+    def inv(v: Array) -> Array:
+        return 1.0 / phi(v)
+
+    def dinv(v: Array) -> Array:
+        return -a * (v + eps) ** (-a - 1.0) / c
+
+    ginv = np.einsum("...ik,...k,...jk->...ij", vec, inv(lam), vec)
+    dginv = matrix_function_derivative(kap, dkap, inv, dinv)
+    m_diag = np.einsum("...ak,...nab,...bk->...nk", vec, dkap, vec)
+    dhalf = 0.5 * a * np.sum(m_diag / (lam + eps)[..., None, :], axis=-1) if a else 0 * m_diag[..., 0]
+    half = 0.5 * np.sum(np.log(phi(lam)), axis=-1)
+    return MetricFields(ginv, dginv, dhalf, half)
+
+
+def langevin_coefficients(
+    problem: LearningProblem,
+    points: ArrayLike,
+    a: float,
+    *,
+    gamma: float = 1.0,
+    c: float = 1.0,
+    eps: float = 0.0,
+    convention: str = "ito",
+) -> Coefficients:
+    """Drift, diffusion and noise-induced drift at ``points`` (shape ``(*S, d)``)."""
+    a, gamma, c, eps = _params(a, gamma, c, eps)
+    conv = check_choice("convention", convention, CONVENTIONS)
+    x = np.asarray(points, dtype=float)
+    kap = problem.kappa_at(x)
+    lam, vec = eigh_stack(kap)
+    phi = c * (lam + eps) ** a
+    grad = problem.grad(x)
+    y = np.einsum("...ki,...k->...i", vec, grad)
+    b = -gamma * np.einsum("...ik,...k->...i", vec, y / phi)
+
+    def f(v: Array) -> Array:
+        return gamma * gamma * v / (c * c * (v + eps) ** (2.0 * a))
+
+    def fp(v: Array) -> Array:
+        return gamma * gamma * ((v + eps) - 2.0 * a * v) / (c * c * (v + eps) ** (2.0 * a + 1.0))
+
+    D = np.einsum("...ik,...k,...jk->...ij", vec, f(lam), vec)
+    half = 0.5 * np.sum(np.log(phi), axis=-1)
+    corr = np.zeros_like(b)
+    if conv == "covariant" and not problem.constant_kappa:
+        dkap = problem.dkappa_at(x)
+        dD = matrix_function_derivative(kap, dkap, f, fp)  # (..., j, i, k)
+        div = np.einsum("...jij->...i", dD)
+        if a != 0.0:
+            m_diag = np.einsum("...ak,...nab,...bk->...nk", vec, dkap, vec)
+            dhalf = 0.5 * a * np.sum(m_diag / (lam + eps)[..., None, :], axis=-1)
+        else:
+            dhalf = np.zeros_like(b)
+        corr = 0.5 * div + 0.5 * np.einsum("...ij,...j->...i", D, dhalf)
+    return Coefficients(b + corr, D, corr, half)

@@ -1,0 +1,393 @@
+r"""Conservative finite-volume Fokker–Planck solver for the density of learners (1D and 2D).
+
+THEORY §1 writes the Fokker–Planck equation in its Itô form
+
+.. math:: ∂_t p = ∇·(γ\, p\, g^{-1}∇H) + ½ ∂_i∂_j (D_{ij}\, p),\qquad D = γ^2 g^{-1} κ g^{-1},
+
+the diffusion limit of the algorithm ``q ← q − γ g⁻¹(∇H + noise)`` with the noise drawn at
+the current ``q``.  With a state-dependent ``κ(q)`` its stationary density at ``a = 1`` is *not*
+the ``√det g · e^{−H/T}`` of prediction P6 (in 1D it is ``g · e^{−H/T}``; in 2D a current can
+even survive).  P6 and P7 hold for the covariant form
+
+.. math:: ∂_t p = ∇·\big(γ\, p\, g^{-1}∇H + ½ D \sqrt{\det g}\, ∇(p/\sqrt{\det g})\big),
+
+whose diffusion is the Laplace–Beltrami operator of ``g`` (at ``a = 1``, ``D = 2Tγ g⁻¹`` with
+``T = γ/2c``).  Both are available (``convention="ito"`` | ``"covariant"``); they coincide when
+``κ`` is constant.  Both are written as a flux ``J = β p − ½ ∇·(D p)`` with the effective drift
+``β`` of :func:`~quantgeo.learning.coefficients.langevin_coefficients`.
+
+Discretisation (second order in space): cell averages ``p_c`` on a :class:`Grid`; at an interior
+face between cells ``L`` and ``R`` along axis ``x``
+
+.. math:: J_x = β_x(\text{face})\,\frac{p_L + p_R}{2}
+          − \frac{(D_{xx}p)_R − (D_{xx}p)_L}{2h_x}
+          − \frac14 \big[∂_y(D_{xy}p)_L + ∂_y(D_{xy}p)_R\big]
+
+(central ``∂_y`` between cells, one-sided at the wall); zero flux through the walls, so
+``Σ_c p_c`` is conserved exactly.  ``dp/dt = L p`` with a sparse ``L``; time stepping is
+Crank–Nicolson (second order) or backward Euler (first order, for rough initial data).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from numpy.typing import ArrayLike, NDArray
+from tqdm.auto import tqdm
+
+from quantgeo._validation import check_choice, check_positive, check_real
+from quantgeo.errors import StabilityError
+from quantgeo.learning.coefficients import CONVENTIONS, langevin_coefficients
+from quantgeo.learning.grid import Grid
+from quantgeo.learning.problem import LearningProblem
+from quantgeo.recording import Recorder, Trajectory
+
+__all__ = ["SCHEMES", "FokkerPlanck", "stationary_current", "stationary_density"]
+
+log = logging.getLogger(__name__)
+
+Array = NDArray[np.float64]
+SCHEMES: dict[str, int] = {"crank-nicolson": 2, "backward-euler": 1}
+OBSERVABLES: tuple[str, ...] = ("mass", "mean", "cov", "loss", "density")
+
+
+def _derivative_matrix(shape: tuple[int, ...], axis: int, h: float) -> sp.csr_matrix:
+    """Central first derivative along ``axis`` on cell centres (one-sided at the walls)."""
+    n = shape[axis]
+    main = np.zeros(n)
+    up = np.full(n - 1, 0.5 / h)
+    lo = np.full(n - 1, -0.5 / h)
+    main[0], up[0] = -1.0 / h, 1.0 / h
+    main[-1], lo[-1] = 1.0 / h, -1.0 / h
+    d1 = sp.diags([lo, main, up], [-1, 0, 1], format="csr")
+    mats = [sp.identity(m, format="csr") for m in shape]
+    mats[axis] = d1
+    out = mats[0]
+    for m in mats[1:]:
+        out = sp.kron(out, m, format="csr")
+    return sp.csr_matrix(out)
+
+
+class FokkerPlanck:
+    r"""Finite-volume Fokker–Planck operator of the learning dynamics on a :class:`Grid`.
+
+    Parameters
+    ----------
+    problem
+        Loss ``H`` and noise ``κ(q)`` (``problem.dim == grid.ndim``).
+    grid
+        Cell-centred box; zero-flux walls (put them where ``p`` is negligible).
+    a
+        Metric power in ``g = c·(κ + eps·I)^a``.
+    gamma, c, eps
+        Learning rate ``γ``, metric scale, regulariser.
+    convention
+        ``"ito"`` (THEORY's form, default) or ``"covariant"`` (module docstring).
+    dt
+        Time step of :meth:`run`.
+    scheme
+        ``"crank-nicolson"`` (order 2) or ``"backward-euler"`` (order 1).
+    progress
+        tqdm bar in :meth:`run` (terminal only).
+
+    Attributes
+    ----------
+    operator
+        Sparse ``L`` (CSR, ``(n_cells, n_cells)``) with ``dp/dt = L p`` (``p`` flattened in C
+        order); columns sum to zero.
+    """
+
+    def __init__(
+        self,
+        problem: LearningProblem,
+        grid: Grid,
+        a: float,
+        *,
+        gamma: float = 1.0,
+        c: float = 1.0,
+        eps: float = 0.0,
+        convention: str = "ito",
+        dt: float = 1e-2,
+        scheme: str = "crank-nicolson",
+        progress: bool = False,
+    ) -> None:
+        if not isinstance(problem, LearningProblem):
+            raise TypeError(f"`problem` must be a LearningProblem, got {type(problem).__name__}")
+        if not isinstance(grid, Grid):
+            raise TypeError(f"`grid` must be a Grid, got {type(grid).__name__}")
+        if grid.ndim != problem.dim:
+            raise ValueError(
+                f"`grid` has {grid.ndim} axes but `problem` has {problem.dim} trainable variables"
+            )
+        self.problem = problem
+        self.grid = grid
+        self.a = check_real("a", a)
+        self.gamma = check_positive("gamma", gamma)
+        self.c = check_positive("c", c)
+        self.eps = check_positive("eps", eps, allow_zero=True)
+        self.convention = check_choice("convention", convention, CONVENTIONS)
+        self.dt = check_positive("dt", dt)
+        self.scheme = check_choice("scheme", scheme, tuple(SCHEMES))
+        self.progress = bool(progress)
+        problem.check_kappa(grid.points())
+        self._faces: list[tuple[sp.csr_matrix, Array, Array, sp.csr_matrix]] = []
+        self.operator = self._assemble()
+        self._lu: dict[float, Any] = {}
+
+    # -- assembly ---------------------------------------------------------------------------
+    def _coefficients(self, pts: Array) -> Any:
+        return langevin_coefficients(
+            self.problem,
+            pts,
+            self.a,
+            gamma=self.gamma,
+            c=self.c,
+            eps=self.eps,
+            convention=self.convention,
+        )
+
+    def _assemble(self) -> sp.csr_matrix:
+        g = self.grid
+        shape, h, n = g.shape, g.spacing, g.size
+        idx = np.arange(n).reshape(shape)
+        centre = self._coefficients(g.points())
+        dcell = centre.diffusion.reshape(n, g.ndim, g.ndim)
+        op = sp.csr_matrix((n, n))
+        for ax in range(g.ndim):
+            left = np.take(idx, np.arange(shape[ax] - 1), axis=ax).ravel()
+            right = np.take(idx, np.arange(1, shape[ax]), axis=ax).ravel()
+            nf = left.size
+            rows = np.arange(nf)
+            sel_l = sp.csr_matrix((np.ones(nf), (rows, left)), shape=(nf, n))
+            sel_r = sp.csr_matrix((np.ones(nf), (rows, right)), shape=(nf, n))
+            fpts = np.take(g.face_points(ax), np.arange(1, shape[ax]), axis=ax)
+            beta = self._coefficients(fpts).drift[..., ax].ravel()
+            avg = 0.5 * (sel_l + sel_r)
+            flux = sp.diags(beta) @ avg - (0.5 / h[ax]) * (sel_r - sel_l) @ sp.diags(
+                dcell[:, ax, ax]
+            )
+            for o in range(g.ndim):
+                if o != ax:
+                    deriv = _derivative_matrix(shape, o, h[o])
+                    flux = flux - 0.5 * avg @ deriv @ sp.diags(dcell[:, ax, o])
+            flux = sp.csr_matrix(flux)
+            div = sp.csr_matrix((sel_r - sel_l).T / h[ax])
+            self._faces.append((flux, beta, np.asarray(avg.sum(axis=1)).ravel(), sp.csr_matrix(avg)))
+            op = op + div @ flux
+        return sp.csr_matrix(op)
+
+    # -- stationary state -------------------------------------------------------------------
+    def stationary_density(self) -> Array:
+        """Normalised null vector of ``L``, shape ``grid.shape`` (``∫ p = 1``).
+
+        Solved directly: one (redundant, since columns of ``L`` sum to zero) equation is
+        replaced by the normalisation ``Σ p_c · cell_volume = 1``.
+        """
+        g = self.grid
+        lmat = sp.lil_matrix(self.operator)
+        r = int(np.argmin(self.problem.value(g.points()).ravel()))
+        lmat[r, :] = np.full(g.size, g.cell_volume)
+        rhs = np.zeros(g.size)
+        rhs[r] = 1.0
+        p = spla.spsolve(sp.csc_matrix(lmat), rhs)
+        if not np.all(np.isfinite(p)):
+            raise StabilityError(
+                "stationary Fokker–Planck solve failed (singular system); enlarge the grid box or "
+                "check that κ is positive definite on it",
+                t=float("inf"),
+                step=0,
+            )
+        return np.asarray(p).reshape(g.shape)
+
+    def face_fluxes(self, p: ArrayLike) -> list[Array]:
+        """Probability current through the faces, one array per axis.
+
+        Axis ``k`` array has shape ``grid.shape`` with ``shape[k] + 1`` along ``k`` (walls
+        included, where it is zero).  Units: probability per unit time per unit face area.
+        """
+        x = self._state(p).ravel()
+        out = []
+        for ax, (flux, *_rest) in enumerate(self._faces):
+            inner_shape = list(self.grid.shape)
+            inner_shape[ax] -= 1
+            j = (flux @ x).reshape(inner_shape)
+            pad = [(0, 0)] * self.grid.ndim
+            pad[ax] = (1, 1)
+            out.append(np.pad(j, pad))
+        return out
+
+    def current(self, p: ArrayLike) -> Array:
+        """Cell-centred current (average of the two faces per axis), shape ``(*grid.shape, d)``."""
+        comps = []
+        for ax, j in enumerate(self.face_fluxes(p)):
+            lo = np.take(j, np.arange(self.grid.shape[ax]), axis=ax)
+            hi = np.take(j, np.arange(1, self.grid.shape[ax] + 1), axis=ax)
+            comps.append(0.5 * (lo + hi))
+        return np.stack(comps, axis=-1)
+
+    def relative_current(self, p: ArrayLike) -> float:
+        r"""``Σ_faces |J| / Σ_faces |β p̄|``: the current relative to the drift flux (0 in
+        detailed balance)."""
+        x = self._state(p).ravel()
+        num = den = 0.0
+        for ax, (flux, beta, _, avg) in enumerate(self._faces):
+            w = self.grid.cell_volume  # control volume of a face
+            num += w * float(np.abs(flux @ x).sum())
+            den += w * float(np.abs(beta * (avg @ x)).sum())
+        return num / den if den > 0 else 0.0
+
+    def eigenvalues(self, k: int = 10) -> NDArray[np.complex128]:
+        """The ``k`` eigenvalues of ``L`` nearest 0 (the slowest modes), ordered by modulus.
+
+        Shift-invert Arnoldi (ARPACK) about a small positive shift.
+        """
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k < self.grid.size - 1:
+            raise ValueError(f"`k` must be an integer in [1, {self.grid.size - 2}], got {k!r}")
+        scale = float(np.abs(self.operator.diagonal()).max())
+        sigma = 1e-6 * scale
+        vals = spla.eigs(self.operator.tocsc(), k=k, sigma=sigma, which="LM", return_eigenvectors=False)
+        return np.asarray(vals[np.argsort(np.abs(vals))], dtype=np.complex128)
+
+    # -- observables and time stepping -----------------------------------------------------
+    def _state(self, p: ArrayLike) -> Array:
+        x = np.asarray(p, dtype=float)
+        if x.shape != self.grid.shape:
+            raise ValueError(f"density must have the grid shape {self.grid.shape}, got {x.shape}")
+        return x
+
+    def _resolve(self, name: str) -> Callable[[Array], Any]:
+        g = self.grid
+        pts = g.points()
+        hval = self.problem.value(pts)
+        vol = g.cell_volume
+
+        def mass(p: Array) -> float:
+            return float(p.sum() * vol)
+
+        def mean(p: Array) -> Array:
+            return np.einsum("...,...i->i", p, pts) * vol / mass(p)
+
+        def cov(p: Array) -> Array:
+            m = mean(p)
+            x = pts - m
+            return np.einsum("...,...i,...j->ij", p, x, x) * vol / mass(p)
+
+        def loss(p: Array) -> float:
+            return float((p * hval).sum() * vol / mass(p))
+
+        table: dict[str, Callable[[Array], Any]] = {
+            "mass": mass,
+            "mean": mean,
+            "cov": cov,
+            "loss": loss,
+            "density": lambda p: p.copy(),
+        }
+        if name not in table:
+            raise ValueError(
+                f"unknown Fokker–Planck observable {name!r}; known: {', '.join(OBSERVABLES)}"
+            )
+        return table[name]
+
+    def _solver(self, dt: float) -> Callable[[Array], Array]:
+        key = round(dt, 15)
+        if key not in self._lu:
+            eye = sp.identity(self.grid.size, format="csc")
+            lop = self.operator.tocsc()
+            if self.scheme == "crank-nicolson":
+                lu = spla.splu(sp.csc_matrix(eye - 0.5 * dt * lop))
+                rhs = sp.csr_matrix(eye + 0.5 * dt * lop)
+                self._lu[key] = lambda x: lu.solve(rhs @ x)
+            else:
+                lu = spla.splu(sp.csc_matrix(eye - dt * lop))
+                self._lu[key] = lu.solve
+        return self._lu[key]  # type: ignore[no-any-return]
+
+    def run(
+        self,
+        state0: ArrayLike,
+        t_span: tuple[float, float],
+        *,
+        recorder: Recorder | None = None,
+    ) -> Trajectory:
+        """Evolve the density ``state0`` (shape ``grid.shape``) over ``t_span``.
+
+        Default recorder: ``("mass", "mean", "cov")`` at both ends, densities stored.
+        Observables: ``"mass"``, ``"mean"`` (``(d,)``), ``"cov"`` (``(d, d)``), ``"loss"``
+        (``⟨H⟩``), ``"density"``.
+
+        Raises
+        ------
+        StabilityError
+            If the density becomes non-finite.
+        """
+        p = self._state(state0).copy()
+        t0, t1 = float(t_span[0]), float(t_span[1])
+        if not t1 >= t0:
+            raise ValueError(f"`t_span` must satisfy t0 ≤ t1, got {t_span!r}")
+        rec = recorder or Recorder(observables=("mass", "mean", "cov"))
+        times = rec.schedule((t0, t1))
+        rec.begin(self._resolve)
+        start = time.perf_counter()
+        steps = 0
+        total = int(sum(max(1, int(np.ceil((b - a) / self.dt - 1e-9))) for a, b in zip(times[:-1], times[1:], strict=True)))
+        bar = tqdm(
+            total=total, desc="fokker-planck", leave=False,
+            disable=not self.progress or not sys.stderr.isatty(),
+        )  # fmt: skip
+        t = t0
+        with bar:
+            flat = p.ravel()
+            for k, tk in enumerate(times):
+                if k == 0 and tk > t:
+                    raise ValueError("recorder times must start at t_span[0] for this engine")
+                if tk > t:
+                    n = max(1, int(np.ceil((tk - t) / self.dt - 1e-9)))
+                    solve = self._solver((tk - t) / n)
+                    for _ in range(n):
+                        flat = solve(flat)
+                        steps += 1
+                    bar.update(n)
+                    if not np.all(np.isfinite(flat)):
+                        raise StabilityError(
+                            f"non-finite density at t = {tk:.6g}; refine the grid or reduce `dt`",
+                            t=tk,
+                            step=steps,
+                        )
+                    t = float(tk)
+                cur = flat.reshape(self.grid.shape)
+                rec.record(t, cur, stored=cur.copy())
+        info = {
+            "engine": "FokkerPlanck",
+            "a": self.a,
+            "gamma": self.gamma,
+            "c": self.c,
+            "eps": self.eps,
+            "convention": self.convention,
+            "scheme": self.scheme,
+            "order": SCHEMES[self.scheme],
+            "dt": self.dt,
+            "steps": steps,
+            "grid_shape": list(self.grid.shape),
+            "grid_bounds": [list(b) for b in self.grid.bounds],
+            "wall_time": time.perf_counter() - start,
+        }
+        return rec.finish(info=info)
+
+
+def stationary_density(problem: LearningProblem, grid: Grid, a: float, **kwargs: Any) -> Array:
+    """Shortcut for ``FokkerPlanck(problem, grid, a, **kwargs).stationary_density()``."""
+    return FokkerPlanck(problem, grid, a, **kwargs).stationary_density()
+
+
+def stationary_current(problem: LearningProblem, grid: Grid, a: float, **kwargs: Any) -> tuple[Array, float]:
+    """Stationary cell-centred current ``(*grid.shape, d)`` and :meth:`~FokkerPlanck.relative_current`."""
+    fp = FokkerPlanck(problem, grid, a, **kwargs)
+    p = fp.stationary_density()
+    return fp.current(p), fp.relative_current(p)
