@@ -133,7 +133,10 @@ def free_gaussian(
 
 
 def free_gaussian_width(
-    t: ArrayLike, width: float | Sequence[float], mass: float | Sequence[float] = 1.0, hbar: float = 1.0
+    t: ArrayLike,
+    width: ArrayLike,
+    mass: ArrayLike = 1.0,
+    hbar: float = 1.0,
 ) -> FloatArray:
     r"""Position standard deviation of a free Gaussian, :math:`\sigma_i\sqrt{1 + (\hbar t/2m_i\sigma_i^2)^2}`.
 
@@ -206,7 +209,7 @@ def harmonic_coherent(
     return np.asarray(_broadcast(parts), dtype=np.complex128)
 
 
-def harmonic_ground_energy(omega: float | Sequence[float], hbar: float = 1.0) -> float:
+def harmonic_ground_energy(omega: ArrayLike, hbar: float = 1.0) -> float:
     r"""Ground energy :math:`\sum_i \hbar\omega_i/2` of a harmonic trap (continuum)."""
     w = np.atleast_1d(np.asarray(omega, dtype=float))
     return float(0.5 * check_positive("hbar", hbar) * w.sum())
@@ -262,7 +265,9 @@ def two_level_evolve(h: ArrayLike, psi0: ArrayLike, t: float, hbar: float = 1.0)
     \hat{\mathbf h}\cdot\boldsymbol\sigma\big)`.
     """
     hm = np.asarray(h, dtype=complex)
-    if hm.shape != (2, 2) or not np.allclose(hm, hm.conj().T, rtol=0, atol=1e-12 * (1 + abs(hm).max())):
+    if hm.shape != (2, 2) or not np.allclose(
+        hm, hm.conj().T, rtol=0, atol=1e-12 * (1 + abs(hm).max())
+    ):
         raise ValueError(f"`h` must be a Hermitian 2×2 matrix, got {hm!r}")
     hb = check_positive("hbar", hbar)
     tt = check_real("t", t)
@@ -278,7 +283,9 @@ def two_level_evolve(h: ArrayLike, psi0: ArrayLike, t: float, hbar: float = 1.0)
     return np.asarray(u @ np.asarray(psi0, dtype=complex), dtype=np.complex128)
 
 
-def rabi_probability(t: ArrayLike, coupling: float, detuning: float = 0.0, hbar: float = 1.0) -> FloatArray:
+def rabi_probability(
+    t: ArrayLike, coupling: float, detuning: float = 0.0, hbar: float = 1.0
+) -> FloatArray:
     r"""Probability of finding the other level, starting in one, for
     :math:`H = \begin{pmatrix}\delta/2 & -J\\ -J & -\delta/2\end{pmatrix}`:
 
@@ -303,7 +310,11 @@ def talbot_time(length: float, mass: float = 1.0, hbar: float = 1.0) -> float:
     state is the initial one shifted by :math:`L/2`.  Exact for the ``"spectral"`` kinetic
     model on the periodic lattice (its dispersion is :math:`\hbar^2k^2/2m` on the FFT grid).
     """
-    return float(check_positive("mass", mass) * check_positive("length", length) ** 2 / (np.pi * check_positive("hbar", hbar)))
+    return float(
+        check_positive("mass", mass)
+        * check_positive("length", length) ** 2
+        / (np.pi * check_positive("hbar", hbar))
+    )
 
 
 def continuum_transmission(
@@ -401,9 +412,7 @@ def lattice_transmission(
     return out.reshape(np.shape(k))
 
 
-def packet_transmission(
-    psi: ArrayLike, spacing: float, transmission: Any
-) -> float:
+def packet_transmission(psi: ArrayLike, spacing: float, transmission: Any) -> float:
     r"""Transmitted probability of a 1D packet: :math:`\sum_k |\hat\psi_k|^2\,T(k) / \sum_k |\hat\psi_k|^2`.
 
     ``psi`` are the site values of the incoming packet (well separated from the barrier and

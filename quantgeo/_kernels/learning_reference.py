@@ -15,24 +15,44 @@ Array = NDArray[np.float64]
 _CLOSE = 1e-6
 
 
+def _ipow(x: Array, k: int) -> Array:
+    if k == 0:
+        return np.ones_like(x)
+    if k == 1:
+        return x
+    if k == 2:
+        return x * x
+    if k == 3:
+        return x * x * x
+    v = (x * x) * (x * x)
+    for _ in range(k - 4):
+        v = v * x
+    return v
+
+
 def _poly(k: int, x: Array, y: Array, ptr: NDArray[np.int64], powers: NDArray[np.int64], coefs: Array) -> Array:
     s = np.zeros_like(x)
     for t in range(ptr[k], ptr[k + 1]):
-        v = np.full_like(x, coefs[t])
-        for _ in range(powers[t, 0]):
-            v = v * x
-        for _ in range(powers[t, 1]):
-            v = v * y
-        s = s + v
+        s = s + coefs[t] * _ipow(x, powers[t, 0]) * _ipow(y, powers[t, 1])
     return s
 
 
-def _f(lam: Array, gamma: float, a: float, c: float, eps: float) -> Array:
-    return gamma * gamma * lam / (c * c * (lam + eps) ** (2.0 * a))
+def _phi(lam: Array, a: float, c: float, eps: float) -> Array:
+    if a == 0.0:
+        return np.full_like(lam, c)
+    if a == 0.5:
+        return c * np.sqrt(lam + eps)
+    if a == 1.0:
+        return c * (lam + eps)
+    return c * (lam + eps) ** a
 
 
-def _fp(lam: Array, gamma: float, a: float, c: float, eps: float) -> Array:
-    return gamma * gamma * ((lam + eps) - 2.0 * a * lam) / (c * c * (lam + eps) ** (2.0 * a + 1.0))
+def _f(lam: Array, phi: Array, gamma: float) -> Array:
+    return gamma * gamma * lam / (phi * phi)
+
+
+def _fp(lam: Array, phi: Array, gamma: float, a: float, eps: float) -> Array:
+    return gamma * gamma * ((lam + eps) - 2.0 * a * lam) / (phi * phi * (lam + eps))
 
 
 def _step_1d(q: Array, noise: Array, dt: float, gamma: float, a: float, c: float, eps: float,
@@ -42,12 +62,12 @@ def _step_1d(q: Array, noise: Array, dt: float, gamma: float, a: float, c: float
     zero = np.zeros_like(x)
     g = _poly(0, x, zero, ptr, powers, coefs)
     k = np.maximum(_poly(1, x, zero, ptr, powers, coefs), 0.0)
-    phi = c * (k + eps) ** a
+    phi = _phi(k, a, c, eps)
     dq = -gamma * (g * dt + np.sqrt(k) * noise[:, 0] * sqdt) / phi
     if covariant:
         dk = _poly(2, x, zero, ptr, powers, coefs)
-        f = _f(k, gamma, a, c, eps)
-        fp = _fp(k, gamma, a, c, eps)
+        f = _f(k, phi, gamma)
+        fp = _fp(k, phi, gamma, a, eps)
         s = 0.5 * a * dk / (k + eps) if a != 0.0 else zero
         dq = dq + (0.5 * fp * dk + 0.5 * f * s) * dt
     q[:, 0] = x + dq
@@ -65,16 +85,19 @@ def _step_2d(q: Array, noise: Array, dt: float, gamma: float, a: float, c: float
     k11 = _poly(4, x, y, ptr, powers, coefs)
     offd = k01 != 0.0
     zeta = (k11 - k00) / (2.0 * np.where(offd, k01, 1.0))
-    t = 1.0 / (np.abs(zeta) + np.hypot(1.0, zeta))
+    az = np.abs(zeta)
+    big = az >= 1e150
+    az_s = np.where(big, 1.0, az)
+    t = np.where(big, 0.5 / np.where(big, az, 1.0), 1.0 / (az_s + np.sqrt(1.0 + az_s * az_s)))
     t = np.where(zeta < 0.0, -t, t)
-    cs = np.where(offd, 1.0 / np.hypot(1.0, t), 1.0)
+    cs = np.where(offd, 1.0 / np.sqrt(1.0 + t * t), 1.0)
     sn = np.where(offd, t * cs, 0.0)
     l1 = np.where(offd, k00 - t * k01, k00)
     l2 = np.where(offd, k11 + t * k01, k11)
     l1 = np.maximum(l1, 0.0)
     l2 = np.maximum(l2, 0.0)
-    phi1 = c * (l1 + eps) ** a
-    phi2 = c * (l2 + eps) ** a
+    phi1 = _phi(l1, a, c, eps)
+    phi2 = _phi(l2, a, c, eps)
     y1 = cs * gx - sn * gy
     y2 = sn * gx + cs * gy
     z1 = cs * noise[:, 0] - sn * noise[:, 1]
@@ -84,13 +107,14 @@ def _step_2d(q: Array, noise: Array, dt: float, gamma: float, a: float, c: float
     dx = -gamma * (cs * w1 + sn * w2)
     dy = -gamma * (-sn * w1 + cs * w2)
     if covariant:
-        f1 = _f(l1, gamma, a, c, eps)
-        f2 = _f(l2, gamma, a, c, eps)
-        fp1 = _fp(l1, gamma, a, c, eps)
-        fp2 = _fp(l2, gamma, a, c, eps)
+        f1 = _f(l1, phi1, gamma)
+        f2 = _f(l2, phi2, gamma)
+        fp1 = _fp(l1, phi1, gamma, a, eps)
+        fp2 = _fp(l2, phi2, gamma, a, eps)
         close = np.abs(l1 - l2) <= _CLOSE * (np.abs(l1) + np.abs(l2) + 1e-300)
         gap = np.where(close, 1.0, l1 - l2)
-        f12 = np.where(close, _fp(0.5 * (l1 + l2), gamma, a, c, eps), (f1 - f2) / gap)
+        lm = 0.5 * (l1 + l2)
+        f12 = np.where(close, _fp(lm, _phi(lm, a, c, eps), gamma, a, eps), (f1 - f2) / gap)
         divx = np.zeros_like(x)
         divy = np.zeros_like(x)
         s = [np.zeros_like(x), np.zeros_like(x)]

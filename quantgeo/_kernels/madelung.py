@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 
 __all__ = ["madelung_rhs", "relative_log_density"]
 
 
 @njit(cache=True, fastmath=False)
-def madelung_rhs(lnp, phi, v_over_hbar, nbr, rate, compact, dlnp, dphi):  # type: ignore[no-untyped-def]
+def madelung_rhs(lnp, phi, v_over_hbar, nbr, rate, compact, dlnp, dphi):
     """Time derivatives of ``ln p`` and ``φ = S/ħ`` on every site.
 
     Parameters
@@ -51,19 +52,26 @@ def madelung_rhs(lnp, phi, v_over_hbar, nbr, rate, compact, dlnp, dphi):  # type
     """
     n_sites = lnp.shape[0]
     z = nbr.shape[1]
+    # cos/sin of θ_nm from per-site values (angle-difference identities): 2 trig calls per
+    # site instead of 2 per bond; the products are accurate to a few ulp like sin(φ_m − φ_n).
+    cs = np.empty(n_sites)
+    sn = np.empty(n_sites)
+    if compact:
+        for n in range(n_sites):
+            cs[n] = math.cos(phi[n])
+            sn[n] = math.sin(phi[n])
     for n in range(n_sites):
         a = lnp[n]
-        b = phi[n]
         acc_p = 0.0
         acc_s = 0.0
         for j in range(z):
             m = nbr[n, j]
             rho = math.exp(0.5 * (lnp[m] - a))
-            th = phi[m] - b
             if compact:
-                s = math.sin(th)
-                c = math.cos(th)
+                s = sn[m] * cs[n] - cs[m] * sn[n]
+                c = cs[m] * cs[n] + sn[m] * sn[n]
             else:
+                th = phi[m] - phi[n]
                 s = th
                 c = 1.0 - 0.5 * th * th
             acc_p += rate[j] * rho * s
@@ -73,7 +81,7 @@ def madelung_rhs(lnp, phi, v_over_hbar, nbr, rate, compact, dlnp, dphi):  # type
 
 
 @njit(cache=True, fastmath=False)
-def relative_log_density(lnp, nbr, rel, top):  # type: ignore[no-untyped-def]
+def relative_log_density(lnp, nbr, rel, top):
     """Log-density contrast of every site with its largest neighbour.
 
     ``top[n] = max_m ln p_m`` over the neighbours ``m`` of ``n`` and

@@ -10,9 +10,15 @@ phase (learning potential) :math:`S_n`.  Per axis ``i`` (mass :math:`m_i`, spaci
     \dot S_n &= -V_n - \sum_m \tau_i\Big[1 - \sqrt{p_m/p_n}\,
         \cos\frac{S_m - S_n}{\hbar}\Big] \qquad\text{(Hamilton–Jacobi + quantum potential)}
 
-These are Hamilton's equations of the expected loss
-:math:`E = \sum_n V_n p_n + \sum_{\text{bonds}} \tau\,(p_n + p_m - 2\sqrt{p_n p_m}\cos((S_m-S_n)/\hbar))`
-(times :math:`\Delta V`), invariant under :math:`S_n \to S_n + 2\pi\hbar k_n`; exactly, the
+These are Hamilton's equations (:math:`\dot p_n = \partial \mathcal E/\partial S_n`,
+:math:`\dot S_n = -\partial \mathcal E/\partial p_n`, :math:`\mathcal E = E/\Delta V`) of the
+expected loss
+
+.. math::
+    E = \Delta V\Big[\sum_n V_n p_n + \sum_{\text{bonds}} \tau\,
+        \big(p_n + p_m - 2\sqrt{p_n p_m}\cos((S_m-S_n)/\hbar)\big)\Big]
+
+invariant under :math:`S_n \to S_n + 2\pi\hbar k_n`; exactly, the
 wavefunction :math:`\psi_n = \sqrt{p_n}\,e^{iS_n/\hbar}` obeys the lattice Schrödinger equation of
 ``Hamiltonian(kinetic="lattice")``.
 
@@ -64,11 +70,13 @@ from quantgeo.wavefunction import Wavefunction, _as_data
 
 __all__ = [
     "BACKENDS",
+    "BOUNDARIES",
     "METHODS",
     "MadelungLattice",
     "from_learning_variables",
     "learning_energy",
     "neighbour_table",
+    "open_boundary_sparse",
     "to_learning_variables",
 ]
 
@@ -77,6 +85,7 @@ log = logging.getLogger(__name__)
 #: Explicit Runge–Kutta integrators of ``scipy.integrate`` accepted as ``method``.
 METHODS = ("DOP853", "RK45", "RK23")
 BACKENDS = ("numba", "numpy")
+BOUNDARIES = ("periodic", "open")
 
 FArray = NDArray[np.float64]
 CArray = NDArray[np.complex128]
@@ -114,35 +123,72 @@ def warmup() -> float:
     return time.perf_counter() - start
 
 
-def neighbour_table(lattice: Lattice, mass: FArray, hbar: float) -> tuple[IArray, FArray]:
+def neighbour_table(
+    lattice: Lattice, mass: FArray, hbar: float, *, boundary: str = "periodic"
+) -> tuple[IArray, FArray]:
     r"""Nearest neighbours of every site and the rate :math:`\tau_i/\hbar` of each direction.
 
     Parameters
     ----------
     lattice
-        Periodic lattice; sites are numbered in C order (as ``Hamiltonian.to_sparse``).
+        Lattice; sites are numbered in C order (as ``Hamiltonian.to_sparse``).
     mass
         Mass per axis, shape ``(ndim,)``.
     hbar
         ħ.
+    boundary
+        ``"periodic"`` (the lattice's own bonds) or ``"open"`` (the bonds across the box edge
+        removed: an edge site lists itself, which contributes nothing to either form).
 
     Returns
     -------
     nbr
         int64, shape ``(size, 2·ndim)``: column ``2i`` is the ``+1`` neighbour along axis ``i``,
-        column ``2i + 1`` the ``−1`` neighbour (periodic).  With 2 sites on an axis both
-        columns name the same site, which counts the two bonds as ``to_sparse`` does.
+        column ``2i + 1`` the ``−1`` neighbour.  With 2 sites on a periodic axis both columns
+        name the same site, which counts the two bonds as ``to_sparse`` does.
     rate
         float64, shape ``(2·ndim,)``: :math:`\hbar/(2 m_i \Delta_i^2)` (1/time).
     """
+    check_choice("boundary", boundary, BOUNDARIES)
     idx = np.arange(lattice.size, dtype=np.int64).reshape(lattice.shape)
     cols = []
     rate = []
     for i, d in enumerate(lattice.spacing):
         for shift in (-1, 1):  # roll by -1 brings site n+1 to position n
-            cols.append(np.roll(idx, shift, axis=i).ravel())
+            col = np.roll(idx, shift, axis=i)
+            if boundary == "open":
+                edge = [slice(None)] * lattice.ndim
+                edge[i] = slice(-1, None) if shift == -1 else slice(0, 1)
+                col[tuple(edge)] = idx[tuple(edge)]
+            cols.append(col.ravel())
             rate.append(hbar / (2.0 * float(mass[i]) * d * d))
     return np.ascontiguousarray(np.stack(cols, axis=1)), np.asarray(rate, dtype=np.float64)
+
+
+def open_boundary_sparse(ham: Hamiltonian, t: float = 0.0) -> Any:
+    """CSR matrix of ``ham`` with the hopping bonds across the box edge removed.
+
+    The exact reference of ``MadelungLattice(ham, boundary="open")``: ``ham.to_sparse(t)``
+    minus, on every axis with more than 2 sites, the two seam entries ``−τ`` and the ``τ`` they
+    put on the diagonals of the edge sites.
+    """
+    import scipy.sparse as sp
+
+    lat = ham.lattice
+    h = sp.lil_matrix(ham.to_sparse(t))
+    idx = np.arange(lat.size).reshape(lat.shape)
+    for i, d in enumerate(lat.spacing):
+        if lat.shape[i] <= 2:
+            continue
+        tau = ham.hbar**2 / (2.0 * float(ham.mass[i]) * d * d)
+        first = np.take(idx, 0, axis=i).ravel()
+        last = np.take(idx, lat.shape[i] - 1, axis=i).ravel()
+        for a, b in zip(first, last, strict=True):
+            h[a, b] = 0.0
+            h[b, a] = 0.0
+            h[a, a] -= tau
+            h[b, b] -= tau
+    return sp.csr_matrix(h)
 
 
 def to_learning_variables(
@@ -179,7 +225,10 @@ def to_learning_variables(
 
 
 def from_learning_variables(lnp: FArray, S: FArray, hbar: float = 1.0) -> CArray:
-    r""":math:`\psi_n = \sqrt{p_n}\,e^{iS_n/\hbar} = \exp(\tfrac12\ln p_n + iS_n/\hbar)` (complex128)."""
+    r""":math:`\psi_n = \sqrt{p_n}\,e^{iS_n/\hbar} = \exp(\tfrac12\ln p_n + iS_n/\hbar)`.
+
+    Returns complex128 of the shape of ``lnp``.
+    """
     return np.exp(0.5 * np.asarray(lnp) + 1j * (np.asarray(S) / hbar))
 
 
@@ -211,10 +260,7 @@ def learning_energy(ham: Hamiltonian, p: FArray, S: FArray, t: float = 0.0) -> f
         r_next = np.roll(r, -1, axis=i)
         th = (np.roll(S, -1, axis=i) - S) / ham.hbar
         bonds = p + p_next - 2.0 * r * r_next * np.cos(th)
-        if lat.shape[i] == 2:
-            # two sites on a periodic axis: each pair is joined by two bonds (as in to_sparse),
-            # and the roll visits the pair twice, so the sum already counts both.
-            pass
+        # With 2 sites on an axis the roll visits the pair twice: the two bonds of to_sparse.
         total += tau * float(np.sum(bonds))
     return total * lat.cell_volume
 
@@ -249,6 +295,12 @@ class MadelungLattice:
         the periodic seam has a huge one) and never reported as singular.  A density that is
         exactly zero next to a non-zero one is reported everywhere (ln p = −∞ cannot be
         integrated).
+    boundary
+        ``"periodic"`` (the bonds of ``ham``, default) or ``"open"``: the bonds across the box
+        edge removed, so the exact reference is :func:`open_boundary_sparse`.  A non-compact S
+        cannot wind around the ring, so the control started from an unwrapped phase carries a
+        defect of :math:`2\pi\hbar w` on the seam bond (``w`` = winding of ψ₀); ``"open"``
+        removes that bond to separate the bulk error of the control from the seam defect.
     backend
         ``"numba"`` (compiled right-hand side) or ``"numpy"`` (the reference twin).
     max_step
@@ -272,6 +324,7 @@ class MadelungLattice:
         method: str = "DOP853",
         density_floor: float = 1e-12,
         tail_density: float = 1e-10,
+        boundary: str = "periodic",
         backend: str = "numba",
         max_step: float = math.inf,
     ) -> None:
@@ -297,7 +350,15 @@ class MadelungLattice:
         self.backend = check_choice("backend", backend, BACKENDS)
         self._k = _backend(backend)
         self.max_step = check_positive("max_step", max_step) if max_step != math.inf else math.inf
-        self._nbr, self._rate = neighbour_table(ham.lattice, ham.mass, ham.hbar)
+        self.boundary = check_choice("boundary", boundary, BOUNDARIES)
+        if self.boundary == "open" and any(n <= 2 for n in ham.lattice.shape):
+            raise ValueError(
+                f"`boundary='open'` needs more than 2 sites per axis, got lattice shape "
+                f"{ham.lattice.shape}"
+            )
+        self._nbr, self._rate = neighbour_table(
+            ham.lattice, ham.mass, ham.hbar, boundary=self.boundary
+        )
         self._ln_floor = math.log(self.density_floor)
         self.tail_density = check_positive("tail_density", tail_density)
         if self.tail_density >= 1.0:
@@ -379,7 +440,29 @@ class MadelungLattice:
             f"({math.exp(top) if top > -745 else 0.0:.3e}), below density_floor = "
             f"{self.density_floor:g}; the (p, S) equations are singular where a site's density "
             "vanishes while its neighbours' do not (THEORY.md E4): evolve ψ instead "
-            "(SplitOperatorSolver) or move the node off the site",
+            "(SplitOperatorSolver) or move the node off the site; at the box edge this is a "
+            "state cut at the periodic seam with non-negligible density: enlarge the box",
+            t=t,
+            step=step,
+        )
+
+    def _failure(self, y: FArray, t: float, step: int, msg: str) -> StabilityError:
+        n = self.ham.lattice.size
+        lnp = np.ascontiguousarray(y[:n])
+        rel, top = np.empty(n), np.empty(n)
+        self._k.relative_log_density(lnp, self._nbr, rel, top)
+        with np.errstate(over="ignore", invalid="ignore"):
+            dlnp, dS = self.rhs(t, lnp, y[n:] * self.ham.hbar)
+            speed = np.abs(dlnp) + np.abs(dS) / self.ham.hbar
+        flat = int(np.nanargmax(np.where(np.isfinite(speed), speed, np.inf)))
+        where = "a tail" if top[flat] < float(np.max(lnp)) + self._ln_tail else "a bulk"
+        return StabilityError(
+            f"the (p, S) integrator failed at t = {t:.10g} (step {step}): {msg}; the fastest "
+            f"variables are at site {self._site(flat)} ({where} site): d ln p/dt = "
+            f"{dlnp[flat]:.3e}, p_n = {math.exp(max(float(lnp[flat]), -745.0)):.3e}, "
+            f"p_n/max_m p_m = {math.exp(max(float(rel[flat]), -745.0)):.3e} — a density "
+            "draining to zero on a site makes the (p, S) equations singular (THEORY.md E4); "
+            "evolve ψ instead (SplitOperatorSolver)",
             t=t,
             step=step,
         )
@@ -444,7 +527,11 @@ class MadelungLattice:
         if rel0.min() < self._ln_floor:
             raise self._singular_error(rel0, y0[:n], t0, 0)
 
-        v_static = None if ham.time_dependent else np.ascontiguousarray(ham.potential_values().ravel() / hb)
+        v_static = (
+            None
+            if ham.time_dependent
+            else np.ascontiguousarray(ham.potential_values().ravel() / hb)
+        )
         nbr, rate, compact, kern = self._nbr, self._rate, self.shift_symmetric, self._k
         counter = [0]
 
@@ -488,17 +575,7 @@ class MadelungLattice:
                     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                         msg = ode.step()
                     if ode.status == "failed":
-                        rel = self.relative_density(ode.y[:n])
-                        flat = int(np.argmin(rel))
-                        raise StabilityError(
-                            f"the (p, S) integrator failed at t = {ode.t:.10g} (step {steps}): "
-                            f"{msg}; the smallest relative density p_n/max_m p_m = "
-                            f"{math.exp(max(float(rel[flat]), -745.0)):.3e} is at site "
-                            f"{self._site(flat)} — a node approaching a site makes the equations "
-                            "stiff; loosen `density_floor` to stop earlier, or evolve ψ instead",
-                            t=ode.t,
-                            step=steps,
-                        )
+                        raise self._failure(ode.y, ode.t, steps, str(msg))
                     steps += 1
                     y = ode.y
                     if not np.all(np.isfinite(y)):
@@ -533,6 +610,8 @@ class MadelungLattice:
             "rtol": self.rtol,
             "atol": self.atol,
             "density_floor": self.density_floor,
+            "tail_density": self.tail_density,
+            "boundary": self.boundary,
             "backend": self.backend,
             "kinetic": ham.kinetic,
             "hbar": hb,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from quantgeo._validation import check_real
@@ -117,6 +118,25 @@ class Grid:
         axes[axis] = self.edges(axis)
         mesh = np.meshgrid(*axes, indexing="ij")
         return np.stack(mesh, axis=-1)
+
+    def derivative_matrix(self, axis: int) -> sp.csr_matrix:
+        """Sparse first derivative along ``axis`` on cell centres, shape ``(size, size)``.
+
+        Central differences inside (second order), one-sided at the walls (first order).
+        """
+        n, h = self.shape[axis], float(self.spacing[axis])
+        main = np.zeros(n)
+        up = np.full(n - 1, 0.5 / h)
+        lo = np.full(n - 1, -0.5 / h)
+        main[0], up[0] = -1.0 / h, 1.0 / h
+        main[-1], lo[-1] = 1.0 / h, -1.0 / h
+        d1 = sp.diags([lo, main, up], [-1, 0, 1], format="csr")
+        mats = [sp.identity(m, format="csr") for m in self.shape]
+        mats[axis] = d1
+        out = mats[0]
+        for m in mats[1:]:
+            out = sp.kron(out, m, format="csr")
+        return sp.csr_matrix(out)
 
     def integrate(self, values: ArrayLike) -> float:
         """Midpoint-rule integral ``Σ values · cell_volume`` (second order for smooth values)."""

@@ -265,8 +265,10 @@ class CovariantGD:
             If the update is not finite (singular metric: raise ``eps``).
         """
         x = _flat("q", q)
-        d, new = self.direction(x, grad, state)
-        out = x - self.lr * d
+        # a singular metric divides by zero: report it as a StabilityError, not as warnings
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            d, new = self.direction(x, grad, state)
+            out = x - self.lr * d
         if not np.all(np.isfinite(out)):
             raise StabilityError(
                 f"non-finite update at step {new.step} of {self!r}; the metric is singular or "

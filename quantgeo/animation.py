@@ -1,0 +1,659 @@
+r"""Wavefunction animations rendered while the solver runs.
+
+Frames are drawn by a :class:`FrameRenderer` from each state handed to a
+:class:`~quantgeo.recording.Recorder` callback and streamed to the output file at once, so the
+memory used does not grow with the number of frames (the recorder keeps no states).
+
+- **1D**: top panel :math:`|\psi|^2` with the potential V on a second axis (clipped to the
+  energy range of the state) and an optional reference :math:`|\psi_\mathrm{ref}|^2` (dashed);
+  bottom panel :math:`\mathrm{Re}\,\psi`, :math:`\mathrm{Im}\,\psi` and :math:`\pm|\psi|`.
+- **2D**: the phase :math:`\arg\psi` as hue and the density as brightness
+  (:math:`\sqrt{\rho/\rho_\max} = |\psi|/|\psi|_\max`, so the tails stay visible), with
+  optional contours of V.  3D lattices show the mid-plane of the last axis.
+
+Writers: GIF through Pillow (always available; frames are quantised to 256 colours and
+appended to the file one by one) and MP4 (H.264) through ``imageio-ffmpeg`` when installed.
+Both write to a temporary file that is renamed onto the target only when the movie is
+complete (:func:`quantgeo._io.atomic_path`).
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import numpy as np
+from numpy.typing import NDArray
+
+from quantgeo._io import atomic_path
+
+if TYPE_CHECKING:
+    from quantgeo.hamiltonian import Hamiltonian
+    from quantgeo.scenario import AnimationSpec, Scenario
+
+__all__ = [
+    "AnimationResult",
+    "FrameRenderer",
+    "GifWriter",
+    "Mp4Writer",
+    "animate",
+    "animate_trajectory",
+    "frames_of",
+    "mp4_available",
+    "open_writer",
+]
+
+RGB = NDArray[np.uint8]
+CArray = NDArray[np.complex128]
+
+
+# =============================================================================================
+# Writers
+# =============================================================================================
+class GifWriter:
+    """Animated GIF written frame by frame (Pillow encodes each frame; memory stays flat).
+
+    Pillow's own multi-frame writer keeps every frame until the end; here each frame is
+    quantised and LZW-encoded by Pillow as a one-frame GIF, and its image block is appended to
+    the open file with its palette as a local colour table.
+
+    Parameters
+    ----------
+    fh
+        Binary file opened for writing.
+    size
+        ``(width, height)`` in pixels of every frame.
+    fps
+        Frames per second (GIF delays are whole centiseconds).
+    loop
+        Number of loops (0: forever).
+    """
+
+    def __init__(self, fh: BinaryIO, size: tuple[int, int], fps: float, loop: int = 0) -> None:
+        self.fh = fh
+        self.size = (int(size[0]), int(size[1]))
+        self.delay = max(2, round(100.0 / fps))
+        self.frames = 0
+        w, h = self.size
+        fh.write(b"GIF89a" + struct.pack("<HHBBB", w, h, 0x70, 0, 0))
+        fh.write(b"\x21\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", loop) + b"\x00")
+
+    def append(self, frame: RGB) -> None:
+        """Add one ``(height, width, 3)`` uint8 RGB frame."""
+        from PIL import Image
+
+        if frame.shape[:2] != (self.size[1], self.size[0]):
+            raise ValueError(f"frame has shape {frame.shape[:2]}, the movie is {self.size[::-1]}")
+        img = Image.fromarray(np.ascontiguousarray(frame[..., :3]), "RGB")
+        pal = img.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+        buf = io.BytesIO()
+        pal.save(buf, format="GIF")
+        table, descriptor, data = _split_gif(buf.getvalue())
+        # Graphic control extension: disposal 1 (keep), delay, no transparency.
+        self.fh.write(b"\x21\xf9\x04\x04" + struct.pack("<H", self.delay) + b"\x00\x00")
+        left, top, w, h, packed = struct.unpack("<HHHHB", descriptor)
+        bits = max(0, (len(table) // 3).bit_length() - 2)
+        packed = 0x80 | (packed & 0x40) | bits
+        self.fh.write(b"\x2c" + struct.pack("<HHHHB", left, top, w, h, packed))
+        self.fh.write(table.ljust(3 * (2 << bits), b"\x00"))
+        self.fh.write(data)
+        self.frames += 1
+
+    def close(self) -> None:
+        """Write the GIF trailer."""
+        self.fh.write(b"\x3b")
+
+
+def _split_gif(raw: bytes) -> tuple[bytes, bytes, bytes]:
+    """Return (colour table, image descriptor fields, LZW data incl. terminator) of a one-frame GIF."""
+    if raw[:3] != b"GIF":
+        raise ValueError("Pillow did not produce a GIF")
+    packed = raw[10]
+    pos = 13
+    table = b""
+    if packed & 0x80:
+        n = 3 * (2 << (packed & 7))
+        table = raw[pos : pos + n]
+        pos += n
+    while pos < len(raw):
+        tag = raw[pos]
+        if tag == 0x21:  # extension: label, then sub-blocks
+            pos += 2
+            while raw[pos]:
+                pos += raw[pos] + 1
+            pos += 1
+        elif tag == 0x2C:
+            descriptor = raw[pos + 1 : pos + 10]
+            pos += 10
+            if descriptor[8] & 0x80:
+                n = 3 * (2 << (descriptor[8] & 7))
+                table = raw[pos : pos + n]
+                pos += n
+            start = pos
+            pos += 1  # LZW minimum code size
+            while raw[pos]:
+                pos += raw[pos] + 1
+            pos += 1
+            return table, descriptor, raw[start:pos]
+        else:
+            break
+    raise ValueError("no image block in the GIF produced by Pillow")
+
+
+class Mp4Writer:
+    """H.264 MP4 through ``imageio-ffmpeg`` (frames piped to ffmpeg as they are rendered).
+
+    Frames are padded (white) to a multiple of 16 pixels, as yuv420p encoders require.
+    """
+
+    def __init__(self, path: Path, size: tuple[int, int], fps: float, quality: float = 7.0) -> None:
+        import imageio_ffmpeg
+
+        w, h = size
+        self.pad = (-w % 16, -h % 16)
+        self.size = (w + self.pad[0], h + self.pad[1])
+        self.frames = 0
+        self._gen = imageio_ffmpeg.write_frames(
+            str(path),
+            self.size,
+            fps=fps,
+            quality=quality,
+            codec="libx264",
+            macro_block_size=16,
+            ffmpeg_log_level="error",
+        )
+        self._gen.send(None)
+
+    def append(self, frame: RGB) -> None:
+        """Add one ``(height, width, 3)`` uint8 RGB frame."""
+        f = np.ascontiguousarray(frame[..., :3])
+        if any(self.pad):
+            f = np.pad(f, ((0, self.pad[1]), (0, self.pad[0]), (0, 0)), constant_values=255)
+        self._gen.send(f.tobytes())
+        self.frames += 1
+
+    def close(self) -> None:
+        """Flush and wait for ffmpeg."""
+        self._gen.close()
+
+
+def mp4_available() -> bool:
+    """Whether ``imageio-ffmpeg`` (and its ffmpeg binary) can be used."""
+    try:
+        import imageio_ffmpeg
+
+        imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError, OSError):
+        return False
+    return True
+
+
+class _Sink:
+    """Writer opened lazily at the first frame (the frame size is known only then)."""
+
+    def __init__(self, tmp: Path, fmt: str, fps: float) -> None:
+        self.tmp, self.fmt, self.fps = tmp, fmt, fps
+        self.writer: GifWriter | Mp4Writer | None = None
+        self._fh: BinaryIO | None = None
+
+    def append(self, frame: RGB) -> None:
+        if self.writer is None:
+            size = (frame.shape[1], frame.shape[0])
+            if self.fmt == "gif":
+                self._fh = open(self.tmp, "wb")  # noqa: SIM115 - closed in close()
+                self.writer = GifWriter(self._fh, size, self.fps)
+            else:
+                self.writer = Mp4Writer(self.tmp, size, self.fps)
+        self.writer.append(frame)
+
+    def close(self) -> None:
+        try:
+            if self.writer is not None:
+                self.writer.close()
+        finally:
+            if self._fh is not None:
+                self._fh.close()
+
+    @property
+    def frames(self) -> int:
+        return 0 if self.writer is None else self.writer.frames
+
+
+def _format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".gif":
+        return "gif"
+    if suffix == ".mp4":
+        if not mp4_available():
+            raise ValueError(
+                "MP4 output needs imageio-ffmpeg (pip install 'quantgeo[video]'); "
+                "write a .gif instead"
+            )
+        return "mp4"
+    raise ValueError(f"output must end in .gif or .mp4, got {path.name!r}")
+
+
+def open_writer(path: str | Path, fps: float) -> Any:
+    """Context manager yielding ``append(frame)`` for an atomically written GIF or MP4."""
+    import contextlib
+
+    target = Path(path)
+    fmt = _format(target)
+
+    @contextlib.contextmanager
+    def cm() -> Any:
+        with atomic_path(target) as tmp:
+            sink = _Sink(tmp, fmt, fps)
+            try:
+                yield sink
+            finally:
+                sink.close()
+
+    return cm()
+
+
+# =============================================================================================
+# Rendering
+# =============================================================================================
+def _energy_window(v: NDArray[np.float64], energy: float) -> tuple[float, float]:
+    """Potential range worth showing: up to 2.5× the state's energy above the minimum."""
+    vmin, vmax = float(v.min()), float(v.max())
+    span = max(energy - vmin, 1e-12)
+    top = min(vmax, vmin + 2.5 * span)
+    if top <= vmin:
+        top = vmin + 1.0
+    return vmin, top
+
+
+class FrameRenderer:
+    """Draw states of one lattice into RGB frames with matplotlib (Agg, no pyplot state).
+
+    Parameters
+    ----------
+    ham
+        The Hamiltonian (lattice, V(x, t) and ħ).
+    spec
+        :class:`~quantgeo.scenario.AnimationSpec` (size, dpi, curves, contour, normalisation).
+    title
+        Title prefix (the time is appended).
+    overlay
+        ``ref(t) -> ψ`` drawn as a dashed reference density (1D), or ``None``.
+    state0
+        Initial state: fixes the axis ranges and the ``"initial"`` brightness scale.
+    """
+
+    def __init__(
+        self,
+        ham: Hamiltonian,
+        spec: AnimationSpec,
+        *,
+        title: str = "",
+        overlay: Callable[[float], CArray] | None = None,
+        state0: CArray | None = None,
+        t0: float = 0.0,
+    ) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self.ham, self.spec, self.title, self.overlay = ham, spec, title, overlay
+        lat = ham.lattice
+        self.ndim = lat.ndim
+        self.fig = Figure(figsize=spec.size, dpi=spec.dpi)
+        self.canvas = FigureCanvasAgg(self.fig)
+        psi0 = state0 if state0 is not None else np.zeros(lat.shape, complex)
+        self._energy0 = float(
+            np.real(np.vdot(psi0, ham.apply(psi0, t0))) / max(np.vdot(psi0, psi0).real, 1e-300)
+        )
+        if self.ndim == 1:
+            self._setup_1d(psi0, t0)
+        else:
+            self._setup_2d(psi0, t0)
+
+    # -- 1D ---------------------------------------------------------------------------------
+    def _setup_1d(self, psi0: CArray, t0: float) -> None:
+        lat, spec = self.ham.lattice, self.spec
+        x = lat.axes[0]
+        self.x = x
+        ax_d, ax_w = self.fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+        self.ax_d, self.ax_w = ax_d, ax_w
+        rho0 = np.abs(psi0) ** 2
+        amp0 = float(np.abs(psi0).max()) or 1.0
+        self._rho_top = 1.15 * float(rho0.max()) or 1.0
+        self._amp_top = 1.15 * amp0
+        curves = set(spec.curves)
+        self.lines: dict[str, Any] = {}
+        if "density" in curves:
+            (self.lines["density"],) = ax_d.plot(x, rho0, color="k", lw=1.4, label="|ψ|²")
+        if self.overlay is not None:
+            (self.lines["reference"],) = ax_d.plot(
+                x,
+                np.abs(self.overlay(t0)) ** 2,
+                color="tab:orange",
+                lw=1.2,
+                ls="--",
+                label="reference |ψ|²",
+            )
+        ax_d.set_ylim(0, self._rho_top)
+        ax_d.set_ylabel("density")
+        v_static = self.ham.potential_values(t0)
+        flat = not self.ham.time_dependent and float(np.ptp(v_static)) == 0.0
+        if "potential" in curves and not flat:
+            self.ax_v = ax_d.twinx()
+            v = self.ham.potential_values(t0)
+            (self.lines["potential"],) = self.ax_v.plot(x, v, color="0.55", lw=1.0, label="V")
+            self.ax_v.set_ylim(*_energy_window(v, self._energy0))
+            self.ax_v.set_ylabel("V", color="0.45")
+        if "real" in curves:
+            (self.lines["real"],) = ax_w.plot(x, psi0.real, color="tab:blue", lw=1.0, label="Re ψ")
+        if "imag" in curves:
+            (self.lines["imag"],) = ax_w.plot(x, psi0.imag, color="tab:red", lw=1.0, label="Im ψ")
+        if "real" in curves or "imag" in curves:
+            (self.lines["envelope"],) = ax_w.plot(x, np.abs(psi0), color="0.6", lw=0.8, label="|ψ|")
+        ax_w.set_ylim(-self._amp_top, self._amp_top)
+        ax_w.set_xlabel("x")
+        ax_w.set_ylabel("ψ")
+        ax_d.set_xlim(x[0], x[-1])
+        handles = [
+            ln
+            for ln in self.lines.values()
+            if ln.get_label() and not ln.get_label().startswith("_")
+        ]
+        ax_d.legend(
+            handles=[h for h in handles if h.axes is not ax_w], loc="upper right", fontsize=7
+        )
+        if "real" in curves or "imag" in curves:
+            ax_w.legend(loc="upper right", fontsize=7, ncol=3)
+        self.fig.tight_layout()
+
+    def _draw_1d(self, t: float, psi: CArray) -> None:
+        rho = np.abs(psi) ** 2
+        top = float(rho.max())
+        if top > self._rho_top:
+            self._rho_top = 1.15 * top
+            self.ax_d.set_ylim(0, self._rho_top)
+        amp = float(np.sqrt(top))
+        if amp > self._amp_top:
+            self._amp_top = 1.15 * amp
+            self.ax_w.set_ylim(-self._amp_top, self._amp_top)
+        ln = self.lines
+        if "density" in ln:
+            ln["density"].set_ydata(rho)
+        if "reference" in ln and self.overlay is not None:
+            ln["reference"].set_ydata(np.abs(self.overlay(t)) ** 2)
+        if "potential" in ln and self.ham.time_dependent:
+            ln["potential"].set_ydata(self.ham.potential_values(t))
+        if "real" in ln:
+            ln["real"].set_ydata(psi.real)
+        if "imag" in ln:
+            ln["imag"].set_ydata(psi.imag)
+        if "envelope" in ln:
+            ln["envelope"].set_ydata(np.sqrt(rho))
+        self.ax_d.set_title(f"{self.title}  t = {t:.4g}", fontsize=9)
+
+    # -- 2D ---------------------------------------------------------------------------------
+    def _plane(self, arr: NDArray[Any]) -> NDArray[Any]:
+        if arr.ndim == 3:
+            return arr[:, :, arr.shape[2] // 2]
+        return arr
+
+    def _setup_2d(self, psi0: CArray, t0: float) -> None:
+        lat, spec = self.ham.lattice, self.spec
+        ax = self.fig.subplots(1, 1)
+        self.ax = ax
+        (x0, x1), (y0, y1) = lat.bounds[0], lat.bounds[1]
+        self._scale0 = float(np.abs(self._plane(psi0)).max()) or 1.0
+        self.image = ax.imshow(
+            self._rgb_2d(self._plane(psi0)),
+            origin="lower",
+            extent=(x0, x1, y0, y1),
+            interpolation="nearest",
+            aspect="equal",
+        )
+        if spec.potential_contour:
+            v = self._plane(self.ham.potential_values(t0))
+            if float(v.max() - v.min()) > 0:
+                lo, hi = _energy_window(v, self._energy0)
+                levels = np.linspace(lo, hi, 6)[1:-1]
+                xs, ys = lat.axes[0], lat.axes[1]
+                ax.contour(xs, ys, v.T, levels=levels, colors="w", linewidths=0.6, alpha=0.6)
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        self.fig.tight_layout()
+
+    def _rgb_2d(self, psi: CArray) -> NDArray[np.float64]:
+        from matplotlib.colors import hsv_to_rgb
+
+        amp = np.abs(psi)
+        scale = self._scale0 if self.spec.normalize == "initial" else (float(amp.max()) or 1.0)
+        hsv = np.empty((*psi.shape, 3))
+        hsv[..., 0] = (np.angle(psi) / (2 * np.pi)) % 1.0
+        hsv[..., 1] = 1.0
+        hsv[..., 2] = np.clip(amp / scale, 0.0, 1.0)
+        return np.asarray(hsv_to_rgb(hsv).transpose(1, 0, 2))
+
+    def _draw_2d(self, t: float, psi: CArray) -> None:
+        self.image.set_data(self._rgb_2d(self._plane(psi)))
+        self.ax.set_title(f"{self.title}  t = {t:.4g}   (hue: arg ψ, brightness: |ψ|)", fontsize=9)
+
+    # -- public -----------------------------------------------------------------------------
+    def render(self, t: float, psi: CArray) -> RGB:
+        """Draw the state ``psi`` (site values) at time ``t``; return an RGB uint8 image."""
+        if self.ndim == 1:
+            self._draw_1d(t, psi)
+        else:
+            self._draw_2d(t, psi)
+        self.canvas.draw()
+        buf = np.asarray(self.canvas.buffer_rgba())
+        return np.array(buf[..., :3], dtype=np.uint8)
+
+    def close(self) -> None:
+        """Release the figure."""
+        self.fig.clear()
+
+
+# =============================================================================================
+# Driving a run
+# =============================================================================================
+@dataclass(frozen=True)
+class AnimationResult:
+    """What :func:`animate` wrote.
+
+    Attributes
+    ----------
+    path
+        The movie file.
+    frames
+        Frames written.
+    size
+        ``(width, height)`` in pixels.
+    fps
+        Frames per second.
+    writer
+        ``"pillow"`` (GIF) or ``"ffmpeg"`` (MP4).
+    seconds
+        Wall time of the whole run, and of rendering/encoding alone.
+    """
+
+    path: Path
+    frames: int
+    size: tuple[int, int]
+    fps: int
+    writer: str
+    seconds: float
+    render_seconds: float
+
+
+def animate(
+    scenario: Scenario,
+    path: str | Path,
+    *,
+    fps: int | None = None,
+    dpi: int | None = None,
+    frames: int | None = None,
+    t_end: float | None = None,
+    overlay: str | None = None,
+    progress: bool = False,
+) -> AnimationResult:
+    """Run ``scenario`` and write an animation of ψ to ``path`` (``.gif`` or ``.mp4``).
+
+    Frames are equally spaced over ``[t_start, t_end]`` and rendered inside a recorder
+    callback while the solver runs (``store_states=False``).
+
+    Parameters
+    ----------
+    scenario
+        A real-time Schrödinger scenario (``[solver].mode = "real"``).
+    path
+        Output file; the suffix picks the writer.
+    fps, dpi, frames, t_end, overlay
+        Override ``[animation]``.
+    progress
+        tqdm progress bar of the solver.
+
+    Raises
+    ------
+    ValueError
+        For an unsupported scenario, output suffix or overlay.
+    """
+    from dataclasses import replace
+
+    from quantgeo.recording import Recorder
+
+    if scenario.meta.kind != "schrodinger" or scenario.solver is None:
+        raise ValueError(
+            f"{scenario.name}: only Schrödinger scenarios can be animated (kind = {scenario.meta.kind!r})"
+        )
+    if scenario.solver.mode != "real":
+        raise ValueError(f"{scenario.name}: animations need [solver].mode = 'real'")
+    target = Path(path)
+    fmt = _format(target)
+    spec = scenario.animation
+    changes: dict[str, Any] = {}
+    for key, val in (
+        ("fps", fps),
+        ("dpi", dpi),
+        ("frames", frames),
+        ("t_end", t_end),
+        ("overlay", overlay),
+    ):
+        if val is not None:
+            changes[key] = val
+    spec = replace(spec, **changes)
+    if spec.frames < 2 or spec.fps < 1 or spec.dpi < 10:
+        raise ValueError(
+            f"need frames ≥ 2, fps ≥ 1 and dpi ≥ 10, got {spec.frames}, {spec.fps}, {spec.dpi}"
+        )
+    built = scenario.build()
+    t0, t1 = built.t_span
+    end = spec.t_end if spec.t_end is not None else t1
+    if not end > t0:
+        raise ValueError(f"animation t_end must be > t_start = {t0}, got {end}")
+    times = np.linspace(t0, end, spec.frames)
+    ref = _overlay(built, spec.overlay, times)
+    start = time.perf_counter()
+    renderer = FrameRenderer(
+        built.hamiltonian, spec, title=scenario.name, overlay=ref, state0=built.state0.data, t0=t0
+    )
+    render_time = 0.0
+    with open_writer(target, spec.fps) as sink:
+
+        def on_record(t: float, state: Any) -> None:
+            nonlocal render_time
+            r0 = time.perf_counter()
+            sink.append(renderer.render(t, state.data))
+            render_time += time.perf_counter() - r0
+
+        recorder = Recorder(times, observables=(), store_states=False, callbacks=[on_record])
+        built.solver.run(built.state0, (t0, end), recorder=recorder, progress=progress)
+        n = sink.frames
+        size = (int(renderer.fig.bbox.width), int(renderer.fig.bbox.height))
+    renderer.close()
+    return AnimationResult(
+        target,
+        n,
+        size,
+        spec.fps,
+        "pillow" if fmt == "gif" else "ffmpeg",
+        time.perf_counter() - start,
+        render_time,
+    )
+
+
+def _overlay(built: Any, mode: str, times: NDArray[np.float64]) -> Callable[[float], CArray] | None:
+    if built.lattice.ndim != 1 or mode == "none":
+        if mode in ("analytic", "qutip") and built.lattice.ndim != 1:
+            raise ValueError("a reference overlay is drawn for 1D lattices only")
+        return None
+    if mode in ("auto", "analytic"):
+        fn = built.analytic_state()
+        if fn is None and mode == "analytic":
+            raise ValueError(
+                "no closed-form ψ(x, t) for this scenario (free Gaussian or trap coherent state "
+                "with kinetic = 'spectral'); use overlay = 'qutip' or 'none'"
+            )
+        return fn
+    # QuTiP states at the frame times (1D: frames × N complex numbers).
+    from quantgeo.recording import Recorder
+
+    traj = built.reference_engine().run(
+        built.state0, (float(times[0]), float(times[-1])), recorder=Recorder(times, observables=())
+    )
+    states = traj.states
+    table = {round(float(t), 12): states[i] for i, t in enumerate(traj.times)}
+
+    def ref(t: float) -> CArray:
+        key = round(float(t), 12)
+        if key in table:
+            return table[key]
+        j = int(np.argmin(np.abs(traj.times - t)))
+        return states[j]
+
+    return ref
+
+
+def animate_trajectory(
+    traj: Any,
+    ham: Hamiltonian,
+    path: str | Path,
+    *,
+    spec: AnimationSpec | None = None,
+    title: str = "",
+) -> AnimationResult:
+    """Write a movie of the states stored in a :class:`~quantgeo.recording.Trajectory`.
+
+    For runs that already stored their states (``Recorder(store_states=True)``); long runs should
+    use :func:`animate`, which renders while the solver runs.
+    """
+    from quantgeo.scenario import AnimationSpec as _Spec
+
+    if traj.states is None:
+        raise ValueError("the trajectory stored no states; use animate() to render during the run")
+    spec = spec if spec is not None else _Spec()
+    target = Path(path)
+    fmt = _format(target)
+    start = time.perf_counter()
+    renderer = FrameRenderer(ham, spec, title=title, state0=traj.states[0], t0=float(traj.times[0]))
+    with open_writer(target, spec.fps) as sink:
+        for t, psi in zip(traj.times, traj.states, strict=True):
+            sink.append(renderer.render(float(t), psi))
+        n = sink.frames
+        size = (int(renderer.fig.bbox.width), int(renderer.fig.bbox.height))
+    renderer.close()
+    elapsed = time.perf_counter() - start
+    return AnimationResult(
+        target, n, size, spec.fps, "pillow" if fmt == "gif" else "ffmpeg", elapsed, elapsed
+    )
+
+
+def frames_of(path: str | Path) -> Iterable[NDArray[np.uint8]]:
+    """Yield the RGB frames of a GIF written by :class:`GifWriter` (for checks and tests)."""
+    from PIL import Image, ImageSequence
+
+    with Image.open(path) as im:
+        for frame in ImageSequence.Iterator(im):
+            yield np.asarray(frame.convert("RGB"))

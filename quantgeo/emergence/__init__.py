@@ -1,0 +1,55 @@
+"""Emergent quantum regime: a = 1 lattice learning variables and Born statistics (THEORY.md §2).
+
+- :class:`MadelungLattice` — adaptive integrator of the learning variables :math:`(p_n, S_n)`
+  with the discrete shift symmetry (compact form) or without it (non-compact control); returns
+  :math:`\\psi = \\sqrt p\\,e^{iS/\\hbar}` as a Trajectory and stops with the time and site at a
+  singular density.
+- :class:`BornEnsemble` — walkers with the Nelson drift of ψ(t) and the diffusion
+  :math:`D_a` of the metric family :math:`g = c\\,\\kappa^a`; histograms and total-variation
+  distance to :math:`|\\psi(t)|^2` against the sampling floor.
+- :func:`emergence` — learning variables vs split-operator vs QuTiP, plus the Born ensembles.
+"""
+
+from __future__ import annotations
+
+from quantgeo.emergence.born import (
+    BornEnsemble,
+    BornSummary,
+    diffusion_tensor,
+    drift_field,
+    sampling_floor,
+    total_variation,
+)
+from quantgeo.emergence.cli import add_emergence_parser, run_emergence_cli
+from quantgeo.emergence.comparison import EmergenceResult, EngineStats, PairError, emergence
+from quantgeo.emergence.madelung import (
+    MadelungLattice,
+    from_learning_variables,
+    learning_energy,
+    neighbour_table,
+    open_boundary_sparse,
+    to_learning_variables,
+    warmup,
+)
+
+__all__ = [
+    "BornEnsemble",
+    "BornSummary",
+    "EmergenceResult",
+    "EngineStats",
+    "MadelungLattice",
+    "PairError",
+    "add_emergence_parser",
+    "diffusion_tensor",
+    "drift_field",
+    "emergence",
+    "from_learning_variables",
+    "learning_energy",
+    "neighbour_table",
+    "open_boundary_sparse",
+    "run_emergence_cli",
+    "sampling_floor",
+    "to_learning_variables",
+    "total_variation",
+    "warmup",
+]

@@ -1,0 +1,336 @@
+r"""Three-way comparison of the emergent quantum regime (THEORY.md §2, E1 and E3).
+
+:func:`emergence` evolves one initial state with the lattice learning variables
+(:class:`~quantgeo.emergence.MadelungLattice`), the split-operator solver and QuTiP's ``sesolve``
+on the same lattice Hamiltonian, records them on common times and reports the largest L2
+distance of each pair, each engine's norm and energy drift and the smallest density met by the
+learning variables; then runs the Born ensemble for each a and reports its total-variation
+distance to :math:`|\psi(t)|^2` against the sampling floor.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from quantgeo._validation import check_positive
+from quantgeo.compare import compare
+from quantgeo.errors import StabilityError
+from quantgeo.hamiltonian import Hamiltonian
+from quantgeo.recording import Recorder, Trajectory
+from quantgeo.reference import QutipReference
+from quantgeo.solvers.split_operator import SplitOperatorSolver, _check_span
+from quantgeo.wavefunction import Wavefunction
+
+from .born import BornEnsemble, BornSummary
+from .madelung import MadelungLattice
+
+__all__ = ["EmergenceResult", "EngineStats", "PairError", "emergence"]
+
+log = logging.getLogger(__name__)
+
+ENGINE_NAMES = ("learning", "split-operator", "qutip")
+
+
+@dataclass(frozen=True)
+class EngineStats:
+    """Conservation and cost of one engine over the run.
+
+    Attributes
+    ----------
+    name
+        ``"learning"``, ``"split-operator"`` or ``"qutip"``.
+    norm_drift
+        :math:`\\max_t |N(t) - N(0)|` of the norm :math:`\\sum|\\psi|^2\\Delta V`.
+    energy_drift
+        :math:`\\max_t |E(t) - E(0)|` (energy units).
+    run_time
+        Seconds spent integrating (compilation excluded).
+    info
+        The engine's own ``Trajectory.info``.
+    """
+
+    name: str
+    norm_drift: float
+    energy_drift: float
+    run_time: float
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_trajectory(cls, name: str, traj: Trajectory) -> EngineStats:
+        """Drifts from the ``"norm"`` and ``"energy"`` records of ``traj``."""
+        norm = np.asarray(traj["norm"], dtype=float)
+        energy = np.asarray(traj["energy"], dtype=float)
+        return cls(
+            name=name,
+            norm_drift=float(np.max(np.abs(norm - norm[0]))),
+            energy_drift=float(np.max(np.abs(energy - energy[0]))),
+            run_time=float(traj.info.get("run_time", math.nan)),
+            info=_jsonable(dict(traj.info)),
+        )
+
+
+@dataclass(frozen=True)
+class PairError:
+    """Distance of two engines' ψ(t) over the record times.
+
+    Attributes
+    ----------
+    a, b
+        Engine names.
+    max_l2
+        :math:`\\max_t \\|\\psi_a(t) - \\psi_b(t)\\|_2` (lattice L2 norm with :math:`\\Delta V`).
+    max_infidelity
+        :math:`\\max_t (1 - F)`.
+    l2
+        L2 distance at every record time.
+    """
+
+    a: str
+    b: str
+    max_l2: float
+    max_infidelity: float
+    l2: tuple[float, ...]
+
+    @property
+    def name(self) -> str:
+        """``"a vs b"``."""
+        return f"{self.a} vs {self.b}"
+
+
+@dataclass(frozen=True)
+class EmergenceResult:
+    """Outcome of :func:`emergence`.
+
+    Attributes
+    ----------
+    setup
+        Lattice, masses, ħ, potential, kinetic model, ``t_span`` and tolerances.
+    times
+        Common record times of the three engines.
+    engines
+        Per-engine drifts and timings (engines that ran).
+    pairs
+        Pairwise distances (pairs whose engines both ran).
+    min_density
+        Smallest :math:`p_n` met by the learning variables (1/volume), ``nan`` if they stopped.
+    min_relative_density
+        Smallest :math:`p_n/\\max_{m\\sim n}p_m` met on non-tail sites.
+    singular
+        ``None``, or the report of the learning variables' :class:`StabilityError`
+        (``{"message", "t", "step"}``) when they stopped at a singular density.
+    born
+        One :class:`~quantgeo.emergence.BornSummary` per a.
+    """
+
+    setup: dict[str, Any]
+    times: tuple[float, ...]
+    engines: dict[str, EngineStats]
+    pairs: dict[str, PairError]
+    min_density: float
+    min_relative_density: float
+    singular: dict[str, Any] | None
+    born: tuple[BornSummary, ...]
+
+    @property
+    def max_l2(self) -> float:
+        """Largest pairwise L2 distance (``nan`` when no pair ran)."""
+        return max((p.max_l2 for p in self.pairs.values()), default=math.nan)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary of everything."""
+        return {
+            "setup": _jsonable(self.setup),
+            "times": list(self.times),
+            "engines": {k: _jsonable(asdict(v)) for k, v in self.engines.items()},
+            "pairs": {k: {**_jsonable(asdict(v)), "l2": list(v.l2)} for k, v in self.pairs.items()},
+            "max_l2": self.max_l2,
+            "min_density": self.min_density,
+            "min_relative_density": self.min_relative_density,
+            "singular": self.singular,
+            "born": [b.to_dict() for b in self.born],
+        }
+
+    def format(self) -> str:
+        """Plain-text report (what ``quantgeo emergence`` prints)."""
+        s = self.setup
+        lines = [
+            f"emergence: {s['lattice']}  mass={s['mass']}  hbar={s['hbar']}  "
+            f"V={s['potential']}  t=[{s['t_span'][0]:g}, {s['t_span'][1]:g}]",
+            "",
+            f"{'pair':<34}{'max L2':>12}{'max 1-F':>12}",
+        ]
+        for p in self.pairs.values():
+            lines.append(f"{p.name:<34}{p.max_l2:>12.3e}{p.max_infidelity:>12.3e}")
+        lines += ["", f"{'engine':<18}{'norm drift':>12}{'energy drift':>14}{'run time':>11}"]
+        for e in self.engines.values():
+            lines.append(
+                f"{e.name:<18}{e.norm_drift:>12.3e}{e.energy_drift:>14.3e}{e.run_time:>10.2f}s"
+            )
+        lines.append("")
+        if self.singular is not None:
+            lines.append(f"learning variables stopped: {self.singular['message']}")
+        else:
+            lines.append(
+                f"smallest density met: {self.min_density:.3e}   smallest relative density "
+                f"(non-tail sites): {self.min_relative_density:.3e}"
+            )
+        if self.born:
+            lines += [
+                "",
+                f"{'Born ensemble':<16}{'D_a':>22}{'TV(end)':>10}{'max TV':>10}"
+                f"{'floor':>10}{'max z':>9}",
+            ]
+            for b in self.born:
+                d = ", ".join(f"{x:.4g}" for x in b.diffusion)
+                lines.append(
+                    f"a = {b.a:<12g}{'(' + d + ')':>22}{b.final_tv:>10.4f}{b.max_tv:>10.4f}"
+                    f"{float(np.mean(b.floor_mean)):>10.4f}{b.max_z:>9.1f}"
+                )
+            lines.append(
+                f"(W = {self.born[0].walkers} walkers; floor = mean TV of W exact draws from "
+                "|ψ|², z = (TV − floor)/std of the floor)"
+            )
+            if len(set(s["mass"])) == 1:
+                lines.append("(isotropic mass: D_a is Nelson's ħ/2m for every a)")
+        return "\n".join(lines)
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return obj
+
+
+def emergence(
+    ham: Hamiltonian,
+    state0: Wavefunction,
+    t_span: tuple[float, float] = (0.0, 10.0),
+    *,
+    every: float = 0.1,
+    rtol: float = 1e-10,
+    atol: float = 1e-10,
+    solver_dt: float = 0.005,
+    scheme: str = "yoshida4",
+    qutip: bool = True,
+    born_a: Sequence[float] = (0.0, 0.5, 1.0),
+    walkers: int = 20_000,
+    seed: int | None = 0,
+    born_t_end: float | None = 5.0,
+    born_every: float = 0.1,
+    progress: bool | None = None,
+) -> EmergenceResult:
+    r"""Learning variables vs split-operator vs QuTiP, and the Born ensembles for each a.
+
+    Parameters
+    ----------
+    ham
+        Lattice Hamiltonian (``kinetic="lattice"``).
+    state0
+        Initial ψ (nodeless for the learning variables and the Born ensembles).
+    t_span
+        Time interval of the three-way comparison.
+    every
+        Record interval (time units).
+    rtol, atol
+        Tolerances of :class:`~quantgeo.emergence.MadelungLattice`.
+    solver_dt, scheme
+        Split-operator step and scheme (also the ψ(t) of the Born ensembles).
+    qutip
+        Include QuTiP's ``sesolve`` (default tolerances of
+        :class:`~quantgeo.reference.QutipReference`).
+    born_a
+        Exponents a of the Born ensembles (empty: none).
+    walkers, seed
+        Ensemble size and seed (each a uses the same seed).
+    born_t_end
+        End time of the Born ensembles (from ``t_span[0]``); ``None``: ``t_span[1]``.
+    born_every
+        Record interval of the Born ensembles.
+    progress
+        tqdm bars; default on when stderr is a terminal.
+
+    Returns
+    -------
+    EmergenceResult
+        If the learning variables stop at a singular density, ``singular`` holds the report and
+        the pairs involving them are absent.
+    """
+    if not isinstance(ham, Hamiltonian):
+        raise TypeError(f"`ham` must be a Hamiltonian, got {type(ham).__name__}")
+    t0, t1 = _check_span(t_span)
+    check_positive("every", every)
+    check_positive("born_every", born_every)
+    learner = MadelungLattice(ham, rtol=rtol, atol=atol)  # validates ham.kinetic, tolerances
+    split = SplitOperatorSolver(ham, solver_dt, scheme)
+
+    def recorder() -> Recorder:
+        return Recorder(every=every, observables=("norm", "energy"))
+
+    trajs: dict[str, Trajectory] = {}
+    singular: dict[str, Any] | None = None
+    try:
+        trajs["learning"] = learner.run(state0, (t0, t1), recorder=recorder(), progress=progress)
+    except StabilityError as err:
+        singular = {"message": str(err), "t": err.t, "step": err.step}
+        log.info("learning variables stopped: %s", err)
+    trajs["split-operator"] = split.run(state0, (t0, t1), recorder=recorder(), progress=progress)
+    if qutip:
+        trajs["qutip"] = QutipReference(ham).run(
+            state0, (t0, t1), recorder=recorder(), progress=progress
+        )
+    engines = {name: EngineStats.from_trajectory(name, tr) for name, tr in trajs.items()}
+    pairs: dict[str, PairError] = {}
+    names = [n for n in ENGINE_NAMES if n in trajs]
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            c = compare(trajs[a], trajs[b])
+            pe = PairError(a, b, c.max_l2, c.max_infidelity, tuple(float(x) for x in c.l2))
+            pairs[pe.name] = pe
+    info = trajs["learning"].info if "learning" in trajs else {}
+    born: list[BornSummary] = []
+    t_born = t1 if born_t_end is None else t0 + check_positive("born_t_end", born_t_end)
+    for a_exp in born_a:
+        ens = BornEnsemble(ham, float(a_exp), walkers, seed, solver_dt=solver_dt, scheme=scheme)
+        rec = Recorder(
+            every=born_every, observables=("tv", "floor_mean", "floor_std", "floor_normal")
+        )
+        born.append(
+            BornSummary.from_trajectory(
+                ens.run(state0, (t0, t_born), recorder=rec, progress=progress)
+            )
+        )
+    setup = {
+        "lattice": repr(ham.lattice),
+        "mass": ham.mass.tolist(),
+        "hbar": ham.hbar,
+        "potential": repr(ham.potential),
+        "kinetic": ham.kinetic,
+        "t_span": [t0, t1],
+        "every": every,
+        "rtol": rtol,
+        "atol": atol,
+        "solver_dt": solver_dt,
+        "scheme": scheme,
+    }
+    return EmergenceResult(
+        setup=setup,
+        times=tuple(float(t) for t in trajs["split-operator"].times),
+        engines=engines,
+        pairs=pairs,
+        min_density=float(info.get("min_density", math.nan)),
+        min_relative_density=float(info.get("min_relative_density", math.nan)),
+        singular=singular,
+        born=tuple(born),
+    )

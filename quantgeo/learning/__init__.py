@@ -1,0 +1,101 @@
+"""Geometric learning dynamics (THEORY §1, §3): covariant gradient descent with
+``g = c·κ^a``, ensembles of learners, their Fokker–Planck equation and the predictions P1–P7.
+
+Modules (one concept each):
+
+``metric``          ``g = c·[(κ + eps·I)^a + delta·I]`` and derivatives of matrix functions
+``moments``         exponential-moving-average gradient moments and ``κ``
+``optimizers``      :class:`CovariantGD` (SGD, RMSProp, Adam, AdaBelief, natural gradient)
+``losses``          loss library with per-sample gradients and true ``κ(q)``
+``problem``         :class:`LearningProblem` — polynomial ``H`` and ``κ(q)`` for the solvers
+``grid``            cell-centred :class:`Grid` shared by histograms and Fokker–Planck
+``coefficients``    drift, diffusion, noise-induced drift (Itô / covariant conventions)
+``ensemble``        :class:`LangevinEnsemble` (Numba Euler–Maruyama, NumPy twin)
+``fokker_planck``   :class:`FokkerPlanck` (finite volumes, stationary density and current)
+``predictions``     closed forms of P1–P7 (Lyapunov equation for non-commuting ``A``, ``κ``)
+``regimes``         :func:`regimes` and the ``quantgeo regimes`` command
+"""
+
+from quantgeo.learning.coefficients import CONVENTIONS, Coefficients, langevin_coefficients
+from quantgeo.learning.ensemble import LangevinEnsemble
+from quantgeo.learning.fokker_planck import FokkerPlanck, stationary_current, stationary_density
+from quantgeo.learning.grid import Grid
+from quantgeo.learning.losses import (
+    DoubleWell,
+    LinearRegression,
+    LogisticRegression,
+    Loss,
+    Quadratic,
+    Rosenbrock,
+    ill_conditioned_quadratic,
+)
+from quantgeo.learning.metric import apply_inverse_metric, inverse_metric, metric
+from quantgeo.learning.moments import EMAMoments, MomentState
+from quantgeo.learning.optimizers import CovariantGD, MinimizeResult, OptState
+from quantgeo.learning.predictions import (
+    effective_potential,
+    excess_loss,
+    excess_loss_commuting,
+    gibbs_density,
+    relaxation_rates,
+    schrodinger_operator,
+    stationary_covariance,
+    stationary_covariance_commuting,
+    step_scale,
+    temperature,
+    update_covariance,
+    update_covariance_exponent,
+)
+from quantgeo.learning.problem import LearningProblem, Polynomial
+from quantgeo.learning.regimes import (
+    RegimesReport,
+    add_regimes_parser,
+    preset_problem,
+    regimes,
+    run_regimes_cli,
+)
+
+__all__ = [
+    "CONVENTIONS",
+    "Coefficients",
+    "CovariantGD",
+    "DoubleWell",
+    "EMAMoments",
+    "FokkerPlanck",
+    "Grid",
+    "LangevinEnsemble",
+    "LearningProblem",
+    "LinearRegression",
+    "LogisticRegression",
+    "Loss",
+    "MinimizeResult",
+    "MomentState",
+    "OptState",
+    "Polynomial",
+    "Quadratic",
+    "RegimesReport",
+    "Rosenbrock",
+    "add_regimes_parser",
+    "apply_inverse_metric",
+    "effective_potential",
+    "excess_loss",
+    "excess_loss_commuting",
+    "gibbs_density",
+    "ill_conditioned_quadratic",
+    "inverse_metric",
+    "langevin_coefficients",
+    "metric",
+    "preset_problem",
+    "regimes",
+    "relaxation_rates",
+    "run_regimes_cli",
+    "schrodinger_operator",
+    "stationary_covariance",
+    "stationary_covariance_commuting",
+    "stationary_current",
+    "stationary_density",
+    "step_scale",
+    "temperature",
+    "update_covariance",
+    "update_covariance_exponent",
+]

@@ -1,0 +1,239 @@
+"""Animations: real GIFs (frame count, frames differ), MP4 when ffmpeg is present, atomic
+output, streaming writer, and memory that does not grow with the number of frames."""
+
+from __future__ import annotations
+
+import io
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from quantgeo import cli
+from quantgeo.animation import (
+    FrameRenderer,
+    GifWriter,
+    animate,
+    animate_trajectory,
+    frames_of,
+    mp4_available,
+)
+from quantgeo.scenario import load_scenario, scenario_from_text
+
+pytestmark = pytest.mark.animation
+
+FREE = """
+[scenario]
+name = "free"
+description = "free packet"
+
+[lattice]
+shape = 128
+bounds = [-20.0, 20.0]
+
+[hamiltonian]
+kinetic = "spectral"
+
+[hamiltonian.potential]
+type = "harmonic"
+omega = 0.2
+
+[initial_state]
+type = "coherent"
+center = -3.0
+momentum = 1.0
+
+[solver]
+dt = 0.05
+t_end = 4.0
+
+[expect]
+max_norm_drift = 1e-10
+
+[animation]
+frames = 12
+fps = 10
+dpi = 50
+"""
+
+SLIT = """
+[scenario]
+name = "slit"
+description = "2D"
+
+[lattice]
+shape = [48, 48]
+bounds = [[-8.0, 8.0], [-8.0, 8.0]]
+
+[hamiltonian]
+kinetic = "spectral"
+
+[hamiltonian.potential]
+type = "double_slit"
+separation = 3.0
+slit_width = 1.0
+thickness = 0.7
+
+[initial_state]
+type = "gaussian"
+center = [-4.0, 0.0]
+width = [1.0, 2.0]
+momentum = [3.0, 0.0]
+
+[solver]
+dt = 0.02
+t_end = 2.0
+
+[expect]
+max_norm_drift = 1e-10
+
+[animation]
+frames = 8
+size = [3.0, 3.0]
+dpi = 50
+"""
+
+
+def distinct_frames(frames: list[np.ndarray]) -> bool:
+    return all(not np.array_equal(a, b) for a, b in zip(frames, frames[1:], strict=False))
+
+
+def test_1d_gif_frame_count_and_motion(tmp_path: Path) -> None:
+    sc = scenario_from_text(FREE, "free.toml")
+    out = tmp_path / "free.gif"
+    res = animate(sc, out)
+    assert res.frames == 12 and res.writer == "pillow" and res.path == out
+    with Image.open(out) as im:
+        assert im.n_frames == 12
+        assert im.size == res.size == (320, 200)
+        assert im.info["duration"] == 100 and im.info["loop"] == 0
+    frames = list(frames_of(out))
+    assert len(frames) == 12 and distinct_frames(frames)
+    assert not [p for p in tmp_path.iterdir() if p.name != "free.gif"]
+
+
+def test_2d_gif_with_phase_hue(tmp_path: Path) -> None:
+    sc = scenario_from_text(SLIT, "slit.toml")
+    out = tmp_path / "slit.gif"
+    res = animate(sc, out, frames=6, fps=5)
+    frames = list(frames_of(out))
+    assert res.frames == len(frames) == 6 and distinct_frames(frames)
+    hues = frames[2].reshape(-1, 3).astype(int)
+    assert len({tuple(c) for c in hues[::7]}) > 30, "phase shows as many hues"
+
+
+@pytest.mark.skipif(not mp4_available(), reason="imageio-ffmpeg not installed")
+def test_mp4_when_ffmpeg_is_present(tmp_path: Path) -> None:
+    import imageio_ffmpeg
+
+    sc = scenario_from_text(FREE, "free.toml")
+    out = tmp_path / "free.mp4"
+    res = animate(sc, out, frames=10)
+    assert res.writer == "ffmpeg" and out.stat().st_size > 1000
+    n_frames, _ = imageio_ffmpeg.count_frames_and_secs(str(out))
+    assert n_frames == 10
+
+
+def test_overlay_analytic_and_qutip(tmp_path: Path) -> None:
+    sc = scenario_from_text(FREE, "free.toml")
+    a = animate(sc, tmp_path / "a.gif", frames=3, overlay="analytic")
+    q = animate(sc, tmp_path / "q.gif", frames=3, overlay="qutip")
+    assert a.frames == q.frames == 3
+    rabi = FREE.replace('kinetic = "spectral"', 'kinetic = "lattice"')
+    with pytest.raises(ValueError, match="closed-form"):
+        animate(scenario_from_text(rabi, "r.toml"), tmp_path / "x.gif", overlay="analytic")
+
+
+def test_failure_leaves_no_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sc = scenario_from_text(FREE, "free.toml")
+    calls = {"n": 0}
+    real = FrameRenderer.render
+
+    def flaky(self, t, psi):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise RuntimeError("boom")
+        return real(self, t, psi)
+
+    monkeypatch.setattr(FrameRenderer, "render", flaky)
+    with pytest.raises(RuntimeError, match="boom"):
+        animate(sc, tmp_path / "x.gif")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_requests(tmp_path: Path) -> None:
+    sc = scenario_from_text(FREE, "free.toml")
+    with pytest.raises(ValueError, match=r"\.gif or \.mp4"):
+        animate(sc, tmp_path / "x.avi")
+    imag = FREE.replace("t_end = 4.0", 'mode = "imaginary"').replace(
+        "max_norm_drift = 1e-10", '[[expect.analytic]]\ncheck = "ground_energy"\ntolerance = 1.0'
+    )
+    with pytest.raises(ValueError, match="mode = 'real'"):
+        animate(scenario_from_text(imag, "i.toml"), tmp_path / "x.gif")
+
+
+def test_gif_writer_streams_exact_palette_frames() -> None:
+    buf = io.BytesIO()
+    w = GifWriter(buf, (16, 8), fps=25)
+    frames = []
+    for k in range(4):
+        f = np.zeros((8, 16, 3), np.uint8)
+        f[:, : 4 * (k + 1)] = (255, 0, 0)
+        f[:, 4 * (k + 1) :] = (0, 0, 255)
+        frames.append(f)
+        w.append(f)
+    w.close()
+    buf.seek(0)
+    with Image.open(buf) as im:
+        assert im.n_frames == 4 and im.size == (16, 8)
+        for k, frame in enumerate(__import__("PIL.ImageSequence", fromlist=["x"]).Iterator(im)):
+            assert np.array_equal(np.asarray(frame.convert("RGB")), frames[k])
+    with pytest.raises(ValueError, match="shape"):
+        GifWriter(io.BytesIO(), (4, 4), 10).append(np.zeros((5, 4, 3), np.uint8))
+
+
+def test_animate_trajectory(tmp_path: Path) -> None:
+    sc = scenario_from_text(FREE + "\n[record]\nevery = 0.5\n", "free.toml")
+    result = sc.run()
+    assert result.trajectory is not None
+    res = animate_trajectory(
+        result.trajectory, sc.build().hamiltonian, tmp_path / "t.gif", spec=sc.animation
+    )
+    assert res.frames == len(result.trajectory)
+
+
+def test_memory_does_not_grow_with_frames(tmp_path: Path) -> None:
+    sc = scenario_from_text(SLIT, "slit.toml")
+    animate(sc, tmp_path / "warm.gif", frames=2)  # imports, fonts, kernels
+    peaks = []
+    for n in (5, 25):
+        tracemalloc.start()
+        animate(sc, tmp_path / f"m{n}.gif", frames=n)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] < 1.3 * peaks[0] + 2e6, peaks
+
+
+def test_cli_animate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "free.toml"
+    p.write_text(FREE, encoding="utf-8")
+    out = tmp_path / "cli.gif"
+    assert (
+        cli.main(["animate", str(p), "-o", str(out), "--frames", "4", "--fps", "8", "--dpi", "40"])
+        == 0
+    )
+    assert "4 frames" in capsys.readouterr().out
+    with Image.open(out) as im:
+        assert im.n_frames == 4 and im.info["duration"] == 120
+    assert cli.main(["animate", str(p), "-o", str(tmp_path / "x.webm")]) == cli.EXIT_USAGE
+
+
+def test_bundled_scenario_animates(tmp_path: Path) -> None:
+    from quantgeo.scenario import bundled_scenarios_dir
+
+    d = bundled_scenarios_dir()
+    assert d is not None
+    sc = load_scenario(d / "talbot_ring.toml", fast=True)
+    assert animate(sc, tmp_path / "talbot.gif", frames=3, dpi=40).frames == 3
