@@ -11,6 +11,7 @@ from importlib.metadata import version as _version
 
 from quantgeo import observables, potentials
 from quantgeo.compare import Comparison, compare
+from quantgeo.emergence import BornEnsemble, MadelungLattice
 from quantgeo.errors import (
     LatticeMismatchError,
     QuantgeoError,
@@ -39,11 +40,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 __all__ = [
     "SCHEMES",
     "AbsorbingBoundary",
+    "BornEnsemble",
     "Comparison",
     "GroundState",
     "Hamiltonian",
     "Lattice",
     "LatticeMismatchError",
+    "MadelungLattice",
     "QuantgeoError",
     "QuantgeoWarning",
     "QutipReference",

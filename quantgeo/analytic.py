@@ -88,7 +88,8 @@ def free_gaussian(
         \exp\Big(-\frac{(x_i - c_i - v_i t)^2}{4\sigma_i^2(1 + i\tau_i)}
         + \frac{i p_i (x_i - c_i)}{\hbar} - \frac{i p_i^2 t}{2 m_i \hbar}\Big)
 
-    with :math:`\tau_i = \hbar t / (2 m_i \sigma_i^2)` and :math:`v_i = p_i/m_i`.  At ``t = 0`` this is
+    with :math:`\tau_i = \hbar t / (2 m_i \sigma_i^2)` and :math:`v_i = p_i/m_i`.  At ``t = 0``
+    this is
     :func:`quantgeo.wavefunction.gaussian` (same phase convention :math:`p(x - c)/\hbar`), and it
     solves :math:`i\hbar\partial_t\psi = -\sum_i \frac{\hbar^2}{2m_i}\partial_i^2\psi` on the whole
     space (the periodic box must be large enough that the tails stay negligible at its edges).
@@ -138,7 +139,8 @@ def free_gaussian_width(
     mass: ArrayLike = 1.0,
     hbar: float = 1.0,
 ) -> FloatArray:
-    r"""Position standard deviation of a free Gaussian, :math:`\sigma_i\sqrt{1 + (\hbar t/2m_i\sigma_i^2)^2}`.
+    r"""Position standard deviation of a free Gaussian,
+    :math:`\sigma_i\sqrt{1 + (\hbar t/2m_i\sigma_i^2)^2}`.
 
     Returns an array of shape ``(*np.shape(t), ndim)`` where ``ndim`` is the number of entries
     of ``width``.
@@ -160,14 +162,15 @@ def harmonic_coherent(
     mass: float | Sequence[float] = 1.0,
     hbar: float = 1.0,
 ) -> CArray:
-    r"""Coherent state of the trap :math:`V = \sum_i \tfrac12 m_i\omega_i^2(x_i - a_i)^2` at time ``t``.
+    r"""Coherent state of the trap :math:`V = \sum_i \tfrac12 m_i\omega_i^2(x_i - a_i)^2` at ``t``.
 
     The packet keeps the ground-state width :math:`\sqrt{\hbar/2m\omega}` and follows the
     classical orbit :math:`X(t), P(t)` (measured from the trap centre :math:`a`):
 
     .. math::
         \psi = \prod_i \Big(\frac{m_i\omega_i}{\pi\hbar}\Big)^{1/4}
-        \exp\Big(-\frac{m_i\omega_i}{2\hbar}(x_i - a_i - X_i)^2 + \frac{i P_i(x_i - a_i - X_i)}{\hbar}
+        \exp\Big(-\frac{m_i\omega_i}{2\hbar}(x_i - a_i - X_i)^2
+        + \frac{i P_i(x_i - a_i - X_i)}{\hbar}
         + \frac{i (X_i P_i - X_i(0) P_i(0))}{2\hbar} - \frac{i\omega_i t}{2}\Big)
 
     The phase is :math:`\int_0^t L\,dt' - \hbar\omega t/2` with the classical Lagrangian
@@ -290,7 +293,8 @@ def rabi_probability(
     :math:`H = \begin{pmatrix}\delta/2 & -J\\ -J & -\delta/2\end{pmatrix}`:
 
     .. math::
-        P(t) = \frac{4J^2}{4J^2 + \delta^2}\,\sin^2\Big(\frac{\sqrt{4J^2 + \delta^2}\;t}{2\hbar}\Big)
+        P(t) = \frac{4J^2}{4J^2 + \delta^2}\,
+        \sin^2\Big(\frac{\sqrt{4J^2 + \delta^2}\;t}{2\hbar}\Big)
     """
     j = check_real("coupling", coupling)
     dl = check_real("detuning", detuning)
@@ -305,10 +309,11 @@ def rabi_probability(
 def talbot_time(length: float, mass: float = 1.0, hbar: float = 1.0) -> float:
     r"""Revival time :math:`T_R = mL^2/\pi\hbar` on a ring of circumference ``length``.
 
-    With :math:`E_n = \hbar^2(2\pi n/L)^2/2m = n^2 E_1` every phase :math:`e^{-iE_nt/\hbar}` returns to
-    1 at :math:`E_1 T_R/\hbar = 2\pi`; at :math:`T_R/2` the phases are :math:`(-1)^n`, i.e. the
-    state is the initial one shifted by :math:`L/2`.  Exact for the ``"spectral"`` kinetic
-    model on the periodic lattice (its dispersion is :math:`\hbar^2k^2/2m` on the FFT grid).
+    With :math:`E_n = \hbar^2(2\pi n/L)^2/2m = n^2 E_1` every phase :math:`e^{-iE_nt/\hbar}`
+    returns to 1 at :math:`E_1 T_R/\hbar = 2\pi`; at :math:`T_R/2` the phases are
+    :math:`(-1)^n`, i.e. the state is the initial one shifted by :math:`L/2`.  Exact for the
+    ``"spectral"`` kinetic model on the periodic lattice (its dispersion is
+    :math:`\hbar^2k^2/2m` on the FFT grid).
     """
     return float(
         check_positive("mass", mass)
@@ -368,8 +373,9 @@ def lattice_transmission(
 ) -> FloatArray:
     r"""Transmission probability through a finite potential on the nearest-neighbour lattice.
 
-    The lattice Schrödinger equation :math:`E\psi_n = J(2\psi_n - \psi_{n+1} - \psi_{n-1}) + V_n\psi_n`
-    with :math:`J = \hbar^2/2m\Delta^2` has plane waves of energy
+    The lattice Schrödinger equation
+    :math:`E\psi_n = J(2\psi_n - \psi_{n+1} - \psi_{n-1}) + V_n\psi_n` with
+    :math:`J = \hbar^2/2m\Delta^2` has plane waves of energy
     :math:`E = 2J(1 - \cos k\Delta)` where :math:`V = 0`.  For the sites ``0 … M−1`` carrying
     ``potential_sites`` (zero outside), the transmitted wave :math:`\psi_n = e^{ikn\Delta}`
     (n ≥ M−1) is iterated backwards with the transfer recursion
@@ -413,7 +419,8 @@ def lattice_transmission(
 
 
 def packet_transmission(psi: ArrayLike, spacing: float, transmission: Any) -> float:
-    r"""Transmitted probability of a 1D packet: :math:`\sum_k |\hat\psi_k|^2\,T(k) / \sum_k |\hat\psi_k|^2`.
+    r"""Transmitted probability of a 1D packet,
+    :math:`\sum_k |\hat\psi_k|^2\,T(k) / \sum_k |\hat\psi_k|^2`.
 
     ``psi`` are the site values of the incoming packet (well separated from the barrier and
     moving towards it), ``transmission`` a function ``T(k)`` of the wavenumber (e.g. a
@@ -438,7 +445,8 @@ def double_well_splitting(ham: Hamiltonian) -> float:
 
 
 def tunnelling_period(ham: Hamiltonian) -> float:
-    r"""Period :math:`2\pi\hbar/\Delta E` of the left-well probability of :math:`(\psi_0 + \psi_1)/\sqrt2`.
+    r"""Period :math:`2\pi\hbar/\Delta E` of the left-well probability of
+    :math:`(\psi_0 + \psi_1)/\sqrt2`.
 
     The packet goes from one well to the other in half of it, :math:`\pi\hbar/\Delta E`.
     """

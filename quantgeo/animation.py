@@ -110,7 +110,7 @@ class GifWriter:
 
 
 def _split_gif(raw: bytes) -> tuple[bytes, bytes, bytes]:
-    """Return (colour table, image descriptor fields, LZW data incl. terminator) of a one-frame GIF."""
+    """(colour table, image descriptor fields, LZW data with terminator) of a one-frame GIF."""
     if raw[:3] != b"GIF":
         raise ValueError("Pillow did not produce a GIF")
     packed = raw[10]
@@ -205,7 +205,7 @@ class _Sink:
         if self.writer is None:
             size = (frame.shape[1], frame.shape[0])
             if self.fmt == "gif":
-                self._fh = open(self.tmp, "wb")  # noqa: SIM115 - closed in close()
+                self._fh = open(self.tmp, "wb")  # closed in close()
                 self.writer = GifWriter(self._fh, size, self.fps)
             else:
                 self.writer = Mp4Writer(self.tmp, size, self.fps)
@@ -526,7 +526,8 @@ def animate(
 
     if scenario.meta.kind != "schrodinger" or scenario.solver is None:
         raise ValueError(
-            f"{scenario.name}: only Schrödinger scenarios can be animated (kind = {scenario.meta.kind!r})"
+            f"{scenario.name}: only Schrödinger scenarios can be animated "
+            f"(kind = {scenario.meta.kind!r})"
         )
     if scenario.solver.mode != "real":
         raise ValueError(f"{scenario.name}: animations need [solver].mode = 'real'")

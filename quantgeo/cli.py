@@ -2,7 +2,7 @@
 
 Subcommands::
 
-    quantgeo run FILE         run one scenario: summary table, <out>/report.json, <out>/trajectory.npz
+    quantgeo run FILE         run one scenario: table, <out>/report.json, <out>/trajectory.npz
     quantgeo validate [PATH…] run scenarios (files or folders; default: the bundled ones, fast)
     quantgeo compare FILE     split-operator vs qutip.sesolve: error-vs-time plot and JSON
     quantgeo animate FILE -o out.gif|out.mp4
@@ -163,9 +163,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     atomic_write_text(out / "report.json", json.dumps(report, indent=2, default=str) + "\n")
     if not args.quiet:
         mode = "fast" if sc.fast else "full"
-        _out(
-            f"{sc.name} ({mode}) — {sc.meta.description.splitlines()[0] if sc.meta.description else ''}"
-        )
+        _out(f"{sc.name} ({mode}): " + " ".join(sc.meta.description.split()))
         _out(
             _table(_check_rows(result), ["check", "value", "tolerance", "unit", "result", "detail"])
         )
@@ -354,7 +352,8 @@ def _cmd_animate(args: argparse.Namespace) -> int:
     )
     if not args.quiet:
         _out(
-            f"wrote {res.path} ({res.frames} frames, {res.size[0]}×{res.size[1]} px, {res.fps} fps, "
+            f"wrote {res.path} ({res.frames} frames, {res.size[0]}×{res.size[1]} px, "
+            f"{res.fps} fps, "
             f"{res.writer}) in {res.seconds:.1f} s ({res.render_seconds:.1f} s rendering)"
         )
     return EXIT_OK
@@ -480,7 +479,8 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
             "Geometric learning dynamics and the emergent lattice Schrödinger equation: run and "
             "validate scenarios, compare with QuTiP, make animations."
         ),
-        epilog="Scenario files: see scenarios/README.md. Exit codes: 0 ok, 1 a check failed, 2 bad input.",
+        epilog="Scenario files: see scenarios/README.md. "
+        "Exit codes: 0 ok, 1 a check failed, 2 bad input.",
     )
     parser.add_argument("--version", action="version", version=f"quantgeo {_version()}")
     common = argparse.ArgumentParser(add_help=False)
@@ -647,7 +647,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         # a stub of an optional subcommand reached without its module being imported
         name = args.command
-        module, add_name, run_name, help_text = OPTIONAL_COMMANDS[name]
         parser = build_parser([name])
         args = parser.parse_args(args_list)
         args.argv = None if argv is None else " ".join(["quantgeo", *args_list])

@@ -566,7 +566,7 @@ ANALYTIC_CHECKS: dict[str, CheckDef] = {
                     "model",
                     "str",
                     "auto",
-                    doc="T(k) formula: 'lattice', 'continuum' or 'auto' (from [hamiltonian].kinetic)",
+                    doc="T(k): 'lattice', 'continuum' or 'auto' (from [hamiltonian].kinetic)",
                     choices=("auto", "lattice", "continuum"),
                 ),
             ),
@@ -586,7 +586,7 @@ ANALYTIC_CHECKS: dict[str, CheckDef] = {
                     "reference",
                     "str",
                     "auto",
-                    doc="E_exact from 'analytic' (Σħω/2, spectral harmonic trap), 'eigh', or 'auto'",
+                    doc="E_exact: 'analytic' (Σħω/2, spectral harmonic trap), 'eigh' or 'auto'",
                     choices=("auto", "analytic", "eigh"),
                 ),
             ),
@@ -1244,7 +1244,8 @@ def _validate(doc: dict[str, Any], ck: _Checker, path: Path | None, fast: bool) 
             ck.add(
                 label,
                 "type",
-                f"unknown potential type {ptype!r}{_suggest(str(ptype), POTENTIALS)}; valid: {', '.join(POTENTIALS)}",
+                f"unknown potential type {ptype!r}{_suggest(str(ptype), POTENTIALS)}; "
+                f"valid: {', '.join(POTENTIALS)}",
             )
             continue
         vals = ck.table(
@@ -1271,7 +1272,8 @@ def _validate(doc: dict[str, Any], ck: _Checker, path: Path | None, fast: bool) 
                 ck.add(
                     label,
                     "slit_width",
-                    f"must be smaller than `separation` ({vals['separation']}), got {vals['slit_width']}",
+                    f"must be smaller than `separation` ({vals['separation']}), "
+                    f"got {vals['slit_width']}",
                 )
     n_td = sum(1 for _, t, _ in potentials if t == "shaken_trap")
 
@@ -1294,7 +1296,8 @@ def _validate(doc: dict[str, Any], ck: _Checker, path: Path | None, fast: bool) 
             ck.add(
                 "initial_state",
                 "type",
-                f"unknown initial-state type {itype!r}{_suggest(str(itype), INITIAL_STATES)}; valid: {', '.join(INITIAL_STATES)}",
+                f"unknown initial-state type {itype!r}{_suggest(str(itype), INITIAL_STATES)}; "
+                f"valid: {', '.join(INITIAL_STATES)}",
             )
             itype = BAD
         if itype is not BAD:
@@ -1316,7 +1319,8 @@ def _validate(doc: dict[str, Any], ck: _Checker, path: Path | None, fast: bool) 
                         ck.add(
                             "initial_state",
                             key,
-                            f"must have one entry per index in `n` ({len(init['n'])}), got {len(init[key])}",
+                            f"must have one entry per index in `n` ({len(init['n'])}), "
+                            f"got {len(init[key])}",
                         )
                         init[key] = BAD
                 if init["coefficients"] not in (BAD, None) and not any(init["coefficients"]):
@@ -1325,7 +1329,8 @@ def _validate(doc: dict[str, Any], ck: _Checker, path: Path | None, fast: bool) 
                     ck.add(
                         "initial_state",
                         "type",
-                        f"'eigenstate' with kinetic = 'spectral' needs ≤ {MAX_DENSE_SITES} sites (dense eigh), the lattice has {size}",
+                        f"'eigenstate' with kinetic = 'spectral' needs ≤ {MAX_DENSE_SITES} "
+                        f"sites (dense eigh), the lattice has {size}",
                     )
             if itype == "coherent" and init["omega"] is None:
                 traps = [v for _, t, v in potentials if t in ("harmonic", "shaken_trap")]
@@ -1333,7 +1338,8 @@ def _validate(doc: dict[str, Any], ck: _Checker, path: Path | None, fast: bool) 
                     ck.add(
                         "initial_state",
                         "omega",
-                        "required unless the potential has exactly one harmonic or shaken_trap term",
+                        "required unless the potential has exactly one harmonic or "
+                        "shaken_trap term",
                     )
                     init["omega"] = BAD
                 else:
@@ -1437,13 +1443,15 @@ def _validate(doc: dict[str, Any], ck: _Checker, path: Path | None, fast: bool) 
             ck.add(
                 "reference",
                 "qutip",
-                "QuTiP's sesolve has no absorbing boundary; remove [solver.absorber] or the reference",
+                "QuTiP's sesolve has no absorbing boundary; remove [solver.absorber] or "
+                "the reference",
             )
         if size is not None and ham["kinetic"] == "spectral" and size > MAX_DENSE_SITES:
             ck.add(
                 "reference",
                 "qutip",
-                f"kinetic = 'spectral' is a dense matrix: allowed up to {MAX_DENSE_SITES} sites, the lattice has {size}",
+                f"kinetic = 'spectral' is a dense matrix: allowed up to {MAX_DENSE_SITES} "
+                f"sites, the lattice has {size}",
             )
 
     # -- expect ---------------------------------------------------------------------------------
@@ -1617,7 +1625,8 @@ def _validate_checks(
             ck.add(
                 label,
                 "check",
-                f"unknown check {name!r}{_suggest(str(name), ANALYTIC_CHECKS)}; valid: {', '.join(ANALYTIC_CHECKS)}",
+                f"unknown check {name!r}{_suggest(str(name), ANALYTIC_CHECKS)}; "
+                f"valid: {', '.join(ANALYTIC_CHECKS)}",
             )
             continue
         if name in seen:
@@ -1720,7 +1729,8 @@ def _check_requirements(
                 ck.add(
                     "solver",
                     "t_end",
-                    f"must reach the revival time t_start + T_R = {sol['t_start'] + tr:.12g} for check 'talbot_revival'",
+                    f"must reach the revival time t_start + T_R = {sol['t_start'] + tr:.12g} "
+                    "for check 'talbot_revival'",
                 )
         need(d["absorber"] is None, "needs no [solver.absorber]")
     elif name == "barrier_transmission":
@@ -1741,7 +1751,8 @@ def _check_requirements(
                     ck.add(
                         "initial_state",
                         "center",
-                        "the packet must start left of the barrier (center + 6·width < barrier edge) for check 'barrier_transmission'",
+                        "the packet must start left of the barrier (center + 6·width < "
+                        "barrier edge) for check 'barrier_transmission'",
                     )
                 if not p0 > 0:
                     ck.add(
@@ -1767,13 +1778,15 @@ def _check_requirements(
             if vals["reference"] == "analytic":
                 need(
                     analytic_ok,
-                    "with reference = 'analytic' needs kinetic = 'spectral' and one harmonic potential",
+                    "with reference = 'analytic' needs kinetic = 'spectral' and one "
+                    "harmonic potential",
                 )
             use_eigh = not analytic_ok
         if use_eigh and d["size"] is not None and spectral and d["size"] > MAX_DENSE_SITES:
             need(
                 False,
-                f"needs eigh: kinetic = 'spectral' allows up to {MAX_DENSE_SITES} sites, the lattice has {d['size']}",
+                f"needs eigh: kinetic = 'spectral' allows up to {MAX_DENSE_SITES} sites, "
+                f"the lattice has {d['size']}",
             )
     elif name == "remaining_norm":
         need(real, "needs [solver].mode = 'real'")
@@ -2982,6 +2995,8 @@ def _validate_emergence(
         common["lattice"],
         common["initial_state"],
     )
+    keys: tuple[Key, ...]
+    ekeys: tuple[Key, ...]
     if kind == "emergence_three_way":
         table, keys, ekeys = "emergence", EMERGENCE_KEYS, EXPECT_EMERGENCE_KEYS
     else:

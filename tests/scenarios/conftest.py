@@ -28,7 +28,7 @@ def validate_run(tmp_path_factory: pytest.TempPathFactory) -> subprocess.Complet
     cwd = tmp_path_factory.mktemp("validate")
     env = dict(os.environ, PYTHONWARNINGS="error::RuntimeWarning")
     return subprocess.run(
-        quantgeo_command() + ["validate"],
+        [*quantgeo_command(), "validate"],
         cwd=cwd,
         env=env,
         capture_output=True,

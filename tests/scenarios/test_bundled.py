@@ -1,4 +1,4 @@
-"""Every bundled scenario validates, passes `quantgeo validate` (fast), and passes in full (slow)."""
+"""Every bundled scenario validates, passes `quantgeo validate` (fast) and its full run (slow)."""
 
 from __future__ import annotations
 

@@ -158,7 +158,8 @@ CASES = [
         "analytic requirements",
         (
             "max_norm_drift = 1e-12",
-            'max_norm_drift = 1e-12\n[[expect.analytic]]\ncheck = "coherent_state"\ntolerance = 1e-8',
+            "max_norm_drift = 1e-12\n[[expect.analytic]]\n"
+            'check = "coherent_state"\ntolerance = 1e-8',
         ),
         ("expect.analytic.0", "check", "harmonic"),
     ),
@@ -257,7 +258,7 @@ def test_missing_file_and_binary_file(tmp_path: Path) -> None:
         load_scenario(tmp_path / "nope.toml")
     binary = tmp_path / "bin.toml"
     binary.write_bytes(b"\xff\xfe\x00\x01")
-    with pytest.raises(ScenarioError, match="bin.toml"):
+    with pytest.raises(ScenarioError, match=r"bin\.toml"):
         load_scenario(binary)
 
 

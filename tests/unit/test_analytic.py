@@ -46,7 +46,6 @@ def test_free_gaussian_matches_exact_diagonalisation() -> None:
 
 def test_free_gaussian_2d_is_a_product() -> None:
     lat = Lattice((32, 40), [(-8.0, 8.0), (-10.0, 10.0)])
-    x, y = lat.coordinates()
     psi = A.free_gaussian(lat, 0.4, (0.5, -1.0), (1.0, 1.5), (0.3, 0.0), (1.0, 2.0))
     px = A.free_gaussian([lat.axes[0]], 0.4, 0.5, 1.0, 0.3, 1.0)
     py = A.free_gaussian([lat.axes[1]], 0.4, -1.0, 1.5, 0.0, 2.0)

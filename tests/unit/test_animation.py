@@ -4,6 +4,7 @@ output, streaming writer, and memory that does not grow with the number of frame
 from __future__ import annotations
 
 import io
+import itertools
 import tracemalloc
 from pathlib import Path
 
@@ -97,7 +98,7 @@ dpi = 50
 
 
 def distinct_frames(frames: list[np.ndarray]) -> bool:
-    return all(not np.array_equal(a, b) for a, b in zip(frames, frames[1:], strict=False))
+    return all(not np.array_equal(a, b) for a, b in itertools.pairwise(frames))
 
 
 def test_1d_gif_frame_count_and_motion(tmp_path: Path) -> None:

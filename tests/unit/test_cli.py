@@ -280,7 +280,7 @@ def test_bench_falls_back_to_the_builtin(
 
 def test_builtin_bench_measures_a_ratio() -> None:
     rows = cli._builtin_bench(quick=True)
-    assert [r["name"] for r in rows][0].startswith("step / FFT pair 4096")
+    assert rows[0]["name"].startswith("step / FFT pair 4096")
     assert all(np.isfinite(r["value"]) and r["value"] > 0 for r in rows)
 
 
@@ -334,5 +334,5 @@ def test_parse_sets() -> None:
         "solver.scheme": "strang",
         "a.b": 1e-3,
     }
-    with pytest.raises(ValueError, match="TABLE.KEY=VALUE"):
+    with pytest.raises(ValueError, match=r"TABLE\.KEY=VALUE"):
         cli._parse_sets(["nokey"])

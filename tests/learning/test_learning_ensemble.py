@@ -1,0 +1,141 @@
+"""P1–P5 measured from Langevin ensembles vs the predictions, within 3 computed standard errors.
+
+2D quadratic ``H = ½qᵀAq`` with a constant, anisotropic κ that is neither proportional to A
+nor commuting with it (general Lyapunov case).  The walkers are independent, so every standard
+error is computed from the walkers themselves.  Predictions are the exact values of the
+Euler–Maruyama chain for the ``dt`` used (they differ from the continuous closed forms by
+O(dt); ``test_learning_predictions`` checks that limit), so there is no time-step bias to absorb.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from learning_helpers import A2, KAPPA2
+
+from quantgeo.learning import (
+    LangevinEnsemble,
+    LearningProblem,
+    excess_loss,
+    relaxation_rates,
+    stationary_covariance,
+    step_scale,
+    update_covariance,
+)
+from quantgeo.recording import Recorder
+
+N_WALKERS = 20_000
+DT = 0.02
+GAMMA, C = 0.8, 1.25
+Z = 3.0  # the comparison band, in computed standard errors
+
+
+def _cov_and_se(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    d = x - x.mean(axis=0)
+    prod = d[:, :, None] * d[:, None, :]
+    n = len(x)
+    return prod.mean(axis=0) * n / (n - 1), prod.std(axis=0, ddof=1) / math.sqrt(n)
+
+
+def _lag_rates(x0: np.ndarray, x1: np.ndarray, lag: float) -> tuple[np.ndarray, np.ndarray]:
+    """Regression x1 ≈ P x0 across walkers; rates −ln eig(P)/lag with delta-method SEs."""
+    X = x0 - x0.mean(axis=0)
+    Y = x1 - x1.mean(axis=0)
+    xtx = X.T @ X
+    B = np.linalg.solve(xtx, X.T @ Y)
+    resid = Y - X @ B
+    sig_e = resid.T @ resid / (len(X) - 2)
+    lam, right = np.linalg.eig(B.T)
+    left = np.linalg.inv(right).T
+    rates, ses = [], []
+    for k in range(2):
+        v, w, lk = right[:, k].real, left[:, k].real, lam[k].real
+        var_lam = (w @ sig_e @ w) * (v @ np.linalg.solve(xtx, v))
+        rates.append(-math.log(lk) / lag)
+        ses.append(math.sqrt(var_lam) / (lk * lag))
+    order = np.argsort(rates)
+    return np.array(rates)[order], np.array(ses)[order]
+
+
+@pytest.fixture(scope="module")
+def problem() -> LearningProblem:
+    return LearningProblem.quadratic(A2, KAPPA2)
+
+
+@pytest.mark.parametrize("a", [0.0, 0.5, 0.75, 1.0])
+def test_p1_to_p5_within_three_standard_errors(problem: LearningProblem, a: float) -> None:
+    rates_c = relaxation_rates(A2, KAPPA2, a, gamma=GAMMA, c=C)
+    n_eq = math.ceil(7.0 / rates_c[0] / DT)  # transient of Σ ∝ e^{−2 r_min t} < 1e-6
+    n_lag = max(1, round(1.0 / math.sqrt(rates_c[0] * rates_c[1]) / DT))
+    times = DT * np.array([0, n_eq - n_lag, n_eq - 1, n_eq])
+    ens = LangevinEnsemble(problem, a, gamma=GAMMA, c=C, dt=DT, n_walkers=N_WALKERS, seed=11)
+    traj = ens.run(np.zeros(2), (0.0, times[-1]), recorder=Recorder(times, observables=("mean",), store_states=True))
+    assert traj.info["steps"] == n_eq
+    q_lag, q_prev, q_end = traj.states[1], traj.states[2], traj.states[3]
+    failures = []
+
+    def check(label: str, measured: float, se: float, predicted: float) -> None:
+        if abs(measured - predicted) > Z * se:
+            failures.append(f"{label}: {measured:.6g} ± {se:.2g} vs {predicted:.6g}")
+
+    # P1: one-step update covariance (stationary chain): γ²dt²(GA)Σ(GA)ᵀ + dt·D
+    cov_dq, se_dq = _cov_and_se(q_end - q_prev)
+    p1 = update_covariance(KAPPA2, a, gamma=GAMMA, c=C, dt=DT, A=A2)
+    for i, j in ((0, 0), (0, 1), (1, 1)):
+        check(f"P1 Cov(Δq)[{i}{j}]", cov_dq[i, j], se_dq[i, j], p1[i, j])
+    # P3: stationary covariance (discrete Lyapunov of the chain)
+    sig, se_sig = _cov_and_se(q_end)
+    p3 = stationary_covariance(A2, KAPPA2, a, gamma=GAMMA, c=C, dt=DT)
+    for i, j in ((0, 0), (0, 1), (1, 1)):
+        check(f"P3 Σ[{i}{j}]", sig[i, j], se_sig[i, j], p3[i, j])
+    # P4: excess loss
+    h = problem.value(q_end)
+    check("P4 ⟨H⟩", h.mean(), h.std(ddof=1) / math.sqrt(N_WALKERS),
+          excess_loss(A2, KAPPA2, a, gamma=GAMMA, c=C, dt=DT))  # fmt: skip
+    # P5: relaxation rates from the lag regression
+    r, r_se = _lag_rates(q_lag, q_end, n_lag * DT)
+    p5 = relaxation_rates(A2, KAPPA2, a, gamma=GAMMA, c=C, dt=DT)
+    for k in range(2):
+        check(f"P5 rate[{k}]", r[k], r_se[k], p5[k])
+    assert not failures, "; ".join(failures)
+    if a == 0.5:  # P1: isotropic update noise (anisotropy of Cov(Δq) is O(dt) only)
+        lam = np.linalg.eigvalsh(cov_dq)
+        assert lam[1] / lam[0] < 1.1
+
+
+@pytest.mark.parametrize("a", [0.0, 0.25, 0.5, 1.0])
+def test_p2_step_scales_as_lambda_power(problem: LearningProblem, a: float) -> None:
+    """With the same noise, one step of H → λH equals λ^{1−2a} times the step of H (eps = 0),
+    walker by walker."""
+    lam = 7.0
+    q0 = np.random.default_rng(3).multivariate_normal([0, 0], [[0.3, 0.1], [0.1, 0.5]], size=2000)
+    steps = []
+    for prob in (problem, problem.scaled(lam)):
+        ens = LangevinEnsemble(prob, a, gamma=GAMMA, c=C, dt=DT, n_walkers=2000, seed=5)
+        tr = ens.run(q0, (0.0, DT), recorder=Recorder(observables=(), store_states=True))
+        steps.append(tr.states[-1] - q0)
+    np.testing.assert_allclose(steps[1], step_scale(lam, a) * steps[0], rtol=1e-12, atol=1e-15)
+
+
+def test_p2_trajectories_invariant_at_one_half(problem: LearningProblem) -> None:
+    runs = []
+    for prob in (problem, problem.scaled(50.0)):
+        ens = LangevinEnsemble(prob, 0.5, gamma=GAMMA, c=C, dt=DT, n_walkers=500, seed=9)
+        runs.append(ens.run(np.array([1.0, -1.0]), (0.0, 2.0), recorder=Recorder(every=0.5, observables=(), store_states=True)).states)
+    np.testing.assert_allclose(runs[1], runs[0], rtol=1e-11, atol=1e-13)
+
+
+def test_observables_and_recorder_protocol(problem: LearningProblem) -> None:
+    from quantgeo.learning import Grid
+
+    grid = Grid([(-4, 4), (-4, 4)], 16)
+    ens = LangevinEnsemble(problem, 0.5, dt=DT, n_walkers=1000, seed=1, grid=grid)
+    tr = ens.run(np.zeros(2), (0.0, 1.0), recorder=Recorder(every=0.2, observables=("mean", "cov", "loss", "loss_se", "histogram", "outside"), store_states=False))
+    np.testing.assert_allclose(tr.times, [0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    assert tr["mean"].shape == (6, 2) and tr["cov"].shape == (6, 2, 2) and tr["histogram"].shape == (6, 16, 16)
+    np.testing.assert_allclose(grid.integrate(tr["histogram"][-1]) + tr["outside"][-1], 1.0)
+    assert tr.info["steps"] == 50 and tr.states is None
+    default = ens.run(np.zeros(2), (0.0, 0.1))
+    assert set(default.observables) == {"mean", "cov", "loss"}
