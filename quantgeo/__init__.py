@@ -23,6 +23,7 @@ from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.lattice import Lattice
 from quantgeo.recording import Recorder, Trajectory
 from quantgeo.reference import QutipReference
+from quantgeo.scenario import Scenario, load_scenario, run_scenario
 from quantgeo.solvers import (
     SCHEMES,
     AbsorbingBoundary,
@@ -39,6 +40,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "SCHEMES",
+    "Scenario",
     "AbsorbingBoundary",
     "BornEnsemble",
     "Comparison",
@@ -62,7 +64,9 @@ __all__ = [
     "compare",
     "eigenstate",
     "gaussian",
+    "load_scenario",
     "observables",
     "plane_wave",
     "potentials",
+    "run_scenario",
 ]

@@ -285,6 +285,8 @@ class FrameRenderer:
         ``ref(t) -> ψ`` drawn as a dashed reference density (1D), or ``None``.
     state0
         Initial state: fixes the axis ranges and the ``"initial"`` brightness scale.
+    t0
+        Time of ``state0`` (for a time-dependent V and the reference overlay).
     """
 
     def __init__(

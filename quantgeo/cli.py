@@ -123,9 +123,7 @@ def _tol(check: Any) -> str:
 def _check_rows(result: Any) -> list[list[Any]]:
     rows = []
     for c in result.checks:
-        rows.append(
-            [c.name, c.value, c.tolerance, c.unit, "PASS" if c.passed else "FAIL", c.detail]
-        )
+        rows.append([c.name, c.value, _tol(c), c.unit, "PASS" if c.passed else "FAIL", c.detail])
     return rows
 
 

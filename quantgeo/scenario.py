@@ -1210,7 +1210,7 @@ def _validate(doc: dict[str, Any], ck: _Checker, path: Path | None, fast: bool) 
             lat["bounds"] = ck.value("lattice", LATTICE_KEYS[1], lat_raw["bounds"], ndim)
         elif "lattice" in doc:
             ck.add("lattice", "bounds", f"missing required key ({LATTICE_KEYS[1].doc})")
-    size = int(np.prod(lat["shape"])) if ndim is not None else None
+    size = math.prod(lat["shape"]) if ndim is not None else None
     if size is not None and size > MAX_SITES:
         ck.add(
             "lattice",
@@ -2493,10 +2493,6 @@ class _SlitProbe(_Probe):
         )
 
 
-class _GroundProbe(_Probe):
-    pass
-
-
 _PROBES: dict[str, type[_Probe]] = {
     "free_gaussian": _AnalyticPsiProbe,
     "coherent_state": _AnalyticPsiProbe,
@@ -2789,8 +2785,7 @@ def bundled_scenarios_dir() -> Path | None:
     """Folder of the scenarios shipped with quantgeo.
 
     Looked up as the package ``quantgeo.scenarios`` (installed from the top-level
-    ``scenarios/`` folder), then ``scenarios/`` beside the source tree, then
-    ``quantgeo/data/scenarios``.
+    ``scenarios/`` folder), then ``scenarios/`` beside the source tree.
     """
     try:
         spec = importlib.util.find_spec("quantgeo.scenarios")
@@ -2802,10 +2797,8 @@ def bundled_scenarios_dir() -> Path | None:
             if any(p.glob("*.toml")):
                 return p
     here = Path(__file__).resolve().parent
-    for p in (here.parent / "scenarios", here / "data" / "scenarios"):
-        if p.is_dir() and any(p.glob("*.toml")):
-            return p
-    return None
+    p = here.parent / "scenarios"
+    return p if p.is_dir() and any(p.glob("*.toml")) else None
 
 
 def find_scenarios(paths: Sequence[str | os.PathLike[str]] = ()) -> list[Path]:
@@ -2841,6 +2834,11 @@ def _default_text(k: Key) -> str:
     return f"`{d!r}`"
 
 
+def _cell(text: str) -> str:
+    """Escape ``|`` for a Markdown table cell."""
+    return text.replace("|", "\\|")
+
+
 def _key_table(keys: Sequence[Key]) -> list[str]:
     lines = ["| key | default | unit | meaning |", "|---|---|---|---|"]
     for k in keys:
@@ -2849,7 +2847,7 @@ def _key_table(keys: Sequence[Key]) -> list[str]:
             doc += " — one of " + ", ".join(f"`{c}`" for c in k.choices)
         elif k.choices and k.kind == "strs":
             doc += " — any of " + ", ".join(f"`{c}`" for c in k.choices)
-        lines.append(f"| `{k.name}` | {_default_text(k)} | {k.unit} | {doc} |")
+        lines.append(f"| `{k.name}` | {_default_text(k)} | {k.unit} | {_cell(doc)} |")
     return lines
 
 
@@ -2896,7 +2894,7 @@ def schema_markdown() -> str:
         extra = (
             ", ".join(f"`{k.name}` (default {_default_text(k)}: {k.doc})" for k in c.keys) or "—"
         )
-        out.append(f"| `{c.name}` | {extra} | {c.doc} | {c.unit} |")
+        out.append(f"| `{c.name}` | {_cell(extra)} | {_cell(c.doc)} | {c.unit} |")
     out.append("")
     section("`[animation]`", ANIMATION_KEYS)
     out.append(_emergence_schema_markdown())
@@ -3035,8 +3033,6 @@ def _validate_emergence(
             and vals["psi_dt"] < vals["dt"]
         ):
             ck.add("born", "psi_dt", f"must be ≥ dt = {vals['dt']}, got {vals['psi_dt']}")
-    if init and common["itype"] == "eigenstate" and ham["kinetic"] == "spectral":
-        pass
     if ck.problems:
         return None
     assert ndim is not None

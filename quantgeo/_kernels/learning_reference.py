@@ -30,7 +30,9 @@ def _ipow(x: Array, k: int) -> Array:
     return v
 
 
-def _poly(k: int, x: Array, y: Array, ptr: NDArray[np.int64], powers: NDArray[np.int64], coefs: Array) -> Array:
+def _poly(
+    k: int, x: Array, y: Array, ptr: NDArray[np.int64], powers: NDArray[np.int64], coefs: Array
+) -> Array:
     s = np.zeros_like(x)
     for t in range(ptr[k], ptr[k + 1]):
         s = s + coefs[t] * _ipow(x, powers[t, 0]) * _ipow(y, powers[t, 1])
@@ -55,8 +57,19 @@ def _fp(lam: Array, phi: Array, gamma: float, a: float, eps: float) -> Array:
     return gamma * gamma * ((lam + eps) - 2.0 * a * lam) / (phi * phi * (lam + eps))
 
 
-def _step_1d(q: Array, noise: Array, dt: float, gamma: float, a: float, c: float, eps: float,
-             ptr: NDArray[np.int64], powers: NDArray[np.int64], coefs: Array, covariant: bool) -> None:  # fmt: skip
+def _step_1d(
+    q: Array,
+    noise: Array,
+    dt: float,
+    gamma: float,
+    a: float,
+    c: float,
+    eps: float,
+    ptr: NDArray[np.int64],
+    powers: NDArray[np.int64],
+    coefs: Array,
+    covariant: bool,
+) -> None:
     sqdt = np.sqrt(dt)
     x = q[:, 0]
     zero = np.zeros_like(x)
@@ -73,8 +86,19 @@ def _step_1d(q: Array, noise: Array, dt: float, gamma: float, a: float, c: float
     q[:, 0] = x + dq
 
 
-def _step_2d(q: Array, noise: Array, dt: float, gamma: float, a: float, c: float, eps: float,
-             ptr: NDArray[np.int64], powers: NDArray[np.int64], coefs: Array, covariant: bool) -> None:  # fmt: skip
+def _step_2d(
+    q: Array,
+    noise: Array,
+    dt: float,
+    gamma: float,
+    a: float,
+    c: float,
+    eps: float,
+    ptr: NDArray[np.int64],
+    powers: NDArray[np.int64],
+    coefs: Array,
+    covariant: bool,
+) -> None:
     sqdt = np.sqrt(dt)
     x = q[:, 0].copy()
     y = q[:, 1].copy()

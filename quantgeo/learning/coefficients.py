@@ -101,7 +101,9 @@ def metric_fields(
     ginv = np.einsum("...ik,...k,...jk->...ij", vec, inv(lam), vec)
     dginv = matrix_function_derivative(kap, dkap, inv, dinv)
     m_diag = np.einsum("...ak,...nab,...bk->...nk", vec, dkap, vec)
-    dhalf = 0.5 * a * np.sum(m_diag / (lam + eps)[..., None, :], axis=-1) if a else 0 * m_diag[..., 0]
+    dhalf = (
+        0.5 * a * np.sum(m_diag / (lam + eps)[..., None, :], axis=-1) if a else 0 * m_diag[..., 0]
+    )
     half = 0.5 * np.sum(np.log(phi(lam)), axis=-1)
     return MetricFields(ginv, dginv, dhalf, half)
 

@@ -16,6 +16,7 @@ in chunks and handed to the kernel, so the Numba kernel and its NumPy twin see t
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sys
 import time
@@ -56,7 +57,7 @@ def _kernel(backend: str) -> Callable[..., None]:
     if backend == "numba":
         from quantgeo._kernels import learning
 
-        return learning.langevin_em  # type: ignore[no-any-return]
+        return learning.langevin_em
     return learning_reference.langevin_em
 
 
@@ -114,7 +115,11 @@ class LangevinEnsemble:
         self.c = check_positive("c", c)
         self.eps = check_positive("eps", eps, allow_zero=True)
         self.dt = check_positive("dt", dt)
-        if isinstance(n_walkers, bool) or not isinstance(n_walkers, (int, np.integer)) or n_walkers < 2:
+        if (
+            isinstance(n_walkers, bool)
+            or not isinstance(n_walkers, (int, np.integer))
+            or n_walkers < 2
+        ):
             raise ValueError(f"`n_walkers` must be an integer ≥ 2, got {n_walkers!r}")
         self.n_walkers = int(n_walkers)
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -187,9 +192,13 @@ class LangevinEnsemble:
             "outside": outside,
         }
         if name not in table:
-            raise ValueError(f"unknown ensemble observable {name!r}; known: {', '.join(OBSERVABLES)}")
+            raise ValueError(
+                f"unknown ensemble observable {name!r}; known: {', '.join(OBSERVABLES)}"
+            )
         if name in ("histogram", "outside") and grid is None:
-            raise ValueError(f"observable {name!r} needs a `grid` (LangevinEnsemble(..., grid=Grid(...)))")
+            raise ValueError(
+                f"observable {name!r} needs a `grid` (LangevinEnsemble(..., grid=Grid(...)))"
+            )
         return table[name]
 
     def run(
@@ -231,7 +240,7 @@ class LangevinEnsemble:
         n, d = q.shape
         chunk = max(1, _NOISE_BUDGET // (n * d))
         plan = []
-        for ta, tb in zip(times[:-1], times[1:], strict=True):
+        for ta, tb in itertools.pairwise(times):
             m = max(1, int(np.ceil((tb - ta) / self.dt - 1e-9))) if tb > ta else 0
             plan.append((m, (tb - ta) / m if m else 0.0))
         total = sum(m for m, _ in plan)
@@ -239,10 +248,12 @@ class LangevinEnsemble:
         t_kernel = t_rng = 0.0
         steps = 0
         bar = tqdm(
-            total=total, desc=f"ensemble a={self.a:g}", leave=False,
+            total=total,
+            desc=f"ensemble a={self.a:g}",
+            leave=False,
             disable=not self.progress or not sys.stderr.isatty(),
-        )  # fmt: skip
-        rec.record(times[0], q, stored=q.copy())
+        )
+        rec.record(times[0], q, stored=q.copy() if rec.store_states else None)
         with bar:
             for k, (m, h) in enumerate(plan):
                 done = 0
@@ -251,10 +262,21 @@ class LangevinEnsemble:
                     s0 = time.perf_counter()
                     noise = rng.standard_normal((size, n, d))
                     s1 = time.perf_counter()
-                    kern(
-                        q, noise, h, self.gamma, self.a, self.c, self.eps,
-                        ptr, powers, coefs, self.convention == "covariant",
-                    )  # fmt: skip
+                    # overflow of diverging walkers is reported below as a StabilityError
+                    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                        kern(
+                            q,
+                            noise,
+                            h,
+                            self.gamma,
+                            self.a,
+                            self.c,
+                            self.eps,
+                            ptr,
+                            powers,
+                            coefs,
+                            self.convention == "covariant",
+                        )
                     t_kernel += time.perf_counter() - s1
                     t_rng += s1 - s0
                     done += size
@@ -263,12 +285,12 @@ class LangevinEnsemble:
                     if not np.all(np.isfinite(q)):
                         t_bad = times[k] + done * h
                         raise StabilityError(
-                            f"non-finite walkers at t ≈ {t_bad:.6g} (step {steps}, a = {self.a:g}); "
-                            f"reduce `dt` (now {self.dt:g}) or raise `eps`",
+                            f"non-finite walkers at t ≈ {t_bad:.6g} (step {steps}, "
+                            f"a = {self.a:g}); reduce `dt` (now {self.dt:g}) or raise `eps`",
                             t=t_bad,
                             step=steps,
                         )
-                rec.record(times[k + 1], q, stored=q.copy())
+                rec.record(times[k + 1], q, stored=q.copy() if rec.store_states else None)
         wall = time.perf_counter() - start
         info = {
             "engine": "LangevinEnsemble",

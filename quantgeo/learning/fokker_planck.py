@@ -30,13 +30,14 @@ replaced by their exponentially fitted (Scharfetter–Gummel) form for ``u = D_{
           \mathrm{Pe} = 2h_xβ_x/D_{xx},\quad B(z) = z/(e^z − 1),
 
 which reduces to the central flux as ``h → 0`` (second order) and keeps ``L`` an M-matrix in 1D
-at any cell Péclet number (no spurious oscillating modes in the tails).  Zero flux through the walls, so
-``Σ_c p_c`` is conserved exactly.  ``dp/dt = L p`` with a sparse ``L``; time stepping is
+at any cell Péclet number (no spurious oscillating modes in the tails).  Zero flux through the
+walls, so ``Σ_c p_c`` is conserved exactly.  ``dp/dt = L p`` with a sparse ``L``; time stepping is
 Crank–Nicolson (second order) or backward Euler (first order, for rough initial data).
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sys
 import time
@@ -186,9 +187,11 @@ class FokkerPlanck:
             else:
                 # J = (β/D) u − ½ ∂u with u = D p: exact for constant β/D across the face
                 pe = 2.0 * h[ax] * beta / dface
-                flux = (0.5 / h[ax]) * (
-                    sp.diags(bernoulli(-pe)) @ sel_l - sp.diags(bernoulli(pe)) @ sel_r
-                ) @ u
+                flux = (
+                    (0.5 / h[ax])
+                    * (sp.diags(bernoulli(-pe)) @ sel_l - sp.diags(bernoulli(pe)) @ sel_r)
+                    @ u
+                )
             for o in range(g.ndim):
                 if o != ax:
                     deriv = g.derivative_matrix(o)
@@ -253,7 +256,7 @@ class FokkerPlanck:
         detailed balance)."""
         x = self._state(p).ravel()
         num = den = 0.0
-        for ax, (flux, beta, avg) in enumerate(self._faces):
+        for flux, beta, avg in self._faces:
             w = self.grid.cell_volume  # control volume of a face
             num += w * float(np.abs(flux @ x).sum())
             den += w * float(np.abs(beta * (avg @ x)).sum())
@@ -264,11 +267,17 @@ class FokkerPlanck:
 
         Shift-invert Arnoldi (ARPACK) about a small positive shift.
         """
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k < self.grid.size - 1:
+        if (
+            isinstance(k, bool)
+            or not isinstance(k, (int, np.integer))
+            or not 1 <= k < self.grid.size - 1
+        ):
             raise ValueError(f"`k` must be an integer in [1, {self.grid.size - 2}], got {k!r}")
         scale = float(np.abs(self.operator.diagonal()).max())
         sigma = 1e-6 * scale
-        vals = spla.eigs(self.operator.tocsc(), k=k, sigma=sigma, which="LM", return_eigenvectors=False)
+        vals = spla.eigs(
+            self.operator.tocsc(), k=k, sigma=sigma, which="LM", return_eigenvectors=False
+        )
         return np.asarray(vals[np.argsort(np.abs(vals))], dtype=np.complex128)
 
     # -- observables and time stepping -----------------------------------------------------
@@ -322,7 +331,7 @@ class FokkerPlanck:
             else:
                 lu = spla.splu(sp.csc_matrix(eye - dt * lop))
                 self._lu[key] = lu.solve
-        return self._lu[key]  # type: ignore[no-any-return]
+        return self._lu[key]
 
     def run(
         self,
@@ -351,11 +360,17 @@ class FokkerPlanck:
         rec.begin(self._resolve)
         start = time.perf_counter()
         steps = 0
-        total = int(sum(max(1, int(np.ceil((b - a) / self.dt - 1e-9))) for a, b in zip(times[:-1], times[1:], strict=True)))
+        total = int(
+            sum(
+                max(1, int(np.ceil((b - a) / self.dt - 1e-9))) for a, b in itertools.pairwise(times)
+            )
+        )
         bar = tqdm(
-            total=total, desc="fokker-planck", leave=False,
+            total=total,
+            desc="fokker-planck",
+            leave=False,
             disable=not self.progress or not sys.stderr.isatty(),
-        )  # fmt: skip
+        )
         t = t0
         with bar:
             flat = p.ravel()
@@ -401,8 +416,11 @@ def stationary_density(problem: LearningProblem, grid: Grid, a: float, **kwargs:
     return FokkerPlanck(problem, grid, a, **kwargs).stationary_density()
 
 
-def stationary_current(problem: LearningProblem, grid: Grid, a: float, **kwargs: Any) -> tuple[Array, float]:
-    """Stationary cell-centred current ``(*grid.shape, d)`` and :meth:`~FokkerPlanck.relative_current`."""
+def stationary_current(
+    problem: LearningProblem, grid: Grid, a: float, **kwargs: Any
+) -> tuple[Array, float]:
+    """Stationary cell-centred current ``(*grid.shape, d)`` and its relative size
+    (:meth:`~FokkerPlanck.relative_current`)."""
     fp = FokkerPlanck(problem, grid, a, **kwargs)
     p = fp.stationary_density()
     return fp.current(p), fp.relative_current(p)

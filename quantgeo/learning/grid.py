@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -53,7 +53,7 @@ class Grid:
         ndim = len(bnds)
         if ndim not in (1, 2):
             raise ValueError(f"`bounds` must give 1 or 2 axes, got {ndim}: {bounds!r}")
-        shp = [shape] * ndim if np.ndim(shape) == 0 else list(shape)  # type: ignore[list-item]
+        shp: list[Any] = [shape] * ndim if np.ndim(shape) == 0 else list(cast(Sequence[int], shape))
         if len(shp) != ndim:
             raise ValueError(
                 f"`shape` must be an int or have one entry per axis ({ndim}), got {shape!r}"
@@ -87,7 +87,9 @@ class Grid:
     @property
     def spacing(self) -> NDArray[np.float64]:
         """Cell widths per axis, shape ``(ndim,)``."""
-        return np.array([(hi - lo) / n for (lo, hi), n in zip(self.bounds, self.shape, strict=True)])
+        return np.array(
+            [(hi - lo) / n for (lo, hi), n in zip(self.bounds, self.shape, strict=True)]
+        )
 
     @property
     def cell_volume(self) -> float:

@@ -62,7 +62,7 @@ def _psd(name: str, m: ArrayLike, dim: int) -> Array:
 
 
 def exact_noise(rng: np.random.Generator, n: int, cov: Array) -> Array:
-    """``n`` samples with empirical mean exactly 0 and empirical covariance (1/n) exactly ``cov``."""
+    """``n`` samples with empirical mean exactly 0 and empirical covariance (1/n) ``cov``."""
     m = cov.shape[0]
     if n <= m:
         raise ValueError(f"`n_samples` must exceed the noise dimension {m}, got {n}")
@@ -102,7 +102,7 @@ class Loss(ABC):
 
     @abstractmethod
     def per_sample_grads(self, q: ArrayLike, idx: ArrayLike | None = None) -> Array:
-        """Per-sample gradients ``∇ℓ_n(q)`` for samples ``idx`` (all if ``None``), shape ``(B, K)``."""
+        """Per-sample gradients ``∇ℓ_n(q)``, shape ``(B, K)``, of samples ``idx`` (None: all)."""
 
     @property
     @abstractmethod
@@ -225,7 +225,9 @@ class _NoisyPolynomialLoss(Loss):
         b = _posint("batch_size", batch_size)
         d = self.dim
         delta = [Polynomial.variable(i, d) - float(self.center[i]) for i in range(d)]
-        kap = [[Polynomial.constant(self.noise_cov[i, j] / b, d) for j in range(d)] for i in range(d)]
+        kap = [
+            [Polynomial.constant(self.noise_cov[i, j] / b, d) for j in range(d)] for i in range(d)
+        ]
         for i in range(d):
             kap[i][i] = kap[i][i] + (self.multiplicative[i] ** 2 / b) * delta[i] * delta[i]
         return LearningProblem(
@@ -272,7 +274,9 @@ class Quadratic(_NoisyPolynomialLoss):
         self.A = a
         k = a.shape[0]
         c = np.zeros(k) if center is None else np.asarray(center, dtype=float).reshape(k)
-        super().__init__(k, c, a if noise_cov is None else noise_cov, multiplicative, n_samples, seed)
+        super().__init__(
+            k, c, a if noise_cov is None else noise_cov, multiplicative, n_samples, seed
+        )
         self.name = name
 
     def h(self) -> Polynomial:
@@ -474,7 +478,7 @@ class LinearRegression(Loss):
     def _minimizer(self) -> Array:
         n = self.n_samples
         hess = self.X.T @ self.X / n + self.l2 * np.eye(self.dim)
-        return np.linalg.solve(hess, self.X.T @ self.y / n)
+        return np.asarray(np.linalg.solve(hess, self.X.T @ self.y / n), dtype=np.float64)
 
     @property
     def minimizer(self) -> Array:
@@ -492,7 +496,10 @@ class LinearRegression(Loss):
             for j in range(k):
                 hpoly = hpoly + 0.5 * (c2[i, j] + (self.l2 if i == j else 0.0)) * q[i] * q[j]
         # mean gradient of the data term, E[x r] (l2 shifts every sample alike: no covariance)
-        lin = [sum((float(c2[i, m]) * q[m] for m in range(k)), -float(X[:, i] @ y / n)) for i in range(k)]
+        lin = [
+            sum((float(c2[i, m]) * q[m] for m in range(k)), -float(X[:, i] @ y / n))
+            for i in range(k)
+        ]
         kap: list[list[Polynomial]] = []
         for i in range(k):
             row = []
@@ -505,7 +512,9 @@ class LinearRegression(Loss):
                         e = e + float(np.mean(xij * X[:, m] * X[:, l])) * q[m] * q[l]
                 row.append((1.0 / b) * (e - lin[i] * lin[j]))
             kap.append(row)
-        return LearningProblem(hpoly, kap, h_min=self.h_min, minimizer=self.minimizer, name=self.name)
+        return LearningProblem(
+            hpoly, kap, h_min=self.h_min, minimizer=self.minimizer, name=self.name
+        )
 
 
 class LogisticRegression(Loss):

@@ -14,6 +14,7 @@ added (an estimated ``M2 − M1M1ᵀ`` can be slightly indefinite by rounding).
 from __future__ import annotations
 
 from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 

@@ -107,7 +107,9 @@ class EMAMoments:
         m1 = np.zeros(dim) if self.centered == "ema" else None
         return MomentState(0, m2, m1)
 
-    def update(self, state: MomentState, grad: ArrayLike, center: ArrayLike | None = None) -> MomentState:
+    def update(
+        self, state: MomentState, grad: ArrayLike, center: ArrayLike | None = None
+    ) -> MomentState:
         """Absorb one gradient sample ``grad`` (shape ``(K,)``).
 
         ``center`` is the momentum ``m_t`` for ``centered="belief"`` (required there).

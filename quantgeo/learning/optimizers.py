@@ -307,6 +307,11 @@ class CovariantGD:
             Evaluate the full loss every this many steps.
         progress
             Show a tqdm bar (only on a terminal).
+
+        Raises
+        ------
+        StabilityError
+            If an update or the recorded loss is not finite (``lr`` too large).
         """
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
             raise ValueError(f"`steps` must be a non-negative integer, got {steps!r}")
@@ -328,7 +333,10 @@ class CovariantGD:
         converged = tol is not None and losses[0] - h_min <= tol
         done = 0
         bar = tqdm(
-            total=steps, desc="minimize", disable=not progress or not sys.stderr.isatty(), leave=False
+            total=steps,
+            desc="minimize",
+            disable=not progress or not sys.stderr.isatty(),
+            leave=False,
         )
         with bar:
             while done < steps and not converged:
@@ -338,7 +346,15 @@ class CovariantGD:
                 bar.update(1)
                 if done % record_every == 0 or done == steps:
                     rec_steps.append(done)
-                    losses.append(float(loss.value(q)))
+                    with np.errstate(over="ignore", invalid="ignore"):
+                        value = float(loss.value(q))
+                    if not np.isfinite(value):
+                        raise StabilityError(
+                            f"loss diverged ({value}) at step {done} of {self!r}; reduce `lr`",
+                            t=float(done),
+                            step=done,
+                        )
+                    losses.append(value)
                     if tol is not None and losses[-1] - h_min <= tol:
                         converged = True
         return MinimizeResult(

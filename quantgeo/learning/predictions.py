@@ -162,7 +162,9 @@ def excess_loss(
     return 0.5 * float(np.trace(_mat("A", A) @ sig))
 
 
-def excess_loss_commuting(kappa: ArrayLike, a: float, *, gamma: float = 1.0, c: float = 1.0) -> float:
+def excess_loss_commuting(
+    kappa: ArrayLike, a: float, *, gamma: float = 1.0, c: float = 1.0
+) -> float:
     """P4 closed form ``(γ/4c) tr κ^{1−a}`` (``A`` commuting with ``κ``); ``K T/2`` at ``a = 1``."""
     k = _mat("kappa", kappa)
     lam = np.linalg.eigvalsh(k)
@@ -216,8 +218,14 @@ def relaxation_rates(
     ``−ln(1 − dt·λ)/dt``.
     """
     am, k = _pair(A, kappa)
-    m = _drift_matrix(am, k, check_real("a", a), check_positive("gamma", gamma),
-                      check_positive("c", c), check_positive("eps", eps, allow_zero=True))  # fmt: skip
+    m = _drift_matrix(
+        am,
+        k,
+        check_real("a", a),
+        check_positive("gamma", gamma),
+        check_positive("c", c),
+        check_positive("eps", eps, allow_zero=True),
+    )
     lam = np.sort(np.linalg.eigvals(m).real)
     if dt is None:
         return lam
@@ -291,7 +299,8 @@ def schrodinger_operator(
         nf = left.size
         rows = np.arange(nf)
         diff = sp.csr_matrix(
-            (np.r_[np.ones(nf), -np.ones(nf)], (np.r_[rows, rows], np.r_[right, left])), shape=(nf, n)
+            (np.r_[np.ones(nf), -np.ones(nf)], (np.r_[rows, rows], np.r_[right, left])),
+            shape=(nf, n),
         )
         fpts = np.take(grid.face_points(ax), np.arange(1, shape[ax]), axis=ax)
         mf = metric_fields(problem, fpts, 1.0, c=c, eps=eps)
@@ -300,7 +309,7 @@ def schrodinger_operator(
     mfc = metric_fields(problem, pts, 1.0, c=c, eps=eps)
     sqrtg = np.exp(mfc.half_logdet).ravel()
     if grid.ndim == 2:
-        w01 = (sqrtg * mfc.ginv[..., 0, 1].ravel())
+        w01 = sqrtg * mfc.ginv[..., 0, 1].ravel()
         g0 = grid.derivative_matrix(0)
         g1 = grid.derivative_matrix(1)
         cross = g0.T @ sp.diags(w01) @ g1

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -41,7 +41,7 @@ class Polynomial:
 
     __slots__ = ("_terms", "dim")
 
-    def __init__(self, terms: Mapping[Sequence[int], float], dim: int) -> None:
+    def __init__(self, terms: Mapping[tuple[int, ...], float], dim: int) -> None:
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
             raise ValueError(f"`dim` must be a positive integer, got {dim!r}")
         self.dim = int(dim)
@@ -225,8 +225,9 @@ class LearningProblem:
         d = loss.dim
         if d not in (1, 2):
             raise ValueError(f"`loss` must be a polynomial in 1 or 2 variables, got dim={d}")
+        rows: list[list[Any]]
         try:
-            rows = [list(r) for r in kappa]  # type: ignore[union-attr]
+            rows = [list(r) for r in cast(Sequence[Sequence[Any]], kappa)]
         except TypeError:
             rows = [[kappa]] if d == 1 else []
         if len(rows) != d or any(len(r) != d for r in rows):
@@ -242,9 +243,11 @@ class LearningProblem:
         for i, j in _upper(d):
             if i != j:
                 lo = rows[j][i]
-                lo_p = lo if isinstance(lo, Polynomial) else Polynomial.constant(float(lo), d)  # type: ignore[arg-type]
+                lo_p = lo if isinstance(lo, Polynomial) else Polynomial.constant(float(lo), d)
                 if (lo_p - kap[i][j]).terms:
-                    raise ValueError(f"`kappa` must be symmetric: kappa[{i}][{j}] ≠ kappa[{j}][{i}]")
+                    raise ValueError(
+                        f"`kappa` must be symmetric: kappa[{i}][{j}] ≠ kappa[{j}][{i}]"
+                    )
         object.__setattr__(self, "loss", loss)
         object.__setattr__(self, "kappa", tuple(tuple(r) for r in kap))
         x0 = None

@@ -60,7 +60,12 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 Array = NDArray[np.float64]
-LOSSES: tuple[str, ...] = ("quadratic", "quadratic-multiplicative", "linear-regression", "double-well")
+LOSSES: tuple[str, ...] = (
+    "quadratic",
+    "quadratic-multiplicative",
+    "linear-regression",
+    "double-well",
+)
 DEFAULT_A: tuple[float, ...] = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 #: Curvature and noise of the ``"quadratic"`` preset: anisotropic, κ not ∝ A, [A, κ] ≠ 0.
@@ -78,9 +83,7 @@ def preset_problem(name: str, *, seed: int = 0) -> LearningProblem:
             PRESET_A, noise_cov=PRESET_KAPPA, multiplicative=(0.6, 0.4), seed=seed, name=name
         ).problem()
     if name == "linear-regression":
-        return LinearRegression(
-            2000, 2, noise=0.5, feature_scales=(1.0, 0.5), seed=seed
-        ).problem()
+        return LinearRegression(2000, 2, noise=0.5, feature_scales=(1.0, 0.5), seed=seed).problem()
     return DoubleWell(
         2, noise_cov=[[0.4, 0.1], [0.1, 0.3]], multiplicative=0.5, seed=seed
     ).problem()
@@ -119,9 +122,8 @@ class RegimesReport:
 
     def table(self) -> str:
         """Plain-text table (the CLI prints it)."""
-        head = (
-            f"geometric learning regimes — problem {self.problem!r}, "
-            + ", ".join(f"{k}={v}" for k, v in self.settings.items())
+        head = f"geometric learning regimes — problem {self.problem!r}, " + ", ".join(
+            f"{k}={v}" for k, v in self.settings.items()
         )
         lines = [head, ""]
         fmt = "{:>5}  {:<3}  {:<30} {:>13} {:>11} {:>13} {:>7}  {}"
@@ -132,9 +134,15 @@ class RegimesReport:
             zv = f"{r.z:7.2f}" if math.isfinite(r.z) else f"{'':>7}"
             lines.append(
                 fmt.format(
-                    f"{r.a:g}", r.prediction, r.quantity, f"{r.measured:13.6g}",
-                    f"{r.se:11.3g}", pv, zv, r.note,
-                )  # fmt: skip
+                    f"{r.a:g}",
+                    r.prediction,
+                    r.quantity,
+                    f"{r.measured:13.6g}",
+                    f"{r.se:11.3g}",
+                    pv,
+                    zv,
+                    r.note,
+                )
             )
         if self.figure is not None:
             lines += ["", f"figure: {self.figure}"]
@@ -146,9 +154,7 @@ class RegimesReport:
             "problem": self.problem,
             "settings": self.settings,
             "figure": None if self.figure is None else str(self.figure),
-            "rows": [
-                {**r.__dict__, "z": r.z if math.isfinite(r.z) else None} for r in self.rows
-            ],
+            "rows": [{**r.__dict__, "z": r.z if math.isfinite(r.z) else None} for r in self.rows],
         }
 
 
@@ -283,17 +289,28 @@ def regimes(
         rates = pred.relaxation_rates(A, kap0, a, gamma=gamma, c=c)
         if dt * rates[-1] >= 1.0:
             raise ValueError(
-                f"`dt` = {dt:g} too large for a = {a:g}: γ dt λ_max(g⁻¹A) = {dt * rates[-1]:.3g} ≥ 1"
+                f"`dt` = {dt:g} too large for a = {a:g}: "
+                f"γ dt λ_max(g⁻¹A) = {dt * rates[-1]:.3g} ≥ 1"
             )
-        n_eq = int(math.ceil(6.0 / rates[0] / dt))
+        n_eq = math.ceil(6.0 / rates[0] / dt)
         n_lag = max(1, round(1.0 / math.sqrt(rates[0] * rates[-1]) / dt))
         n_eq = max(n_eq, n_lag + 2)
         times = dt * np.array([0, n_eq - n_lag, n_eq - 1, n_eq], dtype=float)
         ens = LangevinEnsemble(
-            problem, a, gamma=gamma, c=c, dt=dt, n_walkers=n_walkers, seed=seed,
-            convention=convention, backend=backend, progress=progress,
-        )  # fmt: skip
-        traj = ens.run(x_star, (0.0, times[-1]), recorder=Recorder(times, observables=(), store_states=True))
+            problem,
+            a,
+            gamma=gamma,
+            c=c,
+            dt=dt,
+            n_walkers=n_walkers,
+            seed=seed,
+            convention=convention,
+            backend=backend,
+            progress=progress,
+        )
+        traj = ens.run(
+            x_star, (0.0, times[-1]), recorder=Recorder(times, observables=(), store_states=True)
+        )
         assert traj.states is not None
         q_lag, q_prev, q_end = traj.states[1], traj.states[2], traj.states[3]
         res: dict[str, Any] = {}
@@ -303,15 +320,26 @@ def regimes(
         p1 = pred.update_covariance(kap0, a, gamma=gamma, c=c, dt=dt, A=A) / dt
         p1_lam = np.linalg.eigvalsh(p1)
         rows.append(RegimeRow(a, "P1", "tr Cov(Δq)/Δt", tr, tr_se, float(p1_lam.sum()), note))
-        rows.append(RegimeRow(a, "P1", "anisotropy λmax/λmin", an, an_se, float(p1_lam[-1] / p1_lam[0]), note))
+        rows.append(
+            RegimeRow(
+                a, "P1", "anisotropy λmax/λmin", an, an_se, float(p1_lam[-1] / p1_lam[0]), note
+            )
+        )
         res["p1"] = (tr, tr_se, float(p1_lam.sum()), an, an_se, float(p1_lam[-1] / p1_lam[0]))
         # P2: same walkers, H -> λH, one step with independent noise
         steps_ref = []
         for prob_s, s in ((problem, 1), (problem.scaled(lam), 2)):
             e2 = LangevinEnsemble(
-                prob_s, a, gamma=gamma, c=c, dt=dt, n_walkers=n_walkers,
-                seed=seed + 1000 * s + 7, convention=convention, backend=backend,
-            )  # fmt: skip
+                prob_s,
+                a,
+                gamma=gamma,
+                c=c,
+                dt=dt,
+                n_walkers=n_walkers,
+                seed=seed + 1000 * s + 7,
+                convention=convention,
+                backend=backend,
+            )
             t2 = e2.run(q_prev, (0.0, dt), recorder=Recorder(observables=(), store_states=True))
             assert t2.states is not None
             steps_ref.append(np.sum((t2.states[-1] - q_prev) ** 2, axis=1))
@@ -319,44 +347,96 @@ def regimes(
         ratio = math.sqrt(m2 / m1)
         var = (steps_ref[1].var(ddof=1) / m2**2 + steps_ref[0].var(ddof=1) / m1**2) / n_walkers
         ratio_se = 0.5 * ratio * math.sqrt(var)
-        rows.append(RegimeRow(a, "P2", f"RMS step ratio (λ={lam:g})", ratio, ratio_se, pred.step_scale(lam, a), note))
+        rows.append(
+            RegimeRow(
+                a,
+                "P2",
+                f"RMS step ratio (λ={lam:g})",
+                ratio,
+                ratio_se,
+                pred.step_scale(lam, a),
+                note,
+            )
+        )
         res["p2"] = (ratio, ratio_se, pred.step_scale(lam, a))
         # P3: stationary covariance
         sig, sig_se = _cov_se(q_end)
         sig_p = pred.stationary_covariance(A, kap0, a, gamma=gamma, c=c, dt=dt)
         for i, j in ((0, 0), (0, 1), (1, 1)):
-            rows.append(RegimeRow(a, "P3", f"Σ[{i}{j}]", float(sig[i, j]), float(sig_se[i, j]), float(sig_p[i, j]), note))
+            rows.append(
+                RegimeRow(
+                    a,
+                    "P3",
+                    f"Σ[{i}{j}]",
+                    float(sig[i, j]),
+                    float(sig_se[i, j]),
+                    float(sig_p[i, j]),
+                    note,
+                )
+            )
         # P4: excess loss
         h = problem.value(q_end) - problem.h_min
         ex, ex_se = float(h.mean()), float(h.std(ddof=1) / math.sqrt(n_walkers))
         ex_p = pred.excess_loss(A, kap0, a, gamma=gamma, c=c, dt=dt)
-        rows.append(RegimeRow(a, "P4", "⟨H⟩ − H_min", ex, ex_se, ex_p, note + (" (=KT/2 at dt→0)" if a == 1 else "")))
+        rows.append(
+            RegimeRow(
+                a,
+                "P4",
+                "⟨H⟩ − H_min",
+                ex,
+                ex_se,
+                ex_p,
+                note + (" (=KT/2 at dt→0)" if a == 1 else ""),
+            )
+        )
         res["p4"] = (ex, ex_se, ex_p)
         # P5: relaxation rates from the lag regression across walkers
         r_m, r_se = _rates_se(q_lag, q_end, n_lag * dt)
         r_p = pred.relaxation_rates(A, kap0, a, gamma=gamma, c=c, dt=dt)
         for k, name in enumerate(("slow", "fast")):
-            rows.append(RegimeRow(a, "P5", f"rate ({name})", float(r_m[k]), float(r_se[k]), float(r_p[k]), note))
+            rows.append(
+                RegimeRow(
+                    a, "P5", f"rate ({name})", float(r_m[k]), float(r_se[k]), float(r_p[k]), note
+                )
+            )
         res["p5"] = (r_m, r_se, r_p)
         # P6: Fokker–Planck current and distance of the histogram from √det g e^{−H/T}
         mean, std = q_end.mean(axis=0), q_end.std(axis=0)
         bounds = [(mean[i] - 7 * std[i], mean[i] + 7 * std[i]) for i in range(2)]
         currents = []
         for cells in (grid_cells // 2, grid_cells):
-            fp = FokkerPlanck(problem, Grid(bounds, cells), a, gamma=gamma, c=c, convention=convention)
+            fp = FokkerPlanck(
+                problem, Grid(bounds, cells), a, gamma=gamma, c=c, convention=convention
+            )
             currents.append(fp.relative_current(fp.stationary_density()))
         j_fine, j_err = currents[1], abs(currents[0] - currents[1]) / 3.0
-        rows.append(RegimeRow(a, "P6", "relative stationary current", j_fine, j_err,
-                              0.0 if a == 1.0 else float("nan"),
-                              "se: discretisation" + ("" if a == 1.0 else "; ≠ 0 predicted")))  # fmt: skip
+        rows.append(
+            RegimeRow(
+                a,
+                "P6",
+                "relative stationary current",
+                j_fine,
+                j_err,
+                0.0 if a == 1.0 else float("nan"),
+                "se: discretisation" + ("" if a == 1.0 else "; ≠ 0 predicted"),
+            )
+        )
         hist_grid = Grid(bounds, 40)
         hist, _ = hist_grid.histogram(q_end)
         gibbs = pred.gibbs_density(problem, hist_grid, gamma=gamma, c=c)
         l1 = hist_grid.integrate(np.abs(hist - gibbs))
         floor, floor_sd = _l1_floor(gibbs * hist_grid.cell_volume, n_walkers)
-        rows.append(RegimeRow(a, "P6", "L1(hist, √det g e^(−H/T))", l1, floor_sd,
-                              floor if a == 1.0 else float("nan"),
-                              "predicted: noise floor" if a == 1.0 else "≠ Gibbs expected"))  # fmt: skip
+        rows.append(
+            RegimeRow(
+                a,
+                "P6",
+                "L1(hist, √det g e^(−H/T))",
+                l1,
+                floor_sd,
+                floor if a == 1.0 else float("nan"),
+                "predicted: noise floor" if a == 1.0 else "≠ Gibbs expected",
+            )
+        )
         res["p6"] = (j_fine, j_err, l1, floor)
         per_a[a] = res
         log.info("regimes: a = %g done (%d walkers, %d steps)", a, n_walkers, n_eq)
@@ -430,8 +510,14 @@ def add_regimes_parser(subparsers: Any) -> argparse.ArgumentParser:
             "measured vs predicted P1–P6 with standard errors; save a figure."
         ),
     )
-    p.add_argument("--a", type=float, nargs="+", default=list(DEFAULT_A), metavar="A",
-                   help="metric powers (default: 0 0.25 0.5 0.75 1)")  # fmt: skip
+    p.add_argument(
+        "--a",
+        type=float,
+        nargs="+",
+        default=list(DEFAULT_A),
+        metavar="A",
+        help="metric powers (default: 0 0.25 0.5 0.75 1)",
+    )
     p.add_argument("--loss", choices=LOSSES, default="quadratic", help="learning problem")
     p.add_argument("--walkers", type=int, default=100_000, help="walkers per ensemble")
     p.add_argument("--dt", type=float, default=0.01, help="Euler–Maruyama time step")
@@ -446,7 +532,7 @@ def add_regimes_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--no-figure", action="store_true", help="do not save a figure")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=run_regimes_cli)
-    return p  # type: ignore[no-any-return]
+    return p
 
 
 def run_regimes_cli(args: argparse.Namespace) -> int:

@@ -320,7 +320,7 @@ class SplitOperatorSolver:
         recorder.begin(resolver(self.ham, lambda: recorder.time))
         compile_time = self._ensure_compiled()
         plan = []
-        t_prev = t0
+        t_prev, h_prev = t0, 0.0
         for tr in times:
             interval = float(tr) - t_prev
             n = (
@@ -328,8 +328,13 @@ class SplitOperatorSolver:
                 if interval <= 1e-13 * max(1.0, abs(t_prev))
                 else math.ceil(interval / self.dt - 1e-9)
             )
-            plan.append((float(tr), n, interval / n if n else 0.0))
-            t_prev = float(tr)
+            h = interval / n if n else 0.0
+            # Equal record intervals differ in their last bits; one step size keeps one set of
+            # factor arrays (time is reset to each record time, so nothing accumulates).
+            if n and h_prev and abs(h - h_prev) <= 1e-12 * h_prev:
+                h = h_prev
+            plan.append((float(tr), n, h))
+            t_prev, h_prev = float(tr), h or h_prev
         total = sum(n for _, n, _ in plan)
         from tqdm.auto import tqdm
 

@@ -1,5 +1,4 @@
-"""Problems shared by the learning tests (a uniquely named module, not conftest, so that
-test directories of other packages cannot shadow it)."""
+"""Problems shared by the learning tests."""
 
 from __future__ import annotations
 
@@ -29,4 +28,6 @@ def state_dependent_problem(full: bool = True) -> LearningProblem:
 def state_dependent_problem_1d() -> LearningProblem:
     """1D anharmonic loss ``½q² + 0.1 q⁴`` with ``κ(q) = 0.5 + 0.3 q²``."""
     x = Polynomial.variable(0, 1)
-    return LearningProblem(0.5 * x * x + 0.1 * x * x * x * x, [[0.5 + 0.3 * x * x]], minimizer=[0.0])
+    return LearningProblem(
+        0.5 * x * x + 0.1 * x * x * x * x, [[0.5 + 0.3 * x * x]], minimizer=[0.0]
+    )

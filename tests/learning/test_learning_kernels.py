@@ -4,26 +4,30 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from learning_helpers import state_dependent_problem, state_dependent_problem_1d
 
 from quantgeo._kernels import learning as kern
 from quantgeo._kernels import learning_reference as ref
 from quantgeo.learning import LangevinEnsemble, LearningProblem, langevin_coefficients
 from quantgeo.learning.metric import matrix_function
 from quantgeo.recording import Recorder
+from tests.learning.learning_helpers import state_dependent_problem, state_dependent_problem_1d
 
 PROBLEMS = {
     "1d": state_dependent_problem_1d,
     "2d-full": lambda: state_dependent_problem(full=True),
     "2d-diag": lambda: state_dependent_problem(full=False),
-    "2d-const": lambda: LearningProblem.quadratic([[2.0, 0.6], [0.6, 1.0]], [[0.5, -0.25], [-0.25, 1.5]]),
+    "2d-const": lambda: LearningProblem.quadratic(
+        [[2.0, 0.6], [0.6, 1.0]], [[0.5, -0.25], [-0.25, 1.5]]
+    ),
 }
 
 
 @pytest.mark.parametrize("name", sorted(PROBLEMS))
 @pytest.mark.parametrize("a", [0.0, 0.25, 0.5, 1.0])
 @pytest.mark.parametrize("covariant", [False, True])
-def test_kernel_equals_numpy_twin(rng: np.random.Generator, name: str, a: float, covariant: bool) -> None:
+def test_kernel_equals_numpy_twin(
+    rng: np.random.Generator, name: str, a: float, covariant: bool
+) -> None:
     prob = PROBLEMS[name]()
     ptr, pw, cf = prob.packed()
     q0 = rng.standard_normal((500, prob.dim))
@@ -38,7 +42,9 @@ def test_kernel_equals_numpy_twin(rng: np.random.Generator, name: str, a: float,
 @pytest.mark.parametrize("name", ["1d", "2d-full"])
 @pytest.mark.parametrize("a", [0.0, 0.5, 0.75, 1.0])
 @pytest.mark.parametrize("convention", ["ito", "covariant"])
-def test_one_step_matches_coefficients(rng: np.random.Generator, name: str, a: float, convention: str) -> None:
+def test_one_step_matches_coefficients(
+    rng: np.random.Generator, name: str, a: float, convention: str
+) -> None:
     """q' = q + β(q) dt + S(q) ξ √dt with β from langevin_coefficients (eigh, Daleckii–Krein)
     and S = −γ g⁻¹ κ^{1/2} (scipy-free matrix functions via eigh)."""
     prob = PROBLEMS[name]()
@@ -69,8 +75,14 @@ def test_ensemble_backends_agree_and_are_reproducible() -> None:
     prob = state_dependent_problem(full=True)
     runs = []
     for backend in ("numba", "numpy", "numba"):
-        ens = LangevinEnsemble(prob, 0.5, dt=0.01, n_walkers=2000, seed=7, backend=backend, convention="covariant")
-        tr = ens.run(np.array([0.5, -0.5]), (0.0, 0.5), recorder=Recorder(observables=("mean",), store_states=True))
+        ens = LangevinEnsemble(
+            prob, 0.5, dt=0.01, n_walkers=2000, seed=7, backend=backend, convention="covariant"
+        )
+        tr = ens.run(
+            np.array([0.5, -0.5]),
+            (0.0, 0.5),
+            recorder=Recorder(observables=("mean",), store_states=True),
+        )
         runs.append(tr.states[-1])
     assert np.abs(runs[0] - runs[1]).max() <= 1e-12 * np.abs(runs[1]).max()
     np.testing.assert_array_equal(runs[0], runs[2])

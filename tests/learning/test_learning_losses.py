@@ -47,7 +47,9 @@ def test_kappa_is_covariance_of_minibatch_noise(make, rng: np.random.Generator) 
     b, n = 4, 4000
     gs = np.array([loss.minibatch_grad(q, rng, b) for _ in range(n)])
     kap = loss.kappa(q, batch_size=b)
-    np.testing.assert_allclose(gs.mean(axis=0), loss.grad(q), atol=4 * np.sqrt(np.diag(kap) / n).max())
+    np.testing.assert_allclose(
+        gs.mean(axis=0), loss.grad(q), atol=4 * np.sqrt(np.diag(kap) / n).max()
+    )
     d = gs - gs.mean(axis=0)
     prod = d[:, :, None] * d[:, None, :]
     emp = prod.mean(axis=0) * n / (n - 1)

@@ -24,7 +24,9 @@ def test_full_metric_is_matrix_power(rng: np.random.Generator, a: float) -> None
     ginv = inverse_metric(kap, a, c=c, eps=eps)
     np.testing.assert_allclose(ginv @ ref, np.eye(4), atol=1e-11)
     v = rng.standard_normal(4)
-    np.testing.assert_allclose(apply_inverse_metric(kap, v, a, c=c, eps=eps), np.linalg.solve(ref, v), rtol=1e-11)
+    np.testing.assert_allclose(
+        apply_inverse_metric(kap, v, a, c=c, eps=eps), np.linalg.solve(ref, v), rtol=1e-11
+    )
 
 
 def test_diagonal_metric_matches_full_on_diagonal_kappa(rng: np.random.Generator) -> None:

@@ -38,11 +38,15 @@ def problem(rng: np.random.Generator) -> tuple[LogisticRegression, list[np.ndarr
     return loss, batches, q0
 
 
-def _grad_fn(loss: LogisticRegression, batches: list[np.ndarray]) -> Callable[[np.ndarray, int], np.ndarray]:
+def _grad_fn(
+    loss: LogisticRegression, batches: list[np.ndarray]
+) -> Callable[[np.ndarray, int], np.ndarray]:
     return lambda q, t: loss.per_sample_grads(q, batches[t]).mean(axis=0)
 
 
-def _compare(opt: CovariantGD, ref_step: Callable[[np.ndarray, np.ndarray], np.ndarray], grad, q0) -> None:
+def _compare(
+    opt: CovariantGD, ref_step: Callable[[np.ndarray, np.ndarray], np.ndarray], grad, q0
+) -> None:
     q_ours, q_ref = q0.copy(), q0.copy()
     state = opt.init(q0)
     for t in range(STEPS):
@@ -135,9 +139,15 @@ def test_adabelief(problem) -> None:
     alpha, b1, b2, eps = 0.01, 0.9, 0.99, 1e-4
     # s accumulates ε every step; after bias correction that is exactly ε/(1 − β2) inside √
     opt = CovariantGD(
-        0.5, lr=alpha, eps=eps / (1 - b2), delta=eps, beta1=b1, beta2=b2,
-        centered="belief", bias_correction=True,
-    )  # fmt: skip
+        0.5,
+        lr=alpha,
+        eps=eps / (1 - b2),
+        delta=eps,
+        beta1=b1,
+        beta2=b2,
+        centered="belief",
+        bias_correction=True,
+    )
     m = np.zeros_like(q0)
     s = np.zeros_like(q0)
     t = 0
@@ -165,7 +175,9 @@ def test_natural_gradient_empirical_fisher(problem) -> None:
         z = y * (X @ theta)
         per = -(y / (1.0 + np.exp(z)))[:, None] * X + loss.l2 * theta
         fisher = per.T @ per / len(y)
-        return theta - eta * np.linalg.solve(fisher + damping * np.eye(len(theta)), per.mean(axis=0))
+        return theta - eta * np.linalg.solve(
+            fisher + damping * np.eye(len(theta)), per.mean(axis=0)
+        )
 
     _compare(opt, ref, lambda q, t: loss.grad(q), q0)
 
@@ -187,12 +199,12 @@ def test_full_matrix_rmsprop(problem) -> None:
 
 
 def test_functional_state_is_immutable(problem) -> None:
-    loss, batches, q0 = problem
+    loss, _, q0 = problem
     opt = CovariantGD(0.5, lr=0.01, beta1=0.9, beta2=0.99)
     s0 = opt.init(q0)
     g = loss.grad(q0)
     q1, s1 = opt.step(q0, g, s0)
-    q1b, s1b = opt.step(q0, g, s0)  # the same state again gives the same step
+    q1b, _ = opt.step(q0, g, s0)  # the same state again gives the same step
     np.testing.assert_array_equal(q1, q1b)
     assert s0.step == 0 and s1.step == 1
     assert s0.momentum is not None and not s0.momentum.any()

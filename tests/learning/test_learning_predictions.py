@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from learning_helpers import A2, KAPPA2
 
 from quantgeo.learning import (
     excess_loss,
@@ -18,6 +17,7 @@ from quantgeo.learning import (
     update_covariance,
     update_covariance_exponent,
 )
+from tests.learning.learning_helpers import A2, KAPPA2
 
 A_VALUES = [0.0, 0.25, 0.5, 0.75, 1.0]
 
@@ -36,7 +36,9 @@ def test_lyapunov_reduces_to_closed_form_when_commuting(rng: np.random.Generator
     s_gen = stationary_covariance(A, K, a, gamma=g, c=c)
     s_cf = stationary_covariance_commuting(A, K, a, gamma=g, c=c)
     np.testing.assert_allclose(s_gen, s_cf, rtol=1e-10, atol=1e-13)
-    assert excess_loss(A, K, a, gamma=g, c=c) == pytest.approx(excess_loss_commuting(K, a, gamma=g, c=c), rel=1e-10)
+    assert excess_loss(A, K, a, gamma=g, c=c) == pytest.approx(
+        excess_loss_commuting(K, a, gamma=g, c=c), rel=1e-10
+    )
 
 
 @pytest.mark.parametrize("a", A_VALUES)
@@ -52,11 +54,15 @@ def test_lyapunov_solution_satisfies_its_equation(a: float) -> None:
 def test_a1_equipartition_for_non_commuting_kappa() -> None:
     g, c = 0.7, 1.9
     T = temperature(g, c)
-    np.testing.assert_allclose(stationary_covariance(A2, KAPPA2, 1.0, gamma=g, c=c), T * np.linalg.inv(A2), rtol=1e-11)
+    np.testing.assert_allclose(
+        stationary_covariance(A2, KAPPA2, 1.0, gamma=g, c=c), T * np.linalg.inv(A2), rtol=1e-11
+    )
     assert excess_loss(A2, KAPPA2, 1.0, gamma=g, c=c) == pytest.approx(2 * T / 2, rel=1e-11)
     # a = 0: the trace of A Σ + Σ A = (γ/c) κ gives ⟨H⟩ − H_min = (γ/4c) tr κ for any κ
     k3 = 3.0 * KAPPA2
-    assert excess_loss(A2, k3, 0.0, gamma=g, c=c) == pytest.approx(g / (4 * c) * np.trace(k3), rel=1e-11)
+    assert excess_loss(A2, k3, 0.0, gamma=g, c=c) == pytest.approx(
+        g / (4 * c) * np.trace(k3), rel=1e-11
+    )
     assert excess_loss(A2, k3, 0.5, gamma=g, c=c) != pytest.approx(2 * T / 2, rel=1e-2)
 
 
@@ -65,7 +71,9 @@ def test_discrete_time_values_converge_to_continuous(a: float) -> None:
     errs = []
     for dt in (0.02, 0.01, 0.005):
         errs.append(
-            np.abs(stationary_covariance(A2, KAPPA2, a, dt=dt) - stationary_covariance(A2, KAPPA2, a)).max()
+            np.abs(
+                stationary_covariance(A2, KAPPA2, a, dt=dt) - stationary_covariance(A2, KAPPA2, a)
+            ).max()
         )
     # Euler–Maruyama's stationary covariance is first order in dt
     assert errs[0] / errs[1] == pytest.approx(2.0, rel=0.05)

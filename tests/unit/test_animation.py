@@ -238,3 +238,43 @@ def test_bundled_scenario_animates(tmp_path: Path) -> None:
     assert d is not None
     sc = load_scenario(d / "talbot_ring.toml", fast=True)
     assert animate(sc, tmp_path / "talbot.gif", frames=3, dpi=40).frames == 3
+
+
+PEAK = """
+import resource, sys
+from quantgeo.animation import animate
+from quantgeo.scenario import load_scenario
+sc = load_scenario(sys.argv[1], overrides={"lattice.shape": [256, 256]})
+animate(sc, sys.argv[2], frames=int(sys.argv[3]))
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+@pytest.mark.slow
+def test_peak_rss_of_a_2d_movie_does_not_scale_with_frames(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from quantgeo.scenario import bundled_scenarios_dir
+
+    d = bundled_scenarios_dir()
+    assert d is not None
+    peaks = {}
+    for n in (20, 200):
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                PEAK,
+                str(d / "double_slit_2d.toml"),
+                str(tmp_path / f"{n}.gif"),
+                str(n),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        peaks[n] = int(out.stdout.split()[-1]) / 1024  # MiB
+    # 180 more frames of 600×600 px would be ≥ 190 MiB if kept; the solver's bounded cache of
+    # phase factors (≤ 9 step sizes × 4 MiB at 256²) is all that may differ.
+    assert peaks[200] - peaks[20] < 48, peaks

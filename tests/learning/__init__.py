@@ -1,0 +1,1 @@
+"""Tests of quantgeo.learning (geometric learning dynamics)."""
