@@ -26,7 +26,7 @@ __all__ = ["add_emergence_parser", "build_setup", "run_emergence_cli"]
 _DEFAULTS: dict[int, dict[str, list[float]]] = {
     1: {"sites": [160], "box": [10.0], "mass": [1.0], "omega": [1.0], "center": [2.0]},
     2: {
-        "sites": [64.0, 48.0],
+        "sites": [64.0, 64.0],
         "box": [8.0, 4.0],
         "mass": [1.0, 4.0],
         "omega": [1.0, 1.0],
@@ -51,7 +51,7 @@ def add_emergence_parser(subparsers: Any) -> Any:
         ),
     )
     p.add_argument("--dim", type=int, choices=(1, 2), default=1, help="lattice dimension")
-    p.add_argument("--sites", type=int, nargs="+", help="sites per axis (default 160 | 64 48)")
+    p.add_argument("--sites", type=int, nargs="+", help="sites per axis (default 160 | 64 64)")
     p.add_argument(
         "--box", type=float, nargs="+", help="half-width L per axis: box [-L, L) (10 | 8 4)"
     )
