@@ -40,7 +40,6 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "SCHEMES",
-    "Scenario",
     "AbsorbingBoundary",
     "BornEnsemble",
     "Comparison",
@@ -53,6 +52,7 @@ __all__ = [
     "QuantgeoWarning",
     "QutipReference",
     "Recorder",
+    "Scenario",
     "ScenarioError",
     "SplitOperatorSolver",
     "SplittingScheme",

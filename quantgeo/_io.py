@@ -6,12 +6,16 @@ An interrupted run therefore never leaves a half-written report, trajectory or a
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
-__all__ = ["atomic_path", "atomic_write_text"]
+import numpy as np
+
+__all__ = ["atomic_path", "atomic_write_text", "jsonable"]
 
 
 @contextlib.contextmanager
@@ -44,3 +48,24 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def jsonable(obj: Any) -> Any:
+    """Convert mappings, sequences and NumPy scalars/arrays to plain JSON types.
+
+    Non-finite floats become strings (``"nan"``, ``"inf"``) so the output is strict JSON;
+    anything else unknown becomes its ``str``.
+    """
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    return str(obj)

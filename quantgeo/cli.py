@@ -432,16 +432,13 @@ def _cmd_warmup(args: argparse.Namespace) -> int:
         hits, misses = sum(stats.cache_hits.values()), sum(stats.cache_misses.values())
         how = "compiled" if misses else ("loaded from cache" if hits else "already loaded")
     rows = [["split-operator kernels", ", ".join(f"{d}D" for d in dims), f"{seconds:.2f} s", how]]
-    try:
-        madelung = importlib.import_module("quantgeo.emergence.madelung")
-        fn = getattr(madelung, "warmup", None)
-        if callable(fn):
-            t = fn()
-            rows.append(
-                ["lattice learning kernels", "-", f"{float(t):.2f} s", "compiled or loaded"]
-            )
-    except ImportError:
-        pass
+    others = [
+        ("lattice learning kernels (p, S)", "quantgeo.emergence.madelung"),
+        ("Langevin ensemble kernel", "quantgeo._kernels.learning"),
+    ]
+    for label, module in others:
+        t = importlib.import_module(module).warmup()
+        rows.append([label, "-", f"{float(t):.2f} s", "compiled or loaded"])
     cache = getattr(stats, "cache_path", None)
     _out(_table(rows, ["kernels", "dimensions", "seconds", "how"]))
     if cache:

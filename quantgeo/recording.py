@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from quantgeo._io import atomic_path
+from quantgeo._io import atomic_path, jsonable
 from quantgeo._validation import check_positive
 
 __all__ = ["Recorder", "Trajectory"]
@@ -109,7 +109,7 @@ class Trajectory:
             arrays[f"obs/{name}"] = arr
         if self.states is not None:
             arrays["states"] = self.states
-        arrays["info"] = np.array(json.dumps(self.info, default=_json_default))
+        arrays["info"] = np.array(json.dumps(jsonable(self.info)))
         if self.lattice is not None:
             arrays["lattice_shape"] = np.asarray(self.lattice.shape)
             arrays["lattice_bounds"] = np.asarray(self.lattice.bounds, dtype=float)
@@ -132,14 +132,6 @@ class Trajectory:
                     [tuple(b) for b in data["lattice_bounds"]],
                 )
             return cls(data["times"], obs, states, info, lattice)
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return str(obj)
 
 
 class Recorder:

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from quantgeo._io import jsonable
 from quantgeo.errors import QuantgeoWarning, ScenarioError, StabilityError
 from quantgeo.hamiltonian import KINETIC_MODELS, MAX_DENSE_SITES, Hamiltonian
 from quantgeo.lattice import Lattice
@@ -2180,25 +2181,9 @@ class ScenarioResult:
             "error": self.error,
             "checks": [c.to_dict() for c in self.checks],
             "timings": dict(self.timings),
-            "info": _jsonable(dict(self.info)),
+            "info": jsonable(dict(self.info)),
             "comparison": None if self.comparison is None else self.comparison.summary(),
         }
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return str(obj)
-    if obj is None or isinstance(obj, (str, int, float, bool)):
-        return obj
-    return repr(obj)
 
 
 class _Probe:
@@ -3134,7 +3119,7 @@ def _run_emergence(scenario: Scenario, *, progress: bool = False) -> ScenarioRes
             res, error = None, f"StabilityError: {exc}"
         timings["run"] = time.perf_counter() - t0
         if res is not None:
-            info["emergence"] = _jsonable(res.to_dict())
+            info["emergence"] = jsonable(res.to_dict())
             error = (
                 ""
                 if res.singular is None

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from quantgeo._io import jsonable
 from quantgeo._validation import check_positive
 from quantgeo.compare import compare
 from quantgeo.errors import StabilityError
@@ -71,7 +72,7 @@ class EngineStats:
             norm_drift=float(np.max(np.abs(norm - norm[0]))),
             energy_drift=float(np.max(np.abs(energy - energy[0]))),
             run_time=float(traj.info.get("run_time", math.nan)),
-            info=_jsonable(dict(traj.info)),
+            info=jsonable(dict(traj.info)),
         )
 
 
@@ -145,10 +146,10 @@ class EmergenceResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary of everything."""
         return {
-            "setup": _jsonable(self.setup),
+            "setup": jsonable(self.setup),
             "times": list(self.times),
-            "engines": {k: _jsonable(asdict(v)) for k, v in self.engines.items()},
-            "pairs": {k: {**_jsonable(asdict(v)), "l2": list(v.l2)} for k, v in self.pairs.items()},
+            "engines": {k: jsonable(asdict(v)) for k, v in self.engines.items()},
+            "pairs": {k: {**jsonable(asdict(v)), "l2": list(v.l2)} for k, v in self.pairs.items()},
             "max_l2": self.max_l2,
             "min_density": self.min_density,
             "min_relative_density": self.min_relative_density,
@@ -199,18 +200,6 @@ class EmergenceResult:
             if len(set(s["mass"])) == 1:
                 lines.append("(isotropic mass: D_a is Nelson's ħ/2m for every a)")
         return "\n".join(lines)
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return obj
 
 
 def emergence(

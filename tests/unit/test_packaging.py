@@ -1,4 +1,4 @@
-"""The explicit package list in pyproject.toml covers every subpackage (installed copies need it)."""
+"""The explicit package list in pyproject.toml covers every subpackage (installs need it)."""
 
 from __future__ import annotations
 
