@@ -1,6 +1,7 @@
 """NumPy twins of :mod:`quantgeo._kernels.learning` (same signatures, vectorised over walkers).
 
-The arithmetic follows the kernels operation by operation, so the two agree to rounding
+The arithmetic follows the kernels operation by operation, and the normals are drawn from the
+same ``numpy.random.Generator`` stream in the same order, so the two agree to rounding
 (tests: ≤ 1e-12).  Also the vectorised NumPy backend of the ensembles (``backend="numpy"``).
 """
 
@@ -177,7 +178,8 @@ def _step_2d(
 
 def langevin_em(
     q: Array,
-    noise: Array,
+    rng: np.random.Generator,
+    n_steps: int,
     dt: float,
     gamma: float,
     a: float,
@@ -188,7 +190,12 @@ def langevin_em(
     coefs: Array,
     covariant: bool,
 ) -> None:
-    """NumPy twin of :func:`quantgeo._kernels.learning.langevin_em` (same arguments)."""
+    """NumPy twin of :func:`quantgeo._kernels.learning.langevin_em` (same arguments).
+
+    Each step draws ``rng.standard_normal((n, d))``: row-major, the order in which the kernel
+    draws, so equally seeded generators give both the same increments.
+    """
     step = _step_1d if q.shape[1] == 1 else _step_2d
-    for m in range(noise.shape[0]):
-        step(q, noise[m], dt, gamma, a, c, eps, ptr, powers, coefs, covariant)
+    for _ in range(n_steps):
+        noise = rng.standard_normal(q.shape)
+        step(q, noise, dt, gamma, a, c, eps, ptr, powers, coefs, covariant)

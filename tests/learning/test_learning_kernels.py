@@ -1,4 +1,8 @@
-"""Numba kernel vs NumPy twin (≤ 1e-12), and one kernel step vs the eigh-based coefficients."""
+"""Numba kernel vs NumPy twin (≤ 1e-12), and one kernel step vs the eigh-based coefficients.
+
+Both draw their normals from a ``numpy.random.Generator`` passed in; equally seeded generators
+must give the same increments (row-major ``standard_normal((n, d))`` per step).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from quantgeo._kernels import learning_reference as ref
 from quantgeo.learning import LangevinEnsemble, LearningProblem, langevin_coefficients
 from quantgeo.learning.metric import matrix_function
 from quantgeo.recording import Recorder
+from tests.learning.conftest import SEED
 from tests.learning.learning_helpers import state_dependent_problem, state_dependent_problem_1d
 
 PROBLEMS = {
@@ -31,12 +36,32 @@ def test_kernel_equals_numpy_twin(
     prob = PROBLEMS[name]()
     ptr, pw, cf = prob.packed()
     q0 = rng.standard_normal((500, prob.dim))
-    noise = rng.standard_normal((80, 500, prob.dim))
+    g1, g2 = np.random.default_rng(SEED + 1), np.random.default_rng(SEED + 1)
     q1, q2 = q0.copy(), q0.copy()
-    kern.langevin_em(q1, noise, 0.01, 0.8, a, 1.3, 1e-3, ptr, pw, cf, covariant)
-    ref.langevin_em(q2, noise, 0.01, 0.8, a, 1.3, 1e-3, ptr, pw, cf, covariant)
+    kern.langevin_em(q1, g1, 80, 0.01, 0.8, a, 1.3, 1e-3, ptr, pw, cf, covariant)
+    ref.langevin_em(q2, g2, 80, 0.01, 0.8, a, 1.3, 1e-3, ptr, pw, cf, covariant)
     assert np.abs(q1 - q0).max() > 0.05
     assert np.abs(q1 - q2).max() <= 1e-12 * np.abs(q2).max()
+    # both consumed exactly the 80·500·d normals of the stream
+    assert g1.bit_generator.state == g2.bit_generator.state
+    expect = np.random.default_rng(SEED + 1)
+    expect.standard_normal((80, 500, prob.dim))
+    assert g1.bit_generator.state == expect.bit_generator.state
+
+
+@pytest.mark.parametrize("name", ["1d", "2d-full"])
+def test_kernel_split_into_calls_is_one_stream(rng: np.random.Generator, name: str) -> None:
+    """Steps split over several calls with one generator == all steps in one call, bitwise
+    (the driver's chunking cannot change a run)."""
+    prob = PROBLEMS[name]()
+    ptr, pw, cf = prob.packed()
+    q0 = rng.standard_normal((300, prob.dim))  # 300: a full block and a partial one
+    q1, q2 = q0.copy(), q0.copy()
+    kern.langevin_em(q1, np.random.default_rng(3), 20, 0.01, 0.8, 0.5, 1.3, 1e-3, ptr, pw, cf, True)
+    g = np.random.default_rng(3)
+    for m in (7, 0, 13):
+        kern.langevin_em(q2, g, m, 0.01, 0.8, 0.5, 1.3, 1e-3, ptr, pw, cf, True)
+    np.testing.assert_array_equal(q1, q2)
 
 
 @pytest.mark.parametrize("name", ["1d", "2d-full"])
@@ -51,10 +76,12 @@ def test_one_step_matches_coefficients(
     d = prob.dim
     gamma, c, eps, dt = 0.8, 1.3, 1e-3, 0.01
     q0 = rng.standard_normal((300, d))
-    xi = rng.standard_normal((1, 300, d))
+    # the increments the kernel draws: NumPy's stream of an equally seeded generator
+    xi = np.random.default_rng(SEED + 2).standard_normal((1, 300, d))
     q1 = q0.copy()
     ptr, pw, cf = prob.packed()
-    kern.langevin_em(q1, xi, dt, gamma, a, c, eps, ptr, pw, cf, convention == "covariant")
+    g = np.random.default_rng(SEED + 2)
+    kern.langevin_em(q1, g, 1, dt, gamma, a, c, eps, ptr, pw, cf, convention == "covariant")
     co = langevin_coefficients(prob, q0, a, gamma=gamma, c=c, eps=eps, convention=convention)
     kap = prob.kappa_at(q0)
     root = matrix_function(kap, np.sqrt, diagonal=False)
