@@ -85,17 +85,29 @@ class Hamiltonian:
 
     # -- spectra and operators ----------------------------------------------------------------
     @cached_property
-    def _dispersion(self) -> NDArray[np.float64]:
+    def _axis_dispersions(self) -> tuple[NDArray[np.float64], ...]:
         lat, hb = self.lattice, self.hbar
-        eps = np.zeros(lat.shape)
-        for i, k in enumerate(lat.wavenumbers()):
+        out = []
+        for i, k in enumerate(lat.k_axes):
             d = lat.spacing[i]
             if self.kinetic == "lattice":
-                eps = eps + hb**2 / (self.mass[i] * d**2) * (1.0 - np.cos(k * d))
+                eps = hb**2 / (self.mass[i] * d**2) * (1.0 - np.cos(k * d))
             else:
-                eps = eps + hb**2 * k**2 / (2.0 * self.mass[i])
+                eps = hb**2 * k**2 / (2.0 * self.mass[i])
+            eps.setflags(write=False)
+            out.append(eps)
+        return tuple(out)
+
+    @cached_property
+    def _dispersion(self) -> NDArray[np.float64]:
+        grids = np.meshgrid(*self._axis_dispersions, indexing="ij", sparse=True)
+        eps = np.broadcast_to(sum(grids, np.zeros(())), self.lattice.shape).copy()
         eps.setflags(write=False)
         return eps
+
+    def axis_dispersions(self) -> tuple[NDArray[np.float64], ...]:
+        """Per-axis kinetic energies ε_i(k_i) (FFT order); ε(k) = Σ_i ε_i(k_i)."""
+        return self._axis_dispersions
 
     def dispersion(self) -> NDArray[np.float64]:
         """Kinetic energy ε(k) on the Fourier grid (FFT order, shape ``lattice.shape``)."""

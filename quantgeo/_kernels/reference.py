@@ -1,7 +1,7 @@
-"""NumPy twins of the Numba kernels: same names, signatures and in-place semantics.
+"""NumPy twins of the split-operator kernels: same names, signatures and in-place semantics.
 
 They are the readable definition of what each kernel computes; tests assert agreement to
-~1e-12 and solvers accept ``backend="numpy"`` to run on them.
+~1e-12 and the solver accepts ``backend="numpy"`` to run on them.
 """
 
 from __future__ import annotations
@@ -12,45 +12,49 @@ import numpy as np
 import scipy.fft as sfft
 from numpy.typing import NDArray
 
-__all__ = ["apply_factor", "fft_pair", "kinetic_step", "split_evolve"]
+__all__ = ["apply_factor", "apply_kinetic", "fft_pair", "kinetic_step", "split_evolve"]
 
 CArray = NDArray[np.complex128]
 
 
-def apply_factor(a: CArray, g: CArray, threaded: bool) -> None:
+def apply_factor(a: CArray, g: CArray) -> None:
     """``a ← a·(1 + g)`` element-wise."""
     a += a * g
 
 
-def kinetic_step(psi: CArray, k_factor: CArray, workers: int, threaded: bool) -> None:
-    """``psi ← IFFT((1 + k_factor) · FFT(psi))`` over all axes, in place."""
+def apply_kinetic(spec: CArray, k_rest: CArray, k_last: CArray) -> None:
+    """``spec ← spec·(1 + g)``, ``g[r, j] = k_rest[r] + k_last[j] + k_rest[r]·k_last[j]``."""
+    g = k_rest[:, None] + k_last[None, :] + k_rest[:, None] * k_last[None, :]
+    spec += spec * g.reshape(spec.shape)
+
+
+def kinetic_step(psi: CArray, k_rest: CArray, k_last: CArray, workers: int) -> None:
+    """``psi ← IFFT((1 + g_k) · FFT(psi))`` over all axes, in place."""
     spec = sfft.fftn(psi, workers=workers)
-    spec += spec * k_factor
+    apply_kinetic(spec, k_rest, k_last)
     psi[...] = sfft.ifftn(spec, workers=workers)
 
 
 def split_evolve(
     psi: CArray,
     v_factors: CArray,
-    k_factors: CArray,
+    k_rest: CArray,
+    k_last: CArray,
     v_index: NDArray[Any],
     k_index: NDArray[Any],
     v_merged: int,
     nsteps: int,
     workers: int,
-    threaded: bool,
 ) -> None:
     """Advance ``psi`` by ``nsteps`` steps of a composition scheme (see the Numba kernel)."""
     s = k_index.size
-    apply_factor(psi, v_factors[v_index[0]], threaded)
+    apply_factor(psi, v_factors[v_index[0]])
     for n in range(nsteps):
         for j in range(s):
-            kinetic_step(psi, k_factors[k_index[j]], workers, threaded)
+            kinetic_step(psi, k_rest[k_index[j]], k_last[k_index[j]], workers)
             if j < s - 1:
-                apply_factor(psi, v_factors[v_index[j + 1]], threaded)
-        apply_factor(
-            psi, v_factors[v_merged] if n < nsteps - 1 else v_factors[v_index[s]], threaded
-        )
+                apply_factor(psi, v_factors[v_index[j + 1]])
+        apply_factor(psi, v_factors[v_merged] if n < nsteps - 1 else v_factors[v_index[s]])
 
 
 def fft_pair(psi: CArray, nsteps: int, workers: int) -> None:
