@@ -83,8 +83,16 @@ def _metric_eigs(lam: Array, nb: int, a: float, c: float, eps: float, phi: Array
         for i in range(nb):
             phi[i] = c * (lam[i] + eps)
     else:
+        # Scalar pow (~15 ns, no SVML here); repeated eigenvalues (constant κ) reuse the last
+        # result, which is exact and costs one predictable compare when κ varies.
+        last_x = -1.0
+        last_phi = 0.0
         for i in range(nb):
-            phi[i] = c * (lam[i] + eps) ** a
+            x = lam[i] + eps
+            if x != last_x:
+                last_x = x
+                last_phi = c * x**a
+            phi[i] = last_phi
 
 
 @njit(cache=True, error_model="numpy")
