@@ -13,7 +13,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["as_per_axis", "check_choice", "check_finite_array", "check_positive", "check_real"]
+__all__ = [
+    "as_per_axis",
+    "check_choice",
+    "check_finite_array",
+    "check_positive",
+    "check_real",
+    "check_shape_bounds",
+    "check_span",
+]
 
 
 def check_real(name: str, value: Any) -> float:
@@ -71,3 +79,46 @@ def check_finite_array(name: str, arr: NDArray[Any]) -> None:
             f"`{name}` must be finite everywhere, got {arr[idx].item()!r} at index {idx} "
             f"({int(bad.sum())} non-finite entries)"
         )
+
+
+def check_shape_bounds(
+    shape: Any, bounds: Any, max_dim: int
+) -> tuple[tuple[int, ...], tuple[tuple[float, float], ...]]:
+    """Validate a grid's ``shape`` (int or 1…``max_dim`` ints ≥ 2) and ``bounds``.
+
+    ``bounds`` is one ``(lo, hi)`` pair per axis, or a single pair used for every axis; each
+    needs ``hi > lo``.  Returns the cleaned ``(shape, bounds)`` tuples.
+    """
+    shape_t = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if not 1 <= len(shape_t) <= max_dim:
+        raise ValueError(f"`shape` must have 1 to {max_dim} axes, got {shape!r}")
+    for i, n in enumerate(shape_t):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+            raise ValueError(f"`shape[{i}]` must be an integer ≥ 2, got {n!r}")
+    ndim = len(shape_t)
+    b = list(bounds)
+    if len(b) == 2 and all(np.ndim(x) == 0 for x in b):
+        b = [tuple(b)] * ndim
+    if len(b) != ndim:
+        raise ValueError(f"`bounds` must give one (lo, hi) pair per axis ({ndim}), got {bounds!r}")
+    pairs = []
+    for i, pair in enumerate(b):
+        if np.ndim(pair) != 1 or len(pair) != 2:
+            raise ValueError(f"`bounds[{i}]` must be a (lo, hi) pair, got {pair!r}")
+        lo = check_real(f"bounds[{i}][0]", pair[0])
+        hi = check_real(f"bounds[{i}][1]", pair[1])
+        if not hi > lo:
+            raise ValueError(f"`bounds[{i}]` must have hi > lo, got ({lo}, {hi})")
+        pairs.append((lo, hi))
+    return tuple(int(n) for n in shape_t), tuple(pairs)
+
+
+def check_span(t_span: Any) -> tuple[float, float]:
+    """Validate ``t_span = (t0, t1)``: finite numbers with ``t1 ≥ t0``."""
+    try:
+        t0, t1 = (float(x) for x in t_span)
+    except (TypeError, ValueError):
+        raise ValueError(f"`t_span` must be a pair (t0, t1) of numbers, got {t_span!r}") from None
+    if not (math.isfinite(t0) and math.isfinite(t1)) or t1 < t0:
+        raise ValueError(f"`t_span` must be finite with t1 ≥ t0, got {t_span!r}")
+    return t0, t1

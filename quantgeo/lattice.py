@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from quantgeo._validation import check_real
+from quantgeo._validation import check_shape_bounds
 from quantgeo.errors import LatticeMismatchError
 
 __all__ = ["Lattice"]
@@ -41,30 +41,9 @@ class Lattice:
     """
 
     def __init__(self, shape: int | Sequence[int], bounds: Sequence[Any]) -> None:
-        shape_t = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-        if not 1 <= len(shape_t) <= MAX_DIM:
-            raise ValueError(f"`shape` must have 1 to {MAX_DIM} axes, got {shape!r}")
-        for i, n in enumerate(shape_t):
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-                raise ValueError(f"`shape[{i}]` must be an integer ≥ 2, got {n!r}")
-        self.shape: tuple[int, ...] = tuple(int(n) for n in shape_t)
-        b = list(bounds)
-        if len(b) == 2 and all(np.ndim(x) == 0 for x in b):
-            b = [tuple(b)] * self.ndim
-        if len(b) != self.ndim:
-            raise ValueError(
-                f"`bounds` must give one (lo, hi) pair per axis ({self.ndim}), got {bounds!r}"
-            )
-        pairs = []
-        for i, pair in enumerate(b):
-            if np.ndim(pair) != 1 or len(pair) != 2:
-                raise ValueError(f"`bounds[{i}]` must be a (lo, hi) pair, got {pair!r}")
-            lo = check_real(f"bounds[{i}][0]", pair[0])
-            hi = check_real(f"bounds[{i}][1]", pair[1])
-            if not hi > lo:
-                raise ValueError(f"`bounds[{i}]` must have hi > lo, got ({lo}, {hi})")
-            pairs.append((lo, hi))
-        self.bounds: tuple[tuple[float, float], ...] = tuple(pairs)
+        self.shape: tuple[int, ...]
+        self.bounds: tuple[tuple[float, float], ...]
+        self.shape, self.bounds = check_shape_bounds(shape, bounds, MAX_DIM)
 
     # -- geometry ---------------------------------------------------------------------------
     @property

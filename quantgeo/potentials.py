@@ -162,10 +162,7 @@ class _ShakenTrap(Potential):
     def _parts(
         self, lattice: Lattice, mass: FloatArray
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        if self.axis >= lattice.ndim:
-            raise ValueError(
-                f"`axis` must be < the lattice dimension {lattice.ndim}, got {self.axis}"
-            )
+        _check_axis(lattice, self.axis)
         w = as_per_axis("omega", self.omega, lattice.ndim, positive=True)
         coords = lattice.coordinates()
         k = mass * w**2

@@ -10,7 +10,6 @@ the Qobj of H(t).  QuTiP is imported lazily.
 
 from __future__ import annotations
 
-import sys
 import time
 from typing import Any
 
@@ -18,11 +17,11 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from quantgeo._validation import check_positive
+from quantgeo._progress import progress_enabled
+from quantgeo._validation import check_positive, check_span
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.observables import resolver
 from quantgeo.recording import Recorder, Trajectory
-from quantgeo.solvers.split_operator import _check_span
 from quantgeo.wavefunction import Wavefunction, _as_data
 
 __all__ = ["QutipReference"]
@@ -79,7 +78,7 @@ class QutipReference:
             parts: list[Any] = [h0]
             for shape_fn, coeff in drives:
                 op = qutip.Qobj(_diag(shape_fn.ravel(), sparse=True), dims=dims)
-                parts.append([op, _coeff(coeff)])
+                parts.append([op, coeff])
             return qutip.QobjEvo(parts)
 
         def h_of_t(t: float) -> Any:
@@ -104,7 +103,7 @@ class QutipReference:
 
         lat, ham = self.ham.lattice, self.ham
         psi = _as_data(state0, lat, "state0")
-        t0, t1 = _check_span(t_span)
+        t0, t1 = check_span(t_span)
         recorder = recorder if recorder is not None else Recorder()
         times = recorder.schedule((t0, t1))
         if times[0] > t0:
@@ -125,33 +124,32 @@ class QutipReference:
                     _diag(np.broadcast_to(x, lat.shape).ravel(), sparse=True),
                     dims=[list(lat.shape), list(lat.shape)],
                 )
-        show = sys.stderr.isatty() if progress is None else bool(progress)
         options = {
             "atol": self.atol,
             "rtol": self.rtol,
             "nsteps": self.nsteps,
             "method": self.method,
             "store_states": True,
-            "progress_bar": "tqdm" if show else "",
+            "progress_bar": "tqdm" if progress_enabled(progress) else "",
         }
         start = time.perf_counter()
         res = qutip.sesolve(h, ket, tlist, e_ops=e_ops or None, options=options)
         run_time = time.perf_counter() - start
         resolve = resolver(ham, lambda: recorder.time)
+        expect = {k: np.real(np.asarray(v))[skip:] for k, v in res.e_data.items()}
+        row = 0  # index of the record being taken
 
         def resolve_with_eops(name: str) -> Any:
-            fn = resolve(name)
-            if name == "energy" and "energy" in e_ops:
-                return lambda s: _from_eops(res, "energy", recorder, tlist)
-            if name == "position" and "position0" in e_ops:
-                return lambda s: np.array(
-                    [_from_eops(res, f"position{i}", recorder, tlist) for i in range(lat.ndim)]
-                )
+            fn = resolve(name)  # also rejects unknown names
+            if name == "energy" and "energy" in expect:
+                return lambda s: float(expect["energy"][row])
+            if name == "position" and "position0" in expect:
+                return lambda s: np.array([expect[f"position{i}"][row] for i in range(lat.ndim)])
             return fn
 
         recorder.begin(resolve_with_eops)
-        for j, tr in enumerate(times):
-            data = res.states[j + skip].full().reshape(lat.shape) / scale
+        for row, tr in enumerate(times):
+            data = res.states[row + skip].full().reshape(lat.shape) / scale
             recorder.record(float(tr), Wavefunction(lat, data))
         info = {
             "engine": "qutip.sesolve",
@@ -166,17 +164,5 @@ class QutipReference:
         return recorder.finish(info, lat)
 
 
-def _from_eops(res: Any, key: str, recorder: Recorder, tlist: NDArray[np.float64]) -> float:
-    j = int(np.argmin(np.abs(tlist - recorder.time)))
-    return float(np.real(res.e_data[key][j]))
-
-
 def _diag(values: NDArray[Any], *, sparse: bool) -> Any:
     return sp.diags(values, format="csr") if sparse else np.diag(values)
-
-
-def _coeff(fn: Any) -> Any:
-    def coeff(t: float) -> float:
-        return float(fn(t))
-
-    return coeff

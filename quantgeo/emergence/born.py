@@ -37,12 +37,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from quantgeo._validation import check_positive, check_real
+from quantgeo._validation import check_positive, check_real, check_span
 from quantgeo.errors import StabilityError
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.lattice import Lattice
 from quantgeo.recording import Recorder, Trajectory
-from quantgeo.solvers.split_operator import SplitOperatorSolver, _check_span
+from quantgeo.solvers.split_operator import SplitOperatorSolver
 from quantgeo.wavefunction import Wavefunction, _as_data
 
 __all__ = [
@@ -444,7 +444,7 @@ class BornEnsemble:
         """
         ham, lat = self.ham, self.ham.lattice
         psi0 = _as_data(state0, lat, "state0")
-        t0, t1 = _check_span(t_span)
+        t0, t1 = check_span(t_span)
         if recorder is None:
             recorder = Recorder(
                 every=self.psi_dt, observables=("tv", "floor_mean", "floor_std", "floor_normal")

@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 
 from quantgeo._io import jsonable
-from quantgeo._validation import check_positive
+from quantgeo._validation import check_positive, check_span
 from quantgeo.compare import compare
 from quantgeo.errors import StabilityError
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.recording import Recorder, Trajectory
 from quantgeo.reference import QutipReference
-from quantgeo.solvers.split_operator import SplitOperatorSolver, _check_span
+from quantgeo.solvers.split_operator import SplitOperatorSolver
 from quantgeo.wavefunction import Wavefunction
 
 from .born import BornEnsemble, BornSummary
@@ -258,7 +258,7 @@ def emergence(
     """
     if not isinstance(ham, Hamiltonian):
         raise TypeError(f"`ham` must be a Hamiltonian, got {type(ham).__name__}")
-    t0, t1 = _check_span(t_span)
+    t0, t1 = check_span(t_span)
     check_positive("every", every)
     check_positive("born_every", born_every)
     learner = MadelungLattice(ham, rtol=rtol, atol=atol)  # validates ham.kinetic, tolerances

@@ -59,13 +59,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from quantgeo._validation import check_choice, check_positive
+from quantgeo._validation import check_choice, check_positive, check_span
 from quantgeo.errors import StabilityError
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.lattice import Lattice
 from quantgeo.observables import resolver
 from quantgeo.recording import Recorder, Trajectory
-from quantgeo.solvers.split_operator import _check_span
 from quantgeo.wavefunction import Wavefunction, _as_data
 
 __all__ = [
@@ -513,7 +512,7 @@ class MadelungLattice:
             raise ValueError("`state0` must be finite everywhere")
         if not np.any(psi0 != 0):
             raise ValueError("`state0` is zero everywhere; there is no density to evolve")
-        t0, t1 = _check_span(t_span)
+        t0, t1 = check_span(t_span)
         recorder = recorder if recorder is not None else Recorder()
         times = recorder.schedule((t0, t1))
         recorder.begin(resolver(ham, lambda: recorder.time))

@@ -49,14 +49,6 @@ class SplittingScheme:
         """All weights positive (needed for imaginary time and absorbing layers)."""
         return all(c > 0 for c in self.coefficients)
 
-    def v_coefficients(self) -> NDArray[np.float64]:
-        r"""Weights of the ``s + 1`` potential factors :math:`a_0 … a_s` of one step."""
-        w = np.asarray(self.coefficients)
-        a = np.empty(len(w) + 1)
-        a[0], a[-1] = w[0] / 2, w[-1] / 2
-        a[1:-1] = (w[:-1] + w[1:]) / 2
-        return a
-
     def substep_midpoints(self) -> NDArray[np.float64]:
         """Midpoint time of each Strang sub-step, in units of the step (0 … 1)."""
         w = np.asarray(self.coefficients)

@@ -8,10 +8,8 @@ time-stepping is unitary to round-off, so the norm is conserved to ~1e-13 over 1
 
 from __future__ import annotations
 
-import logging
 import math
 import os
-import sys
 import time
 import warnings
 from collections.abc import Sequence
@@ -22,7 +20,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from quantgeo._validation import as_per_axis, check_choice, check_positive
+from quantgeo._progress import progress_bar
+from quantgeo._validation import check_choice, check_positive, check_span
 from quantgeo.errors import QuantgeoWarning, StabilityError
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.observables import energy as _energy
@@ -34,7 +33,6 @@ from quantgeo.wavefunction import Wavefunction, _as_data
 
 __all__ = ["BACKENDS", "AbsorbingBoundary", "GroundState", "SplitOperatorSolver"]
 
-log = logging.getLogger(__name__)
 
 BACKENDS = ("numba", "numpy")
 #: Below this many sites threads cost more than they save (measured: 1D 4096 is faster on 1).
@@ -106,6 +104,34 @@ def expm1j(z: NDArray[np.complexfloating]) -> CArray:
     x, y = z.real, z.imag
     out = (np.expm1(x) * np.cos(y) - 2.0 * np.sin(0.5 * y) ** 2) + 1j * (np.exp(x) * np.sin(y))
     return np.asarray(out, dtype=np.complex128)
+
+
+def _v_factors(
+    weights: Sequence[float], expos: Sequence[CArray], h: float, *, merged: bool
+) -> CArray:
+    r"""Potential factors ``g = exp(h·X) − 1`` of one composition step, shape ``(s + 1 [+ 1], *S)``.
+
+    ``expos[j]`` is the exponent ``E_j`` used in Strang sub-step j (static V: ``−iV/ħ``, the same
+    for every j; imaginary time: ``−V/ħ``; time-dependent V: taken at the sub-step's midpoint).
+    Factor 0 has ``X = ½w₁E₁``, factor j ``X = ½(w_j E_j + w_{j+1} E_{j+1})``, factor s
+    ``X = ½w_s E_s``; with ``merged`` (static E only) factor s + 1 has ``X = ½(w_s + w₁)E``, the
+    last half step fused with the next step's first.
+    """
+    w = np.asarray(weights, dtype=float)
+    s = len(w)
+    if len(expos) != s:
+        raise ValueError(f"need one exponent per sub-step ({s}), got {len(expos)}")
+    halves = [0.5 * w[j] * expos[j] for j in range(s)]
+    xs = [halves[0], *(halves[j - 1] + halves[j] for j in range(1, s)), halves[-1]]
+    if merged:
+        xs.append(halves[-1] + halves[0])
+    return np.ascontiguousarray(np.stack([expm1j(h * x) for x in xs]))
+
+
+def _bounded(cache: dict[float, Any], size: int = 8) -> None:
+    """Keep a factor cache small: a run uses one or two step sizes."""
+    if len(cache) >= size:
+        cache.clear()
 
 
 def _backend(name: str) -> ModuleType:
@@ -186,12 +212,16 @@ class SplitOperatorSolver:
         self.norm_tol = check_positive("norm_tol", norm_tol)
         self._damping: NDArray[np.float64] | None = None
         if absorber is not None:
-            as_per_axis("width", absorber.width, ham.lattice.ndim, positive=True)
             self._damping = absorber.strength * absorbing_mask(
                 ham.lattice, absorber.width, absorber.power
             )
-        self._cache: dict[tuple[str, float], tuple[CArray, CArray, CArray]] = {}
-        self.compile_time = 0.0
+        weights = np.asarray(self.scheme.coefficients)
+        # Sub-step j uses kinetic factor k_index[j] (one per distinct weight); V factor j sits
+        # before it, V factor s after the last, and index s + 1 is the merged end/start factor.
+        self._k_index = np.searchsorted(np.unique(weights), weights).astype(np.int64)
+        self._v_index = np.arange(self.scheme.stages + 1, dtype=np.int64)
+        self._kinetic_cache: dict[float, tuple[CArray, CArray]] = {}
+        self._potential_cache: dict[float, CArray] = {}
 
     # -- factors ----------------------------------------------------------------------------
     def _v_exponent(self, v: NDArray[np.float64]) -> CArray:
@@ -220,38 +250,28 @@ class SplitOperatorSolver:
         return np.ascontiguousarray(rest_rows), np.ascontiguousarray(last_rows)
 
     def _real_kinetic(self, h: float) -> tuple[CArray, CArray]:
-        return self._kinetic_factors(-1j * h * np.unique(self.scheme.coefficients))
+        """Kinetic factors of step ``h``, one per distinct sub-step weight (cached by h)."""
+        if h not in self._kinetic_cache:
+            _bounded(self._kinetic_cache)
+            z = -1j * h * np.unique(self.scheme.coefficients)
+            self._kinetic_cache[h] = self._kinetic_factors(z)
+        return self._kinetic_cache[h]
 
-    def _static_factors(self, h: float) -> tuple[CArray, CArray, CArray]:
-        key = ("real", h)
-        if key not in self._cache:
-            a = self.scheme.v_coefficients()
-            merged = a[0] + a[-1]
-            coeffs = np.append(a, merged)
+    def _static_potential(self, h: float) -> CArray:
+        """V factors of step ``h`` for a static potential, with the merged one (cached by h)."""
+        if h not in self._potential_cache:
+            _bounded(self._potential_cache)
             expo = self._v_exponent(self.ham.potential_values(0.0))
-            v = expm1j(h * coeffs[:, None] * expo.ravel()[None, :])
-            v = v.reshape((len(coeffs), *expo.shape))
-            if len(self._cache) > 8:
-                self._cache.clear()
-            self._cache[key] = (np.ascontiguousarray(v), *self._real_kinetic(h))
-        return self._cache[key]
+            self._potential_cache[h] = _v_factors(
+                self.scheme.coefficients, [expo] * self.scheme.stages, h, merged=True
+            )
+        return self._potential_cache[h]
 
-    def _k_index(self) -> NDArray[np.int64]:
-        w = np.asarray(self.scheme.coefficients)
-        return np.searchsorted(np.unique(w), w).astype(np.int64)
-
-    def _td_v_factors(self, t: float, h: float) -> CArray:
-        """V factors of one step from ``t`` with each sub-step's V at its midpoint time."""
-        w = np.asarray(self.scheme.coefficients)
+    def _td_potential(self, t: float, h: float) -> CArray:
+        """V factors of one step from ``t``, each sub-step's V at its midpoint time."""
         mids = t + h * self.scheme.substep_midpoints()
         expos = [self._v_exponent(self.ham.potential_values(float(tm))) for tm in mids]
-        s = len(w)
-        out = np.empty((s + 1, *self.ham.lattice.shape), dtype=np.complex128)
-        out[0] = expm1j(0.5 * w[0] * h * expos[0])
-        for j in range(1, s):
-            out[j] = expm1j(0.5 * h * (w[j - 1] * expos[j - 1] + w[j] * expos[j]))
-        out[s] = expm1j(0.5 * w[-1] * h * expos[-1])
-        return out
+        return _v_factors(self.scheme.coefficients, expos, h, merged=False)
 
     # -- compilation --------------------------------------------------------------------------
     def _ensure_compiled(self) -> float:
@@ -262,27 +282,35 @@ class SplitOperatorSolver:
         return warmup((self.ham.lattice.ndim,))
 
     def _advance(self, psi: CArray, t: float, h: float, nsteps: int) -> None:
-        s = self.scheme.stages
-        k_index = self._k_index()
-        v_index = np.arange(s + 1, dtype=np.int64)
+        k_rest, k_last = self._real_kinetic(h)
+        merged = self.scheme.stages + 1
         if self.ham.time_dependent:
-            key = ("kinetic", h)
-            if key not in self._cache:
-                self._cache.clear()
-                self._cache[key] = (np.empty(0, complex), *self._real_kinetic(h))
-            _, k_rest, k_last = self._cache[key]
             for n in range(nsteps):
-                v_fac = self._td_v_factors(t + n * h, h)
                 self._k.split_evolve(
-                    psi, v_fac, k_rest, k_last, v_index, k_index, 0, 1, self.workers
+                    psi,
+                    self._td_potential(t + n * h, h),
+                    k_rest,
+                    k_last,
+                    self._v_index,
+                    self._k_index,
+                    merged,  # unused: one step per call
+                    1,
+                    self.workers,
                 )
         else:
-            v_fac, k_rest, k_last = self._static_factors(h)
             self._k.split_evolve(
-                psi, v_fac, k_rest, k_last, v_index, k_index, s + 1, nsteps, self.workers
+                psi,
+                self._static_potential(h),
+                k_rest,
+                k_last,
+                self._v_index,
+                self._k_index,
+                merged,
+                nsteps,
+                self.workers,
             )
 
-    def _check(self, psi: CArray, t: float, step: int, norm0: float, h: float) -> float:
+    def _check(self, psi: CArray, t: float, step: int, norm0: float, h: float) -> None:
         nrm = float(np.vdot(psi, psi).real) * self.ham.lattice.cell_volume
         if not math.isfinite(nrm):
             raise StabilityError(
@@ -299,7 +327,6 @@ class SplitOperatorSolver:
                 t=t,
                 step=step,
             )
-        return nrm
 
     # -- public API ---------------------------------------------------------------------------
     def run(
@@ -325,7 +352,7 @@ class SplitOperatorSolver:
         """
         lat = self.ham.lattice
         psi = np.array(_as_data(state0, lat, "state0"), dtype=np.complex128, order="C")
-        t0, t1 = _check_span(t_span)
+        t0, t1 = check_span(t_span)
         recorder = recorder if recorder is not None else Recorder()
         times = recorder.schedule((t0, t1))
         recorder.begin(resolver(self.ham, lambda: recorder.time))
@@ -346,11 +373,7 @@ class SplitOperatorSolver:
                 h = h_prev
             plan.append((float(tr), n, h))
             t_prev, h_prev = float(tr), h or h_prev
-        total = sum(n for _, n, _ in plan)
-        from tqdm.auto import tqdm
-
-        show = sys.stderr.isatty() if progress is None else bool(progress)
-        bar = tqdm(total=total, disable=not show, unit="step", desc="split-operator", leave=False)
+        bar = progress_bar(sum(n for _, n, _ in plan), "split-operator", progress)
         norm0 = float(np.vdot(psi, psi).real) * lat.cell_volume
         start = time.perf_counter()
         t, step = t0, 0
@@ -430,11 +453,13 @@ class SplitOperatorSolver:
         psi = np.array(_as_data(state0, lat, "state0"), dtype=np.complex128, order="C")
         h = check_positive("dtau", self.dt if dtau is None else dtau)
         check_positive("tol", tol)
+        for name, value in (("max_steps", max_steps), ("check_every", check_every)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
         self._ensure_compiled()
-        a = np.array([0.5, 0.5, 1.0])
-        expo = -ham.potential_values(t) / ham.hbar
-        v_fac = expm1j((h * a[:, None] * expo.ravel()[None, :]).astype(complex))
-        v_fac = v_fac.reshape((3, *lat.shape))
+        # Strang in imaginary time: real exponents -V/ħ and -ε/ħ instead of -iV/ħ and -iε/ħ.
+        expo = (-ham.potential_values(t) / ham.hbar).astype(complex)
+        v_fac = _v_factors((1.0,), [expo], h, merged=True)
         k_rest, k_last = self._kinetic_factors(np.array([-h], dtype=complex))
         v_index = np.array([0, 1], dtype=np.int64)
         k_index = np.array([0], dtype=np.int64)
@@ -469,13 +494,3 @@ class SplitOperatorSolver:
         resid = ham.apply(psi, t) - e * psi
         residual = math.sqrt(float(np.vdot(resid, resid).real) * dv)
         return GroundState(Wavefunction(lat, psi), float(e), steps, converged, residual)
-
-
-def _check_span(t_span: Any) -> tuple[float, float]:
-    try:
-        t0, t1 = (float(x) for x in t_span)
-    except (TypeError, ValueError):
-        raise ValueError(f"`t_span` must be a pair (t0, t1) of numbers, got {t_span!r}") from None
-    if not (math.isfinite(t0) and math.isfinite(t1)) or t1 < t0:
-        raise ValueError(f"`t_span` must be finite with t1 ≥ t0, got {t_span!r}")
-    return t0, t1

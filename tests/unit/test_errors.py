@@ -94,7 +94,7 @@ def test_potential_turning_non_finite_mid_run(ham):
 def test_norm_drift_raises_stability_error(ham):
     """An amplifying (non-unitary) factor is caught by the norm check with t and step."""
     solver = qg.SplitOperatorSolver(ham, 0.01, check_every=10)
-    v, _, _ = solver._static_factors(0.01)
+    v = solver._static_potential(0.01)
     v[-1] += 1e-4  # corrupt the merged factor: |1 + g| > 1, the norm grows each step
     with pytest.raises(qg.StabilityError, match=r"norm drifted.*step 10") as info:
         solver.run(qg.gaussian(ham.lattice), (0.0, 1.0))
