@@ -150,7 +150,8 @@ class QutipReference:
         recorder.begin(resolve_with_eops)
         for row, tr in enumerate(times):
             data = res.states[row + skip].full().reshape(lat.shape) / scale
-            recorder.record(float(tr), Wavefunction(lat, data))
+            snapshot = Wavefunction(lat, data)
+            recorder.record(float(tr), snapshot, stored=snapshot.data)
         info = {
             "engine": "qutip.sesolve",
             "qutip": qutip.__version__,

@@ -388,7 +388,8 @@ class SplitOperatorSolver:
                     t = tr if done == n else t + chunk * h
                     self._check(psi, t, step, norm0, h)
                     bar.update(chunk)
-                recorder.record(tr, Wavefunction(lat, psi))
+                snapshot = Wavefunction(lat, psi)  # a copy: stored as it is
+                recorder.record(tr, snapshot, stored=snapshot.data)
         finally:
             bar.close()
         run_time = time.perf_counter() - start
