@@ -28,7 +28,6 @@ deviation) and by the normal approximation
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -37,6 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from quantgeo._progress import progress_bar
 from quantgeo._validation import check_positive, check_real, check_span
 from quantgeo.errors import StabilityError
 from quantgeo.hamiltonian import Hamiltonian
@@ -47,6 +47,7 @@ from quantgeo.wavefunction import Wavefunction, _as_data
 
 __all__ = [
     "ENSEMBLE_OBSERVABLES",
+    "FLOOR_OBSERVABLES",
     "BornEnsemble",
     "BornSummary",
     "diffusion_tensor",
@@ -68,6 +69,12 @@ ENSEMBLE_OBSERVABLES = (
     "cov",
     "norm",
 )
+#: The records :meth:`BornSummary.from_trajectory` needs (the default of :meth:`BornEnsemble.run`).
+FLOOR_OBSERVABLES = ("tv", "floor_mean", "floor_std", "floor_normal")
+
+
+def _is_int(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer))
 
 
 def diffusion_tensor(mass: Sequence[float] | FArray, a: float, hbar: float = 1.0) -> FArray:
@@ -212,11 +219,11 @@ class BornSummary:
     @classmethod
     def from_trajectory(cls, traj: Trajectory) -> BornSummary:
         """Build from a :meth:`BornEnsemble.run` trajectory (needs the floor and tv records)."""
-        for name in ("tv", "floor_mean", "floor_std", "floor_normal"):
+        for name in FLOOR_OBSERVABLES:
             if name not in traj.observables:
                 raise ValueError(
                     f"the trajectory has no {name!r} record; run the ensemble with a Recorder "
-                    f"observing {('tv', 'floor_mean', 'floor_std', 'floor_normal')}"
+                    f"observing {FLOOR_OBSERVABLES}"
                 )
         info = traj.info
         return cls(
@@ -348,12 +355,10 @@ class BornEnsemble:
             raise TypeError(f"`ham` must be a Hamiltonian, got {type(ham).__name__}")
         self.ham = ham
         self.a = check_real("a", a)
-        if isinstance(walkers, bool) or not isinstance(walkers, (int, np.integer)) or walkers < 1:
+        if not _is_int(walkers) or walkers < 1:
             raise ValueError(f"`walkers` must be a positive integer, got {walkers!r}")
         self.walkers = int(walkers)
-        if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
-        ):
+        if seed is not None and (not _is_int(seed) or seed < 0):
             raise ValueError(f"`seed` must be a non-negative integer or None, got {seed!r}")
         self.seed = None if seed is None else int(seed)
         self.dt = check_positive("dt", dt)
@@ -361,11 +366,7 @@ class BornEnsemble:
         if self.psi_dt < self.dt:
             raise ValueError(f"`psi_dt` must be ≥ `dt` = {self.dt}, got {psi_dt!r}")
         self.solver = SplitOperatorSolver(ham, solver_dt, scheme)
-        if (
-            isinstance(floor_draws, bool)
-            or not isinstance(floor_draws, (int, np.integer))
-            or floor_draws < 2
-        ):
+        if not _is_int(floor_draws) or floor_draws < 2:
             raise ValueError(f"`floor_draws` must be an integer ≥ 2, got {floor_draws!r}")
         self.floor_draws = int(floor_draws)
         self.diffusion = diffusion_tensor(ham.mass, self.a, ham.hbar)
@@ -446,9 +447,7 @@ class BornEnsemble:
         psi0 = _as_data(state0, lat, "state0")
         t0, t1 = check_span(t_span)
         if recorder is None:
-            recorder = Recorder(
-                every=self.psi_dt, observables=("tv", "floor_mean", "floor_std", "floor_normal")
-            )
+            recorder = Recorder(every=self.psi_dt, observables=FLOOR_OBSERVABLES)
         rec_times = recorder.schedule((t0, t1))
         nsteps = max(1, math.ceil((t1 - t0) / self.dt - 1e-9)) if t1 > t0 else 0
         h = (t1 - t0) / nsteps if nsteps else 0.0
@@ -498,12 +497,7 @@ class BornEnsemble:
                 tr, _EnsembleState(x.copy(), hist, target, floor, lat), stored=hist / dv
             )
 
-        from tqdm.auto import tqdm
-
-        show = sys.stderr.isatty() if progress is None else bool(progress)
-        bar = tqdm(
-            total=nsteps, disable=not show, unit="step", desc=f"Born a={self.a:g}", leave=False
-        )
+        bar = progress_bar(nsteps, f"Born a={self.a:g}", progress)
         start = time.perf_counter()
         k = 0
         try:
@@ -513,15 +507,10 @@ class BornEnsemble:
                     k += 1
                 if step == nsteps:
                     break
-                j = min(
-                    int(np.searchsorted(grid_steps, step, side="right")) - 1, len(grid_steps) - 2
-                )
-                j = max(j, 0)
-                if len(grid_steps) > 1:
-                    s = (step - grid_steps[j]) / (grid_steps[j + 1] - grid_steps[j])
-                    field = (1.0 - s) * drifts[j] + s * drifts[j + 1]
-                else:
-                    field = drifts[0]
+                # grid_steps = 0, per, 2·per, … (, nsteps): step < nsteps lies in interval j.
+                j = step // per
+                s = (step - grid_steps[j]) / (grid_steps[j + 1] - grid_steps[j])
+                field = (1.0 - s) * drifts[j] + s * drifts[j + 1]
                 b = self._interpolate(field, x)
                 x += b * h + sigma[None, :] * rng.standard_normal(x.shape)
                 self._wrap(x)

@@ -28,7 +28,7 @@ from quantgeo.reference import QutipReference
 from quantgeo.solvers.split_operator import SplitOperatorSolver
 from quantgeo.wavefunction import Wavefunction
 
-from .born import BornEnsemble, BornSummary
+from .born import FLOOR_OBSERVABLES, BornEnsemble, BornSummary
 from .madelung import MadelungLattice
 
 __all__ = ["EmergenceResult", "EngineStats", "PairError", "emergence"]
@@ -292,9 +292,7 @@ def emergence(
     t_born = t1 if born_t_end is None else t0 + check_positive("born_t_end", born_t_end)
     for a_exp in born_a:
         ens = BornEnsemble(ham, float(a_exp), walkers, seed, solver_dt=solver_dt, scheme=scheme)
-        rec = Recorder(
-            every=born_every, observables=("tv", "floor_mean", "floor_std", "floor_normal")
-        )
+        rec = Recorder(every=born_every, observables=FLOOR_OBSERVABLES)
         born.append(
             BornSummary.from_trajectory(
                 ens.run(state0, (t0, t_born), recorder=rec, progress=progress)

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import logging
 import math
-import sys
 import time
 from collections.abc import Callable
 from types import ModuleType
@@ -59,7 +58,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from quantgeo._validation import check_choice, check_positive, check_span
+from quantgeo._progress import progress_enabled
+from quantgeo._validation import check_choice, check_finite_array, check_positive, check_span
 from quantgeo.errors import StabilityError
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.lattice import Lattice
@@ -94,7 +94,7 @@ _compiled = False
 
 
 def _backend(name: str) -> ModuleType:
-    check_choice("backend", name, BACKENDS)
+    """Kernel module of a validated backend name."""
     if name == "numba":
         from quantgeo._kernels import madelung
 
@@ -115,11 +115,16 @@ def warmup() -> float:
     nbr = np.array([[1, 1], [0, 0]], dtype=np.int64)
     x = np.zeros(2)
     out_a, out_b = np.empty(2), np.empty(2)
-    for compact in (True, False):
-        madelung.madelung_rhs(x, x, x, nbr, np.ones(2), compact, out_a, out_b)
+    # `compact` is a runtime bool: one compiled signature serves both forms.
+    madelung.madelung_rhs(x, x, x, nbr, np.ones(2), True, out_a, out_b)
     madelung.relative_log_density(x, nbr, out_a, out_b)
     _compiled = True
     return time.perf_counter() - start
+
+
+def _hopping(lattice: Lattice, mass: FArray, hbar: float) -> FArray:
+    r"""Hopping :math:`\tau_i = \hbar^2/(2 m_i \Delta_i^2)` of every axis, shape ``(ndim,)``."""
+    return hbar**2 / (2.0 * np.asarray(mass, dtype=float) * np.asarray(lattice.spacing) ** 2)
 
 
 def neighbour_table(
@@ -151,8 +156,7 @@ def neighbour_table(
     check_choice("boundary", boundary, BOUNDARIES)
     idx = np.arange(lattice.size, dtype=np.int64).reshape(lattice.shape)
     cols = []
-    rate = []
-    for i, d in enumerate(lattice.spacing):
+    for i in range(lattice.ndim):
         for shift in (-1, 1):  # roll by -1 brings site n+1 to position n
             col = np.roll(idx, shift, axis=i)
             if boundary == "open":
@@ -160,8 +164,8 @@ def neighbour_table(
                 edge[i] = slice(-1, None) if shift == -1 else slice(0, 1)
                 col[tuple(edge)] = idx[tuple(edge)]
             cols.append(col.ravel())
-            rate.append(hbar / (2.0 * float(mass[i]) * d * d))
-    return np.ascontiguousarray(np.stack(cols, axis=1)), np.asarray(rate, dtype=np.float64)
+    rate = np.repeat(_hopping(lattice, mass, hbar) / hbar, 2)
+    return np.ascontiguousarray(np.stack(cols, axis=1)), rate
 
 
 def open_boundary_sparse(ham: Hamiltonian, t: float = 0.0) -> Any:
@@ -176,10 +180,9 @@ def open_boundary_sparse(ham: Hamiltonian, t: float = 0.0) -> Any:
     lat = ham.lattice
     h = sp.lil_matrix(ham.to_sparse(t))
     idx = np.arange(lat.size).reshape(lat.shape)
-    for i, d in enumerate(lat.spacing):
+    for i, tau in enumerate(_hopping(lat, ham.mass, ham.hbar)):
         if lat.shape[i] <= 2:
             continue
-        tau = ham.hbar**2 / (2.0 * float(ham.mass[i]) * d * d)
         first = np.take(idx, 0, axis=i).ravel()
         last = np.take(idx, lat.shape[i] - 1, axis=i).ravel()
         for a, b in zip(first, last, strict=True):
@@ -253,14 +256,13 @@ def learning_energy(ham: Hamiltonian, p: FArray, S: FArray, t: float = 0.0) -> f
     lat.check_array("S", S)
     total = float(np.sum(ham.potential_values(t) * p))
     r = np.sqrt(p)
-    for i, d in enumerate(lat.spacing):
-        tau = ham.hbar**2 / (2.0 * float(ham.mass[i]) * d * d)
+    for i, tau in enumerate(_hopping(lat, ham.mass, ham.hbar)):
         p_next = np.roll(p, -1, axis=i)
         r_next = np.roll(r, -1, axis=i)
         th = (np.roll(S, -1, axis=i) - S) / ham.hbar
         bonds = p + p_next - 2.0 * r * r_next * np.cos(th)
         # With 2 sites on an axis the roll visits the pair twice: the two bonds of to_sparse.
-        total += tau * float(np.sum(bonds))
+        total += float(tau) * float(np.sum(bonds))
     return total * lat.cell_volume
 
 
@@ -347,7 +349,7 @@ class MadelungLattice:
         if self.density_floor >= 1.0:
             raise ValueError(f"`density_floor` must be < 1, got {density_floor!r}")
         self.backend = check_choice("backend", backend, BACKENDS)
-        self._k = _backend(backend)
+        self._k = _backend(self.backend)
         self.max_step = check_positive("max_step", max_step) if max_step != math.inf else math.inf
         self.boundary = check_choice("boundary", boundary, BOUNDARIES)
         if self.boundary == "open" and any(n <= 2 for n in ham.lattice.shape):
@@ -430,13 +432,14 @@ class MadelungLattice:
         flat = int(np.argmin(rel))
         site = self._site(flat)
         x = tuple(float(ax[i]) for ax, i in zip(self.ham.lattice.axes, site, strict=True))
-        ratio = math.exp(float(rel[flat])) if rel[flat] > -745 else 0.0
-        top = float(np.max(lnp[self._nbr[flat]]))
-        dens = math.exp(float(lnp[flat])) if lnp[flat] > -745 else 0.0
+        # math.exp underflows to 0.0 (exp(-inf) too): no guard needed for drained sites.
+        ratio = math.exp(float(rel[flat]))
+        top = math.exp(float(np.max(lnp[self._nbr[flat]])))
+        dens = math.exp(float(lnp[flat]))
         return StabilityError(
             f"singular density at site {site} (x = {x}) at t = {t:.10g} (step {step}): "
             f"p = {dens:.3e} is {ratio:.3e} times its largest neighbour's "
-            f"({math.exp(top) if top > -745 else 0.0:.3e}), below density_floor = "
+            f"({top:.3e}), below density_floor = "
             f"{self.density_floor:g}; the (p, S) equations are singular where a site's density "
             "vanishes while its neighbours' do not (THEORY.md E4): evolve ψ instead "
             "(SplitOperatorSolver) or move the node off the site; at the box edge this is a "
@@ -458,8 +461,8 @@ class MadelungLattice:
         return StabilityError(
             f"the (p, S) integrator failed at t = {t:.10g} (step {step}): {msg}; the fastest "
             f"variables are at site {self._site(flat)} ({where} site): d ln p/dt = "
-            f"{dlnp[flat]:.3e}, p_n = {math.exp(max(float(lnp[flat]), -745.0)):.3e}, "
-            f"p_n/max_m p_m = {math.exp(max(float(rel[flat]), -745.0)):.3e} — a density "
+            f"{dlnp[flat]:.3e}, p_n = {math.exp(float(lnp[flat])):.3e}, "
+            f"p_n/max_m p_m = {math.exp(float(rel[flat])):.3e} — a density "
             "draining to zero on a site makes the (p, S) equations singular (THEORY.md E4); "
             "evolve ψ instead (SplitOperatorSolver)",
             t=t,
@@ -508,8 +511,7 @@ class MadelungLattice:
 
         ham, lat = self.ham, self.ham.lattice
         psi0 = _as_data(state0, lat, "state0")
-        if not np.all(np.isfinite(psi0)):
-            raise ValueError("`state0` must be finite everywhere")
+        check_finite_array("state0", psi0)
         if not np.any(psi0 != 0):
             raise ValueError("`state0` is zero everywhere; there is no density to evolve")
         t0, t1 = check_span(t_span)
@@ -554,9 +556,13 @@ class MadelungLattice:
 
         from tqdm.auto import tqdm
 
-        show = sys.stderr.isatty() if progress is None else bool(progress)
+        # A bar over simulated time (float total): progress_bar's `total` is a step count.
         bar = tqdm(
-            total=t1 - t0, disable=not show, unit="t", desc=f"(p, S) {self.form}", leave=False
+            total=t1 - t0,
+            disable=not progress_enabled(progress),
+            unit="t",
+            desc=f"(p, S) {self.form}",
+            leave=False,
         )
         start = time.perf_counter()
         steps = 0
@@ -645,11 +651,11 @@ class _MinTracker:
 
     def info(self, site: Callable[[int], tuple[int, ...]]) -> dict[str, Any]:
         return {
-            "min_density": math.exp(self.ln_min) if self.ln_min > -745 else 0.0,
+            "min_density": math.exp(self.ln_min),
             "min_density_log10": self.ln_min / math.log(10.0),
             "min_density_site": list(site(self.site)),
             "min_density_time": self.t,
-            "min_relative_density": math.exp(self.rel_min) if self.rel_min > -745 else 0.0,
+            "min_relative_density": math.exp(self.rel_min),
             "min_relative_density_site": list(site(self.rel_site)),
             "min_relative_density_time": self.rel_t,
         }

@@ -26,35 +26,26 @@ def _recorder():
     return Recorder(times=TIMES, observables=("norm", "energy"))
 
 
-@pytest.fixture(scope="module")
-def runs_1d(trap1d, exact):
-    psi0 = coherent(trap1d, center=2.0)
+@pytest.fixture(scope="module", params=["1d", "2d"])
+def runs(request, trap1d, trap2d, exact):
+    """ψ₀, the exact evolution and the learning and split-operator runs of one set-up."""
+    if request.param == "1d":
+        ham, psi0 = trap1d, coherent(trap1d, center=2.0)
+    else:
+        ham = trap2d
+        psi0 = coherent(trap2d, omega=(1.0, 1.4), center=(1.5, -0.8), momentum=(0.0, 0.5))
     return {
+        "ham": ham,
         "psi0": psi0,
-        "exact": exact(trap1d, psi0, TIMES),
-        "learning": MadelungLattice(trap1d).run(psi0, (0.0, 10.0), recorder=_recorder()),
-        "split": SplitOperatorSolver(trap1d, 0.005, "yoshida4").run(
+        "exact": exact(ham, psi0, TIMES),
+        "learning": MadelungLattice(ham).run(psi0, (0.0, 10.0), recorder=_recorder()),
+        "split": SplitOperatorSolver(ham, 0.005, "yoshida4").run(
             psi0, (0.0, 10.0), recorder=_recorder()
         ),
     }
 
 
-@pytest.fixture(scope="module")
-def runs_2d(trap2d, exact):
-    psi0 = coherent(trap2d, omega=(1.0, 1.4), center=(1.5, -0.8), momentum=(0.0, 0.5))
-    return {
-        "psi0": psi0,
-        "exact": exact(trap2d, psi0, TIMES),
-        "learning": MadelungLattice(trap2d).run(psi0, (0.0, 10.0), recorder=_recorder()),
-        "split": SplitOperatorSolver(trap2d, 0.005, "yoshida4").run(
-            psi0, (0.0, 10.0), recorder=_recorder()
-        ),
-    }
-
-
-@pytest.mark.parametrize("dim", ["1d", "2d"])
-def test_learning_variables_match_exact_and_split_operator(dim, runs_1d, runs_2d, record_property):
-    runs = runs_1d if dim == "1d" else runs_2d
+def test_learning_variables_match_exact_and_split_operator(runs, record_property):
     e_exact = compare(runs["learning"], runs["exact"]).max_l2
     e_split = compare(runs["learning"], runs["split"]).max_l2
     e_split_exact = compare(runs["split"], runs["exact"]).max_l2
@@ -66,32 +57,27 @@ def test_learning_variables_match_exact_and_split_operator(dim, runs_1d, runs_2d
     assert e_split_exact <= TOL
 
 
-@pytest.mark.parametrize("dim", ["1d", "2d"])
-def test_learning_variables_conserve_norm_and_energy(dim, runs_1d, runs_2d):
+def test_learning_variables_conserve_norm_and_energy(runs):
     """Norm and energy are exact invariants of the (p, S) flow; their drift is integrator error,
     bounded like the L2 error (a relative error δ of ψ changes N and E by ≲ 2δ·max(1, |E|))."""
-    traj = (runs_1d if dim == "1d" else runs_2d)["learning"]
+    traj = runs["learning"]
     e0 = float(traj["energy"][0])
     assert np.max(np.abs(traj["norm"] - traj["norm"][0])) <= 2 * TOL
     assert np.max(np.abs(traj["energy"] - e0)) <= 2 * TOL * max(1.0, abs(e0))
 
 
-@pytest.mark.parametrize("dim", ["1d", "2d"])
-def test_tails_are_tracked_not_flagged(dim, runs_1d, runs_2d):
+def test_tails_are_tracked_not_flagged(runs):
     """The Gaussian tails reach p ≪ 1e-30 (and are cut at the periodic seam) without a report;
     the smallest density met is recorded."""
-    info = (runs_1d if dim == "1d" else runs_2d)["learning"].info
+    info = runs["learning"].info
     assert 0.0 <= info["min_density"] < 1e-30
     assert info["min_relative_density"] > info["density_floor"]
     assert info["steps"] > 0 and info["rhs_evals"] > info["steps"]
 
 
 @pytest.mark.qutip
-@pytest.mark.parametrize("dim", ["1d", "2d"])
-def test_three_engines_agree_with_qutip(dim, runs_1d, runs_2d, trap1d, trap2d, record_property):
-    runs = runs_1d if dim == "1d" else runs_2d
-    ham = trap1d if dim == "1d" else trap2d
-    ref = QutipReference(ham).run(runs["psi0"], (0.0, 10.0), recorder=_recorder())
+def test_three_engines_agree_with_qutip(runs, record_property):
+    ref = QutipReference(runs["ham"]).run(runs["psi0"], (0.0, 10.0), recorder=_recorder())
     pairs = {
         "learning_vs_qutip": compare(runs["learning"], ref).max_l2,
         "split_vs_qutip": compare(runs["split"], ref).max_l2,

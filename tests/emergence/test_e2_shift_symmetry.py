@@ -23,12 +23,13 @@ import numpy as np
 import pytest
 
 from quantgeo import Recorder, compare, gaussian
-from quantgeo.emergence import MadelungLattice, open_boundary_sparse
+from quantgeo.emergence import MadelungLattice
 from quantgeo.errors import StabilityError
 
 TOL = 1e-6
 K_DELTA = (0.1, 0.25, 0.5, 0.8)
 TIMES = np.linspace(0.0, 10.0, 101)
+EARLY = np.array([0.0, 0.01, 0.02, 0.05])
 
 
 def _packet(ham, kd):
@@ -55,15 +56,28 @@ def test_control_breaks_at_the_winding_seam(kd, trap1d, record_property):
     assert f"t = {info.value.t:.10g}" in str(info.value)
 
 
+@pytest.fixture(scope="module")
+def open_l2(trap1d, exact):
+    """``open_l2(kd, shift_symmetric)``: L2 distance at EARLY of the open-seam run to the exact
+    open-seam evolution; each run is made once for the module."""
+    cache = {}
+
+    def get(kd, sym):
+        if (kd, sym) not in cache:
+            psi0 = _packet(trap1d, kd)
+            ref = exact(trap1d, psi0, EARLY, boundary="open")
+            ml = MadelungLattice(trap1d, shift_symmetric=sym, boundary="open")
+            traj = ml.run(psi0, (0.0, 0.05), recorder=Recorder(times=EARLY))
+            cache[kd, sym] = compare(traj, ref).l2
+        return cache[kd, sym]
+
+    return get
+
+
 @pytest.mark.parametrize("kd", K_DELTA)
-def test_control_deviates_in_the_bulk(kd, trap1d, exact, record_property):
-    psi0 = _packet(trap1d, kd)
-    early = np.array([0.0, 0.01, 0.02, 0.05])
-    ref = exact(trap1d, psi0, early, matrix=open_boundary_sparse(trap1d))
+def test_control_deviates_in_the_bulk(kd, trap1d, open_l2, record_property):
     for sym in (True, False):
-        ml = MadelungLattice(trap1d, shift_symmetric=sym, boundary="open")
-        traj = ml.run(psi0, (0.0, 0.05), recorder=Recorder(times=early))
-        l2 = compare(traj, ref).l2
+        l2 = open_l2(kd, sym)
         record_property(f"{'compact' if sym else 'control'}_open_l2_t0.05", float(l2[-1]))
         if sym:
             assert np.max(l2) <= TOL
@@ -72,16 +86,12 @@ def test_control_deviates_in_the_bulk(kd, trap1d, exact, record_property):
             # the error grows with time from 0 (same ψ₀), roughly linearly at first
             assert l2[0] < 1e-14 and l2[1] < l2[2] < l2[3]
     with pytest.raises(StabilityError, match="site"):
-        MadelungLattice(trap1d, shift_symmetric=False, boundary="open").run(psi0, (0.0, 10.0))
+        MadelungLattice(trap1d, shift_symmetric=False, boundary="open").run(
+            _packet(trap1d, kd), (0.0, 10.0)
+        )
 
 
-def test_control_error_grows_with_k_delta(trap1d, exact):
+def test_control_error_grows_with_k_delta(open_l2):
     """The bulk deviation of the control at t = 0.05 increases monotonically with kΔ."""
-    early = np.array([0.0, 0.05])
-    errs = []
-    for kd in K_DELTA:
-        psi0 = _packet(trap1d, kd)
-        ref = exact(trap1d, psi0, early, matrix=open_boundary_sparse(trap1d))
-        ml = MadelungLattice(trap1d, shift_symmetric=False, boundary="open")
-        errs.append(compare(ml.run(psi0, (0.0, 0.05), recorder=Recorder(times=early)), ref).l2[-1])
+    errs = [open_l2(kd, False)[-1] for kd in K_DELTA]
     assert all(a < b for a, b in itertools.pairwise(errs))
