@@ -17,8 +17,9 @@ def progress_enabled(progress: bool | None) -> bool:
     return sys.stderr.isatty() if progress is None else bool(progress)
 
 
-def progress_bar(total: int, desc: str, progress: bool | None, unit: str = "step") -> Any:
-    """A ``tqdm`` bar over ``total`` units (disabled per :func:`progress_enabled`)."""
+def progress_bar(total: float, desc: str, progress: bool | None, unit: str = "step") -> Any:
+    """A ``tqdm`` bar over ``total`` units — steps, or simulated time with ``unit="t"`` —
+    disabled per :func:`progress_enabled`."""
     from tqdm.auto import tqdm
 
     return tqdm(

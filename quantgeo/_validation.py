@@ -17,6 +17,7 @@ __all__ = [
     "as_per_axis",
     "check_choice",
     "check_finite_array",
+    "check_int",
     "check_positive",
     "check_real",
     "check_shape_bounds",
@@ -41,6 +42,14 @@ def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
         what = "non-negative" if allow_zero else "positive"
         raise ValueError(f"`{name}` must be {what}, got {value!r}")
     return out
+
+
+def check_int(name: str, value: Any, minimum: int = 1) -> int:
+    """Return ``value`` as an int ≥ ``minimum`` or raise naming ``name`` (bools are refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        what = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
+        raise ValueError(f"`{name}` must be {what}, got {value!r}")
+    return int(value)
 
 
 def check_choice(name: str, value: Any, allowed: Sequence[str]) -> str:

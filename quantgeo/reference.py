@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from quantgeo._progress import progress_enabled
-from quantgeo._validation import check_positive, check_span
+from quantgeo._validation import check_int, check_positive, check_span
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.observables import resolver
 from quantgeo.recording import Recorder, Trajectory
@@ -57,9 +57,7 @@ class QutipReference:
         self.ham = ham
         self.atol = check_positive("atol", atol)
         self.rtol = check_positive("rtol", rtol)
-        if isinstance(nsteps, bool) or not isinstance(nsteps, int) or nsteps < 1:
-            raise ValueError(f"`nsteps` must be a positive integer, got {nsteps!r}")
-        self.nsteps = nsteps
+        self.nsteps = check_int("nsteps", nsteps)
         self.method = method
 
     def operator(self) -> Any:

@@ -159,4 +159,5 @@ def _as_data(state: Any, lattice: Lattice, name: str = "state") -> CArray:
         return state.data
     arr = np.asarray(state, dtype=np.complex128)
     lattice.check_array(name, arr)
+    check_finite_array(name, arr)
     return arr

@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from quantgeo._progress import progress_bar
-from quantgeo._validation import check_positive, check_real, check_span
+from quantgeo._validation import check_int, check_positive, check_real, check_span
 from quantgeo.errors import StabilityError
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.lattice import Lattice
@@ -355,9 +355,7 @@ class BornEnsemble:
             raise TypeError(f"`ham` must be a Hamiltonian, got {type(ham).__name__}")
         self.ham = ham
         self.a = check_real("a", a)
-        if not _is_int(walkers) or walkers < 1:
-            raise ValueError(f"`walkers` must be a positive integer, got {walkers!r}")
-        self.walkers = int(walkers)
+        self.walkers = check_int("walkers", walkers)
         if seed is not None and (not _is_int(seed) or seed < 0):
             raise ValueError(f"`seed` must be a non-negative integer or None, got {seed!r}")
         self.seed = None if seed is None else int(seed)
@@ -366,9 +364,7 @@ class BornEnsemble:
         if self.psi_dt < self.dt:
             raise ValueError(f"`psi_dt` must be ≥ `dt` = {self.dt}, got {psi_dt!r}")
         self.solver = SplitOperatorSolver(ham, solver_dt, scheme)
-        if not _is_int(floor_draws) or floor_draws < 2:
-            raise ValueError(f"`floor_draws` must be an integer ≥ 2, got {floor_draws!r}")
-        self.floor_draws = int(floor_draws)
+        self.floor_draws = check_int("floor_draws", floor_draws, 2)
         self.diffusion = diffusion_tensor(ham.mass, self.a, ham.hbar)
 
     # -- helpers ------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from quantgeo._progress import progress_enabled
+from quantgeo._progress import progress_bar
 from quantgeo._validation import check_choice, check_finite_array, check_positive, check_span
 from quantgeo.errors import StabilityError
 from quantgeo.hamiltonian import Hamiltonian
@@ -554,16 +554,7 @@ class MadelungLattice:
             emit(float(times[k]), y0)
             k += 1
 
-        from tqdm.auto import tqdm
-
-        # A bar over simulated time (float total): progress_bar's `total` is a step count.
-        bar = tqdm(
-            total=t1 - t0,
-            disable=not progress_enabled(progress),
-            unit="t",
-            desc=f"(p, S) {self.form}",
-            leave=False,
-        )
+        bar = progress_bar(t1 - t0, f"(p, S) {self.form}", progress, unit="t")
         start = time.perf_counter()
         steps = 0
         try:

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from quantgeo._progress import progress_bar
-from quantgeo._validation import check_choice, check_positive, check_span
+from quantgeo._validation import check_choice, check_int, check_positive, check_span
 from quantgeo.errors import QuantgeoWarning, StabilityError
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.observables import energy as _energy
@@ -200,15 +200,11 @@ class SplitOperatorSolver:
         size = ham.lattice.size
         if workers is None:
             workers = (os.cpu_count() or 1) if size >= THREAD_MIN_SITES else 1
-        if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
-            raise ValueError(f"`workers` must be a positive integer, got {workers!r}")
-        self.workers = int(workers)
+        self.workers = check_int("workers", workers)
         if absorber is not None and not isinstance(absorber, AbsorbingBoundary):
             raise TypeError(f"`absorber` must be an AbsorbingBoundary, got {absorber!r}")
         self.absorber = absorber
-        if isinstance(check_every, bool) or not isinstance(check_every, int) or check_every < 1:
-            raise ValueError(f"`check_every` must be a positive integer, got {check_every!r}")
-        self.check_every = check_every
+        self.check_every = check_int("check_every", check_every)
         self.norm_tol = check_positive("norm_tol", norm_tol)
         self._damping: NDArray[np.float64] | None = None
         if absorber is not None:
@@ -454,9 +450,8 @@ class SplitOperatorSolver:
         psi = np.array(_as_data(state0, lat, "state0"), dtype=np.complex128, order="C")
         h = check_positive("dtau", self.dt if dtau is None else dtau)
         check_positive("tol", tol)
-        for name, value in (("max_steps", max_steps), ("check_every", check_every)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
+        check_int("max_steps", max_steps)
+        check_int("check_every", check_every)
         self._ensure_compiled()
         # Strang in imaginary time: real exponents -V/ħ and -ε/ħ instead of -iV/ħ and -iε/ħ.
         expo = (-ham.potential_values(t) / ham.hbar).astype(complex)
