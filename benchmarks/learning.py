@@ -42,6 +42,7 @@ from quantgeo.learning import (
     ill_conditioned_quadratic,
     inverse_metric,
 )
+from quantgeo.learning.regimes import PRESET_A, PRESET_KAPPA
 
 A_VALUES = (0.0, 0.5, 1.0)
 LR_GRID = np.logspace(-4, 0.5, 10)
@@ -90,12 +91,11 @@ def iterations_tuned(
 
 
 def _problems() -> dict[str, LearningProblem]:
-    A = np.array([[2.0, 0.6], [0.6, 1.0]])
     x, y = Polynomial.variable(0, 2), Polynomial.variable(1, 2)
     kap = [[0.5 + 0.3 * x * x, -0.2 + 0.1 * x * y], [-0.2 + 0.1 * x * y, 1.0 + 0.2 * y * y]]
     return {
-        "constant κ, Itô": LearningProblem.quadratic(A, [[0.5, -0.25], [-0.25, 1.5]]),
-        "κ(q), covariant": LearningProblem(Polynomial.quadratic_form(A), kap),
+        "constant κ, Itô": LearningProblem.quadratic(PRESET_A, PRESET_KAPPA),
+        "κ(q), covariant": LearningProblem(Polynomial.quadratic_form(PRESET_A), kap),
     }
 
 

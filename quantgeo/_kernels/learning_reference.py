@@ -115,12 +115,11 @@ def _step_2d(
     az_s = np.where(big, 1.0, az)
     t = np.where(big, 0.5 / np.where(big, az, 1.0), 1.0 / (az_s + np.sqrt(1.0 + az_s * az_s)))
     t = np.where(zeta < 0.0, -t, t)
-    cs = np.where(offd, 1.0 / np.sqrt(1.0 + t * t), 1.0)
-    sn = np.where(offd, t * cs, 0.0)
-    l1 = np.where(offd, k00 - t * k01, k00)
-    l2 = np.where(offd, k11 + t * k01, k11)
-    l1 = np.maximum(l1, 0.0)
-    l2 = np.maximum(l2, 0.0)
+    t = np.where(offd, t, 0.0)  # as in the kernel: t = 0 (identity rotation) when κ01 = 0
+    cs = 1.0 / np.sqrt(1.0 + t * t)
+    sn = t * cs
+    l1 = np.maximum(k00 - t * k01, 0.0)
+    l2 = np.maximum(k11 + t * k01, 0.0)
     phi1 = _phi(l1, a, c, eps)
     phi2 = _phi(l2, a, c, eps)
     y1 = cs * gx - sn * gy

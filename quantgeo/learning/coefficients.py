@@ -31,7 +31,13 @@ from quantgeo._validation import check_choice, check_positive, check_real
 from quantgeo.learning.metric import eigh_stack, matrix_function_derivative
 from quantgeo.learning.problem import LearningProblem
 
-__all__ = ["CONVENTIONS", "Coefficients", "langevin_coefficients", "metric_fields"]
+__all__ = [
+    "CONVENTIONS",
+    "Coefficients",
+    "check_dynamics",
+    "langevin_coefficients",
+    "metric_fields",
+]
 
 Array = NDArray[np.float64]
 CONVENTIONS: tuple[str, ...] = ("ito", "covariant")
@@ -70,7 +76,14 @@ class MetricFields:
     half_logdet: Array
 
 
-def _params(a: float, gamma: float, c: float, eps: float) -> tuple[float, float, float, float]:
+def check_dynamics(
+    a: float, gamma: float, c: float, eps: float
+) -> tuple[float, float, float, float]:
+    """Validate the parameters of ``dq = −γ g⁻¹(∇H dt + dφ)``, ``g = c·(κ + eps·I)^a``.
+
+    Returns ``(a, gamma, c, eps)`` as floats (``a`` real, ``gamma``, ``c`` positive, ``eps``
+    non-negative); shared by the engines and the predictions.
+    """
     return (
         check_real("a", a),
         check_positive("gamma", gamma),
@@ -79,11 +92,19 @@ def _params(a: float, gamma: float, c: float, eps: float) -> tuple[float, float,
     )
 
 
+def _dhalf_logdet(vec: Array, lam: Array, dkap: Array, a: float, eps: float) -> Array:
+    """``∂_k ln √det g = ½ a Σ_i (Vᵀ ∂_kκ V)_ii/(λ_i + eps)``, shape ``(*S, n)``."""
+    if a == 0.0:
+        return np.zeros(dkap.shape[:-2])
+    m_diag = np.einsum("...ak,...nab,...bk->...nk", vec, dkap, vec)
+    return 0.5 * a * np.sum(m_diag / (lam + eps)[..., None, :], axis=-1)
+
+
 def metric_fields(
     problem: LearningProblem, points: ArrayLike, a: float, *, c: float = 1.0, eps: float = 0.0
 ) -> MetricFields:
     """Inverse metric and its derivatives at ``points`` (shape ``(*S, d)``)."""
-    a, _, c, eps = _params(a, 1.0, c, eps)
+    a, _, c, eps = check_dynamics(a, 1.0, c, eps)
     x = np.asarray(points, dtype=float)
     kap = problem.kappa_at(x)
     dkap = problem.dkappa_at(x)
@@ -100,10 +121,7 @@ def metric_fields(
 
     ginv = np.einsum("...ik,...k,...jk->...ij", vec, inv(lam), vec)
     dginv = matrix_function_derivative(kap, dkap, inv, dinv)
-    m_diag = np.einsum("...ak,...nab,...bk->...nk", vec, dkap, vec)
-    dhalf = (
-        0.5 * a * np.sum(m_diag / (lam + eps)[..., None, :], axis=-1) if a else 0 * m_diag[..., 0]
-    )
+    dhalf = _dhalf_logdet(vec, lam, dkap, a, eps)
     half = 0.5 * np.sum(np.log(phi(lam)), axis=-1)
     return MetricFields(ginv, dginv, dhalf, half)
 
@@ -119,7 +137,7 @@ def langevin_coefficients(
     convention: str = "ito",
 ) -> Coefficients:
     """Drift, diffusion and noise-induced drift at ``points`` (shape ``(*S, d)``)."""
-    a, gamma, c, eps = _params(a, gamma, c, eps)
+    a, gamma, c, eps = check_dynamics(a, gamma, c, eps)
     conv = check_choice("convention", convention, CONVENTIONS)
     x = np.asarray(points, dtype=float)
     kap = problem.kappa_at(x)
@@ -142,10 +160,6 @@ def langevin_coefficients(
         dkap = problem.dkappa_at(x)
         dD = matrix_function_derivative(kap, dkap, f, fp)  # (..., j, i, k)
         div = np.einsum("...jij->...i", dD)
-        if a != 0.0:
-            m_diag = np.einsum("...ak,...nab,...bk->...nk", vec, dkap, vec)
-            dhalf = 0.5 * a * np.sum(m_diag / (lam + eps)[..., None, :], axis=-1)
-        else:
-            dhalf = np.zeros_like(b)
+        dhalf = _dhalf_logdet(vec, lam, dkap, a, eps)
         corr = 0.5 * div + 0.5 * np.einsum("...ij,...j->...i", D, dhalf)
     return Coefficients(b + corr, D, corr, half)

@@ -17,21 +17,20 @@ numbers (and how the steps are split into kernel calls does not change the resul
 
 from __future__ import annotations
 
-import itertools
 import logging
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from tqdm.auto import tqdm
 
 from quantgeo._kernels import learning_reference
-from quantgeo._validation import check_choice, check_positive, check_real
+from quantgeo._progress import progress_bar
+from quantgeo._validation import check_choice, check_finite_array, check_positive
 from quantgeo.errors import StabilityError
-from quantgeo.learning.coefficients import CONVENTIONS
+from quantgeo.learning._engine import check_grid, check_problem, step_plan
+from quantgeo.learning.coefficients import CONVENTIONS, check_dynamics
 from quantgeo.learning.grid import Grid
 from quantgeo.learning.problem import LearningProblem
 from quantgeo.recording import Recorder, Trajectory
@@ -110,13 +109,8 @@ class LangevinEnsemble:
         grid: Grid | None = None,
         progress: bool = False,
     ) -> None:
-        if not isinstance(problem, LearningProblem):
-            raise TypeError(f"`problem` must be a LearningProblem, got {type(problem).__name__}")
-        self.problem = problem
-        self.a = check_real("a", a)
-        self.gamma = check_positive("gamma", gamma)
-        self.c = check_positive("c", c)
-        self.eps = check_positive("eps", eps, allow_zero=True)
+        self.problem = check_problem(problem)
+        self.a, self.gamma, self.c, self.eps = check_dynamics(a, gamma, c, eps)
         self.dt = check_positive("dt", dt)
         if (
             isinstance(n_walkers, bool)
@@ -130,14 +124,7 @@ class LangevinEnsemble:
         self.seed = int(seed)
         self.convention = check_choice("convention", convention, CONVENTIONS)
         self.backend = check_choice("backend", backend, BACKENDS)
-        if grid is not None:
-            if not isinstance(grid, Grid):
-                raise TypeError(f"`grid` must be a Grid, got {type(grid).__name__}")
-            if grid.ndim != problem.dim:
-                raise ValueError(
-                    f"`grid` has {grid.ndim} axes but `problem` has {problem.dim} variables"
-                )
-        self.grid = grid
+        self.grid = None if grid is None else check_grid(grid, problem)
         self.progress = bool(progress)
         self._packed = problem.packed()
 
@@ -160,16 +147,14 @@ class LangevinEnsemble:
 
     def _walkers(self, state0: ArrayLike) -> Array:
         q = np.asarray(state0, dtype=float)
-        if q.shape == (self.dim,):
-            return np.tile(q, (self.n_walkers, 1))
-        if q.shape != (self.n_walkers, self.dim):
+        if q.shape not in ((self.dim,), (self.n_walkers, self.dim)):
             raise ValueError(
                 f"`state0` must have shape ({self.dim},) or ({self.n_walkers}, {self.dim}), "
                 f"got {q.shape}"
             )
-        if not np.all(np.isfinite(q)):
-            raise ValueError("`state0` must be finite")
-        return np.ascontiguousarray(q.copy())
+        check_finite_array("state0", q)
+        # the kernel updates the walkers in place: always a fresh C-ordered array
+        return np.tile(q, (self.n_walkers, 1)) if q.ndim == 1 else q.copy(order="C")
 
     def _resolve(self, name: str) -> Callable[[Array], Any]:
         prob, grid = self.problem, self.grid
@@ -229,32 +214,21 @@ class LangevinEnsemble:
             If a walker becomes non-finite (reduce ``dt``; ``γ Δt λ_max(g⁻¹∇²H) < 2`` is needed).
         """
         q = self._walkers(state0)
-        t0, t1 = float(t_span[0]), float(t_span[1])
-        if not t1 >= t0:
-            raise ValueError(f"`t_span` must satisfy t0 ≤ t1, got {t_span!r}")
         rec = recorder or Recorder(observables=("mean", "cov", "loss"), store_states=False)
-        times = rec.schedule((t0, t1))
-        if times[0] > t0 + 1e-12 * max(1.0, abs(t0)):
-            raise ValueError("recorder times must start at t_span[0] for the ensembles")
+        times, plan = step_plan(t_span, rec, self.dt, "LangevinEnsemble")
         rec.begin(self._resolve)
         kern = _kernel(self.backend)
         ptr, powers, coefs = self._packed
+        covariant = self.convention == "covariant"
         rng = np.random.default_rng(self.seed)
         n, d = q.shape
         chunk = max(1, _STEP_BUDGET // (n * d))
-        plan = []
-        for ta, tb in itertools.pairwise(times):
-            m = max(1, int(np.ceil((tb - ta) / self.dt - 1e-9))) if tb > ta else 0
-            plan.append((m, (tb - ta) / m if m else 0.0))
-        total = sum(m for m, _ in plan)
         start = time.perf_counter()
         t_kernel = 0.0
         steps = 0
-        bar = tqdm(
-            total=total,
-            desc=f"ensemble a={self.a:g}",
-            leave=False,
-            disable=not self.progress or not sys.stderr.isatty(),
+        # progress=False keeps the bar off; True shows it on a terminal only
+        bar = progress_bar(
+            sum(m for m, _ in plan), f"ensemble a={self.a:g}", None if self.progress else False
         )
         rec.record(times[0], q, stored=q.copy() if rec.store_states else None)
         with bar:
@@ -277,7 +251,7 @@ class LangevinEnsemble:
                             ptr,
                             powers,
                             coefs,
-                            self.convention == "covariant",
+                            covariant,
                         )
                     t_kernel += time.perf_counter() - s0
                     done += size
@@ -306,9 +280,8 @@ class LangevinEnsemble:
             "n_walkers": n,
             "seed": self.seed,
             "steps": steps,
-            "kernel_time": t_kernel,
             # the normals are drawn inside the kernel: kernel_time includes them
-            "rng_time": 0.0,
+            "kernel_time": t_kernel,
             "wall_time": wall,
             "walker_steps_per_second": n * steps / t_kernel if t_kernel > 0 else float("nan"),
         }

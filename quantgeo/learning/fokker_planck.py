@@ -37,9 +37,7 @@ Crank–Nicolson (second order) or backward Euler (first order, for rough initia
 
 from __future__ import annotations
 
-import itertools
 import logging
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -48,11 +46,12 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike, NDArray
-from tqdm.auto import tqdm
 
-from quantgeo._validation import check_choice, check_positive, check_real
+from quantgeo._progress import progress_bar
+from quantgeo._validation import check_choice, check_positive
 from quantgeo.errors import StabilityError
-from quantgeo.learning.coefficients import CONVENTIONS, langevin_coefficients
+from quantgeo.learning._engine import check_grid, check_problem, step_plan
+from quantgeo.learning.coefficients import CONVENTIONS, check_dynamics, langevin_coefficients
 from quantgeo.learning.grid import Grid
 from quantgeo.learning.problem import LearningProblem
 from quantgeo.recording import Recorder, Trajectory
@@ -126,20 +125,9 @@ class FokkerPlanck:
         flux: str = "exponential",
         progress: bool = False,
     ) -> None:
-        if not isinstance(problem, LearningProblem):
-            raise TypeError(f"`problem` must be a LearningProblem, got {type(problem).__name__}")
-        if not isinstance(grid, Grid):
-            raise TypeError(f"`grid` must be a Grid, got {type(grid).__name__}")
-        if grid.ndim != problem.dim:
-            raise ValueError(
-                f"`grid` has {grid.ndim} axes but `problem` has {problem.dim} trainable variables"
-            )
-        self.problem = problem
-        self.grid = grid
-        self.a = check_real("a", a)
-        self.gamma = check_positive("gamma", gamma)
-        self.c = check_positive("c", c)
-        self.eps = check_positive("eps", eps, allow_zero=True)
+        self.problem = check_problem(problem)
+        self.grid = check_grid(grid, problem)
+        self.a, self.gamma, self.c, self.eps = check_dynamics(a, gamma, c, eps)
         self.convention = check_choice("convention", convention, CONVENTIONS)
         self.dt = check_positive("dt", dt)
         self.scheme = check_choice("scheme", scheme, tuple(SCHEMES))
@@ -255,11 +243,11 @@ class FokkerPlanck:
         r"""``Σ_faces |J| / Σ_faces |β p̄|``: the current relative to the drift flux (0 in
         detailed balance)."""
         x = self._state(p).ravel()
+        # every face has the same control volume (one cell's): it cancels in the ratio
         num = den = 0.0
         for flux, beta, avg in self._faces:
-            w = self.grid.cell_volume  # control volume of a face
-            num += w * float(np.abs(flux @ x).sum())
-            den += w * float(np.abs(beta * (avg @ x)).sum())
+            num += float(np.abs(flux @ x).sum())
+            den += float(np.abs(beta * (avg @ x)).sum())
         return num / den if den > 0 else 0.0
 
     def eigenvalues(self, k: int = 10) -> NDArray[np.complex128]:
@@ -351,48 +339,38 @@ class FokkerPlanck:
         StabilityError
             If the density becomes non-finite.
         """
-        p = self._state(state0).copy()
-        t0, t1 = float(t_span[0]), float(t_span[1])
-        if not t1 >= t0:
-            raise ValueError(f"`t_span` must satisfy t0 ≤ t1, got {t_span!r}")
+        flat = self._state(state0).ravel().copy()
         rec = recorder or Recorder(observables=("mass", "mean", "cov"))
-        times = rec.schedule((t0, t1))
+        times, plan = step_plan(t_span, rec, self.dt, "FokkerPlanck")
         rec.begin(self._resolve)
         start = time.perf_counter()
         steps = 0
-        total = int(
-            sum(
-                max(1, int(np.ceil((b - a) / self.dt - 1e-9))) for a, b in itertools.pairwise(times)
-            )
+        # progress=False keeps the bar off; True shows it on a terminal only
+        bar = progress_bar(
+            sum(m for m, _ in plan), "fokker-planck", None if self.progress else False
         )
-        bar = tqdm(
-            total=total,
-            desc="fokker-planck",
-            leave=False,
-            disable=not self.progress or not sys.stderr.isatty(),
-        )
-        t = t0
+
+        def record(t: float) -> None:
+            cur = flat.reshape(self.grid.shape)
+            rec.record(t, cur, stored=cur.copy() if rec.store_states else None)
+
+        record(times[0])
         with bar:
-            flat = p.ravel()
-            for k, tk in enumerate(times):
-                if k == 0 and tk > t:
-                    raise ValueError("recorder times must start at t_span[0] for this engine")
-                if tk > t:
-                    n = max(1, int(np.ceil((tk - t) / self.dt - 1e-9)))
-                    solve = self._solver((tk - t) / n)
-                    for _ in range(n):
+            for k, (m, h) in enumerate(plan):
+                if m:
+                    solve = self._solver(h)
+                    for _ in range(m):
                         flat = solve(flat)
-                        steps += 1
-                    bar.update(n)
+                    steps += m
+                    bar.update(m)
                     if not np.all(np.isfinite(flat)):
+                        tk = float(times[k + 1])
                         raise StabilityError(
                             f"non-finite density at t = {tk:.6g}; refine the grid or reduce `dt`",
                             t=tk,
                             step=steps,
                         )
-                    t = float(tk)
-                cur = flat.reshape(self.grid.shape)
-                rec.record(t, cur, stored=cur.copy())
+                record(times[k + 1])
         info = {
             "engine": "FokkerPlanck",
             "a": self.a,

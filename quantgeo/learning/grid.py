@@ -207,7 +207,7 @@ class Grid:
 
         mu = np.asarray(mean, dtype=float).reshape(self.ndim)
         sig = np.asarray(cov, dtype=float).reshape(self.ndim, self.ndim)
-        if np.allclose(sig, np.diag(np.diag(sig)), rtol=0, atol=0):
+        if np.array_equal(sig, np.diag(np.diag(sig))):
             out = np.ones(self.shape)
             for i in range(self.ndim):
                 e = (self.edges(i) - mu[i]) / np.sqrt(sig[i, i])

@@ -29,7 +29,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
 
 from quantgeo._validation import check_positive
-from quantgeo.learning.problem import LearningProblem, Polynomial
+from quantgeo.learning.problem import LearningProblem, Polynomial, check_spd
 
 __all__ = [
     "DoubleWell",
@@ -265,12 +265,7 @@ class Quadratic(_NoisyPolynomialLoss):
         center: ArrayLike | None = None,
         name: str = "quadratic",
     ) -> None:
-        a = np.atleast_2d(np.asarray(A, dtype=float))
-        if a.ndim != 2 or a.shape[0] != a.shape[1]:
-            raise ValueError(f"`A` must be a square matrix, got shape {a.shape}")
-        a = _psd("A", a, a.shape[0])
-        if np.linalg.eigvalsh(a)[0] <= 0:
-            raise ValueError("`A` must be positive definite")
+        a = check_spd("A", A)
         self.A = a
         k = a.shape[0]
         c = np.zeros(k) if center is None else np.asarray(center, dtype=float).reshape(k)
@@ -422,13 +417,11 @@ class Rosenbrock(_NoisyPolynomialLoss):
         return 0.0
 
 
-def _features(
-    rng: np.random.Generator, n: int, k: int, scales: ArrayLike | None
-) -> tuple[Array, Array]:
+def _features(rng: np.random.Generator, n: int, k: int, scales: ArrayLike | None) -> Array:
     s = np.ones(k) if scales is None else np.asarray(scales, dtype=float).reshape(k)
     if not np.all(np.isfinite(s)) or np.any(s <= 0):
         raise ValueError(f"`feature_scales` must be positive and finite, got {scales!r}")
-    return rng.standard_normal((n, k)) * s, s
+    return rng.standard_normal((n, k)) * s
 
 
 class LinearRegression(Loss):
@@ -454,7 +447,7 @@ class LinearRegression(Loss):
         self.noise = check_positive("noise", noise, allow_zero=True)
         self.l2 = check_positive("l2", l2, allow_zero=True)
         rng = np.random.default_rng(seed)
-        self.X, _ = _features(rng, self.n_samples, self.dim, feature_scales)
+        self.X = _features(rng, self.n_samples, self.dim, feature_scales)
         self.w_true = rng.standard_normal(self.dim)
         self.y = self.X @ self.w_true + self.noise * rng.standard_normal(self.n_samples)
         self.name = "linear-regression"
@@ -538,7 +531,7 @@ class LogisticRegression(Loss):
         self.l2 = check_positive("l2", l2)
         rng = np.random.default_rng(seed)
         scales = np.logspace(0.0, -1.0, self.dim) if feature_scales is None else feature_scales
-        self.X, _ = _features(rng, self.n_samples, self.dim, scales)
+        self.X = _features(rng, self.n_samples, self.dim, scales)
         self.w_true = rng.standard_normal(self.dim)
         p = expit(self.X @ self.w_true)
         self.y = np.where(rng.random(self.n_samples) < p, 1.0, -1.0)

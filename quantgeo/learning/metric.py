@@ -18,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from quantgeo._validation import check_positive, check_real
+from quantgeo._validation import check_finite_array, check_positive, check_real
 
 __all__ = [
     "apply_inverse_metric",
@@ -72,7 +72,11 @@ def matrix_function(kappa: ArrayLike, f: Callable[[Array], Array], *, diagonal: 
     return np.einsum("...ik,...k,...jk->...ij", vec, f(lam), vec)
 
 
-def _check_kappa(kappa: ArrayLike, diagonal: bool | None) -> tuple[Array, bool]:
+def _setup(
+    kappa: ArrayLike, diagonal: bool | None, a: float, c: float, eps: float, delta: float
+) -> tuple[Array, bool, Callable[[Array], Array]]:
+    """Validated ``κ``, whether it is diagonal, and ``φ`` (the common start of the public
+    functions below)."""
     k = np.asarray(kappa, dtype=float)
     if diagonal is None:
         diagonal = k.ndim == 1
@@ -80,9 +84,9 @@ def _check_kappa(kappa: ArrayLike, diagonal: bool | None) -> tuple[Array, bool]:
         raise ValueError(f"`kappa` must be at least {1 if diagonal else 2}-D, got shape {k.shape}")
     if not diagonal and k.shape[-1] != k.shape[-2]:
         raise ValueError(f"full `kappa` must have shape (..., K, K), got {k.shape}")
-    if not np.all(np.isfinite(k)):
-        raise ValueError("`kappa` must be finite")
-    return k, bool(diagonal)
+    check_finite_array("kappa", k)
+    phi, _ = metric_function(a, c, eps, delta)
+    return k, bool(diagonal), phi
 
 
 def metric(
@@ -111,8 +115,7 @@ def metric(
     g
         Same shape as ``kappa`` (the diagonal of ``g`` if ``kappa`` is diagonal).
     """
-    k, diag = _check_kappa(kappa, diagonal)
-    phi, _ = metric_function(a, c, eps, delta)
+    k, diag, phi = _setup(kappa, diagonal, a, c, eps, delta)
     return matrix_function(k, phi, diagonal=diag)
 
 
@@ -126,8 +129,7 @@ def inverse_metric(
     diagonal: bool | None = None,
 ) -> Array:
     """``g⁻¹`` for the metric of :func:`metric` (same shapes)."""
-    k, diag = _check_kappa(kappa, diagonal)
-    phi, _ = metric_function(a, c, eps, delta)
+    k, diag, phi = _setup(kappa, diagonal, a, c, eps, delta)
     return matrix_function(k, lambda lam: 1.0 / phi(lam), diagonal=diag)
 
 
@@ -142,11 +144,10 @@ def apply_inverse_metric(
     diagonal: bool | None = None,
 ) -> Array:
     """``g⁻¹ v`` without forming ``g⁻¹`` (``v`` shape ``(..., K)``)."""
-    k, diag = _check_kappa(kappa, diagonal)
+    k, diag, phi = _setup(kappa, diagonal, a, c, eps, delta)
     x = np.asarray(v, dtype=float)
-    phi, _ = metric_function(a, c, eps, delta)
     if diag:
-        return x / phi(np.maximum(k, 0.0))
+        return x / phi(k)  # φ clips κ at 0
     lam, vec = eigh_stack(k)
     y = np.einsum("...ki,...k->...i", vec, x)
     return np.einsum("...ik,...k->...i", vec, y / phi(lam))

@@ -35,16 +35,15 @@ outside the square root, which is what ``delta`` is for.
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from tqdm.auto import tqdm
 
-from quantgeo._validation import check_choice, check_positive, check_real
+from quantgeo._progress import progress_bar
+from quantgeo._validation import check_choice, check_finite_array, check_positive, check_real
 from quantgeo.errors import StabilityError
 from quantgeo.learning.metric import apply_inverse_metric
 from quantgeo.learning.moments import EMAMoments, MomentState, check_beta, normalize_centering
@@ -221,9 +220,10 @@ class CovariantGD:
     def direction(self, q: ArrayLike, grad: ArrayLike, state: OptState) -> tuple[Array, OptState]:
         """Return ``(g⁻¹F, new_state)`` for gradient sample ``grad`` at ``q`` (no step taken)."""
         x = _flat("q", q)
-        g = _flat("grad", grad)
-        if g.shape != x.shape:
-            raise ValueError(f"`grad` must have shape {x.shape} like `q`, got {g.shape}")
+        return self._direction(x, _grad(grad, x), state)
+
+    def _direction(self, x: Array, g: Array, state: OptState) -> tuple[Array, OptState]:
+        # x and g validated by the caller (direction, step)
         t = state.step + 1
         mom = state.momentum
         if mom is not None:
@@ -265,9 +265,10 @@ class CovariantGD:
             If the update is not finite (singular metric: raise ``eps``).
         """
         x = _flat("q", q)
+        g = _grad(grad, x)
         # a singular metric divides by zero: report it as a StabilityError, not as warnings
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            d, new = self.direction(x, grad, state)
+            d, new = self._direction(x, g, state)
             out = x - self.lr * d
         if not np.all(np.isfinite(out)):
             raise StabilityError(
@@ -332,13 +333,8 @@ class CovariantGD:
         losses = [float(loss.value(q))]
         converged = tol is not None and losses[0] - h_min <= tol
         done = 0
-        bar = tqdm(
-            total=steps,
-            desc="minimize",
-            disable=not progress or not sys.stderr.isatty(),
-            leave=False,
-        )
-        with bar:
+        # progress=False keeps the bar off; True shows it on a terminal only
+        with progress_bar(steps, "minimize", None if progress else False) as bar:
             while done < steps and not converged:
                 g = loss.grad(q) if batch_size is None else loss.minibatch_grad(q, rng, batch_size)
                 q, state = self.step(q, g, state)
@@ -366,6 +362,12 @@ def _flat(name: str, v: Any) -> Array:
     x = np.asarray(v, dtype=float)
     if x.ndim != 1 or x.size == 0:
         raise ValueError(f"`{name}` must be a flat non-empty float vector, got shape {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"`{name}` must be finite, got {x!r}")
+    check_finite_array(name, x)
     return x
+
+
+def _grad(grad: Any, x: Array) -> Array:
+    g = _flat("grad", grad)
+    if g.shape != x.shape:
+        raise ValueError(f"`grad` must have shape {x.shape} like `q`, got {g.shape}")
+    return g

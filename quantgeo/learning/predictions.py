@@ -29,10 +29,10 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.linalg import solve_continuous_lyapunov, solve_discrete_lyapunov
 
 from quantgeo._validation import check_positive, check_real
-from quantgeo.learning.coefficients import metric_fields
+from quantgeo.learning.coefficients import check_dynamics, metric_fields
 from quantgeo.learning.grid import Grid
 from quantgeo.learning.metric import inverse_metric, matrix_function
-from quantgeo.learning.problem import LearningProblem
+from quantgeo.learning.problem import LearningProblem, check_spd
 
 __all__ = [
     "effective_potential",
@@ -52,19 +52,8 @@ __all__ = [
 Array = NDArray[np.float64]
 
 
-def _mat(name: str, m: ArrayLike) -> Array:
-    a = np.atleast_2d(np.asarray(m, dtype=float))
-    if a.ndim != 2 or a.shape[0] != a.shape[1] or not np.all(np.isfinite(a)):
-        raise ValueError(f"`{name}` must be a finite square matrix, got shape {a.shape}")
-    if not np.allclose(a, a.T, rtol=1e-12, atol=1e-300):
-        raise ValueError(f"`{name}` must be symmetric")
-    if np.linalg.eigvalsh(a)[0] <= 0:
-        raise ValueError(f"`{name}` must be positive definite")
-    return 0.5 * (a + a.T)
-
-
 def _pair(A: ArrayLike, kappa: ArrayLike) -> tuple[Array, Array]:
-    a, k = _mat("A", A), _mat("kappa", kappa)
+    a, k = check_spd("A", A), check_spd("kappa", kappa)
     if a.shape != k.shape:
         raise ValueError(f"`A` {a.shape} and `kappa` {k.shape} must have the same shape")
     return a, k
@@ -75,6 +64,7 @@ def temperature(gamma: float, c: float = 1.0) -> float:
     return check_positive("gamma", gamma) / (2.0 * check_positive("c", c))
 
 
+# The helpers below take validated arrays and parameters (check_spd, check_dynamics).
 def _ginv(kappa: Array, a: float, c: float, eps: float) -> Array:
     return inverse_metric(kappa, a, c=c, eps=eps, diagonal=False)
 
@@ -86,6 +76,25 @@ def _drift_matrix(A: Array, kappa: Array, a: float, gamma: float, c: float, eps:
 def _diffusion(kappa: Array, a: float, gamma: float, c: float, eps: float) -> Array:
     g = _ginv(kappa, a, c, eps)
     return gamma * gamma * g @ kappa @ g
+
+
+def _stationary_covariance(
+    A: Array, kappa: Array, a: float, gamma: float, c: float, eps: float, dt: float | None
+) -> Array:
+    m = _drift_matrix(A, kappa, a, gamma, c, eps)
+    dmat = _diffusion(kappa, a, gamma, c, eps)
+    if dt is None:
+        sig = solve_continuous_lyapunov(m, dmat)
+    else:
+        mm = np.eye(len(A)) - dt * m
+        rho = np.abs(np.linalg.eigvals(mm)).max()
+        if rho >= 1:
+            raise ValueError(
+                f"`dt` = {dt:g} is beyond the Euler–Maruyama stability limit (spectral radius "
+                f"{rho:.3g} ≥ 1); need dt < {2 / np.linalg.eigvals(m).real.max():.3g}"
+            )
+        sig = solve_discrete_lyapunov(mm, dt * dmat)
+    return 0.5 * (sig + sig.T)
 
 
 def update_covariance_exponent(a: float) -> float:
@@ -114,23 +123,9 @@ def stationary_covariance(
     With ``dt``: the Euler–Maruyama chain's ``Σ = MΣMᵀ + dt·D``, ``M = I − γ dt GA``.
     """
     am, k = _pair(A, kappa)
-    a, gamma, c = check_real("a", a), check_positive("gamma", gamma), check_positive("c", c)
-    eps = check_positive("eps", eps, allow_zero=True)
-    m = _drift_matrix(am, k, a, gamma, c, eps)
-    dmat = _diffusion(k, a, gamma, c, eps)
-    if dt is None:
-        sig = solve_continuous_lyapunov(m, dmat)
-    else:
-        h = check_positive("dt", dt)
-        mm = np.eye(len(am)) - h * m
-        rho = np.abs(np.linalg.eigvals(mm)).max()
-        if rho >= 1:
-            raise ValueError(
-                f"`dt` = {h:g} is beyond the Euler–Maruyama stability limit (spectral radius "
-                f"{rho:.3g} ≥ 1); need dt < {2 / np.linalg.eigvals(m).real.max():.3g}"
-            )
-        sig = solve_discrete_lyapunov(mm, h * dmat)
-    return 0.5 * (sig + sig.T)
+    a, gamma, c, eps = check_dynamics(a, gamma, c, eps)
+    h = None if dt is None else check_positive("dt", dt)
+    return _stationary_covariance(am, k, a, gamma, c, eps, h)
 
 
 def stationary_covariance_commuting(
@@ -143,7 +138,8 @@ def stationary_covariance_commuting(
         raise ValueError(
             f"`A` and `kappa` do not commute (|Aκ − κA| = {comm:.3g}); use stationary_covariance"
         )
-    kp = matrix_function(k, lambda v: v ** (1.0 - check_real("a", a)), diagonal=False)
+    p = 1.0 - check_real("a", a)
+    kp = matrix_function(k, lambda v: v**p, diagonal=False)
     return temperature(gamma, c) * kp @ np.linalg.inv(am)
 
 
@@ -158,16 +154,18 @@ def excess_loss(
     dt: float | None = None,
 ) -> float:
     """P4: ``⟨H⟩ − H_min = ½ tr(A Σ∞)`` (general; ``dt`` as in :func:`stationary_covariance`)."""
-    sig = stationary_covariance(A, kappa, a, gamma=gamma, c=c, eps=eps, dt=dt)
-    return 0.5 * float(np.trace(_mat("A", A) @ sig))
+    am, k = _pair(A, kappa)
+    a, gamma, c, eps = check_dynamics(a, gamma, c, eps)
+    h = None if dt is None else check_positive("dt", dt)
+    sig = _stationary_covariance(am, k, a, gamma, c, eps, h)
+    return 0.5 * float(np.trace(am @ sig))
 
 
 def excess_loss_commuting(
     kappa: ArrayLike, a: float, *, gamma: float = 1.0, c: float = 1.0
 ) -> float:
     """P4 closed form ``(γ/4c) tr κ^{1−a}`` (``A`` commuting with ``κ``); ``K T/2`` at ``a = 1``."""
-    k = _mat("kappa", kappa)
-    lam = np.linalg.eigvalsh(k)
+    lam = np.linalg.eigvalsh(check_spd("kappa", kappa))
     return 0.5 * temperature(gamma, c) * float(np.sum(lam ** (1.0 - check_real("a", a))))
 
 
@@ -187,9 +185,8 @@ def update_covariance(
     ``dt`` and ``A``: the exact one-step ``Cov(Δq)`` of the stationary Euler–Maruyama chain,
     ``γ²dt²(GA)Σ(GA)ᵀ + dt·D``; with ``dt`` only, ``dt·D``.
     """
-    k = _mat("kappa", kappa)
-    a, gamma, c = check_real("a", a), check_positive("gamma", gamma), check_positive("c", c)
-    eps = check_positive("eps", eps, allow_zero=True)
+    k = check_spd("kappa", kappa)
+    a, gamma, c, eps = check_dynamics(a, gamma, c, eps)
     dmat = _diffusion(k, a, gamma, c, eps)
     if dt is None:
         return dmat
@@ -197,7 +194,7 @@ def update_covariance(
     if A is None:
         return h * dmat
     am, _ = _pair(A, k)
-    sig = stationary_covariance(am, k, a, gamma=gamma, c=c, eps=eps, dt=h)
+    sig = _stationary_covariance(am, k, a, gamma, c, eps, h)
     m = _drift_matrix(am, k, a, gamma, c, eps)
     return h * h * m @ sig @ m.T + h * dmat
 
@@ -218,14 +215,7 @@ def relaxation_rates(
     ``−ln(1 − dt·λ)/dt``.
     """
     am, k = _pair(A, kappa)
-    m = _drift_matrix(
-        am,
-        k,
-        check_real("a", a),
-        check_positive("gamma", gamma),
-        check_positive("c", c),
-        check_positive("eps", eps, allow_zero=True),
-    )
+    m = _drift_matrix(am, k, *check_dynamics(a, gamma, c, eps))
     lam = np.sort(np.linalg.eigvals(m).real)
     if dt is None:
         return lam

@@ -283,8 +283,8 @@ class LearningProblem:
         name: str = "quadratic",
     ) -> LearningProblem:
         """``H = ½ (q − center)ᵀ A (q − center)`` with constant ``κ`` (both SPD ``(d, d)``)."""
-        a = _spd("A", A)
-        k = _spd("kappa", kappa)
+        a = check_spd("A", A)
+        k = check_spd("kappa", kappa)
         if a.shape != k.shape:
             raise ValueError(f"`A` {a.shape} and `kappa` {k.shape} must have the same shape")
         d = a.shape[0]
@@ -395,7 +395,8 @@ class LearningProblem:
         )
 
 
-def _spd(name: str, m: ArrayLike) -> NDArray[np.float64]:
+def check_spd(name: str, m: ArrayLike) -> NDArray[np.float64]:
+    """Return ``m`` as a symmetric positive definite float matrix (symmetrised) or raise."""
     a = np.atleast_2d(np.asarray(m, dtype=float))
     if a.ndim != 2 or a.shape[0] != a.shape[1]:
         raise ValueError(f"`{name}` must be a square matrix, got shape {a.shape}")

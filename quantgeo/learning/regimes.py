@@ -159,8 +159,8 @@ class RegimesReport:
         }
 
 
-# -- estimators with standard errors (walkers are independent samples) ----------------------
-def _cov_se(x: Array) -> tuple[Array, Array]:
+# -- estimators with standard errors (walkers are independent samples; the tests use them too)
+def cov_se(x: Array) -> tuple[Array, Array]:
     """Sample covariance and the standard error of each entry."""
     n = x.shape[0]
     d = x - x.mean(axis=0)
@@ -185,7 +185,7 @@ def _eig_ratio_se(x: Array) -> tuple[float, float, float, float]:
     return tr, tr_se, r, r_se
 
 
-def _rates_se(x0: Array, x1: Array, lag: float) -> tuple[Array, Array]:
+def rates_se(x0: Array, x1: Array, lag: float) -> tuple[Array, Array]:
     """Rates ``−ln eig(P)/lag`` of the regression ``x1 ≈ P x0`` (through the mean) and SEs."""
     m0, m1 = x0.mean(axis=0), x1.mean(axis=0)
     X, Y = x0 - m0, x1 - m1
@@ -208,7 +208,7 @@ def _rates_se(x0: Array, x1: Array, lag: float) -> tuple[Array, Array]:
     return np.asarray(rates)[order], np.asarray(ses)[order]
 
 
-def _l1_floor(p_bins: Array, n: int) -> tuple[float, float]:
+def l1_floor(p_bins: Array, n: int) -> tuple[float, float]:
     """Expected L1 distance of an ``n``-sample histogram from its bin probabilities ``p_bins``
     and its standard deviation (normal approximation of the multinomial)."""
     p = np.clip(p_bins.ravel(), 0.0, 1.0)
@@ -361,7 +361,7 @@ def regimes(
         )
         res["p2"] = (ratio, ratio_se, pred.step_scale(lam, a))
         # P3: stationary covariance
-        sig, sig_se = _cov_se(q_end)
+        sig, sig_se = cov_se(q_end)
         sig_p = pred.stationary_covariance(A, kap0, a, gamma=gamma, c=c, dt=dt)
         for i, j in ((0, 0), (0, 1), (1, 1)):
             rows.append(
@@ -392,7 +392,7 @@ def regimes(
         )
         res["p4"] = (ex, ex_se, ex_p)
         # P5: relaxation rates from the lag regression across walkers
-        r_m, r_se = _rates_se(q_lag, q_end, n_lag * dt)
+        r_m, r_se = rates_se(q_lag, q_end, n_lag * dt)
         r_p = pred.relaxation_rates(A, kap0, a, gamma=gamma, c=c, dt=dt)
         for k, name in enumerate(("slow", "fast")):
             rows.append(
@@ -428,7 +428,7 @@ def regimes(
         hist, _ = hist_grid.histogram(q_end)
         gibbs = pred.gibbs_density(problem, hist_grid, gamma=gamma, c=c)
         l1 = hist_grid.integrate(np.abs(hist - gibbs))
-        floor, floor_sd = _l1_floor(gibbs * hist_grid.cell_volume, n_walkers)
+        floor, floor_sd = l1_floor(gibbs * hist_grid.cell_volume, n_walkers)
         rows.append(
             RegimeRow(
                 a,

@@ -23,6 +23,7 @@ from quantgeo.learning import (
     step_scale,
     update_covariance,
 )
+from quantgeo.learning.regimes import cov_se, l1_floor, rates_se
 from quantgeo.recording import Recorder
 from tests.learning.learning_helpers import A2, KAPPA2
 
@@ -30,33 +31,6 @@ N_WALKERS = 20_000
 DT = 0.02
 GAMMA, C = 0.8, 1.25
 Z = 3.0  # the comparison band, in computed standard errors
-
-
-def _cov_and_se(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    d = x - x.mean(axis=0)
-    prod = d[:, :, None] * d[:, None, :]
-    n = len(x)
-    return prod.mean(axis=0) * n / (n - 1), prod.std(axis=0, ddof=1) / math.sqrt(n)
-
-
-def _lag_rates(x0: np.ndarray, x1: np.ndarray, lag: float) -> tuple[np.ndarray, np.ndarray]:
-    """Regression x1 ≈ P x0 across walkers; rates −ln eig(P)/lag with delta-method SEs."""
-    X = x0 - x0.mean(axis=0)
-    Y = x1 - x1.mean(axis=0)
-    xtx = X.T @ X
-    B = np.linalg.solve(xtx, X.T @ Y)
-    resid = Y - X @ B
-    sig_e = resid.T @ resid / (len(X) - 2)
-    lam, right = np.linalg.eig(B.T)
-    left = np.linalg.inv(right).T
-    rates, ses = [], []
-    for k in range(2):
-        v, w, lk = right[:, k].real, left[:, k].real, lam[k].real
-        var_lam = (w @ sig_e @ w) * (v @ np.linalg.solve(xtx, v))
-        rates.append(-math.log(lk) / lag)
-        ses.append(math.sqrt(var_lam) / (lk * lag))
-    order = np.argsort(rates)
-    return np.array(rates)[order], np.array(ses)[order]
 
 
 @pytest.fixture(scope="module")
@@ -95,12 +69,12 @@ def _check_p1_to_p5(problem: LearningProblem, a: float, n_walkers: int) -> None:
             failures.append(f"{label}: {measured:.6g} ± {se:.2g} vs {predicted:.6g}")
 
     # P1: one-step update covariance (stationary chain): γ²dt²(GA)Σ(GA)ᵀ + dt·D
-    cov_dq, se_dq = _cov_and_se(q_end - q_prev)
+    cov_dq, se_dq = cov_se(q_end - q_prev)
     p1 = update_covariance(KAPPA2, a, gamma=GAMMA, c=C, dt=DT, A=A2)
     for i, j in ((0, 0), (0, 1), (1, 1)):
         check(f"P1 Cov(Δq)[{i}{j}]", cov_dq[i, j], se_dq[i, j], p1[i, j])
     # P3: stationary covariance (discrete Lyapunov of the chain)
-    sig, se_sig = _cov_and_se(q_end)
+    sig, se_sig = cov_se(q_end)
     p3 = stationary_covariance(A2, KAPPA2, a, gamma=GAMMA, c=C, dt=DT)
     for i, j in ((0, 0), (0, 1), (1, 1)):
         check(f"P3 Σ[{i}{j}]", sig[i, j], se_sig[i, j], p3[i, j])
@@ -113,7 +87,7 @@ def _check_p1_to_p5(problem: LearningProblem, a: float, n_walkers: int) -> None:
         excess_loss(A2, KAPPA2, a, gamma=GAMMA, c=C, dt=DT),
     )
     # P5: relaxation rates from the lag regression
-    r, r_se = _lag_rates(q_lag, q_end, n_lag * DT)
+    r, r_se = rates_se(q_lag, q_end, n_lag * DT)
     p5 = relaxation_rates(A2, KAPPA2, a, gamma=GAMMA, c=C, dt=DT)
     for k in range(2):
         check(f"P5 rate[{k}]", r[k], r_se[k], p5[k])
@@ -202,8 +176,7 @@ def test_p6_ensemble_reaches_riemannian_gibbs_only_in_covariant_form(
     t_end = dt * math.ceil(8.0 / relaxation_rates(A, K, 1.0)[0] / dt)
     grid = Grid([(-4.0, 4.0), (-4.5, 4.5)], 24)
     mass = _gibbs_bins(prob, grid) * grid.cell_volume
-    floor = np.sum(np.sqrt(2 * mass * (1 - mass) / (math.pi * n_walkers)))
-    sd = math.sqrt((1 - 2 / math.pi) * np.sum(mass * (1 - mass)) / n_walkers)
+    floor, sd = l1_floor(mass, n_walkers)
     l1 = {}
     for conv in ("covariant", "ito"):
         ens = LangevinEnsemble(

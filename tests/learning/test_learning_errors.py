@@ -17,11 +17,12 @@ from quantgeo.learning import (
     stationary_covariance,
 )
 from quantgeo.recording import Recorder
+from tests.learning.learning_helpers import A2, KAPPA2
 
 
 @pytest.fixture
 def quad() -> LearningProblem:
-    return LearningProblem.quadratic([[2.0, 0.6], [0.6, 1.0]], [[0.5, -0.25], [-0.25, 1.5]])
+    return LearningProblem.quadratic(A2, KAPPA2)
 
 
 @pytest.mark.parametrize(

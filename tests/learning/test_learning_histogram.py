@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from quantgeo.learning import DoubleWell, FokkerPlanck, Grid, LangevinEnsemble
+from quantgeo.learning.regimes import l1_floor
 from quantgeo.recording import Recorder
 
 WALKERS = (1000, 4000, 16000, 64000)
@@ -52,7 +53,5 @@ def test_histogram_error_scales_as_inverse_sqrt_walkers() -> None:
     se = math.sqrt(resid @ resid / (len(y) - 2) * np.linalg.inv(X.T @ X)[1, 1])
     assert abs(beta[1] + 0.5) <= 3 * se, f"slope {beta[1]:.3f} ± {se:.3f}"
     # no bias left at the largest ensemble: the mean L1 distance is the multinomial noise floor
-    n = WALKERS[-1]
-    floor = np.sum(np.sqrt(2 * mass * (1 - mass) / (math.pi * n)))
-    sd = math.sqrt((1 - 2 / math.pi) * np.sum(mass * (1 - mass)) / n)
+    floor, sd = l1_floor(mass, WALKERS[-1])
     assert abs(errs[-1].mean() - floor) <= 3 * sd / math.sqrt(SEEDS), (errs[-1], floor, sd)

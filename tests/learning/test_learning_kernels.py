@@ -15,15 +15,18 @@ from quantgeo.learning import LangevinEnsemble, LearningProblem, langevin_coeffi
 from quantgeo.learning.metric import matrix_function
 from quantgeo.recording import Recorder
 from tests.learning.conftest import SEED
-from tests.learning.learning_helpers import state_dependent_problem, state_dependent_problem_1d
+from tests.learning.learning_helpers import (
+    A2,
+    KAPPA2,
+    state_dependent_problem,
+    state_dependent_problem_1d,
+)
 
 PROBLEMS = {
     "1d": state_dependent_problem_1d,
     "2d-full": lambda: state_dependent_problem(full=True),
     "2d-diag": lambda: state_dependent_problem(full=False),
-    "2d-const": lambda: LearningProblem.quadratic(
-        [[2.0, 0.6], [0.6, 1.0]], [[0.5, -0.25], [-0.25, 1.5]]
-    ),
+    "2d-const": lambda: LearningProblem.quadratic(A2, KAPPA2),
 }
 
 
