@@ -65,13 +65,6 @@ def _coords(where: Any) -> tuple[FloatArray, ...]:
     return tuple(np.asarray(x, dtype=float) for x in where)
 
 
-def _broadcast(parts: list[Any]) -> Any:
-    out = parts[0]
-    for p in parts[1:]:
-        out = out * p
-    return out
-
-
 def free_gaussian(
     where: Lattice | Sequence[ArrayLike] | NDArray[Any],
     t: float,
@@ -130,7 +123,7 @@ def free_gaussian(
             - 1j * p[i] ** 2 * tt / (2.0 * m[i] * hb)
         )
         parts.append((2.0 * np.pi * s[i] ** 2) ** -0.25 / np.sqrt(z) * np.exp(expo))
-    return np.asarray(_broadcast(parts), dtype=np.complex128)
+    return np.asarray(math.prod(parts), dtype=np.complex128)
 
 
 def free_gaussian_width(
@@ -209,7 +202,7 @@ def harmonic_coherent(
             - 0.5j * w[i] * tt
         )
         parts.append((m[i] * w[i] / (np.pi * hb)) ** 0.25 * np.exp(expo))
-    return np.asarray(_broadcast(parts), dtype=np.complex128)
+    return np.asarray(math.prod(parts), dtype=np.complex128)
 
 
 def harmonic_ground_energy(omega: ArrayLike, hbar: float = 1.0) -> float:

@@ -19,10 +19,11 @@ complete (:func:`quantgeo._io.atomic_path`).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import struct
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -240,21 +241,18 @@ def _format(path: Path) -> str:
 
 def open_writer(path: str | Path, fps: float) -> Any:
     """Context manager yielding ``append(frame)`` for an atomically written GIF or MP4."""
-    import contextlib
-
     target = Path(path)
-    fmt = _format(target)
+    return _open_sink(target, _format(target), fps)
 
-    @contextlib.contextmanager
-    def cm() -> Any:
-        with atomic_path(target) as tmp:
-            sink = _Sink(tmp, fmt, fps)
-            try:
-                yield sink
-            finally:
-                sink.close()
 
-    return cm()
+@contextlib.contextmanager
+def _open_sink(target: Path, fmt: str, fps: float) -> Iterator[_Sink]:
+    with atomic_path(target) as tmp:
+        sink = _Sink(tmp, fmt, fps)
+        try:
+            yield sink
+        finally:
+            sink.close()
 
 
 # =============================================================================================
@@ -342,11 +340,10 @@ class FrameRenderer:
             )
         ax_d.set_ylim(0, self._rho_top)
         ax_d.set_ylabel("density")
-        v_static = self.ham.potential_values(t0)
-        flat = not self.ham.time_dependent and float(np.ptp(v_static)) == 0.0
+        v = self.ham.potential_values(t0)
+        flat = not self.ham.time_dependent and float(np.ptp(v)) == 0.0
         if "potential" in curves and not flat:
             self.ax_v = ax_d.twinx()
-            v = self.ham.potential_values(t0)
             (self.lines["potential"],) = self.ax_v.plot(x, v, color="0.55", lw=1.0, label="V")
             self.ax_v.set_ylim(*_energy_window(v, self._energy0))
             self.ax_v.set_ylabel("V", color="0.45")
@@ -535,18 +532,14 @@ def animate(
         raise ValueError(f"{scenario.name}: animations need [solver].mode = 'real'")
     target = Path(path)
     fmt = _format(target)
-    spec = scenario.animation
-    changes: dict[str, Any] = {}
-    for key, val in (
-        ("fps", fps),
-        ("dpi", dpi),
-        ("frames", frames),
-        ("t_end", t_end),
-        ("overlay", overlay),
-    ):
-        if val is not None:
-            changes[key] = val
-    spec = replace(spec, **changes)
+    given: dict[str, Any] = {
+        "fps": fps,
+        "dpi": dpi,
+        "frames": frames,
+        "t_end": t_end,
+        "overlay": overlay,
+    }
+    spec = replace(scenario.animation, **{k: v for k, v in given.items() if v is not None})
     if spec.frames < 2 or spec.fps < 1 or spec.dpi < 10:
         raise ValueError(
             f"need frames ≥ 2, fps ≥ 1 and dpi ≥ 10, got {spec.frames}, {spec.fps}, {spec.dpi}"
@@ -562,29 +555,43 @@ def animate(
     renderer = FrameRenderer(
         built.hamiltonian, spec, title=scenario.name, overlay=ref, state0=built.state0.data, t0=t0
     )
-    render_time = 0.0
-    with open_writer(target, spec.fps) as sink:
 
-        def on_record(t: float, state: Any) -> None:
+    def run(draw: Callable[[float, CArray], None]) -> None:
+        recorder = Recorder(
+            times,
+            observables=(),
+            store_states=False,
+            callbacks=[lambda t, state: draw(t, state.data)],
+        )
+        built.solver.run(built.state0, (t0, end), recorder=recorder, progress=progress)
+
+    return _write_movie(renderer, target, fmt, spec.fps, start, run)
+
+
+def _write_movie(
+    renderer: FrameRenderer,
+    target: Path,
+    fmt: str,
+    fps: int,
+    start: float,
+    drive: Callable[[Callable[[float, CArray], None]], None],
+) -> AnimationResult:
+    """Stream every frame that ``drive`` hands to ``draw(t, psi)`` into ``target``."""
+    render_time = 0.0
+    with _open_sink(target, fmt, fps) as sink:
+
+        def draw(t: float, psi: CArray) -> None:
             nonlocal render_time
             r0 = time.perf_counter()
-            sink.append(renderer.render(t, state.data))
+            sink.append(renderer.render(t, psi))
             render_time += time.perf_counter() - r0
 
-        recorder = Recorder(times, observables=(), store_states=False, callbacks=[on_record])
-        built.solver.run(built.state0, (t0, end), recorder=recorder, progress=progress)
+        drive(draw)
         n = sink.frames
-        size = (int(renderer.fig.bbox.width), int(renderer.fig.bbox.height))
+    size = (int(renderer.fig.bbox.width), int(renderer.fig.bbox.height))
     renderer.close()
-    return AnimationResult(
-        target,
-        n,
-        size,
-        spec.fps,
-        "pillow" if fmt == "gif" else "ffmpeg",
-        time.perf_counter() - start,
-        render_time,
-    )
+    writer = "pillow" if fmt == "gif" else "ffmpeg"
+    return AnimationResult(target, n, size, fps, writer, time.perf_counter() - start, render_time)
 
 
 def _overlay(built: Any, mode: str, times: NDArray[np.float64]) -> Callable[[float], CArray] | None:
@@ -607,14 +614,9 @@ def _overlay(built: Any, mode: str, times: NDArray[np.float64]) -> Callable[[flo
         built.state0, (float(times[0]), float(times[-1])), recorder=Recorder(times, observables=())
     )
     states = traj.states
-    table = {round(float(t), 12): states[i] for i, t in enumerate(traj.times)}
 
-    def ref(t: float) -> CArray:
-        key = round(float(t), 12)
-        if key in table:
-            return table[key]
-        j = int(np.argmin(np.abs(traj.times - t)))
-        return states[j]
+    def ref(t: float) -> CArray:  # the record nearest to t (the frame times are the records)
+        return states[int(np.argmin(np.abs(traj.times - t)))]
 
     return ref
 
@@ -641,16 +643,12 @@ def animate_trajectory(
     fmt = _format(target)
     start = time.perf_counter()
     renderer = FrameRenderer(ham, spec, title=title, state0=traj.states[0], t0=float(traj.times[0]))
-    with open_writer(target, spec.fps) as sink:
+
+    def replay(draw: Callable[[float, CArray], None]) -> None:
         for t, psi in zip(traj.times, traj.states, strict=True):
-            sink.append(renderer.render(float(t), psi))
-        n = sink.frames
-        size = (int(renderer.fig.bbox.width), int(renderer.fig.bbox.height))
-    renderer.close()
-    elapsed = time.perf_counter() - start
-    return AnimationResult(
-        target, n, size, spec.fps, "pillow" if fmt == "gif" else "ffmpeg", elapsed, elapsed
-    )
+            draw(float(t), psi)
+
+    return _write_movie(renderer, target, fmt, spec.fps, start, replay)
 
 
 def frames_of(path: str | Path) -> Iterable[NDArray[np.uint8]]:

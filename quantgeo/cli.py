@@ -26,7 +26,7 @@ import math
 import sys
 import time
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,16 @@ def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
 
 
 def _progress(args: argparse.Namespace) -> bool:
-    return not getattr(args, "quiet", False) and sys.stderr.isatty()
+    from quantgeo._progress import progress_enabled
+
+    return not getattr(args, "quiet", False) and progress_enabled(None)
+
+
+def _write_json(path: str | Path, obj: Any) -> None:
+    """Write ``obj`` as indented strict JSON (via :func:`quantgeo._io.jsonable`), atomically."""
+    from quantgeo._io import atomic_write_text, jsonable
+
+    atomic_write_text(path, json.dumps(jsonable(obj), indent=2) + "\n")
 
 
 def _parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
@@ -131,7 +140,6 @@ def _check_rows(result: Any) -> list[list[Any]]:
 # run
 # =============================================================================================
 def _cmd_run(args: argparse.Namespace) -> int:
-    from quantgeo._io import atomic_write_text
     from quantgeo.scenario import provenance, run_scenario
 
     sc = _load(args.file, args)
@@ -158,7 +166,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         result.reference.save(out / "reference.npz")
         files["reference"] = str(out / "reference.npz")
     report["files"] = files
-    atomic_write_text(out / "report.json", json.dumps(report, indent=2, default=str) + "\n")
+    _write_json(out / "report.json", report)
     if not args.quiet:
         mode = "fast" if sc.fast else "full"
         _out(f"{sc.name} ({mode}): " + " ".join(sc.meta.description.split()))
@@ -185,8 +193,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 # validate
 # =============================================================================================
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from quantgeo.errors import ScenarioError
-    from quantgeo.scenario import find_scenarios, load_scenario, run_scenario
+    from quantgeo._progress import progress_bar
+    from quantgeo.scenario import find_scenarios
 
     bundled = not args.paths
     fast = args.fast or (bundled and not args.full)
@@ -199,51 +207,14 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     rows: list[list[Any]] = []
     summary: list[dict[str, Any]] = []
     n_fail = 0
-    show = _progress(args)
-    from tqdm.auto import tqdm
-
-    bar = tqdm(files, disable=not show, unit="scenario", desc="validate", leave=False)
     start = time.perf_counter()
-    for path in bar:
-        bar.set_postfix_str(path.name)
-        t0 = time.perf_counter()
-        try:
-            sc = load_scenario(path, fast=fast, overrides=sets or None)
-        except ScenarioError as exc:
-            n_fail += 1
-            rows.append([path.stem, "-", "load", "-", "-", "FAIL", exc.problems[0]])
-            for p in exc.problems[1:]:
-                rows.append(["", "", "", "", "", "", p])
-            summary.append({"file": str(path), "passed": False, "error": str(exc)})
-            continue
-        try:
-            result = run_scenario(sc, progress=False)
-        except Exception as exc:  # report and keep validating the others
-            n_fail += 1
-            rows.append([sc.name, "-", "run", "-", "-", "FAIL", f"{type(exc).__name__}: {exc}"])
-            summary.append({"file": str(path), "passed": False, "error": repr(exc)})
-            continue
-        elapsed = time.perf_counter() - t0
-        first = True
-        for c in result.checks:
-            rows.append(
-                [
-                    sc.name if first else "",
-                    f"{elapsed:.1f}s" if first else "",
-                    c.name,
-                    c.value,
-                    _tol(c),
-                    "PASS" if c.passed else "FAIL",
-                    c.detail if not c.passed else "",
-                ]
-            )
-            first = False
-        if result.error:
-            rows.append(["", "", "error", "-", "-", "FAIL", result.error])
-        if not result.passed:
-            n_fail += 1
-        summary.append(result.to_dict())
-    bar.close()
+    with progress_bar(len(files), "validate", _progress(args), unit="scenario") as bar:
+        for path in files:
+            bar.set_postfix_str(path.name)
+            passed, record = _validate_one(path, fast, sets, rows)
+            n_fail += not passed
+            summary.append(record)
+            bar.update()
     total = time.perf_counter() - start
     mode = "fast" if fast else "full"
     if not args.quiet or n_fail:
@@ -254,12 +225,46 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         + ("" if not n_fail else f" — {n_fail} FAILED")
     )
     if args.json:
-        from quantgeo._io import atomic_write_text
-
-        atomic_write_text(
-            args.json, json.dumps({"mode": mode, "results": summary}, indent=2, default=str) + "\n"
-        )
+        _write_json(args.json, {"mode": mode, "results": summary})
     return EXIT_FAIL if n_fail else EXIT_OK
+
+
+def _validate_one(
+    path: Path, fast: bool, sets: dict[str, Any], rows: list[list[Any]]
+) -> tuple[bool, dict[str, Any]]:
+    """Load and run one scenario, append its table rows; return (passed, JSON summary)."""
+    from quantgeo.errors import ScenarioError
+    from quantgeo.scenario import load_scenario, run_scenario
+
+    t0 = time.perf_counter()
+    try:
+        sc = load_scenario(path, fast=fast, overrides=sets or None)
+    except ScenarioError as exc:
+        rows.append([path.stem, "-", "load", "-", "-", "FAIL", exc.problems[0]])
+        rows.extend(["", "", "", "", "", "", p] for p in exc.problems[1:])
+        return False, {"file": str(path), "passed": False, "error": str(exc)}
+    try:
+        result = run_scenario(sc, progress=False)
+    except Exception as exc:  # report and keep validating the others
+        rows.append([sc.name, "-", "run", "-", "-", "FAIL", f"{type(exc).__name__}: {exc}"])
+        return False, {"file": str(path), "passed": False, "error": repr(exc)}
+    elapsed = time.perf_counter() - t0
+    for i, c in enumerate(result.checks):
+        first = i == 0
+        rows.append(
+            [
+                sc.name if first else "",
+                f"{elapsed:.1f}s" if first else "",
+                c.name,
+                c.value,
+                _tol(c),
+                "PASS" if c.passed else "FAIL",
+                c.detail if not c.passed else "",
+            ]
+        )
+    if result.error:
+        rows.append(["", "", "error", "-", "-", "FAIL", result.error])
+    return result.passed, result.to_dict()
 
 
 # =============================================================================================
@@ -268,7 +273,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 def _cmd_compare(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from quantgeo._io import atomic_path, atomic_write_text
+    from quantgeo._io import atomic_path
     from quantgeo.scenario import run_scenario
 
     sc = _load(args.file, args, **{"reference.qutip": True})
@@ -280,9 +285,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         )
         return EXIT_FAIL
     cmp = result.comparison
-    sol_t = float(
-        result.info.get("solver", {}).get("run_time", result.timings.get("run", math.nan))
-    )
+    # run_scenario reports the solver's own run_time (compilation excluded) as timings["run"].
+    sol_t = float(result.timings.get("run", math.nan))
     ref_t = float(result.timings.get("reference", math.nan))
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -316,7 +320,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         "qutip_seconds": ref_t,
         "reference": dict(result.info.get("reference", {})),
     }
-    atomic_write_text(out / "compare.json", json.dumps(data, indent=2, default=str) + "\n")
+    _write_json(out / "compare.json", data)
     rows = [
         ["max L2 error", cmp.max_l2],
         ["max infidelity", cmp.max_infidelity],
@@ -360,64 +364,13 @@ def _cmd_animate(args: argparse.Namespace) -> int:
 # =============================================================================================
 # bench and warmup
 # =============================================================================================
-def _builtin_bench(quick: bool) -> list[dict[str, Any]]:
-    """Solver time per Strang step over the bare FFT-pair time, measured back to back."""
-    import numpy as np
-    import scipy.fft as sfft
-
-    import quantgeo as qg
-    from quantgeo.potentials import harmonic
-
-    rows = []
-    sizes = [(4096,), (256, 256)] if quick else [(4096,), (512, 512), (64, 64, 64)]
-    steps = 50 if quick else 200
-    for shape in sizes:
-        lat = qg.Lattice(shape, (-8.0, 8.0))
-        ham = qg.Hamiltonian(lat, harmonic(1.0))
-        psi0 = qg.gaussian(lat, 1.0, 0.8, 0.5)
-        solver = qg.SplitOperatorSolver(ham, 1e-3)
-        rec = lambda: qg.Recorder(observables=(), store_states=False)  # noqa: E731
-        solver.run(psi0, (0, steps * 1e-3), recorder=rec(), progress=False)
-        t0 = time.perf_counter()
-        solver.run(psi0, (0, steps * 1e-3), recorder=rec(), progress=False)
-        step = (time.perf_counter() - t0) / steps
-        buf = psi0.data.copy()
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            buf = sfft.ifftn(sfft.fftn(buf, workers=solver.workers), workers=solver.workers)
-        pair = (time.perf_counter() - t0) / steps
-        rows.append(
-            {
-                "name": f"step / FFT pair {'x'.join(map(str, shape))}",
-                "value": step / pair,
-                "target": "-",
-                "ok": bool(np.isfinite(step)),
-                "detail": f"step {step * 1e6:.1f} us, scipy.fft pair {pair * 1e6:.1f} us",
-            }
-        )
-    return rows
-
-
 def _cmd_bench(args: argparse.Namespace) -> int:
-    try:
-        bench = importlib.import_module("quantgeo._bench")
-        run_benchmarks: Callable[[bool], list[dict[str, Any]]] = bench.run_benchmarks
-    except (ImportError, AttributeError) as exc:
-        _err(f"quantgeo._bench unavailable ({exc}); running the built-in quick measurement")
-        bench, run_benchmarks = None, _builtin_bench
-    rows = run_benchmarks(args.quick)
-    fmt = getattr(bench, "format_rows", None) if bench is not None else None
-    if callable(fmt):
-        _out(fmt(rows))
-    else:
-        keys: list[str] = []
-        for r in rows:
-            keys += [k for k in r if k not in keys]
-        _out(_table([[r.get(k, "") for k in keys] for r in rows], keys))
-    if args.json:
-        from quantgeo._io import atomic_write_text
+    from quantgeo._bench import format_rows, run_benchmarks
 
-        atomic_write_text(args.json, json.dumps(rows, indent=2, default=str) + "\n")
+    rows = run_benchmarks(args.quick)
+    _out(format_rows(rows))
+    if args.json:
+        _write_json(args.json, rows)
     return EXIT_OK
 
 
@@ -483,6 +436,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         "-q", "--quiet", action="store_true", help="no progress bars, minimal output"
     )
     scen = argparse.ArgumentParser(add_help=False)
+    scen.add_argument("file", help="scenario .toml file")
     scen.add_argument("--fast", action="store_true", help="apply the scenario's [fast] overrides")
     scen.add_argument(
         "--set",
@@ -499,7 +453,6 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         description="Run one scenario, print its checks and write report.json (provenance, "
         "timings, checks) and trajectory.npz to --out.",
     )
-    p.add_argument("file", help="scenario .toml file")
     p.add_argument("-o", "--out", help="output folder (default: quantgeo-out/<name>)")
     p.add_argument("--no-reference", action="store_true", help="skip the QuTiP baseline")
     p.set_defaults(func=_cmd_run)
@@ -532,7 +485,6 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         "identical operator; write <out>/compare.png (L2 error and infidelity vs time) and "
         "<out>/compare.json.",
     )
-    p.add_argument("file", help="scenario .toml file")
     p.add_argument("-o", "--out", help="output folder (default: quantgeo-out/<name>)")
     p.add_argument("--dpi", type=int, default=120, help="plot resolution (default 120)")
     p.set_defaults(func=_cmd_compare)
@@ -545,7 +497,6 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         "grow with the number of frames). 1D: |ψ|², Re ψ, Im ψ, V and an optional reference; "
         "2D: density with phase as hue and contours of V.",
     )
-    p.add_argument("file", help="scenario .toml file")
     p.add_argument("-o", "--output", required=True, help="output movie: out.gif or out.mp4")
     p.add_argument("--fps", type=int, help="frames per second (default: [animation].fps)")
     p.add_argument("--dpi", type=int, help="resolution (default: [animation].dpi)")
@@ -635,16 +586,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser(args_list)
     args = parser.parse_args(args_list)
-    args.argv = None if argv is None else " ".join(["quantgeo", *args_list])
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
     if getattr(args, "func", None) is None:
         # a stub of an optional subcommand reached without its module being imported
-        name = args.command
-        parser = build_parser([name])
-        args = parser.parse_args(args_list)
-        args.argv = None if argv is None else " ".join(["quantgeo", *args_list])
+        args = build_parser([args.command]).parse_args(args_list)
+    args.argv = None if argv is None else " ".join(["quantgeo", *args_list])
     from quantgeo.errors import ScenarioError
 
     try:

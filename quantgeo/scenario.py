@@ -48,6 +48,7 @@ from quantgeo._io import jsonable
 from quantgeo.errors import QuantgeoWarning, ScenarioError, StabilityError
 from quantgeo.hamiltonian import KINETIC_MODELS, MAX_DENSE_SITES, Hamiltonian
 from quantgeo.lattice import Lattice
+from quantgeo.observables import fidelity
 from quantgeo.recording import Recorder, Trajectory
 from quantgeo.solvers.schemes import SCHEMES
 from quantgeo.solvers.split_operator import BACKENDS, AbsorbingBoundary, SplitOperatorSolver
@@ -273,6 +274,9 @@ POTENTIALS: dict[str, tuple[Key, ...]] = {
         _k("file", "str", None, doc="A .npy file of site values (relative to the scenario file)"),
     ),
 }
+
+#: Potential types whose V depends on time (their built Potential has ``time_dependent``).
+TIME_DEPENDENT_POTENTIALS = frozenset({"shaken_trap"})
 
 #: Initial-state types: ``[initial_state] type = …`` and their keys.
 INITIAL_STATES: dict[str, tuple[Key, ...]] = {
@@ -511,12 +515,19 @@ class CheckDef:
         Registry key, what is measured, and the unit of the measured error.
     keys
         Extra keys of the check's table.
+    mode
+        The ``[solver].mode`` the check needs.
+    absorber
+        Whether it needs (``True``) or forbids (``False``) a ``[solver.absorber]``; ``None``:
+        either.
     """
 
     name: str
     doc: str
     unit: str
     keys: tuple[Key, ...] = ()
+    mode: str = "real"
+    absorber: bool | None = False
 
 
 #: Closed-form checks (``[[expect.analytic]] check = …``); each measures an error ≤ tolerance.
@@ -545,6 +556,7 @@ ANALYTIC_CHECKS: dict[str, CheckDef] = {
             "max_t,axis |⟨x⟩ − X_classical| in a shaken harmonic trap (Ehrenfest exact; "
             "kinetic='spectral', one shaken_trap potential)",
             "length",
+            absorber=None,
         ),
         CheckDef(
             "rabi",
@@ -577,6 +589,7 @@ ANALYTIC_CHECKS: dict[str, CheckDef] = {
             "|T_fit − 2πħ/ΔE| / (2πħ/ΔE): period of the left-well probability fitted to the record "
             "vs the splitting ΔE = E₁ − E₀ from eigh (double_well potential)",
             "relative",
+            absorber=None,
         ),
         CheckDef(
             "ground_energy",
@@ -591,23 +604,29 @@ ANALYTIC_CHECKS: dict[str, CheckDef] = {
                     choices=("auto", "analytic", "eigh"),
                 ),
             ),
+            mode="imaginary",
+            absorber=None,
         ),
         CheckDef(
             "ground_state_fidelity",
             "1 − |⟨ψ|ψ₀⟩|² against eigh's ground state (imaginary mode)",
             "—",
+            mode="imaginary",
+            absorber=None,
         ),
         CheckDef(
             "remaining_norm",
             "norm left in the box at t_end: what the absorber failed to remove plus what it "
             "reflected (needs [solver.absorber])",
             "probability",
+            absorber=True,
         ),
         CheckDef(
             "double_slit_fringes",
             "|Δk − 2π/d| / (2π/d): spacing of the transverse-momentum fringes of the transmitted "
             "part at t_end (2D, a double_slit potential)",
             "relative",
+            absorber=None,
         ),
     )
 }
@@ -670,12 +689,19 @@ class LatticeSpec:
         return int(np.prod(self.shape))
 
 
-@dataclass(frozen=True)
-class PotentialSpec:
-    """One term of ``[hamiltonian.potential]``: its type and parameters."""
+def _no_params() -> Mapping[str, Any]:
+    return MappingProxyType({})
 
+
+@dataclass(frozen=True)
+class _TypedSpec:
     type: str
-    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    params: Mapping[str, Any] = field(default_factory=_no_params)
+
+
+@dataclass(frozen=True)
+class PotentialSpec(_TypedSpec):
+    """One term of ``[hamiltonian.potential]``: its type and parameters."""
 
 
 @dataclass(frozen=True)
@@ -690,7 +716,7 @@ class HamiltonianSpec:
     @property
     def time_dependent(self) -> bool:
         """Whether a term depends on time."""
-        return any(p.type == "shaken_trap" for p in self.potential)
+        return any(p.type in TIME_DEPENDENT_POTENTIALS for p in self.potential)
 
     def terms(self, kind: str) -> list[PotentialSpec]:
         """The potential terms of type ``kind``."""
@@ -702,11 +728,8 @@ class HamiltonianSpec:
 
 
 @dataclass(frozen=True)
-class InitialStateSpec:
+class InitialStateSpec(_TypedSpec):
     """``[initial_state]``: builder type and parameters."""
-
-    type: str
-    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -754,7 +777,7 @@ class CheckSpec:
 
     check: str
     tolerance: float
-    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    params: Mapping[str, Any] = field(default_factory=_no_params)
 
 
 @dataclass(frozen=True)
@@ -766,7 +789,7 @@ class ExpectSpec:
     max_l2_vs_reference: float | None = None
     max_infidelity_vs_reference: float | None = None
     analytic: tuple[CheckSpec, ...] = ()
-    extra: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    extra: Mapping[str, float] = field(default_factory=_no_params)
 
 
 @dataclass(frozen=True)
@@ -809,7 +832,7 @@ class Scenario:
     reference: ReferenceSpec = field(default_factory=ReferenceSpec)
     expect: ExpectSpec = field(default_factory=ExpectSpec)
     animation: AnimationSpec = field(default_factory=AnimationSpec)
-    extra: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    extra: Mapping[str, Any] = field(default_factory=_no_params)
 
     @property
     def name(self) -> str:
@@ -1276,7 +1299,7 @@ def _validate(doc: dict[str, Any], ck: _Checker, path: Path | None, fast: bool) 
                     f"must be smaller than `separation` ({vals['separation']}), "
                     f"got {vals['slit_width']}",
                 )
-    n_td = sum(1 for _, t, _ in potentials if t == "shaken_trap")
+    time_dependent = [t for _, t, _ in potentials if t in TIME_DEPENDENT_POTENTIALS]
 
     # -- initial state --------------------------------------------------------------------------
     init_raw = doc.get("initial_state", {})
@@ -1346,16 +1369,16 @@ def _validate(doc: dict[str, Any], ck: _Checker, path: Path | None, fast: bool) 
                 else:
                     init["omega"] = traps[0]["omega"]
 
+    common = {
+        "ndim": ndim,
+        "size": size,
+        "lattice": lat,
+        "hamiltonian": ham,
+        "potentials": potentials,
+        "itype": itype,
+        "initial_state": init,
+    }
     if kind != "schrodinger":
-        common = {
-            "ndim": ndim,
-            "size": size,
-            "lattice": lat,
-            "hamiltonian": ham,
-            "potentials": potentials,
-            "itype": itype,
-            "initial_state": init,
-        }
         return _validate_emergence(doc, ck, path, fast, meta_spec, expect_raw, animation, common)
 
     # -- solver ---------------------------------------------------------------------------------
@@ -1378,11 +1401,12 @@ def _validate(doc: dict[str, Any], ck: _Checker, path: Path | None, fast: bool) 
             ck.add("solver", "t_end", "not used with mode = 'imaginary' (the run stops at `tol`)")
         if absorber not in (None, BAD):
             ck.add("solver.absorber", None, "not allowed with mode = 'imaginary'")
-        if n_td:
+        if time_dependent:
             ck.add(
                 "solver",
                 "mode",
-                "imaginary time needs a static potential (a shaken_trap is time dependent)",
+                "imaginary time needs a static potential "
+                f"(a {time_dependent[0]} is time dependent)",
             )
     if absorber not in (None, BAD) and _ok(sol["scheme"]) and not SCHEMES[sol["scheme"]].positive:
         ck.add(
@@ -1457,7 +1481,7 @@ def _validate(doc: dict[str, Any], ck: _Checker, path: Path | None, fast: bool) 
 
     # -- expect ---------------------------------------------------------------------------------
     exp = ck.table(expect_raw, "expect", EXPECT_KEYS, ndim, extra=("analytic",))
-    if exp["max_energy_drift"] not in (None, BAD) and n_td:
+    if exp["max_energy_drift"] not in (None, BAD) and time_dependent:
         ck.add(
             "expect", "max_energy_drift", "energy is not conserved with a time-dependent potential"
         )
@@ -1469,25 +1493,10 @@ def _validate(doc: dict[str, Any], ck: _Checker, path: Path | None, fast: bool) 
             if exp[key] not in (None, BAD):
                 ck.add("expect", key, "not meaningful with mode = 'imaginary'")
     checks = _validate_checks(ck, expect_raw, ndim, fast)
-    n_expect = sum(
-        1
-        for key in (
-            "max_norm_drift",
-            "max_energy_drift",
-            "max_l2_vs_reference",
-            "max_infidelity_vs_reference",
-        )
-        if exp[key] not in (None, BAD)
-    )
     if (
         isinstance(expect_raw, dict)
-        and n_expect
-        + len(
-            expect_raw.get("analytic", [])
-            if isinstance(expect_raw.get("analytic", []), list)
-            else [1]
-        )
-        == 0
+        and expect_raw.get("analytic", []) == []
+        and all(exp[k.name] in (None, BAD) for k in EXPECT_KEYS)
     ):
         ck.add(
             "expect",
@@ -1495,18 +1504,7 @@ def _validate(doc: dict[str, Any], ck: _Checker, path: Path | None, fast: bool) 
             "no expectation given: set at least one tolerance or [[expect.analytic]] check",
         )
 
-    draft = {
-        "ndim": ndim,
-        "size": size,
-        "lattice": lat,
-        "hamiltonian": ham,
-        "potentials": potentials,
-        "itype": itype,
-        "initial_state": init,
-        "solver": sol,
-        "absorber": absorber,
-        "record": rec,
-    }
+    draft = {**common, "solver": sol, "absorber": absorber, "record": rec}
     for label, cdef, vals in checks:
         _check_requirements(ck, label, cdef, vals, draft)
 
@@ -1514,12 +1512,7 @@ def _validate(doc: dict[str, Any], ck: _Checker, path: Path | None, fast: bool) 
         return None
 
     # -- frozen specs ---------------------------------------------------------------------------
-    lattice = LatticeSpec(lat["shape"], lat["bounds"])
-    assert ndim is not None
-    mass = ham["mass"] if isinstance(ham["mass"], tuple) else (ham["mass"],) * ndim
-    pots = tuple(PotentialSpec(t, MappingProxyType(dict(v))) for _, t, v in potentials)
-    hspec = HamiltonianSpec(ham["kinetic"], tuple(mass), ham["hbar"], pots)
-    ispec = InitialStateSpec(itype, MappingProxyType(dict(init)))
+    lattice, hspec, ispec = _system_specs(draft)
     absorber_obj = None
     if absorber is not None:
         absorber_obj = AbsorbingBoundary(absorber["width"], absorber["strength"], absorber["power"])
@@ -1561,6 +1554,19 @@ def _validate(doc: dict[str, Any], ck: _Checker, path: Path | None, fast: bool) 
     sc = Scenario(path, fast, meta_spec, lattice, hspec, ispec, sspec, rspec, refspec, espec, aspec)
     _dry_build(sc, ck)
     return None if ck.problems else sc
+
+
+def _system_specs(d: dict[str, Any]) -> tuple[LatticeSpec, HamiltonianSpec, InitialStateSpec]:
+    """Freeze the validated ``[lattice]``, ``[hamiltonian]`` and ``[initial_state]`` values."""
+    lat, ham, ndim = d["lattice"], d["hamiltonian"], d["ndim"]
+    assert ndim is not None
+    mass = ham["mass"] if isinstance(ham["mass"], tuple) else (ham["mass"],) * ndim
+    pots = tuple(PotentialSpec(t, MappingProxyType(dict(v))) for _, t, v in d["potentials"])
+    return (
+        LatticeSpec(lat["shape"], lat["bounds"]),
+        HamiltonianSpec(ham["kinetic"], tuple(mass), ham["hbar"], pots),
+        InitialStateSpec(d["itype"], MappingProxyType(dict(d["initial_state"]))),
+    )
 
 
 def _animation_spec(animation: dict[str, Any]) -> AnimationSpec:
@@ -1646,6 +1652,16 @@ def _validate_checks(
     return out
 
 
+def _first(v: Any) -> Any:
+    """The first entry of a per-axis value (a number or a tuple of numbers)."""
+    return v[0] if isinstance(v, tuple) else v
+
+
+def _analytic_ground_energy(kinetic: str, ptypes: Sequence[str]) -> bool:
+    """Whether Σħω/2 is the exact ground energy: spectral kinetic model, one harmonic trap."""
+    return kinetic == "spectral" and list(ptypes) == ["harmonic"]
+
+
 def _check_requirements(
     ck: _Checker, label: str, cdef: CheckDef, vals: dict[str, Any], d: dict[str, Any]
 ) -> None:
@@ -1660,20 +1676,16 @@ def _check_requirements(
         if not cond:
             ck.add(label, "check", f"{name!r} {msg}")
 
-    real = sol["mode"] == "real"
-    imaginary = sol["mode"] == "imaginary"
+    need(sol["mode"] == cdef.mode, f"needs [solver].mode = {cdef.mode!r}")
     spectral = ham["kinetic"] == "spectral"
     if name in ("free_gaussian", "free_width"):
-        need(real, "needs [solver].mode = 'real'")
         need(
             spectral,
             "needs [hamiltonian].kinetic = 'spectral' (the analytic packet is for ħ²k²/2m)",
         )
         need(not ptypes, f"needs no potential (zero), got {ptypes}")
         need(itype == "gaussian", f"needs [initial_state].type = 'gaussian', got {itype!r}")
-        need(d["absorber"] is None, "needs no [solver.absorber]")
     elif name == "coherent_state":
-        need(real, "needs [solver].mode = 'real'")
         need(spectral, "needs [hamiltonian].kinetic = 'spectral'")
         need(ptypes == ["harmonic"], f"needs exactly one harmonic potential, got {ptypes}")
         need(itype == "coherent", f"needs [initial_state].type = 'coherent', got {itype!r}")
@@ -1688,9 +1700,7 @@ def _check_requirements(
                     "omega",
                     f"must equal the trap's omega {trap['omega']} for check 'coherent_state'",
                 )
-        need(d["absorber"] is None, "needs no [solver.absorber]")
     elif name == "driven_position":
-        need(real, "needs [solver].mode = 'real'")
         need(
             spectral,
             "needs [hamiltonian].kinetic = 'spectral' (Ehrenfest is exact only for ħ²k²/2m)",
@@ -1701,15 +1711,12 @@ def _check_requirements(
             f"needs a coherent or gaussian initial state, got {itype!r}",
         )
     elif name == "rabi":
-        need(real, "needs [solver].mode = 'real'")
         need(
             d["lattice"]["shape"] == (2,),
             f"needs a two-site lattice (shape = 2), got {d['lattice']['shape']}",
         )
-        need("shaken_trap" not in ptypes, "needs a static potential")
-        need(d["absorber"] is None, "needs no [solver.absorber]")
+        need(not TIME_DEPENDENT_POTENTIALS.intersection(ptypes), "needs a static potential")
     elif name == "talbot_revival":
-        need(real, "needs [solver].mode = 'real'")
         need(ndim == 1, f"needs a 1D lattice, got {ndim}D")
         need(spectral, "needs [hamiltonian].kinetic = 'spectral' (revivals need E ∝ n²)")
         need(not ptypes, f"needs no potential, got {ptypes}")
@@ -1724,8 +1731,7 @@ def _check_requirements(
             from quantgeo.analytic import talbot_time
 
             lo, hi = d["lattice"]["bounds"][0]
-            m = ham["mass"][0] if isinstance(ham["mass"], tuple) else ham["mass"]
-            tr = talbot_time(hi - lo, m, ham["hbar"])
+            tr = talbot_time(hi - lo, _first(ham["mass"]), ham["hbar"])
             if sol["t_end"] is not None and sol["t_end"] - sol["t_start"] < tr * (1 - 1e-12):
                 ck.add(
                     "solver",
@@ -1733,21 +1739,14 @@ def _check_requirements(
                     f"must reach the revival time t_start + T_R = {sol['t_start'] + tr:.12g} "
                     "for check 'talbot_revival'",
                 )
-        need(d["absorber"] is None, "needs no [solver.absorber]")
     elif name == "barrier_transmission":
-        need(real, "needs [solver].mode = 'real'")
         need(ndim == 1, f"needs a 1D lattice, got {ndim}D")
         need(ptypes == ["barrier"], f"needs exactly one barrier potential, got {ptypes}")
         need(itype == "gaussian", f"needs a gaussian initial state, got {itype!r}")
-        need(d["absorber"] is None, "needs no [solver.absorber]")
         if ptypes == ["barrier"] and itype == "gaussian" and ndim == 1:
             bar = next(v for _, t, v in pots if t == "barrier")
             if _ok(bar["center"], bar["width"], init["center"], init["width"], init["momentum"]):
-                c0 = init["center"][0] if isinstance(init["center"], tuple) else init["center"]
-                w0 = init["width"][0] if isinstance(init["width"], tuple) else init["width"]
-                p0 = (
-                    init["momentum"][0] if isinstance(init["momentum"], tuple) else init["momentum"]
-                )
+                c0, w0 = _first(init["center"]), _first(init["width"])
                 if not c0 + 6 * w0 < bar["center"] - bar["width"] / 2:
                     ck.add(
                         "initial_state",
@@ -1755,14 +1754,13 @@ def _check_requirements(
                         "the packet must start left of the barrier (center + 6·width < "
                         "barrier edge) for check 'barrier_transmission'",
                     )
-                if not p0 > 0:
+                if not _first(init["momentum"]) > 0:
                     ck.add(
                         "initial_state",
                         "momentum",
                         "must be > 0 (towards the barrier) for check 'barrier_transmission'",
                     )
     elif name == "tunnelling_period":
-        need(real, "needs [solver].mode = 'real'")
         need(ptypes == ["double_well"], f"needs exactly one double_well potential, got {ptypes}")
         if itype == "eigenstate" and _ok(init.get("n", BAD)):
             need(
@@ -1772,10 +1770,9 @@ def _check_requirements(
         else:
             need(False, f"needs [initial_state].type = 'eigenstate' with n = [0, 1], got {itype!r}")
     elif name in ("ground_energy", "ground_state_fidelity"):
-        need(imaginary, "needs [solver].mode = 'imaginary'")
-        use_eigh = name == "ground_state_fidelity" or vals.get("reference") in ("eigh",)
+        use_eigh = name == "ground_state_fidelity" or vals.get("reference") == "eigh"
         if name == "ground_energy" and vals.get("reference") in ("auto", "analytic"):
-            analytic_ok = spectral and ptypes == ["harmonic"]
+            analytic_ok = _analytic_ground_energy(ham["kinetic"], ptypes)
             if vals["reference"] == "analytic":
                 need(
                     analytic_ok,
@@ -1789,13 +1786,14 @@ def _check_requirements(
                 f"needs eigh: kinetic = 'spectral' allows up to {MAX_DENSE_SITES} sites, "
                 f"the lattice has {d['size']}",
             )
-    elif name == "remaining_norm":
-        need(real, "needs [solver].mode = 'real'")
-        need(d["absorber"] not in (None,), "needs [solver.absorber]")
     elif name == "double_slit_fringes":
-        need(real, "needs [solver].mode = 'real'")
         need(ndim == 2, f"needs a 2D lattice, got {ndim}D")
         need("double_slit" in ptypes, f"needs a double_slit potential, got {ptypes}")
+    if cdef.absorber is not None:
+        need(
+            (d["absorber"] is not None) == cdef.absorber,
+            "needs [solver.absorber]" if cdef.absorber else "needs no [solver.absorber]",
+        )
 
 
 def _dry_build(sc: Scenario, ck: _Checker) -> None:
@@ -1973,7 +1971,23 @@ def _potential(p: PotentialSpec, lattice: Lattice, sc: Scenario) -> Any:
     raise AssertionError(p.type)  # pragma: no cover
 
 
-def _initial_state(sc: Scenario, lattice: Lattice, ham: Hamiltonian | None) -> Wavefunction:
+class _Eigenpairs:
+    """Lowest eigenpairs of one Hamiltonian (at t = 0), diagonalised once for the most asked."""
+
+    def __init__(self, ham: Hamiltonian) -> None:
+        self.ham = ham
+        self._pairs: tuple[FArray, CArray] | None = None
+
+    def __call__(self, k: int) -> tuple[FArray, CArray]:
+        if self._pairs is None or len(self._pairs[0]) < k:
+            self._pairs = self.ham.eigh(k)
+        vals, vecs = self._pairs
+        return vals[:k], vecs[:k]
+
+
+def _initial_state(
+    sc: Scenario, lattice: Lattice, ham: Hamiltonian | None, eigh: _Eigenpairs | None = None
+) -> Wavefunction:
     from quantgeo import wavefunction as W
 
     spec = sc.initial_state
@@ -1989,7 +2003,7 @@ def _initial_state(sc: Scenario, lattice: Lattice, ham: Hamiltonian | None) -> W
         return W.coherent(ham, q["omega"], q["center"], q["momentum"])
     if spec.type == "eigenstate":
         ns = list(q["n"])
-        _, states = ham.eigh(max(ns) + 1)
+        _, states = (eigh or _Eigenpairs(ham))(max(ns) + 1)
         coeff = q["coefficients"] or (1.0,) * len(ns)
         phases = q["phases"] or (0.0,) * len(ns)
         data = sum(
@@ -2018,6 +2032,15 @@ class Built:
     state0: Wavefunction
     solver: SplitOperatorSolver
     t_span: tuple[float, float]
+    _eigenpairs: _Eigenpairs | None = field(default=None, repr=False, compare=False)
+
+    def eigh(self, k: int) -> tuple[FArray, CArray]:
+        """Lowest ``k`` eigenpairs of the Hamiltonian (at t = 0), diagonalised once per build:
+        an eigenstate initial state and the eigh-based checks share them."""
+        if self._eigenpairs is None:
+            object.__setattr__(self, "_eigenpairs", _Eigenpairs(self.hamiltonian))
+        assert self._eigenpairs is not None
+        return self._eigenpairs(k)
 
     def reference_engine(self) -> Any:
         """The :class:`~quantgeo.reference.QutipReference` of ``[reference]``."""
@@ -2076,7 +2099,7 @@ class Built:
 def _build(sc: Scenario) -> Built:
     assert sc.solver is not None
     file = sc.file
-    lattice, ham, state0 = _build_system(sc)
+    lattice, ham, state0, eigh = _build_system(sc)
     s = sc.solver
     try:
         solver = SplitOperatorSolver(
@@ -2092,7 +2115,7 @@ def _build(sc: Scenario) -> Built:
     except (ValueError, TypeError) as exc:
         raise ScenarioError(f"{file}: [solver]: {exc}") from None
     t_end = s.t_end if s.t_end is not None else s.t_start
-    return Built(sc, lattice, ham, state0, solver, (s.t_start, t_end))
+    return Built(sc, lattice, ham, state0, solver, (s.t_start, t_end), eigh)
 
 
 # =============================================================================================
@@ -2189,11 +2212,13 @@ class ScenarioResult:
 class _Probe:
     """What one closed-form check needs during the run and how it is evaluated."""
 
+    #: Recorder observables the check reads from the trajectory.
+    needs: tuple[str, ...] = ()
+
     def __init__(self, built: Built, spec: CheckSpec) -> None:
         self.built, self.spec = built, spec
         self.times: list[float] = []
         self.observables: dict[str, Callable[[Any], Any]] = {}
-        self.needs: tuple[str, ...] = ()
         self.values: list[float] = []
 
     def callback(self, t: float, state: Any) -> None:
@@ -2222,10 +2247,19 @@ class _AnalyticPsiProbe(_Probe):
         return max(self.values), f"max over {len(self.values)} records"
 
 
-class _FreeWidthProbe(_Probe):
+class _FinalStateProbe(_Probe):
+    """Keeps the state of the last record time (the run's end) for :meth:`result`."""
+
     def __init__(self, built: Built, spec: CheckSpec) -> None:
         super().__init__(built, spec)
-        self.needs = ("width",)
+        self.final: CArray | None = None
+
+    def callback(self, t: float, state: Any) -> None:
+        self.final = state.data.copy()
+
+
+class _FreeWidthProbe(_Probe):
+    needs = ("width",)
 
     def result(self, traj: Trajectory) -> tuple[float, str]:
         from quantgeo.analytic import free_gaussian_width
@@ -2239,9 +2273,7 @@ class _FreeWidthProbe(_Probe):
 
 
 class _DrivenProbe(_Probe):
-    def __init__(self, built: Built, spec: CheckSpec) -> None:
-        super().__init__(built, spec)
-        self.needs = ("position",)
+    needs = ("position",)
 
     def result(self, traj: Trajectory) -> tuple[float, str]:
         from quantgeo.analytic import driven_oscillator
@@ -2316,14 +2348,7 @@ class _TalbotProbe(_Probe):
         )
 
 
-class _BarrierProbe(_Probe):
-    def __init__(self, built: Built, spec: CheckSpec) -> None:
-        super().__init__(built, spec)
-        self.final: CArray | None = None
-
-    def callback(self, t: float, state: Any) -> None:
-        self.final = state.data.copy()
-
+class _BarrierProbe(_FinalStateProbe):
     def result(self, traj: Trajectory) -> tuple[float, str]:
         import functools
 
@@ -2382,9 +2407,9 @@ class _TunnellingProbe(_Probe):
         self.observables = {"left_probability": p_left}
 
     def result(self, traj: Trajectory) -> tuple[float, str]:
-        from quantgeo.analytic import double_well_splitting
-
-        splitting = double_well_splitting(self.built.hamiltonian)
+        # The same eigh that built the initial state (ψ₀ + ψ₁)/√2: ΔE = E₁ − E₀.
+        e, _ = self.built.eigh(2)
+        splitting = float(e[1] - e[0])
         expected = 2 * np.pi * self.built.hamiltonian.hbar / splitting
         period = _fit_period(traj.times, np.asarray(traj["left_probability"], dtype=float))
         if not math.isfinite(period):
@@ -2419,23 +2444,14 @@ def _fit_period(t: FArray, y: FArray) -> float:
 
 
 class _RemainingNormProbe(_Probe):
-    def __init__(self, built: Built, spec: CheckSpec) -> None:
-        super().__init__(built, spec)
-        self.needs = ("norm",)
+    needs = ("norm",)
 
     def result(self, traj: Trajectory) -> tuple[float, str]:
         n = np.asarray(traj["norm"], dtype=float)
         return float(n[-1]), f"absorbed {1 - n[-1] / n[0]:.4%}"
 
 
-class _SlitProbe(_Probe):
-    def __init__(self, built: Built, spec: CheckSpec) -> None:
-        super().__init__(built, spec)
-        self.final: CArray | None = None
-
-    def callback(self, t: float, state: Any) -> None:
-        self.final = state.data.copy()
-
+class _SlitProbe(_FinalStateProbe):
     def result(self, traj: Trajectory) -> tuple[float, str]:
         sc, lat = self.built.scenario, self.built.lattice
         assert sc.hamiltonian is not None and self.final is not None
@@ -2624,7 +2640,7 @@ def run_scenario(
     ref_traj = comparison = None
     if use_ref and traj is not None:
         t0 = time.perf_counter()
-        ref_rec = Recorder(times, observables={k: v for k, v in obs.items()}, store_states=True)
+        ref_rec = Recorder(times, observables=dict(obs), store_states=True)
         ref_traj = built.reference_engine().run(
             built.state0, built.t_span, recorder=ref_rec, progress=progress
         )
@@ -2714,21 +2730,12 @@ def _run_imaginary(
             + ("; " + "; ".join(str(w.message) for w in caught) if caught else ""),
         )
     ]
-    eig: tuple[Any, Any] | None = None
-
-    def exact() -> tuple[Any, Any]:
-        nonlocal eig
-        if eig is None:
-            eig = built.hamiltonian.eigh(1)
-        return eig
-
     h = sc.hamiltonian
     for c in sc.expect.analytic:
         cdef = ANALYTIC_CHECKS[c.check]
         if c.check == "ground_energy":
             ref = c.params.get("reference", "auto")
-            types = [p.type for p in h.nonzero_terms()]
-            analytic_ok = h.kinetic == "spectral" and types == ["harmonic"]
+            analytic_ok = _analytic_ground_energy(h.kinetic, [p.type for p in h.nonzero_terms()])
             if ref == "analytic" or (ref == "auto" and analytic_ok):
                 from quantgeo.analytic import harmonic_ground_energy
 
@@ -2738,7 +2745,7 @@ def _run_imaginary(
                 )
                 how = "Σħω/2"
             else:
-                e_ref = float(exact()[0][0])
+                e_ref = float(built.eigh(1)[0][0])
                 how = "eigh"
             checks.append(
                 CheckResult(
@@ -2750,12 +2757,9 @@ def _run_imaginary(
                 )
             )
         elif c.check == "ground_state_fidelity":
-            psi_ref = exact()[1][0]
-            dv = built.lattice.cell_volume
-            ov = abs(np.vdot(psi_ref, gs.state.data) * dv) ** 2 / (
-                gs.state.norm() * float(np.vdot(psi_ref, psi_ref).real * dv)
-            )
-            checks.append(CheckResult(c.check, max(0.0, 1.0 - float(ov)), c.tolerance, cdef.unit))
+            ground = Wavefunction(built.lattice, built.eigh(1)[1][0])
+            f = fidelity(ground, gs.state)
+            checks.append(CheckResult(c.check, max(0.0, 1.0 - f), c.tolerance, cdef.unit))
     timings["checks"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - t_start
     info["solver"] = dict(traj.info)
@@ -2972,12 +2976,7 @@ def _validate_emergence(
 ) -> Scenario | None:
     """Validate the kind-specific tables of the emergence kinds."""
     kind = meta.kind
-    ndim, ham, lat, init = (
-        common["ndim"],
-        common["hamiltonian"],
-        common["lattice"],
-        common["initial_state"],
-    )
+    ndim, ham = common["ndim"], common["hamiltonian"]
     keys: tuple[Key, ...]
     ekeys: tuple[Key, ...]
     if kind == "emergence_three_way":
@@ -2988,7 +2987,7 @@ def _validate_emergence(
     if _ok(vals["t_start"], vals["t_end"]) and vals["t_end"] <= vals["t_start"]:
         ck.add(table, "t_end", f"must be > t_start = {vals['t_start']}, got {vals['t_end']}")
     exp = ck.table(expect_raw, "expect", ekeys, ndim)
-    if isinstance(expect_raw, dict) and not any(exp[k.name] not in (None, BAD) for k in ekeys):
+    if isinstance(expect_raw, dict) and all(exp[k.name] in (None, BAD) for k in ekeys):
         ck.add("expect", None, "no expectation given: set at least one tolerance")
     if kind == "emergence_three_way":
         if ham["kinetic"] not in (BAD, "lattice"):
@@ -3020,16 +3019,11 @@ def _validate_emergence(
             ck.add("born", "psi_dt", f"must be ≥ dt = {vals['dt']}, got {vals['psi_dt']}")
     if ck.problems:
         return None
-    assert ndim is not None
-    mass = ham["mass"] if isinstance(ham["mass"], tuple) else (ham["mass"],) * ndim
-    pots = tuple(PotentialSpec(t, MappingProxyType(dict(v))) for _, t, v in common["potentials"])
     sc = Scenario(
         path,
         fast,
         meta,
-        LatticeSpec(lat["shape"], lat["bounds"]),
-        HamiltonianSpec(ham["kinetic"], tuple(mass), ham["hbar"], pots),
-        InitialStateSpec(common["itype"], MappingProxyType(dict(init))),
+        *_system_specs(common),
         None,
         expect=ExpectSpec(
             extra=MappingProxyType({k.name: exp[k.name] for k in ekeys if exp[k.name] is not None})
@@ -3041,8 +3035,9 @@ def _validate_emergence(
     return None if ck.problems else sc
 
 
-def _build_system(sc: Scenario) -> tuple[Lattice, Hamiltonian, Wavefunction]:
-    """Lattice, Hamiltonian and initial state of any scenario kind (errors name the table)."""
+def _build_system(sc: Scenario) -> tuple[Lattice, Hamiltonian, Wavefunction, _Eigenpairs]:
+    """Lattice, Hamiltonian, initial state and the Hamiltonian's (lazy) eigenpairs of any
+    scenario kind (errors name the table)."""
     assert sc.lattice is not None and sc.hamiltonian is not None
     file = sc.file
     try:
@@ -3059,11 +3054,12 @@ def _build_system(sc: Scenario) -> tuple[Lattice, Hamiltonian, Wavefunction]:
         )
     except (ValueError, TypeError, OSError) as exc:
         raise ScenarioError(f"{file}: [hamiltonian]: {exc}") from None
+    eigh = _Eigenpairs(ham)
     try:
-        state0 = _initial_state(sc, lattice, ham)
+        state0 = _initial_state(sc, lattice, ham, eigh)
     except (ValueError, TypeError, OSError) as exc:
         raise ScenarioError(f"{file}: [initial_state]: {exc}") from None
-    return lattice, ham, state0
+    return lattice, ham, state0, eigh
 
 
 def _run_emergence(scenario: Scenario, *, progress: bool = False) -> ScenarioResult:
@@ -3077,7 +3073,7 @@ def _run_emergence(scenario: Scenario, *, progress: bool = False) -> ScenarioRes
             f"{scenario.file}: [scenario].kind: {scenario.meta.kind!r} needs quantgeo.emergence "
             f"({exc})"
         ) from None
-    lattice, ham, state0 = _build_system(scenario)
+    lattice, ham, state0, _ = _build_system(scenario)
     timings["build"] = time.perf_counter() - t_start
     from quantgeo._kernels import warmup
 
@@ -3086,7 +3082,6 @@ def _run_emergence(scenario: Scenario, *, progress: bool = False) -> ScenarioRes
     if callable(warm):
         compile_time += float(warm())
     timings["compile"] = compile_time
-    exp = scenario.expect.extra
     info: dict[str, Any] = {
         "lattice": {"shape": list(lattice.shape), "bounds": [list(b) for b in lattice.bounds]},
         "kinetic": ham.kinetic,
@@ -3094,137 +3089,138 @@ def _run_emergence(scenario: Scenario, *, progress: bool = False) -> ScenarioRes
         "seed": scenario.meta.seed,
         "backend": "numba",
     }
-    checks: list[CheckResult] = []
-    traj: Trajectory | None = None
-    error = ""
+    run = _run_three_way if scenario.meta.kind == "emergence_three_way" else _run_born
     t0 = time.perf_counter()
-    if scenario.meta.kind == "emergence_three_way":
-        v = scenario.extra["emergence"]
-        try:
-            res = em.emergence(
-                ham,
-                state0,
-                (v["t_start"], v["t_end"]),
-                every=v["every"],
-                rtol=v["rtol"],
-                atol=v["atol"],
-                solver_dt=v["solver_dt"],
-                scheme=v["scheme"],
-                qutip=v["qutip"],
-                born_a=(),
-                seed=scenario.meta.seed,
-                progress=progress,
-            )
-        except StabilityError as exc:
-            res, error = None, f"StabilityError: {exc}"
-        timings["run"] = time.perf_counter() - t0
-        if res is not None:
-            info["emergence"] = jsonable(res.to_dict())
-            error = (
-                ""
-                if res.singular is None
-                else f"learning variables stopped: {res.singular['message']}"
-            )
-            checks.append(
-                CheckResult(
-                    "learning_completed",
-                    0.0 if res.singular is None else 1.0,
-                    0.0,
-                    "—",
-                    "" if res.singular is None else str(res.singular["message"]),
-                )
-            )
-            pair_keys = {
-                "max_l2_learning_vs_split": "learning vs split-operator",
-                "max_l2_learning_vs_qutip": "learning vs qutip",
-                "max_l2_split_vs_qutip": "split-operator vs qutip",
-            }
-            obs: dict[str, Any] = {}
-            for key, pair in pair_keys.items():
-                pe = res.pairs.get(pair)
-                if pe is not None:
-                    obs["l2 " + pair] = np.asarray(pe.l2)
-                if key in exp:
-                    value = math.nan if pe is None else pe.max_l2
-                    checks.append(CheckResult(key.removeprefix("max_"), value, exp[key], "—"))
-            for key, attr in (
-                ("max_norm_drift", "norm_drift"),
-                ("max_energy_drift", "energy_drift"),
-            ):
-                if key in exp:
-                    drifts = {n: getattr(e, attr) for n, e in res.engines.items()}
-                    worst = max(drifts, key=lambda n: drifts[n])
-                    checks.append(
-                        CheckResult(
-                            key.removeprefix("max_"),
-                            float(drifts[worst]),
-                            exp[key],
-                            "energy" if "energy" in key else "—",
-                            f"largest: {worst}",
-                        )
-                    )
-            traj = Trajectory(np.asarray(res.times), obs, None, info["emergence"]["setup"], lattice)
-        else:
-            checks.append(CheckResult("learning_completed", math.nan, 0.0, "—", error))
-    else:
-        v = scenario.extra["born"]
-        summaries = []
-        trajs = {}
-        try:
-            for a in v["a"]:
-                ens = em.BornEnsemble(
-                    ham,
-                    float(a),
-                    v["walkers"],
-                    scenario.meta.seed,
-                    dt=v["dt"],
-                    psi_dt=v["psi_dt"],
-                    solver_dt=v["solver_dt"],
-                    scheme=v["scheme"],
-                    floor_draws=v["floor_draws"],
-                )
-                rec = Recorder(
-                    every=v["every"], observables=("tv", "floor_mean", "floor_std", "floor_normal")
-                )
-                tr = ens.run(state0, (v["t_start"], v["t_end"]), recorder=rec, progress=progress)
-                trajs[float(a)] = tr
-                summaries.append(em.BornSummary.from_trajectory(tr))
-        except StabilityError as exc:
-            error = f"StabilityError: {exc}"
-        timings["run"] = time.perf_counter() - t0
-        info["born"] = [s.to_dict() for s in summaries]
-        by_a = {s.a: s for s in summaries}
-        a1 = by_a.get(1.0)
-        if "max_z_a1" in exp:
-            checks.append(
-                CheckResult(
-                    "z_a1",
-                    math.nan if a1 is None else a1.max_z,
-                    exp["max_z_a1"],
-                    "floor std",
-                    ""
-                    if a1 is None
-                    else f"TV(end) {a1.final_tv:.4f}, floor {a1.floor_mean[-1]:.4f}",
-                )
-            )
-        if "max_tv_a1" in exp:
-            checks.append(
-                CheckResult("tv_a1", math.nan if a1 is None else a1.max_tv, exp["max_tv_a1"], "—")
-            )
-        if "min_z_other" in exp:
-            others = [s for s in summaries if s.a != 1.0]
-            value = min((s.max_z for s in others), default=math.nan)
-            detail = ", ".join(
-                f"a={s.a:g}: max z {s.max_z:.1f}, TV {s.final_tv:.3f}" for s in others
-            )
-            checks.append(
-                CheckResult("z_other", value, exp["min_z_other"], "floor std", detail, "min")
-            )
-        if error:
-            checks.append(CheckResult("ensembles_completed", math.nan, 0.0, "—", error))
-        traj = trajs.get(1.0) or (next(iter(trajs.values())) if trajs else None)
+    checks, traj, error = run(em, scenario, lattice, ham, state0, info, progress)
+    timings["run"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - t_start
     return ScenarioResult(scenario, traj, None, None, tuple(checks), timings, info, error)
+
+
+def _run_three_way(
+    em: Any,
+    scenario: Scenario,
+    lattice: Lattice,
+    ham: Hamiltonian,
+    state0: Wavefunction,
+    info: dict[str, Any],
+    progress: bool,
+) -> tuple[list[CheckResult], Trajectory | None, str]:
+    """``emergence_three_way``: learning variables vs split-operator vs QuTiP."""
+    v, exp = scenario.extra["emergence"], scenario.expect.extra
+    try:
+        res = em.emergence(
+            ham,
+            state0,
+            (v["t_start"], v["t_end"]),
+            every=v["every"],
+            rtol=v["rtol"],
+            atol=v["atol"],
+            solver_dt=v["solver_dt"],
+            scheme=v["scheme"],
+            qutip=v["qutip"],
+            born_a=(),
+            seed=scenario.meta.seed,
+            progress=progress,
+        )
+    except StabilityError as exc:
+        error = f"StabilityError: {exc}"
+        return [CheckResult("learning_completed", math.nan, 0.0, "—", error)], None, error
+    info["emergence"] = jsonable(res.to_dict())
+    completed = res.singular is None
+    stopped = "" if completed else str(res.singular["message"])
+    checks = [CheckResult("learning_completed", 0.0 if completed else 1.0, 0.0, "—", stopped)]
+    pair_keys = {
+        "max_l2_learning_vs_split": "learning vs split-operator",
+        "max_l2_learning_vs_qutip": "learning vs qutip",
+        "max_l2_split_vs_qutip": "split-operator vs qutip",
+    }
+    obs: dict[str, Any] = {}
+    for key, pair in pair_keys.items():
+        pe = res.pairs.get(pair)
+        if pe is not None:
+            obs["l2 " + pair] = np.asarray(pe.l2)
+        if key in exp:
+            value = math.nan if pe is None else pe.max_l2
+            checks.append(CheckResult(key.removeprefix("max_"), value, exp[key], "—"))
+    for key, attr in (("max_norm_drift", "norm_drift"), ("max_energy_drift", "energy_drift")):
+        if key in exp:
+            drifts = {n: getattr(e, attr) for n, e in res.engines.items()}
+            worst = max(drifts, key=lambda n: drifts[n])
+            checks.append(
+                CheckResult(
+                    key.removeprefix("max_"),
+                    float(drifts[worst]),
+                    exp[key],
+                    "energy" if "energy" in key else "—",
+                    f"largest: {worst}",
+                )
+            )
+    traj = Trajectory(np.asarray(res.times), obs, None, info["emergence"]["setup"], lattice)
+    return checks, traj, "" if completed else f"learning variables stopped: {stopped}"
+
+
+def _run_born(
+    em: Any,
+    scenario: Scenario,
+    lattice: Lattice,
+    ham: Hamiltonian,
+    state0: Wavefunction,
+    info: dict[str, Any],
+    progress: bool,
+) -> tuple[list[CheckResult], Trajectory | None, str]:
+    """``born_ensemble``: one walker ensemble per exponent a against |ψ(t)|²."""
+    v, exp = scenario.extra["born"], scenario.expect.extra
+    summaries = []
+    trajs = {}
+    error = ""
+    try:
+        for a in v["a"]:
+            ens = em.BornEnsemble(
+                ham,
+                float(a),
+                v["walkers"],
+                scenario.meta.seed,
+                dt=v["dt"],
+                psi_dt=v["psi_dt"],
+                solver_dt=v["solver_dt"],
+                scheme=v["scheme"],
+                floor_draws=v["floor_draws"],
+            )
+            rec = Recorder(
+                every=v["every"], observables=("tv", "floor_mean", "floor_std", "floor_normal")
+            )
+            tr = ens.run(state0, (v["t_start"], v["t_end"]), recorder=rec, progress=progress)
+            trajs[float(a)] = tr
+            summaries.append(em.BornSummary.from_trajectory(tr))
+    except StabilityError as exc:
+        error = f"StabilityError: {exc}"
+    info["born"] = [s.to_dict() for s in summaries]
+    a1 = {s.a: s for s in summaries}.get(1.0)
+    checks: list[CheckResult] = []
+    if "max_z_a1" in exp:
+        checks.append(
+            CheckResult(
+                "z_a1",
+                math.nan if a1 is None else a1.max_z,
+                exp["max_z_a1"],
+                "floor std",
+                "" if a1 is None else f"TV(end) {a1.final_tv:.4f}, floor {a1.floor_mean[-1]:.4f}",
+            )
+        )
+    if "max_tv_a1" in exp:
+        checks.append(
+            CheckResult("tv_a1", math.nan if a1 is None else a1.max_tv, exp["max_tv_a1"], "—")
+        )
+    if "min_z_other" in exp:
+        others = [s for s in summaries if s.a != 1.0]
+        value = min((s.max_z for s in others), default=math.nan)
+        detail = ", ".join(f"a={s.a:g}: max z {s.max_z:.1f}, TV {s.final_tv:.3f}" for s in others)
+        checks.append(CheckResult("z_other", value, exp["min_z_other"], "floor std", detail, "min"))
+    if error:
+        checks.append(CheckResult("ensembles_completed", math.nan, 0.0, "—", error))
+    traj = trajs.get(1.0) or (next(iter(trajs.values())) if trajs else None)
+    return checks, traj, error
 
 
 def _emergence_schema_markdown() -> str:

@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.scenario import (
     KINDS,
     Scenario,
@@ -76,6 +77,24 @@ def test_scenario_file_validates(path) -> None:
     if full.meta.kind == "schrodinger":
         built = full.build()
         assert built.lattice.shape == full.lattice.shape
+        # the spec's registry of time-dependent potential types agrees with the built potential
+        assert built.hamiltonian.time_dependent == full.hamiltonian.time_dependent
+
+
+def test_one_diagonalisation_per_scenario(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The eigenstate initial state and the tunnelling check share one eigh."""
+    calls: list[int | None] = []
+    real = Hamiltonian.eigh
+
+    def counting(self: Hamiltonian, k: int | None = None, t: float = 0.0) -> object:
+        calls.append(k)
+        return real(self, k, t)
+
+    monkeypatch.setattr(Hamiltonian, "eigh", counting)
+    assert SCENARIO_DIR is not None
+    result = run_scenario(load_scenario(SCENARIO_DIR / "double_well_tunnelling.toml", fast=True))
+    assert result.passed, result.checks
+    assert calls == [2]
 
 
 def test_readme_documents_every_key() -> None:

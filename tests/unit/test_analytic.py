@@ -12,7 +12,7 @@ from scipy.integrate import solve_ivp
 
 from quantgeo import Hamiltonian, Lattice, coherent, gaussian
 from quantgeo import analytic as A
-from quantgeo.potentials import barrier, double_well, harmonic
+from quantgeo.potentials import double_well, harmonic
 
 
 def exact_evolve(ham: Hamiltonian, psi: np.ndarray, t: float) -> np.ndarray:
@@ -254,4 +254,3 @@ def test_bad_input_is_named() -> None:
         A.talbot_time(-1.0)
     with pytest.raises(ValueError, match="`spacing`"):
         A.lattice_transmission(1.0, [1.0], 0.0)
-    _ = barrier  # imported for symmetry with the scenario potentials

@@ -254,6 +254,8 @@ def test_bench_uses_quantgeo_bench(
 ) -> None:
     import types
 
+    from quantgeo._bench import format_rows
+
     fake = types.ModuleType("quantgeo._bench")
     calls = []
 
@@ -262,26 +264,19 @@ def test_bench_uses_quantgeo_bench(
         return [{"name": "ratio", "value": 1.05, "target": "<= 1.15", "ok": True, "detail": "x"}]
 
     fake.run_benchmarks = run_benchmarks  # type: ignore[attr-defined]
+    fake.format_rows = format_rows  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "quantgeo._bench", fake)
     assert cli.main(["bench", "--quick"]) == 0
     assert calls == [True]
     assert "ratio" in capsys.readouterr().out
 
 
-def test_bench_falls_back_to_the_builtin(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setitem(sys.modules, "quantgeo._bench", None)  # import raises ImportError
-    monkeypatch.setattr(cli, "_builtin_bench", lambda quick: [{"name": "builtin", "value": 1.0}])
-    assert cli.main(["bench", "--quick"]) == 0
-    captured = capsys.readouterr()
-    assert "builtin" in captured.out and "unavailable" in captured.err
+def test_bench_measures_a_ratio() -> None:
+    from quantgeo._bench import bench_overhead
 
-
-def test_builtin_bench_measures_a_ratio() -> None:
-    rows = cli._builtin_bench(quick=True)
-    assert rows[0]["name"].startswith("step / FFT pair 4096")
-    assert all(np.isfinite(r["value"]) and r["value"] > 0 for r in rows)
+    row = bench_overhead((4096,), workers=1, steps=50, repeats=1)
+    assert row["name"].startswith("step/FFT-pair 4096")
+    assert np.isfinite(row["value"]) and row["value"] > 0
 
 
 def test_optional_subcommands_are_listed_without_importing_them() -> None:
