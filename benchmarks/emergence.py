@@ -31,6 +31,7 @@ from quantgeo import (
     compare,
 )
 from quantgeo._kernels import warmup as split_warmup
+from quantgeo.analytic import SpectralPropagator
 from quantgeo.emergence import MadelungLattice
 from quantgeo.emergence import warmup as madelung_warmup
 from quantgeo.potentials import harmonic
@@ -64,15 +65,7 @@ def setup(dim: int) -> tuple[Hamiltonian, object]:
 
 
 def exact(ham: Hamiltonian, psi0: object, times: np.ndarray) -> Trajectory:
-    energies, vecs = np.linalg.eigh(ham.to_sparse().toarray().real)
-    c = vecs.T @ psi0.data.ravel()  # type: ignore[attr-defined]
-    states = np.array(
-        [
-            (vecs @ (np.exp(-1j * energies * t / ham.hbar) * c)).reshape(ham.lattice.shape)
-            for t in times
-        ]
-    )
-    return Trajectory(times, {}, states, {}, ham.lattice)
+    return SpectralPropagator(ham).trajectory(psi0, times)
 
 
 def timed(

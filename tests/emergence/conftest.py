@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from quantgeo import Hamiltonian, Lattice, Trajectory, Wavefunction
+from quantgeo.analytic import SpectralPropagator
 from quantgeo.emergence import open_boundary_sparse
 from quantgeo.potentials import harmonic
 
@@ -23,16 +24,8 @@ class _Exact:
     """``exact(ham, psi0, times, boundary="periodic") -> Trajectory`` by eigendecomposition."""
 
     def __init__(self) -> None:
-        # (id(ham), boundary) -> (ham, energies, vectors); ham is kept so its id stays unique
-        self._eig: dict[tuple[int, str], tuple[Hamiltonian, np.ndarray, np.ndarray]] = {}
-
-    def _decomposition(self, ham: Hamiltonian, boundary: str) -> tuple[np.ndarray, np.ndarray]:
-        key = (id(ham), boundary)
-        if key not in self._eig:
-            h = ham.to_sparse() if boundary == "periodic" else open_boundary_sparse(ham)
-            self._eig[key] = (ham, *np.linalg.eigh(h.toarray().real))
-        _, energies, vecs = self._eig[key]
-        return energies, vecs
+        # (id(ham), boundary) -> propagator; the propagator keeps ham, so its id stays unique
+        self._props: dict[tuple[int, str], SpectralPropagator] = {}
 
     def __call__(
         self,
@@ -41,16 +34,11 @@ class _Exact:
         times: np.ndarray,
         boundary: str = "periodic",
     ) -> Trajectory:
-        energies, vecs = self._decomposition(ham, boundary)
-        coeff = vecs.T @ psi0.data.ravel()
-        states = np.array(
-            [
-                (vecs @ (np.exp(-1j * energies * t / ham.hbar) * coeff)).reshape(ham.lattice.shape)
-                for t in times
-            ]
-        )
-        info = {"engine": "eigh", "boundary": boundary}
-        return Trajectory(np.asarray(times, dtype=float), {}, states, info, ham.lattice)
+        key = (id(ham), boundary)
+        if key not in self._props:
+            matrix = None if boundary == "periodic" else open_boundary_sparse(ham)
+            self._props[key] = SpectralPropagator(ham, matrix)
+        return self._props[key].trajectory(psi0, times, boundary=boundary)
 
 
 @pytest.fixture(scope="session")
