@@ -14,14 +14,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "as_numeric_array",
     "as_per_axis",
+    "check_axis_sizes",
+    "check_bound_pair",
     "check_choice",
     "check_finite_array",
+    "check_instance",
     "check_int",
     "check_positive",
     "check_real",
     "check_shape_bounds",
     "check_span",
+    "format_bytes",
 ]
 
 
@@ -44,12 +49,58 @@ def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
     return out
 
 
-def check_int(name: str, value: Any, minimum: int = 1) -> int:
-    """Return ``value`` as an int ≥ ``minimum`` or raise naming ``name`` (bools are refused)."""
+def check_int(name: str, value: Any, minimum: int = 1, *, or_none: bool = False) -> int:
+    """Return ``value`` as an int ≥ ``minimum`` or raise naming ``name`` (bools are refused).
+
+    ``or_none`` only adds "or None" to the message, for arguments whose caller accepts
+    ``None`` before calling this.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        what = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
-        raise ValueError(f"`{name}` must be {what}, got {value!r}")
+        what = {0: "a non-negative integer", 1: "a positive integer"}.get(
+            minimum, f"an integer ≥ {minimum}"
+        )
+        raise ValueError(f"`{name}` must be {what}{' or None' if or_none else ''}, got {value!r}")
     return int(value)
+
+
+def check_instance(name: str, value: Any, cls: type, what: str | None = None) -> None:
+    """Raise ``TypeError`` naming ``name`` unless ``value`` is a ``cls``."""
+    if not isinstance(value, cls):
+        raise TypeError(
+            f"`{name}` must be {what or 'a ' + cls.__name__}, got {type(value).__name__} "
+            f"{_short(value)}"
+        )
+
+
+def as_numeric_array(name: str, value: Any, what: str, dtype: Any = np.float64) -> NDArray[Any]:
+    """``np.array(value, dtype)`` (a copy), or ``TypeError`` naming ``name`` if not numbers.
+
+    ``what`` says what is allowed, e.g. ``"an array of site values"``; strings, bytes and
+    arrays of non-numbers are refused before NumPy tries to parse them.
+    """
+    raw = value if isinstance(value, np.ndarray) else None
+    if raw is None and not isinstance(value, (str, bytes)):
+        try:
+            raw = np.asarray(value)
+        except (TypeError, ValueError):  # ragged nesting
+            raw = None
+    if raw is None or raw.dtype.kind not in "biufc":
+        raise TypeError(f"`{name}` must be {what}, got {type(value).__name__} {_short(value)}")
+    return np.array(raw, dtype=dtype, order="C")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def format_bytes(n: float) -> str:
+    """``n`` bytes in binary units, three significant digits: ``format_bytes(2**40) = '1 TiB'``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.3g} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
 
 
 def check_choice(name: str, value: Any, allowed: Sequence[str]) -> str:
@@ -90,6 +141,28 @@ def check_finite_array(name: str, arr: NDArray[Any]) -> None:
         )
 
 
+def check_axis_sizes(sizes: Sequence[Any]) -> tuple[int, ...]:
+    """Check that every ``shape[i]`` is an integer ≥ 2; return them as ints."""
+    return tuple(check_int(f"shape[{i}]", n, 2) for i, n in enumerate(sizes))
+
+
+def check_bound_pair(
+    name: str, pair: Any, *, order: str = "must have hi > lo, got ({lo}, {hi})"
+) -> tuple[float, float]:
+    """Check one ``(lo, hi)`` pair of finite numbers with ``hi > lo``; return it as floats.
+
+    ``order`` is the message for ``hi ≤ lo`` (``{lo}``, ``{hi}``, ``{pair}`` are filled in): the
+    lattice and the learning grid keep their own wording.
+    """
+    if np.ndim(pair) != 1 or len(pair) != 2:
+        raise ValueError(f"`{name}` must be a (lo, hi) pair, got {pair!r}")
+    lo = check_real(f"{name}[0]", pair[0])
+    hi = check_real(f"{name}[1]", pair[1])
+    if not hi > lo:
+        raise ValueError(f"`{name}` " + order.format(lo=lo, hi=hi, pair=tuple(pair)))
+    return lo, hi
+
+
 def check_shape_bounds(
     shape: Any, bounds: Any, max_dim: int
 ) -> tuple[tuple[int, ...], tuple[tuple[float, float], ...]]:
@@ -98,28 +171,30 @@ def check_shape_bounds(
     ``bounds`` is one ``(lo, hi)`` pair per axis, or a single pair used for every axis; each
     needs ``hi > lo``.  Returns the cleaned ``(shape, bounds)`` tuples.
     """
-    shape_t = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if np.ndim(shape) == 0 and not isinstance(shape, (int, np.integer)):
+        raise ValueError(
+            f"`shape` must be an integer ≥ 2 or a sequence of 1 to {max_dim} of them, "
+            f"got {shape!r} ({type(shape).__name__})"
+        )
+    shape_t = (shape,) if np.ndim(shape) == 0 else tuple(shape)
     if not 1 <= len(shape_t) <= max_dim:
         raise ValueError(f"`shape` must have 1 to {max_dim} axes, got {shape!r}")
-    for i, n in enumerate(shape_t):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-            raise ValueError(f"`shape[{i}]` must be an integer ≥ 2, got {n!r}")
-    ndim = len(shape_t)
-    b = list(bounds)
+    sizes = check_axis_sizes(shape_t)
+    ndim = len(sizes)
+    try:
+        if isinstance(bounds, (str, bytes)):
+            raise TypeError
+        b = list(bounds)
+    except TypeError:
+        raise TypeError(
+            f"`bounds` must be a (lo, hi) pair or one (lo, hi) pair per axis ({ndim}), "
+            f"got {bounds!r} ({type(bounds).__name__})"
+        ) from None
     if len(b) == 2 and all(np.ndim(x) == 0 for x in b):
         b = [tuple(b)] * ndim
     if len(b) != ndim:
         raise ValueError(f"`bounds` must give one (lo, hi) pair per axis ({ndim}), got {bounds!r}")
-    pairs = []
-    for i, pair in enumerate(b):
-        if np.ndim(pair) != 1 or len(pair) != 2:
-            raise ValueError(f"`bounds[{i}]` must be a (lo, hi) pair, got {pair!r}")
-        lo = check_real(f"bounds[{i}][0]", pair[0])
-        hi = check_real(f"bounds[{i}][1]", pair[1])
-        if not hi > lo:
-            raise ValueError(f"`bounds[{i}]` must have hi > lo, got ({lo}, {hi})")
-        pairs.append((lo, hi))
-    return tuple(int(n) for n in shape_t), tuple(pairs)
+    return sizes, tuple(check_bound_pair(f"bounds[{i}]", pair) for i, pair in enumerate(b))
 
 
 def check_span(t_span: Any) -> tuple[float, float]:

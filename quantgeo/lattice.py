@@ -14,21 +14,28 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from quantgeo._validation import check_shape_bounds
+from quantgeo._geometry import BoxGeometry
+from quantgeo._validation import check_shape_bounds, format_bytes
 from quantgeo.errors import LatticeMismatchError
 
-__all__ = ["Lattice"]
+__all__ = ["MAX_SITES", "Lattice"]
 
 MAX_DIM = 3
+#: Largest number of sites of a :class:`Lattice`: 2²⁶ sites, so one complex128 state is
+#: 1 GiB.  The solvers hold a few states and the potential, so this keeps a run within the
+#: memory of a workstation; a larger shape is refused at construction, before any array exists.
+MAX_SITES = 1 << 26
+_STATE_BYTES = np.dtype(np.complex128).itemsize
 
 
-class Lattice:
+class Lattice(BoxGeometry):
     """A periodic rectangular lattice.
 
     Parameters
     ----------
     shape
-        Sites per axis: an int (1D) or a sequence of 1–3 ints, each ≥ 2.
+        Sites per axis: an int (1D) or a sequence of 1–3 ints, each ≥ 2, at most
+        :data:`MAX_SITES` sites in all.
     bounds
         ``(lo, hi)`` for a 1D lattice, or one ``(lo, hi)`` pair per axis; ``hi > lo``.  A
         single pair is used for every axis.
@@ -44,32 +51,17 @@ class Lattice:
         self.shape: tuple[int, ...]
         self.bounds: tuple[tuple[float, float], ...]
         self.shape, self.bounds = check_shape_bounds(shape, bounds, MAX_DIM)
+        if self.size > MAX_SITES:
+            raise ValueError(
+                f"`shape` {self.shape} has {self.size:,} sites, above MAX_SITES = {MAX_SITES:,} "
+                f"(2²⁶): one state alone would need {format_bytes(self.size * _STATE_BYTES)}"
+            )
 
-    # -- geometry ---------------------------------------------------------------------------
-    @property
-    def ndim(self) -> int:
-        """Number of axes (1, 2 or 3)."""
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        """Total number of sites."""
-        return int(np.prod(self.shape))
-
+    # -- geometry (ndim, size, lengths, cell_volume from BoxGeometry) -----------------------
     @property
     def spacing(self) -> tuple[float, ...]:
         """Lattice spacing ``Δ_i = (hi_i − lo_i)/N_i`` per axis."""
-        return tuple((hi - lo) / n for (lo, hi), n in zip(self.bounds, self.shape, strict=True))
-
-    @property
-    def lengths(self) -> tuple[float, ...]:
-        """Period ``L_i = hi_i − lo_i`` per axis."""
-        return tuple(hi - lo for lo, hi in self.bounds)
-
-    @property
-    def cell_volume(self) -> float:
-        """Volume element ``ΔV = Π Δ_i``; ψ is normalised so that ``Σ|ψ|²·ΔV = 1``."""
-        return float(np.prod(self.spacing))
+        return self._spacings()
 
     @cached_property
     def axes(self) -> tuple[NDArray[np.float64], ...]:

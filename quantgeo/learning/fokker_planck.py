@@ -152,19 +152,12 @@ class FokkerPlanck:
 
     def _assemble(self) -> sp.csr_matrix:
         g = self.grid
-        shape, h, n = g.shape, g.spacing, g.size
-        idx = np.arange(n).reshape(shape)
+        h, n = g.spacing, g.size
         centre = self._coefficients(g.points())
         dcell = centre.diffusion.reshape(n, g.ndim, g.ndim)
         op = sp.csr_matrix((n, n))
         for ax in range(g.ndim):
-            left = np.take(idx, np.arange(shape[ax] - 1), axis=ax).ravel()
-            right = np.take(idx, np.arange(1, shape[ax]), axis=ax).ravel()
-            nf = left.size
-            rows = np.arange(nf)
-            sel_l = sp.csr_matrix((np.ones(nf), (rows, left)), shape=(nf, n))
-            sel_r = sp.csr_matrix((np.ones(nf), (rows, right)), shape=(nf, n))
-            fpts = np.take(g.face_points(ax), np.arange(1, shape[ax]), axis=ax)
+            sel_l, sel_r, fpts = g.interior_faces(ax)
             fco = self._coefficients(fpts)
             beta = fco.drift[..., ax].ravel()
             dface = fco.diffusion[..., ax, ax].ravel()

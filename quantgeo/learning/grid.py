@@ -16,13 +16,14 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from quantgeo._validation import check_real
+from quantgeo._geometry import BoxGeometry
+from quantgeo._validation import check_axis_sizes, check_bound_pair, check_int
 
 __all__ = ["Grid"]
 
 
 @dataclass(frozen=True, eq=False)
-class Grid:
+class Grid(BoxGeometry):
     """Uniform cell-centred grid on the box ``[lo_0, hi_0] × … `` (``ndim`` = 1 or 2).
 
     Parameters
@@ -58,43 +59,18 @@ class Grid:
             raise ValueError(
                 f"`shape` must be an int or have one entry per axis ({ndim}), got {shape!r}"
             )
-        clean_b: list[tuple[float, float]] = []
-        for i, b in enumerate(bnds):
-            if len(b) != 2:
-                raise ValueError(f"`bounds[{i}]` must be a (lo, hi) pair, got {b!r}")
-            lo, hi = check_real(f"bounds[{i}][0]", b[0]), check_real(f"bounds[{i}][1]", b[1])
-            if not lo < hi:
-                raise ValueError(f"`bounds[{i}]` must satisfy lo < hi, got {b!r}")
-            clean_b.append((lo, hi))
-        clean_s: list[int] = []
-        for i, n in enumerate(shp):
-            if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-                raise ValueError(f"`shape[{i}]` must be an integer ≥ 2, got {n!r}")
-            clean_s.append(int(n))
-        object.__setattr__(self, "bounds", tuple(clean_b))
-        object.__setattr__(self, "shape", tuple(clean_s))
+        clean_b = tuple(
+            check_bound_pair(f"bounds[{i}]", b, order="must satisfy lo < hi, got {pair}")
+            for i, b in enumerate(bnds)
+        )
+        object.__setattr__(self, "bounds", clean_b)
+        object.__setattr__(self, "shape", check_axis_sizes(shp))
 
-    @property
-    def ndim(self) -> int:
-        """Number of axes (1 or 2)."""
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        """Number of cells."""
-        return int(np.prod(self.shape))
-
+    # ndim, size, lengths and cell_volume come from BoxGeometry
     @property
     def spacing(self) -> NDArray[np.float64]:
         """Cell widths per axis, shape ``(ndim,)``."""
-        return np.array(
-            [(hi - lo) / n for (lo, hi), n in zip(self.bounds, self.shape, strict=True)]
-        )
-
-    @property
-    def cell_volume(self) -> float:
-        """Volume (length, area) of one cell."""
-        return float(np.prod(self.spacing))
+        return np.array(self._spacings())
 
     def edges(self, axis: int) -> NDArray[np.float64]:
         """Cell edges along ``axis``, shape ``(N_axis + 1,)``."""
@@ -120,6 +96,30 @@ class Grid:
         axes[axis] = self.edges(axis)
         mesh = np.meshgrid(*axes, indexing="ij")
         return np.stack(mesh, axis=-1)
+
+    def interior_faces(
+        self, axis: int
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix, NDArray[np.float64]]:
+        """The faces normal to ``axis`` between two cells (the walls excluded).
+
+        Returns
+        -------
+        left, right
+            Sparse selectors of shape ``(n_faces, size)``: ``left @ p`` and ``right @ p`` are
+            the values of the cell below and above each face, ``n_faces = size·(N_axis − 1)/N_axis``
+            (C order of the faces, like the cells).  ``right − left`` is the face difference.
+        points
+            Face centres, shape ``(*shape_f, ndim)`` with ``shape_f[axis] = N_axis − 1``.
+        """
+        n_ax = self.shape[axis]
+        idx = np.arange(self.size).reshape(self.shape)
+        below = np.take(idx, np.arange(n_ax - 1), axis=axis).ravel()
+        above = np.take(idx, np.arange(1, n_ax), axis=axis).ravel()
+        rows, ones, full = np.arange(below.size), np.ones(below.size), (below.size, self.size)
+        left = sp.csr_matrix((ones, (rows, below)), shape=full)
+        right = sp.csr_matrix((ones, (rows, above)), shape=full)
+        points = np.take(self.face_points(axis), np.arange(1, n_ax), axis=axis)
+        return left, right, points
 
     def derivative_matrix(self, axis: int) -> sp.csr_matrix:
         """Sparse first derivative along ``axis`` on cell centres, shape ``(size, size)``.
@@ -154,8 +154,7 @@ class Grid:
 
     def coarsen(self, factor: int) -> Grid:
         """Grid whose cells are blocks of ``factor`` cells per axis (``N_i`` divisible)."""
-        if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor < 1:
-            raise ValueError(f"`factor` must be a positive integer, got {factor!r}")
+        check_int("factor", factor)
         for i, n in enumerate(self.shape):
             if n % factor or n // factor < 2:
                 raise ValueError(

@@ -279,20 +279,12 @@ def schrodinger_operator(
     and its ground state is ``√p∞``.
     """
     T = temperature(gamma, c)
-    shape, h, n = grid.shape, grid.spacing, grid.size
+    h, n = grid.spacing, grid.size
     pts = grid.points()
-    idx = np.arange(n).reshape(shape)
     kmat = sp.csr_matrix((n, n))
     for ax in range(grid.ndim):
-        left = np.take(idx, np.arange(shape[ax] - 1), axis=ax).ravel()
-        right = np.take(idx, np.arange(1, shape[ax]), axis=ax).ravel()
-        nf = left.size
-        rows = np.arange(nf)
-        diff = sp.csr_matrix(
-            (np.r_[np.ones(nf), -np.ones(nf)], (np.r_[rows, rows], np.r_[right, left])),
-            shape=(nf, n),
-        )
-        fpts = np.take(grid.face_points(ax), np.arange(1, shape[ax]), axis=ax)
+        left, right, fpts = grid.interior_faces(ax)
+        diff = right - left
         mf = metric_fields(problem, fpts, 1.0, c=c, eps=eps)
         w = (np.exp(mf.half_logdet) * mf.ginv[..., ax, ax]).ravel()
         kmat = kmat + T * diff.T @ sp.diags(w / h[ax] ** 2) @ diff
