@@ -49,16 +49,25 @@ def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
     return out
 
 
-def check_int(name: str, value: Any, minimum: int = 1, *, or_none: bool = False) -> int:
-    """Return ``value`` as an int ≥ ``minimum`` or raise naming ``name`` (bools are refused).
+def check_int(
+    name: str, value: Any, minimum: int = 1, *, maximum: int | None = None, or_none: bool = False
+) -> int:
+    """Return ``value`` as an int in ``[minimum, maximum]`` or raise naming ``name``.
 
-    ``or_none`` only adds "or None" to the message, for arguments whose caller accepts
-    ``None`` before calling this.
+    Bools and floats are refused.  ``or_none`` only adds "or None" to the message, for
+    arguments whose caller accepts ``None`` before calling this.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < minimum
+        or (maximum is not None and value > maximum)
+    ):
         what = {0: "a non-negative integer", 1: "a positive integer"}.get(
             minimum, f"an integer ≥ {minimum}"
         )
+        if maximum is not None:
+            what = f"an integer in [{minimum}, {maximum}]"
         raise ValueError(f"`{name}` must be {what}{' or None' if or_none else ''}, got {value!r}")
     return int(value)
 
@@ -66,17 +75,22 @@ def check_int(name: str, value: Any, minimum: int = 1, *, or_none: bool = False)
 def check_instance(name: str, value: Any, cls: type, what: str | None = None) -> None:
     """Raise ``TypeError`` naming ``name`` unless ``value`` is a ``cls``."""
     if not isinstance(value, cls):
+        article = "an" if cls.__name__[0] in "AEIOU" else "a"
         raise TypeError(
-            f"`{name}` must be {what or 'a ' + cls.__name__}, got {type(value).__name__} "
-            f"{_short(value)}"
+            f"`{name}` must be {what or article + ' ' + cls.__name__}, "
+            f"got {type(value).__name__} {_short(value)}"
         )
 
 
-def as_numeric_array(name: str, value: Any, what: str, dtype: Any = np.float64) -> NDArray[Any]:
-    """``np.array(value, dtype)`` (a copy), or ``TypeError`` naming ``name`` if not numbers.
+def as_numeric_array(
+    name: str, value: Any, what: str, dtype: Any = np.float64, *, copy: bool = False
+) -> NDArray[Any]:
+    """``value`` as a C-ordered array of ``dtype``, or ``TypeError`` naming ``name``.
 
     ``what`` says what is allowed, e.g. ``"an array of site values"``; strings, bytes and
-    arrays of non-numbers are refused before NumPy tries to parse them.
+    arrays of non-numbers are refused before NumPy tries to parse them (its own message,
+    "could not convert string to float", names no argument).  ``copy=False`` avoids a copy
+    where the input already fits.
     """
     raw = value if isinstance(value, np.ndarray) else None
     if raw is None and not isinstance(value, (str, bytes)):
@@ -86,7 +100,9 @@ def as_numeric_array(name: str, value: Any, what: str, dtype: Any = np.float64) 
             raw = None
     if raw is None or raw.dtype.kind not in "biufc":
         raise TypeError(f"`{name}` must be {what}, got {type(value).__name__} {_short(value)}")
-    return np.array(raw, dtype=dtype, order="C")
+    if copy:
+        return np.array(raw, dtype=dtype, order="C")
+    return np.asarray(raw, dtype=dtype, order="C")
 
 
 def _short(value: Any) -> str:

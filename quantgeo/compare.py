@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from quantgeo._validation import check_instance
 from quantgeo.errors import LatticeMismatchError
 from quantgeo.recording import Trajectory
 
@@ -69,7 +70,11 @@ def compare(a: Trajectory, b: Trajectory, *, time_rtol: float = 1e-9) -> Compari
     ------
     LatticeMismatchError
         If the times, lattices or state shapes differ, or a trajectory stored no states.
+    TypeError
+        If ``a`` or ``b`` is not a :class:`~quantgeo.recording.Trajectory`.
     """
+    check_instance("a", a, Trajectory)
+    check_instance("b", b, Trajectory)
     if a.times.shape != b.times.shape or not np.allclose(
         a.times, b.times, rtol=time_rtol, atol=time_rtol
     ):

@@ -23,7 +23,14 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from quantgeo._validation import as_per_axis, check_choice, check_positive
+from quantgeo._validation import (
+    as_numeric_array,
+    as_per_axis,
+    check_choice,
+    check_instance,
+    check_int,
+    check_positive,
+)
 from quantgeo.lattice import Lattice
 from quantgeo.potentials import ArrayPotential, Potential, zero
 
@@ -64,8 +71,7 @@ class Hamiltonian:
         hbar: float = 1.0,
         kinetic: str = "lattice",
     ) -> None:
-        if not isinstance(lattice, Lattice):
-            raise TypeError(f"`lattice` must be a Lattice, got {type(lattice).__name__}")
+        check_instance("lattice", lattice, Lattice)
         self.lattice = lattice
         self.mass: NDArray[np.float64] = as_per_axis("mass", mass, lattice.ndim, positive=True)
         self.hbar = check_positive("hbar", hbar)
@@ -73,7 +79,8 @@ class Hamiltonian:
         if potential is None:
             potential = zero()
         elif not isinstance(potential, Potential):
-            potential = ArrayPotential(potential)
+            what = "a Potential, an array of site values or None"
+            potential = ArrayPotential(as_numeric_array("potential", potential, what, None))
         self.potential: Potential = potential
         # Validate now: shape and finiteness errors surface at construction, not mid-run.
         self._v0 = self.potential.values(lattice, 0.0, self.mass)
@@ -211,10 +218,8 @@ class Hamiltonian:
             phase fixed so that the largest-magnitude entry is real and positive.
         """
         n = self.lattice.size
-        if k is not None and (
-            isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n
-        ):
-            raise ValueError(f"`k` must be an integer in [1, {n}], got {k!r}")
+        if k is not None:
+            k = check_int("k", k, 1, maximum=n)
         if self.kinetic == "lattice" and n > MAX_DENSE_SITES:
             if k is None or k >= n - 1:
                 self._check_dense("eigh")

@@ -15,7 +15,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from quantgeo._validation import as_per_axis, check_finite_array, check_positive, check_real
+from quantgeo._validation import (
+    as_numeric_array,
+    as_per_axis,
+    check_finite_array,
+    check_int,
+    check_positive,
+    check_real,
+)
 from quantgeo.lattice import Lattice
 
 __all__ = [
@@ -121,7 +128,7 @@ class ArrayPotential(Potential):
     """A static potential given as an array of site values."""
 
     def __init__(self, values: ArrayLike) -> None:
-        arr = np.array(values, dtype=np.float64)
+        arr = as_numeric_array("values", values, "an array of site values", copy=True)
         check_finite_array("values", arr)
         self.array = arr
 
@@ -194,9 +201,7 @@ class _ShakenTrap(Potential):
 
 
 def _axis(name: str, axis: int) -> int:
-    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)) or not 0 <= axis < 3:
-        raise ValueError(f"`{name}` must be 0, 1 or 2, got {axis!r}")
-    return int(axis)
+    return check_int(name, axis, 0, maximum=2)
 
 
 def _check_axis(lattice: Lattice, axis: int) -> None:

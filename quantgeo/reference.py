@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from quantgeo._progress import progress_enabled
-from quantgeo._validation import check_int, check_positive, check_span
+from quantgeo._validation import check_choice, check_int, check_positive, check_span
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.observables import resolver
 from quantgeo.recording import Recorder, Trajectory
@@ -40,7 +40,8 @@ class QutipReference:
         Maximum internal steps between two output times.  QuTiP's default (2500) is too
         small for long runs; the default here is 10⁷.
     method
-        QuTiP ODE method (``"adams"``, ``"bdf"``, ``"dop853"``, ``"vern9"`` …).
+        QuTiP ODE method (``"adams"``, ``"bdf"``, ``"dop853"``, ``"vern9"`` …): one of
+        ``qutip.SESolver.avail_integrators()``, checked at construction.
     """
 
     def __init__(
@@ -58,7 +59,11 @@ class QutipReference:
         self.atol = check_positive("atol", atol)
         self.rtol = check_positive("rtol", rtol)
         self.nsteps = check_int("nsteps", nsteps)
-        self.method = method
+        # Checked here against QuTiP's own list, not at the first run's integrator lookup
+        # (a bare KeyError from inside QuTiP); this imports QuTiP, which every run needs anyway.
+        import qutip
+
+        self.method = check_choice("method", method, tuple(qutip.SESolver.avail_integrators()))
 
     def operator(self) -> Any:
         """H as a ``qutip.Qobj`` or ``qutip.QobjEvo`` (time dependent)."""

@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from quantgeo._validation import as_per_axis, check_finite_array, check_positive
+from quantgeo._validation import (
+    as_numeric_array,
+    as_per_axis,
+    check_finite_array,
+    check_instance,
+    check_int,
+    check_positive,
+)
 from quantgeo.lattice import Lattice
 
 if TYPE_CHECKING:
@@ -21,6 +28,7 @@ if TYPE_CHECKING:
 __all__ = ["Wavefunction", "coherent", "eigenstate", "gaussian", "plane_wave"]
 
 CArray = NDArray[np.complex128]
+_SITE_VALUES = "an array of complex site values"
 
 
 class Wavefunction:
@@ -37,9 +45,8 @@ class Wavefunction:
     __slots__ = ("data", "lattice")
 
     def __init__(self, lattice: Lattice, data: ArrayLike) -> None:
-        if not isinstance(lattice, Lattice):
-            raise TypeError(f"`lattice` must be a Lattice, got {type(lattice).__name__}")
-        arr = np.array(data, dtype=np.complex128, order="C")
+        check_instance("lattice", lattice, Lattice)
+        arr = as_numeric_array("data", data, _SITE_VALUES, np.complex128, copy=True)
         lattice.check_array("data", arr)
         check_finite_array("data", arr)
         self.lattice = lattice
@@ -91,17 +98,43 @@ def gaussian(
     -----
     Normalised on the lattice (``Σ|ψ|²ΔV = 1`` exactly).  The packet should sit well inside
     the periodic box: its tails are cut at the box edge.
+
+    Raises
+    ------
+    ValueError
+        If the centre lies outside the box ``[lo_i, hi_i]`` on some axis (then more than half
+        of the packet is cut off), or if the packet has no weight on any site (a width far
+        below the spacing); the message names ``center`` and ``width``.
     """
+    check_instance("lattice", lattice, Lattice)
     d = lattice.ndim
     c = as_per_axis("center", center, d)
     s = as_per_axis("width", width, d, positive=True)
     p = as_per_axis("momentum", momentum, d)
     hb = check_positive("hbar", hbar)
+    for i, (lo, hi) in enumerate(lattice.bounds):
+        if not lo <= c[i] <= hi:
+            ci, wi = ("center", "width") if d == 1 else (f"center[{i}]", f"width[{i}]")
+            raise ValueError(
+                f"the packet lies outside the box: `{ci}` = {c[i]:g} is outside [{lo:g}, {hi:g}] "
+                f"(`{wi}` = {s[i]:g}); put the centre inside the box"
+            )
     x = lattice.coordinates()
     log = sum(
         -((x[i] - c[i]) ** 2) / (4 * s[i] ** 2) + 1j * p[i] * (x[i] - c[i]) / hb for i in range(d)
     )
-    return Wavefunction(lattice, np.broadcast_to(np.exp(log), lattice.shape)).normalized()
+    psi = Wavefunction(lattice, np.broadcast_to(np.exp(log), lattice.shape))
+    if psi.norm() == 0.0:
+        raise ValueError(
+            f"the packet has no weight on any lattice site: `width` = {_per_axis(s)} is far "
+            f"below the spacing {_per_axis(lattice.spacing)} around `center` = {_per_axis(c)}"
+        )
+    return psi.normalized()
+
+
+def _per_axis(v: Any) -> str:
+    vals = [f"{x:g}" for x in np.ravel(v)]
+    return vals[0] if len(vals) == 1 else "(" + ", ".join(vals) + ")"
 
 
 def coherent(
@@ -114,6 +147,7 @@ def coherent(
     :math:`\sigma_i = \sqrt{\hbar / 2 m_i \omega_i}` (the trap's ground-state width), displaced to
     ``center`` with mean momentum ``momentum``.  Uses the mass and ħ of ``ham``.
     """
+    _check_ham(ham)
     w = as_per_axis("omega", omega, ham.lattice.ndim, positive=True)
     sigma = np.sqrt(ham.hbar / (2.0 * ham.mass * w))
     return gaussian(ham.lattice, center, sigma, momentum, ham.hbar)
@@ -127,6 +161,7 @@ def plane_wave(
     ``momentum`` must be commensurate with the periodic box, :math:`p_i = 2\pi\hbar n_i/L_i`;
     otherwise a ``ValueError`` names the two nearest allowed values.
     """
+    check_instance("lattice", lattice, Lattice)
     hb = check_positive("hbar", hbar)
     p = as_per_axis("momentum", momentum, lattice.ndim)
     for i, length in enumerate(lattice.lengths):
@@ -146,10 +181,16 @@ def plane_wave(
 
 def eigenstate(ham: Hamiltonian, n: int = 0, t: float = 0.0) -> Wavefunction:
     """The ``n``-th eigenstate (0 = ground state) of ``ham`` at time ``t`` (small lattices)."""
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-        raise ValueError(f"`n` must be a non-negative integer, got {n!r}")
-    _, states = ham.eigh(int(n) + 1, t)
-    return Wavefunction(ham.lattice, states[int(n)])
+    _check_ham(ham)
+    n = check_int("n", n, 0)
+    _, states = ham.eigh(n + 1, t)
+    return Wavefunction(ham.lattice, states[n])
+
+
+def _check_ham(ham: Any) -> None:
+    from quantgeo.hamiltonian import Hamiltonian  # runtime import: hamiltonian is the heavier
+
+    check_instance("ham", ham, Hamiltonian)
 
 
 def _as_data(state: Any, lattice: Lattice, name: str = "state") -> CArray:
@@ -157,7 +198,7 @@ def _as_data(state: Any, lattice: Lattice, name: str = "state") -> CArray:
     if isinstance(state, Wavefunction):
         lattice.check_same(name, state.lattice)
         return state.data
-    arr = np.asarray(state, dtype=np.complex128)
+    arr = as_numeric_array(name, state, "a Wavefunction or " + _SITE_VALUES, np.complex128)
     lattice.check_array(name, arr)
     check_finite_array(name, arr)
     return arr

@@ -435,8 +435,10 @@ class BornEnsemble:
         Returns
         -------
         Trajectory
-            ``states``: histogram probabilities per cell, shape ``(n_t, *lattice.shape)``
-            (float64, summing to 1); ``info``: ``a``, ``walkers``, ``seed``, ``diffusion``,
+            ``states``: histogram densities, the fraction of walkers in each cell divided by
+            ``ΔV = lattice.cell_volume`` (units 1/volume, comparable with ``|ψ|²``), shape
+            ``(n_t, *lattice.shape)``, float64, with ``Σ states·ΔV = 1``; the probabilities per
+            cell are ``states·ΔV``.  ``info``: ``a``, ``walkers``, ``seed``, ``diffusion``,
             ``dt``, ``psi_dt``, ``steps``, ``run_time``.
         """
         ham, lat = self.ham, self.ham.lattice

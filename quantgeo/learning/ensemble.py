@@ -27,7 +27,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from quantgeo._kernels import learning_reference
 from quantgeo._progress import progress_bar
-from quantgeo._validation import check_choice, check_finite_array, check_positive
+from quantgeo._validation import check_choice, check_finite_array, check_int, check_positive
 from quantgeo.errors import StabilityError
 from quantgeo.learning._engine import check_grid, check_problem, step_plan
 from quantgeo.learning.coefficients import CONVENTIONS, check_dynamics
@@ -112,16 +112,8 @@ class LangevinEnsemble:
         self.problem = check_problem(problem)
         self.a, self.gamma, self.c, self.eps = check_dynamics(a, gamma, c, eps)
         self.dt = check_positive("dt", dt)
-        if (
-            isinstance(n_walkers, bool)
-            or not isinstance(n_walkers, (int, np.integer))
-            or n_walkers < 2
-        ):
-            raise ValueError(f"`n_walkers` must be an integer ≥ 2, got {n_walkers!r}")
-        self.n_walkers = int(n_walkers)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"`seed` must be a non-negative integer, got {seed!r}")
-        self.seed = int(seed)
+        self.n_walkers = check_int("n_walkers", n_walkers, 2)
+        self.seed = check_int("seed", seed, 0)
         self.convention = check_choice("convention", convention, CONVENTIONS)
         self.backend = check_choice("backend", backend, BACKENDS)
         self.grid = None if grid is None else check_grid(grid, problem)

@@ -97,9 +97,7 @@ class Grid(BoxGeometry):
         mesh = np.meshgrid(*axes, indexing="ij")
         return np.stack(mesh, axis=-1)
 
-    def interior_faces(
-        self, axis: int
-    ) -> tuple[sp.csr_matrix, sp.csr_matrix, NDArray[np.float64]]:
+    def interior_faces(self, axis: int) -> tuple[sp.csr_matrix, sp.csr_matrix, NDArray[np.float64]]:
         """The faces normal to ``axis`` between two cells (the walls excluded).
 
         Returns

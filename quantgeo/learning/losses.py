@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import expit
 
-from quantgeo._validation import check_positive
+from quantgeo._validation import check_int, check_positive
 from quantgeo.learning.problem import LearningProblem, Polynomial, check_spd
 
 __all__ = [
@@ -42,12 +42,6 @@ __all__ = [
 ]
 
 Array = NDArray[np.float64]
-
-
-def _posint(name: str, v: object, minimum: int = 1) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
-        raise ValueError(f"`{name}` must be an integer ≥ {minimum}, got {v!r}")
-    return int(v)
 
 
 def _psd(name: str, m: ArrayLike, dim: int) -> Array:
@@ -128,13 +122,13 @@ class Loss(ABC):
     def minibatch_grad(self, q: ArrayLike, rng: np.random.Generator, batch_size: int) -> Array:
         """Mean gradient of ``batch_size`` samples drawn with replacement (noise covariance
         ``kappa(q, batch_size)``)."""
-        b = _posint("batch_size", batch_size)
+        b = check_int("batch_size", batch_size)
         idx = rng.integers(0, self.n_samples, size=b)
         return self.per_sample_grads(q, idx).mean(axis=0)
 
     def kappa(self, q: ArrayLike, batch_size: int = 1) -> Array:
         """True minibatch-noise covariance ``Cov_n(∇ℓ_n(q))/B``, shape ``(K, K)``."""
-        b = _posint("batch_size", batch_size)
+        b = check_int("batch_size", batch_size)
         g = self.per_sample_grads(q)
         d = g - g.mean(axis=0)
         return d.T @ d / (self.n_samples * b)
@@ -168,8 +162,8 @@ class _NoisyPolynomialLoss(Loss):
         n_samples: int,
         seed: int,
     ) -> None:
-        self.dim = _posint("dim", dim)
-        self.n_samples = _posint("n_samples", n_samples, 2)
+        self.dim = check_int("dim", dim)
+        self.n_samples = check_int("n_samples", n_samples, 2)
         self.center = np.asarray(center, dtype=float).reshape(self.dim)
         self.noise_cov = _psd("noise_cov", noise_cov, self.dim)
         mult = np.broadcast_to(np.asarray(multiplicative, dtype=float), (self.dim,)).copy()
@@ -216,13 +210,13 @@ class _NoisyPolynomialLoss(Loss):
         return self.h_grad(self._q(q))  # the data terms average to exactly 0
 
     def kappa(self, q: ArrayLike, batch_size: int = 1) -> Array:
-        b = _posint("batch_size", batch_size)
+        b = check_int("batch_size", batch_size)
         d = self._q(q) - self.center
         return (self.noise_cov + np.diag(self.multiplicative**2 * d * d)) / b
 
     def problem(self, batch_size: int = 1) -> LearningProblem:
         self._check_problem_dim()
-        b = _posint("batch_size", batch_size)
+        b = check_int("batch_size", batch_size)
         d = self.dim
         delta = [Polynomial.variable(i, d) - float(self.center[i]) for i in range(d)]
         kap = [
@@ -307,7 +301,7 @@ def ill_conditioned_quadratic(
     The noise covariance is ``noise_scale · A`` (κ ∝ A); the basis and data come from
     ``numpy.random.default_rng(seed)``.
     """
-    k = _posint("dim", dim)
+    k = check_int("dim", dim)
     cond = check_positive("condition", condition)
     if cond < 1:
         raise ValueError(f"`condition` must be ≥ 1, got {condition!r}")
@@ -344,7 +338,7 @@ class DoubleWell(_NoisyPolynomialLoss):
         n_samples: int = 1000,
         seed: int = 0,
     ) -> None:
-        k = _posint("dim", dim)
+        k = check_int("dim", dim)
         self.depth = check_positive("depth", depth)
         self.stiffness = check_positive("stiffness", stiffness)
         cov = 0.5 * np.eye(k) if noise_cov is None else noise_cov
@@ -442,8 +436,8 @@ class LinearRegression(Loss):
         l2: float = 0.0,
         seed: int = 0,
     ) -> None:
-        self.n_samples = _posint("n_samples", n_samples, 2)
-        self.dim = _posint("dim", dim)
+        self.n_samples = check_int("n_samples", n_samples, 2)
+        self.dim = check_int("dim", dim)
         self.noise = check_positive("noise", noise, allow_zero=True)
         self.l2 = check_positive("l2", l2, allow_zero=True)
         rng = np.random.default_rng(seed)
@@ -479,7 +473,7 @@ class LinearRegression(Loss):
 
     def problem(self, batch_size: int = 1) -> LearningProblem:
         self._check_problem_dim()
-        b = _posint("batch_size", batch_size)
+        b = check_int("batch_size", batch_size)
         k, n, X, y = self.dim, self.n_samples, self.X, self.y
         q = [Polynomial.variable(i, k) for i in range(k)]
         c2 = X.T @ X / n
@@ -526,8 +520,8 @@ class LogisticRegression(Loss):
         feature_scales: ArrayLike | None = None,
         seed: int = 0,
     ) -> None:
-        self.n_samples = _posint("n_samples", n_samples, 2)
-        self.dim = _posint("dim", dim)
+        self.n_samples = check_int("n_samples", n_samples, 2)
+        self.dim = check_int("dim", dim)
         self.l2 = check_positive("l2", l2)
         rng = np.random.default_rng(seed)
         scales = np.logspace(0.0, -1.0, self.dim) if feature_scales is None else feature_scales

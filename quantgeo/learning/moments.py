@@ -26,7 +26,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from quantgeo._validation import check_choice, check_real
+from quantgeo._validation import check_choice, check_int, check_real
 
 __all__ = ["CENTERINGS", "EMAMoments", "MomentState", "normalize_centering"]
 
@@ -101,8 +101,7 @@ class EMAMoments:
 
     def init(self, dim: int) -> MomentState:
         """Zero moments for ``dim`` trainable variables."""
-        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-            raise ValueError(f"`dim` must be a positive integer, got {dim!r}")
+        dim = check_int("dim", dim)
         m2 = np.zeros((dim, dim) if self.full else dim)
         m1 = np.zeros(dim) if self.centered == "ema" else None
         return MomentState(0, m2, m1)

@@ -43,7 +43,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from quantgeo._progress import progress_bar
-from quantgeo._validation import check_choice, check_finite_array, check_positive, check_real
+from quantgeo._validation import (
+    check_choice,
+    check_finite_array,
+    check_instance,
+    check_int,
+    check_positive,
+    check_real,
+)
 from quantgeo.errors import StabilityError
 from quantgeo.learning.metric import apply_inverse_metric
 from quantgeo.learning.moments import EMAMoments, MomentState, check_beta, normalize_centering
@@ -122,7 +129,8 @@ class CovariantGD:
     Parameters
     ----------
     a
-        Metric power (``0`` SGD, ``½`` efficient learning, ``1`` natural gradient).
+        Metric power in ``[0, 1]``: ``0`` SGD, ``½`` efficient learning (RMSProp, Adam),
+        ``1`` natural gradient, the ends of THEORY's family; other values are refused.
     lr
         Learning rate ``γ`` (the step is ``lr·g⁻¹F``; units of ``q²/H`` at ``a = 0``).
     c
@@ -169,6 +177,10 @@ class CovariantGD:
         kappa: Callable[[Array], ArrayLike] | None = None,
     ) -> None:
         self.a = check_real("a", a)
+        if not 0.0 <= self.a <= 1.0:
+            raise ValueError(
+                f"`a` must lie in [0, 1] (0 SGD, ½ RMSProp/Adam, 1 natural gradient), got {a!r}"
+            )
         self.lr = check_positive("lr", lr)
         self.c = check_positive("c", c)
         self.eps = check_positive("eps", eps, allow_zero=True)
@@ -220,7 +232,30 @@ class CovariantGD:
     def direction(self, q: ArrayLike, grad: ArrayLike, state: OptState) -> tuple[Array, OptState]:
         """Return ``(g⁻¹F, new_state)`` for gradient sample ``grad`` at ``q`` (no step taken)."""
         x = _flat("q", q)
-        return self._direction(x, _grad(grad, x), state)
+        g = _grad(grad, x)
+        self._check_state(state, x.size)
+        return self._direction(x, g, state)
+
+    def _check_state(self, state: Any, k: int) -> None:
+        """Refuse a state made by :meth:`init` for another size (or another optimiser)."""
+        check_instance("state", state, OptState)
+        with_mom = self.beta1 > 0 or self.centered == "belief"
+        full = self.moments == "ema-full"
+        ms = state.moments
+        parts: list[tuple[str, Any, object]] = [
+            ("momentum", state.momentum, (k,) if with_mom else None),
+            ("moments", ms, None if self._ema is None else "MomentState"),
+        ]
+        if self._ema is not None and ms is not None:
+            parts.append(("moments.m2", ms.m2, (k, k) if full else (k,)))
+            parts.append(("moments.m1", ms.m1, (k,) if self.centered == "ema" else None))
+        for label, got, want in parts:
+            shape = None if got is None else ("MomentState" if label == "moments" else got.shape)
+            if shape != want:
+                raise ValueError(
+                    f"`state` was made for another size or optimiser: its {label} is {shape}, "
+                    f"`q` of size {k} needs {want}; make it with this optimiser's init(q0)"
+                )
 
     def _direction(self, x: Array, g: Array, state: OptState) -> tuple[Array, OptState]:
         # x and g validated by the caller (direction, step)
@@ -266,6 +301,7 @@ class CovariantGD:
         """
         x = _flat("q", q)
         g = _grad(grad, x)
+        self._check_state(state, x.size)
         # a singular metric divides by zero: report it as a StabilityError, not as warnings
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             d, new = self._direction(x, g, state)
@@ -314,14 +350,10 @@ class CovariantGD:
         StabilityError
             If an update or the recorded loss is not finite (``lr`` too large).
         """
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-            raise ValueError(f"`steps` must be a non-negative integer, got {steps!r}")
-        if isinstance(record_every, bool) or not isinstance(record_every, int) or record_every < 1:
-            raise ValueError(f"`record_every` must be a positive integer, got {record_every!r}")
-        if batch_size is not None and (
-            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-        ):
-            raise ValueError(f"`batch_size` must be a positive integer or None, got {batch_size!r}")
+        steps = check_int("steps", steps, 0)
+        record_every = check_int("record_every", record_every)
+        if batch_size is not None:
+            batch_size = check_int("batch_size", batch_size, or_none=True)
         h_min = 0.0
         if tol is not None:
             tol = check_positive("tol", tol)

@@ -16,7 +16,7 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from quantgeo._validation import check_positive, check_real
+from quantgeo._validation import check_int, check_positive, check_real
 
 __all__ = ["LearningProblem", "Polynomial"]
 
@@ -42,9 +42,7 @@ class Polynomial:
     __slots__ = ("_terms", "dim")
 
     def __init__(self, terms: Mapping[tuple[int, ...], float], dim: int) -> None:
-        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-            raise ValueError(f"`dim` must be a positive integer, got {dim!r}")
-        self.dim = int(dim)
+        self.dim = check_int("dim", dim)
         clean: dict[_Powers, float] = {}
         for pw, coef in terms.items():
             p = tuple(int(k) for k in pw)
