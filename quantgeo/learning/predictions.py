@@ -64,7 +64,16 @@ def temperature(gamma: float, c: float = 1.0) -> float:
     return check_positive("gamma", gamma) / (2.0 * check_positive("c", c))
 
 
-# The helpers below take validated arrays and parameters (check_spd, check_dynamics).
+def _prepare(
+    A: ArrayLike, kappa: ArrayLike, a: float, gamma: float, c: float, eps: float, dt: float | None
+) -> tuple[Array, Array, float, float, float, float, float | None]:
+    """The validated arguments of P3–P5: ``(A, κ, a, γ, c, eps, dt)``, ``dt`` None or > 0."""
+    am, k = _pair(A, kappa)
+    a, gamma, c, eps = check_dynamics(a, gamma, c, eps)
+    return am, k, a, gamma, c, eps, None if dt is None else check_positive("dt", dt)
+
+
+# The helpers below take validated arrays and parameters (_prepare, check_spd, check_dynamics).
 def _ginv(kappa: Array, a: float, c: float, eps: float) -> Array:
     return inverse_metric(kappa, a, c=c, eps=eps, diagonal=False)
 
@@ -122,10 +131,7 @@ def stationary_covariance(
     Continuous: ``(GA)Σ + Σ(GA)ᵀ = γ G κ G`` (``scipy.linalg.solve_continuous_lyapunov``).
     With ``dt``: the Euler–Maruyama chain's ``Σ = MΣMᵀ + dt·D``, ``M = I − γ dt GA``.
     """
-    am, k = _pair(A, kappa)
-    a, gamma, c, eps = check_dynamics(a, gamma, c, eps)
-    h = None if dt is None else check_positive("dt", dt)
-    return _stationary_covariance(am, k, a, gamma, c, eps, h)
+    return _stationary_covariance(*_prepare(A, kappa, a, gamma, c, eps, dt))
 
 
 def stationary_covariance_commuting(
@@ -154,11 +160,8 @@ def excess_loss(
     dt: float | None = None,
 ) -> float:
     """P4: ``⟨H⟩ − H_min = ½ tr(A Σ∞)`` (general; ``dt`` as in :func:`stationary_covariance`)."""
-    am, k = _pair(A, kappa)
-    a, gamma, c, eps = check_dynamics(a, gamma, c, eps)
-    h = None if dt is None else check_positive("dt", dt)
-    sig = _stationary_covariance(am, k, a, gamma, c, eps, h)
-    return 0.5 * float(np.trace(am @ sig))
+    args = _prepare(A, kappa, a, gamma, c, eps, dt)
+    return 0.5 * float(np.trace(args[0] @ _stationary_covariance(*args)))
 
 
 def excess_loss_commuting(
@@ -214,12 +217,11 @@ def relaxation_rates(
     Eigenvalues of ``γ g⁻¹ A`` (``(γ/c) κ^{−a} A`` at eps = 0); with ``dt`` the chain's
     ``−ln(1 − dt·λ)/dt``.
     """
-    am, k = _pair(A, kappa)
-    m = _drift_matrix(am, k, *check_dynamics(a, gamma, c, eps))
+    am, k, a, gamma, c, eps, h = _prepare(A, kappa, a, gamma, c, eps, dt)
+    m = _drift_matrix(am, k, a, gamma, c, eps)
     lam = np.sort(np.linalg.eigvals(m).real)
-    if dt is None:
+    if h is None:
         return lam
-    h = check_positive("dt", dt)
     if np.any(h * lam >= 1):
         raise ValueError(f"`dt` = {h:g} too large: 1 − dt·λ ≤ 0 for the fastest rate {lam[-1]:.3g}")
     return -np.log1p(-h * lam) / h
