@@ -16,7 +16,7 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from quantgeo._validation import check_int, check_positive, check_real
+from quantgeo._validation import check_instance, check_int, check_positive, check_real
 
 __all__ = ["LearningProblem", "Polynomial"]
 
@@ -218,8 +218,7 @@ class LearningProblem:
         minimizer: ArrayLike | None = None,
         name: str = "problem",
     ) -> None:
-        if not isinstance(loss, Polynomial):
-            raise TypeError(f"`loss` must be a Polynomial, got {type(loss).__name__}")
+        check_instance("loss", loss, Polynomial)
         d = loss.dim
         if d not in (1, 2):
             raise ValueError(f"`loss` must be a polynomial in 1 or 2 variables, got dim={d}")
