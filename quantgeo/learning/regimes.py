@@ -126,25 +126,32 @@ class RegimesReport:
         head = f"geometric learning regimes — problem {self.problem!r}, " + ", ".join(
             f"{k}={v}" for k, v in self.settings.items()
         )
-        lines = [head, ""]
-        fmt = "{:>5}  {:<3}  {:<30} {:>13} {:>11} {:>13} {:>7}  {}"
-        lines.append(fmt.format("a", "P", "quantity", "measured", "± se", "predicted", "z", "note"))
-        lines.append("-" * 110)
-        for r in self.rows:
-            pv = f"{r.predicted:13.6g}" if math.isfinite(r.predicted) else f"{'(qualit.)':>13}"
-            zv = f"{r.z:7.2f}" if math.isfinite(r.z) else f"{'':>7}"
-            lines.append(
-                fmt.format(
-                    f"{r.a:g}",
-                    r.prediction,
-                    r.quantity,
-                    f"{r.measured:13.6g}",
-                    f"{r.se:11.3g}",
-                    pv,
-                    zv,
-                    r.note,
-                )
-            )
+        from quantgeo._table import Column, format_table
+
+        columns = [
+            Column("a", ">", 5, "g"),
+            Column("P", "<", 3),
+            Column("quantity", "<", 30),
+            Column("measured", ">", 13, ".6g", gap=" "),
+            Column("± se", ">", 11, ".3g", gap=" "),
+            Column("predicted", ">", 13, ".6g", gap=" "),
+            Column("z", ">", 7, ".2f", gap=" "),
+            Column("note"),
+        ]
+        cells = [
+            [
+                r.a,
+                r.prediction,
+                r.quantity,
+                r.measured,
+                r.se,
+                r.predicted if math.isfinite(r.predicted) else "(qualit.)",
+                r.z if math.isfinite(r.z) else "",
+                r.note,
+            ]
+            for r in self.rows
+        ]
+        lines = [head, "", format_table(cells, columns, rule=110, strip=False)]
         if self.figure is not None:
             lines += ["", f"figure: {self.figure}"]
         return "\n".join(lines)
