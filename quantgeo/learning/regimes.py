@@ -541,6 +541,9 @@ def add_regimes_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--figure", default="quantgeo-out/regimes.png", help="PNG path")
     p.add_argument("--no-figure", action="store_true", help="do not save a figure")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--json", metavar="PATH", help="also write the rows (and the provenance) as JSON"
+    )
     p.set_defaults(func=run_regimes_cli)
     return p
 
@@ -567,4 +570,11 @@ def run_regimes_cli(args: argparse.Namespace) -> int:
         print(f"quantgeo regimes: error: {exc}", file=sys.stderr)
         return 2
     print(report.table())
+    if getattr(args, "json", None):
+        from quantgeo.cli._common import provenance, write_json
+
+        data = report.to_dict()
+        data["provenance"] = provenance(args, backend=args.backend, seed=args.seed)
+        write_json(args.json, data)
+        print(f"wrote {args.json}")
     return 0
