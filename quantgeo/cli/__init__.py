@@ -1,18 +1,17 @@
 """The ``quantgeo`` command.
 
-Subcommands (one module per group)::
+Subcommands, one module per group::
 
-    quantgeo run FILE         run one scenario: table, <out>/report.json, <out>/trajectory.npz
-    quantgeo validate [PATH…] run scenarios (files or folders; default: the bundled ones, fast)
-    quantgeo compare FILE     split-operator vs qutip.sesolve: error-vs-time plot and JSON
-                                                                            (cli/run.py)
-    quantgeo animate FILE -o out.gif|out.mp4                               (cli/animate.py)
-    quantgeo bench            split-operator benchmark ratios
-    quantgeo warmup           compile (or load from cache) the Numba kernels (cli/bench.py)
-    quantgeo schema [-o FILE] JSON Schema of the scenario format            (cli/schema.py)
-    quantgeo regimes …        learning regimes (quantgeo.learning)
-    quantgeo emergence …      emergence of the Schrödinger equation (quantgeo.emergence)
-                                                                            (cli/optional.py)
+    run.py       quantgeo run FILE          one scenario: table, <out>/report.json, trajectory.npz
+                 quantgeo validate [PATH…]  run scenarios (default: the bundled ones, fast)
+                 quantgeo compare FILE      split-operator vs qutip.sesolve: plot and JSON
+    animate.py   quantgeo animate FILE -o out.gif|out.mp4
+    bench.py     quantgeo bench             split-operator benchmark ratios
+                 quantgeo warmup            compile (or load from cache) the Numba kernels
+    schema.py    quantgeo schema [-o FILE]  JSON Schema of the scenario format
+    optional.py  quantgeo regimes …         learning regimes (quantgeo.learning.regimes)
+                 quantgeo emergence …       emergence of the Schrödinger equation
+                                            (quantgeo.emergence.cli)
 
 Every table goes through :func:`quantgeo._table.format_table`, and every JSON file carries the
 same ``provenance`` block (:func:`quantgeo.cli._common.provenance`).
