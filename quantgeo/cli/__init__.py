@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -107,6 +108,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``quantgeo`` console script; returns the exit code."""
+    started = time.perf_counter()
     args_list = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser(args_list)
@@ -117,7 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         # a stub of an optional subcommand reached without its module being imported
         args = build_parser([args.command]).parse_args(args_list)
-    args.argv = args_list  # the one source of the command line in provenance blocks
+    # the one source of the command line and its duration in provenance blocks
+    args.argv, args.started = args_list, started
     from quantgeo.errors import ScenarioError
 
     try:

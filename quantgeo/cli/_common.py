@@ -8,6 +8,7 @@ import datetime as _dt
 import json
 import shlex
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -68,13 +69,17 @@ def provenance(
     """The provenance block of every JSON file the command writes.
 
     :func:`quantgeo.scenario.provenance` (versions, Python, platform, backend, thread counts,
-    seed) plus ``command`` (:func:`command_line`) and ``created`` (UTC, ISO 8601).
+    seed) plus ``command`` (:func:`command_line`), ``created`` (UTC, ISO 8601) and ``seconds``
+    (wall-clock time from the start of :func:`quantgeo.cli.main` to this block; ``None`` when
+    the command was not started through it).
     """
     from quantgeo.scenario import provenance as _base
 
+    started = getattr(args, "started", None)
     block = _base(backend=backend, workers=workers, seed=seed)
     block["command"] = command_line(args)
     block["created"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    block["seconds"] = None if started is None else time.perf_counter() - started
     return block
 
 
