@@ -377,9 +377,8 @@ def test_every_json_output_has_the_same_provenance_block(
         assert blocks[name]["command"].startswith(f"quantgeo {name} "), name
     keys = {name: set(block) for name, block in blocks.items()}
     assert all(k == keys["run"] for k in keys.values()), keys
-    assert {"versions", "threads", "seed", "backend", "command", "created", "seconds"} <= keys[
-        "run"
-    ]
+    expected = {"versions", "threads", "seed", "backend", "command", "created", "seconds"}
+    assert expected <= keys["run"]
     assert all(block["seconds"] > 0 for block in blocks.values())
     assert blocks["regimes"]["seed"] == 0 and blocks["compare"]["backend"] == "numba"
 
