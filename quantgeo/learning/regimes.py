@@ -37,6 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from quantgeo._io import atomic_path
+from quantgeo._table import Column, format_table
 from quantgeo._validation import check_choice, check_positive, check_real
 from quantgeo.errors import QuantgeoError
 from quantgeo.learning import predictions as pred
@@ -126,8 +127,6 @@ class RegimesReport:
         head = f"geometric learning regimes — problem {self.problem!r}, " + ", ".join(
             f"{k}={v}" for k, v in self.settings.items()
         )
-        from quantgeo._table import Column, format_table
-
         columns = [
             Column("a", ">", 5, "g"),
             Column("P", "<", 3),
