@@ -233,12 +233,17 @@ def run_benchmarks(quick: bool = False) -> list[dict[str, Any]]:
 
 
 def format_rows(rows: list[dict[str, Any]]) -> str:
-    """Plain-text table of benchmark rows."""
-    w = max(len(r["name"]) for r in rows)
-    lines = [f"{'benchmark':<{w}}  {'ratio':>8}  {'target':<10}  detail"]
-    for r in rows:
-        mark = "" if r["ok"] else "  (!)"
-        lines.append(
-            f"{r['name']:<{w}}  {r['value']:>8.3g}  {r['target']:<10}  {r['detail']}{mark}"
-        )
-    return "\n".join(lines)
+    """Plain-text table of benchmark rows (``(!)`` marks a missed target)."""
+    from quantgeo._table import Column, format_table
+
+    columns = [
+        Column("benchmark"),
+        Column("ratio", ">", 8, ".3g"),
+        Column("target", "<", 10),
+        Column("detail"),
+    ]
+    cells = [
+        [r["name"], r["value"], r["target"], r["detail"] + ("" if r["ok"] else "  (!)")]
+        for r in rows
+    ]
+    return format_table(cells, columns, rule=None, strip=False)

@@ -12,24 +12,54 @@
 
 from __future__ import annotations
 
-from quantgeo.emergence.born import (
-    BornEnsemble,
-    BornSummary,
-    diffusion_tensor,
-    drift_field,
-    sampling_floor,
-    total_variation,
-)
-from quantgeo.emergence.cli import add_emergence_parser, run_emergence_cli
-from quantgeo.emergence.comparison import EmergenceResult, EngineStats, PairError, emergence
-from quantgeo.emergence.madelung import (
-    MadelungLattice,
-    from_learning_variables,
-    learning_energy,
-    neighbour_table,
-    open_boundary_sparse,
-    to_learning_variables,
-    warmup,
+from typing import TYPE_CHECKING
+
+from quantgeo._lazy import attach
+
+if TYPE_CHECKING:  # the names as the type checker sees them; the table below must match
+    from quantgeo.emergence.born import (
+        BornEnsemble,
+        BornSummary,
+        diffusion_tensor,
+        drift_field,
+        sampling_floor,
+        total_variation,
+    )
+    from quantgeo.emergence.cli import add_emergence_parser, run_emergence_cli
+    from quantgeo.emergence.comparison import EmergenceResult, EngineStats, PairError, emergence
+    from quantgeo.emergence.madelung import (
+        MadelungLattice,
+        from_learning_variables,
+        learning_energy,
+        neighbour_table,
+        open_boundary_sparse,
+        to_learning_variables,
+        warmup,
+    )
+
+__getattr__, __dir__ = attach(
+    __name__,
+    {
+        ".born": [
+            "BornEnsemble",
+            "BornSummary",
+            "diffusion_tensor",
+            "drift_field",
+            "sampling_floor",
+            "total_variation",
+        ],
+        ".cli": ["add_emergence_parser", "run_emergence_cli"],
+        ".comparison": ["EmergenceResult", "EngineStats", "PairError", "emergence"],
+        ".madelung": [
+            "MadelungLattice",
+            "from_learning_variables",
+            "learning_energy",
+            "neighbour_table",
+            "open_boundary_sparse",
+            "to_learning_variables",
+            "warmup",
+        ],
+    },
 )
 
 __all__ = [

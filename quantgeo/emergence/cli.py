@@ -14,11 +14,9 @@ Set-up: a harmonic trap on a periodic lattice (1D or 2D), a coherent state displ
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from quantgeo._io import atomic_write_text
 from quantgeo.errors import QuantgeoError
 
 __all__ = ["add_emergence_parser", "build_setup", "run_emergence_cli"]
@@ -70,7 +68,9 @@ def add_emergence_parser(subparsers: Any) -> Any:
     p.add_argument("--walkers", type=int, default=20_000, help="Born-ensemble walkers")
     p.add_argument("--seed", type=int, default=0, help="Born-ensemble seed")
     p.add_argument("--born-t-end", type=float, default=5.0, help="Born-ensemble end time")
-    p.add_argument("--json", metavar="PATH", help="also write the full result as JSON")
+    p.add_argument(
+        "--json", metavar="PATH", help="also write the full result (and the provenance) as JSON"
+    )
     p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -140,6 +140,10 @@ def run_emergence_cli(args: argparse.Namespace) -> int:
         return 2
     print(result.format())
     if args.json:
-        atomic_write_text(args.json, json.dumps(result.to_dict(), indent=2) + "\n")
+        from quantgeo.cli._common import provenance, write_json
+
+        data = result.to_dict()
+        data["provenance"] = provenance(args, backend="numba", seed=args.seed)
+        write_json(args.json, data)
         print(f"wrote {args.json}")
     return 1 if result.singular is not None else 0

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
 from quantgeo._io import jsonable
+from quantgeo._table import Column, format_table
 from quantgeo._validation import check_positive, check_span
 from quantgeo.compare import compare
 from quantgeo.errors import StabilityError
@@ -164,16 +165,11 @@ class EmergenceResult:
             f"emergence: {s['lattice']}  mass={s['mass']}  hbar={s['hbar']}  "
             f"V={s['potential']}  t=[{s['t_span'][0]:g}, {s['t_span'][1]:g}]",
             "",
-            f"{'pair':<34}{'max L2':>12}{'max 1-F':>12}",
+            _pairs_table(self.pairs.values()),
+            "",
+            _engines_table(self.engines.values()),
+            "",
         ]
-        for p in self.pairs.values():
-            lines.append(f"{p.name:<34}{p.max_l2:>12.3e}{p.max_infidelity:>12.3e}")
-        lines += ["", f"{'engine':<18}{'norm drift':>12}{'energy drift':>14}{'run time':>11}"]
-        for e in self.engines.values():
-            lines.append(
-                f"{e.name:<18}{e.norm_drift:>12.3e}{e.energy_drift:>14.3e}{e.run_time:>10.2f}s"
-            )
-        lines.append("")
         if self.singular is not None:
             lines.append(f"learning variables stopped: {self.singular['message']}")
         else:
@@ -182,17 +178,7 @@ class EmergenceResult:
                 f"(non-tail sites): {self.min_relative_density:.3e}"
             )
         if self.born:
-            lines += [
-                "",
-                f"{'Born ensemble':<16}{'D_a':>22}{'TV(end)':>10}{'max TV':>10}"
-                f"{'floor':>10}{'max z':>9}",
-            ]
-            for b in self.born:
-                d = ", ".join(f"{x:.4g}" for x in b.diffusion)
-                lines.append(
-                    f"a = {b.a:<12g}{'(' + d + ')':>22}{b.final_tv:>10.4f}{b.max_tv:>10.4f}"
-                    f"{float(np.mean(b.floor_mean)):>10.4f}{b.max_z:>9.1f}"
-                )
+            lines += ["", _born_table(self.born)]
             lines.append(
                 f"(W = {self.born[0].walkers} walkers; floor = mean TV of W exact draws from "
                 "|ψ|², z = (TV − floor)/std of the floor)"
@@ -200,6 +186,50 @@ class EmergenceResult:
             if len(set(s["mass"])) == 1:
                 lines.append("(isotropic mass: D_a is Nelson's ħ/2m for every a)")
         return "\n".join(lines)
+
+
+def _pairs_table(pairs: Iterable[PairError]) -> str:
+    columns = [
+        Column("pair", "<", 34, gap=""),
+        Column("max L2", ">", 12, ".3e", gap=""),
+        Column("max 1-F", ">", 12, ".3e", gap=""),
+    ]
+    rows = [[p.name, p.max_l2, p.max_infidelity] for p in pairs]
+    return format_table(rows, columns, rule=None, strip=False)
+
+
+def _engines_table(engines: Iterable[EngineStats]) -> str:
+    columns = [
+        Column("engine", "<", 18, gap=""),
+        Column("norm drift", ">", 12, ".3e", gap=""),
+        Column("energy drift", ">", 14, ".3e", gap=""),
+        Column("run time", ">", 11, gap=""),
+    ]
+    rows = [[e.name, e.norm_drift, e.energy_drift, f"{e.run_time:.2f}s"] for e in engines]
+    return format_table(rows, columns, rule=None, strip=False)
+
+
+def _born_table(born: Iterable[BornSummary]) -> str:
+    columns = [
+        Column("Born ensemble", "<", 16, gap=""),
+        Column("D_a", ">", 22, gap=""),
+        Column("TV(end)", ">", 10, ".4f", gap=""),
+        Column("max TV", ">", 10, ".4f", gap=""),
+        Column("floor", ">", 10, ".4f", gap=""),
+        Column("max z", ">", 9, ".1f", gap=""),
+    ]
+    rows = [
+        [
+            f"a = {b.a:g}",
+            "(" + ", ".join(f"{x:.4g}" for x in b.diffusion) + ")",
+            b.final_tv,
+            b.max_tv,
+            float(np.mean(b.floor_mean)),
+            b.max_z,
+        ]
+        for b in born
+    ]
+    return format_table(rows, columns, rule=None, strip=False)
 
 
 def emergence(

@@ -16,43 +16,94 @@ Modules (one concept each):
 ``regimes``         :func:`regimes` and the ``quantgeo regimes`` command
 """
 
-from quantgeo.learning.coefficients import CONVENTIONS, Coefficients, langevin_coefficients
-from quantgeo.learning.ensemble import LangevinEnsemble
-from quantgeo.learning.fokker_planck import FokkerPlanck, stationary_current, stationary_density
-from quantgeo.learning.grid import Grid
-from quantgeo.learning.losses import (
-    DoubleWell,
-    LinearRegression,
-    LogisticRegression,
-    Loss,
-    Quadratic,
-    Rosenbrock,
-    ill_conditioned_quadratic,
-)
-from quantgeo.learning.metric import apply_inverse_metric, inverse_metric, metric
-from quantgeo.learning.moments import EMAMoments, MomentState
-from quantgeo.learning.optimizers import CovariantGD, MinimizeResult, OptState
-from quantgeo.learning.predictions import (
-    effective_potential,
-    excess_loss,
-    excess_loss_commuting,
-    gibbs_density,
-    relaxation_rates,
-    schrodinger_operator,
-    stationary_covariance,
-    stationary_covariance_commuting,
-    step_scale,
-    temperature,
-    update_covariance,
-    update_covariance_exponent,
-)
-from quantgeo.learning.problem import LearningProblem, Polynomial
-from quantgeo.learning.regimes import (
-    RegimesReport,
-    add_regimes_parser,
-    preset_problem,
-    regimes,
-    run_regimes_cli,
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from quantgeo._lazy import attach
+
+if TYPE_CHECKING:  # the names as the type checker sees them; the table below must match
+    from quantgeo.learning.coefficients import CONVENTIONS, Coefficients, langevin_coefficients
+    from quantgeo.learning.ensemble import LangevinEnsemble
+    from quantgeo.learning.fokker_planck import FokkerPlanck, stationary_current, stationary_density
+    from quantgeo.learning.grid import Grid
+    from quantgeo.learning.losses import (
+        DoubleWell,
+        LinearRegression,
+        LogisticRegression,
+        Loss,
+        Quadratic,
+        Rosenbrock,
+        ill_conditioned_quadratic,
+    )
+    from quantgeo.learning.metric import apply_inverse_metric, inverse_metric, metric
+    from quantgeo.learning.moments import EMAMoments, MomentState
+    from quantgeo.learning.optimizers import CovariantGD, MinimizeResult, OptState
+    from quantgeo.learning.predictions import (
+        effective_potential,
+        excess_loss,
+        excess_loss_commuting,
+        gibbs_density,
+        relaxation_rates,
+        schrodinger_operator,
+        stationary_covariance,
+        stationary_covariance_commuting,
+        step_scale,
+        temperature,
+        update_covariance,
+        update_covariance_exponent,
+    )
+    from quantgeo.learning.problem import LearningProblem, Polynomial
+    from quantgeo.learning.regimes import (
+        RegimesReport,
+        add_regimes_parser,
+        preset_problem,
+        regimes,
+        run_regimes_cli,
+    )
+
+__getattr__, __dir__ = attach(
+    __name__,
+    {
+        ".coefficients": ["CONVENTIONS", "Coefficients", "langevin_coefficients"],
+        ".ensemble": ["LangevinEnsemble"],
+        ".fokker_planck": ["FokkerPlanck", "stationary_current", "stationary_density"],
+        ".grid": ["Grid"],
+        ".losses": [
+            "DoubleWell",
+            "LinearRegression",
+            "LogisticRegression",
+            "Loss",
+            "Quadratic",
+            "Rosenbrock",
+            "ill_conditioned_quadratic",
+        ],
+        ".metric": ["apply_inverse_metric", "inverse_metric", "metric"],
+        ".moments": ["EMAMoments", "MomentState"],
+        ".optimizers": ["CovariantGD", "MinimizeResult", "OptState"],
+        ".predictions": [
+            "effective_potential",
+            "excess_loss",
+            "excess_loss_commuting",
+            "gibbs_density",
+            "relaxation_rates",
+            "schrodinger_operator",
+            "stationary_covariance",
+            "stationary_covariance_commuting",
+            "step_scale",
+            "temperature",
+            "update_covariance",
+            "update_covariance_exponent",
+        ],
+        ".problem": ["LearningProblem", "Polynomial"],
+        ".regimes": [
+            "RegimesReport",
+            "add_regimes_parser",
+            "preset_problem",
+            "regimes",
+            "run_regimes_cli",
+        ],
+    },
 )
 
 __all__ = [

@@ -37,6 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from quantgeo._io import atomic_path
+from quantgeo._table import Column, format_table
 from quantgeo._validation import check_choice, check_positive, check_real
 from quantgeo.errors import QuantgeoError
 from quantgeo.learning import predictions as pred
@@ -126,25 +127,30 @@ class RegimesReport:
         head = f"geometric learning regimes — problem {self.problem!r}, " + ", ".join(
             f"{k}={v}" for k, v in self.settings.items()
         )
-        lines = [head, ""]
-        fmt = "{:>5}  {:<3}  {:<30} {:>13} {:>11} {:>13} {:>7}  {}"
-        lines.append(fmt.format("a", "P", "quantity", "measured", "± se", "predicted", "z", "note"))
-        lines.append("-" * 110)
-        for r in self.rows:
-            pv = f"{r.predicted:13.6g}" if math.isfinite(r.predicted) else f"{'(qualit.)':>13}"
-            zv = f"{r.z:7.2f}" if math.isfinite(r.z) else f"{'':>7}"
-            lines.append(
-                fmt.format(
-                    f"{r.a:g}",
-                    r.prediction,
-                    r.quantity,
-                    f"{r.measured:13.6g}",
-                    f"{r.se:11.3g}",
-                    pv,
-                    zv,
-                    r.note,
-                )
-            )
+        columns = [
+            Column("a", ">", 5, "g"),
+            Column("P", "<", 3),
+            Column("quantity", "<", 30),
+            Column("measured", ">", 13, ".6g", gap=" "),
+            Column("± se", ">", 11, ".3g", gap=" "),
+            Column("predicted", ">", 13, ".6g", gap=" "),
+            Column("z", ">", 7, ".2f", gap=" "),
+            Column("note"),
+        ]
+        cells = [
+            [
+                r.a,
+                r.prediction,
+                r.quantity,
+                r.measured,
+                r.se,
+                r.predicted if math.isfinite(r.predicted) else "(qualit.)",
+                r.z if math.isfinite(r.z) else "",
+                r.note,
+            ]
+            for r in self.rows
+        ]
+        lines = [head, "", format_table(cells, columns, rule=110, strip=False)]
         if self.figure is not None:
             lines += ["", f"figure: {self.figure}"]
         return "\n".join(lines)
@@ -534,6 +540,9 @@ def add_regimes_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--figure", default="quantgeo-out/regimes.png", help="PNG path")
     p.add_argument("--no-figure", action="store_true", help="do not save a figure")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--json", metavar="PATH", help="also write the rows (and the provenance) as JSON"
+    )
     p.set_defaults(func=run_regimes_cli)
     return p
 
@@ -560,4 +569,11 @@ def run_regimes_cli(args: argparse.Namespace) -> int:
         print(f"quantgeo regimes: error: {exc}", file=sys.stderr)
         return 2
     print(report.table())
+    if getattr(args, "json", None):
+        from quantgeo.cli._common import provenance, write_json
+
+        data = report.to_dict()
+        data["provenance"] = provenance(args, backend=args.backend, seed=args.seed)
+        write_json(args.json, data)
+        print(f"wrote {args.json}")
     return 0

@@ -331,3 +331,80 @@ def test_parse_sets() -> None:
     }
     with pytest.raises(ValueError, match=r"TABLE\.KEY=VALUE"):
         cli._parse_sets(["nokey"])
+
+
+# -- provenance on every JSON output, and `quantgeo schema` ------------------------------------
+def _fake_bench(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    from quantgeo._bench import format_rows
+
+    fake = types.ModuleType("quantgeo._bench")
+    row = {"name": "ratio", "value": 1.05, "target": "<= 1.15", "ok": True, "detail": "x"}
+    fake.run_benchmarks = lambda quick: [row]  # type: ignore[attr-defined]
+    fake.format_rows = format_rows  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "quantgeo._bench", fake)
+
+
+@pytest.mark.qutip
+def test_every_json_output_has_the_same_provenance_block(
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rabi = tmp_path / "rabi.toml"
+    rabi.write_text(RABI, encoding="utf-8")
+    _fake_bench(monkeypatch)
+    r, v, c, b, g, e = (tmp_path / n for n in ("r", "v.json", "c", "b.json", "g.json", "e.json"))
+    runs = {
+        "run": (["run", str(tiny), "-o", str(r), "-q"], r / "report.json"),
+        "validate": (["validate", str(tiny), "-q", "--json", str(v)], v),
+        "compare": (["compare", str(rabi), "-o", str(c), "-q"], c / "compare.json"),
+        "bench": (["bench", "--quick", "--json", str(b)], b),
+        "regimes": (
+            ["regimes", "--a", "1", "--walkers", "500", "--dt", "0.05", "--grid", "16",
+             "--no-figure", "--no-progress", "--json", str(g)],
+            g,
+        ),
+        "emergence": (
+            ["emergence", "--sites", "64", "--box", "8", "--t-end", "0.2", "--every", "0.1",
+             "--no-qutip", "--no-born", "--json", str(e)],
+            e,
+        ),
+    }  # fmt: skip
+    blocks = {}
+    for name, (argv, report) in runs.items():
+        assert cli.main(argv) == 0, name
+        blocks[name] = json.loads(report.read_text(encoding="utf-8"))["provenance"]
+        assert blocks[name]["command"].startswith(f"quantgeo {name} "), name
+    keys = {name: set(block) for name, block in blocks.items()}
+    assert all(k == keys["run"] for k in keys.values()), keys
+    expected = {"versions", "threads", "seed", "backend", "command", "created", "seconds"}
+    assert expected <= keys["run"]
+    assert all(block["seconds"] > 0 for block in blocks.values())
+    assert blocks["regimes"]["seed"] == 0 and blocks["compare"]["backend"] == "numba"
+
+
+def test_schema_prints_or_writes_the_json_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import quantgeo.scenario as scenario
+
+    fake = {"title": "quantgeo scenario", "type": "object", "description": "ħ = 1 units"}
+    monkeypatch.setattr(scenario, "json_schema", lambda: fake, raising=False)
+    assert cli.main(["schema"]) == 0
+    assert json.loads(capsys.readouterr().out) == fake
+    target = tmp_path / "sub" / "scenario.schema.json"
+    assert cli.main(["schema", "-o", str(target)]) == 0
+    assert f"wrote {target}" in capsys.readouterr().out
+    assert json.loads(target.read_text(encoding="utf-8")) == fake
+    assert not list(target.parent.glob(".*part*")), "no temporary files are left behind"
+
+
+def test_schema_without_json_schema_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import quantgeo.scenario as scenario
+
+    monkeypatch.delattr(scenario, "json_schema", raising=False)
+    assert cli.main(["schema"]) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "quantgeo schema: not available" in err and "json_schema()" in err

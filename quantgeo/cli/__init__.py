@@ -1,0 +1,137 @@
+"""The ``quantgeo`` command.
+
+Subcommands, one module per group::
+
+    run.py       quantgeo run FILE          one scenario: table, <out>/report.json, trajectory.npz
+                 quantgeo validate [PATH…]  run scenarios (default: the bundled ones, fast)
+                 quantgeo compare FILE      split-operator vs qutip.sesolve: plot and JSON
+    animate.py   quantgeo animate FILE -o out.gif|out.mp4
+    bench.py     quantgeo bench             split-operator benchmark ratios
+                 quantgeo warmup            compile (or load from cache) the Numba kernels
+    schema.py    quantgeo schema [-o FILE]  JSON Schema of the scenario format
+    optional.py  quantgeo regimes …         learning regimes (quantgeo.learning.regimes)
+                 quantgeo emergence …       emergence of the Schrödinger equation
+                                            (quantgeo.emergence.cli)
+
+Every table goes through :func:`quantgeo._table.format_table`, and every JSON file carries the
+same ``provenance`` block (:func:`quantgeo.cli._common.provenance`).
+
+Exit codes: 0 success; 1 a check failed; 2 bad input (scenario errors, unknown options);
+130 interrupted.  The command (this package and the ``*_cli`` functions it delegates to) is the
+only place in quantgeo that prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from quantgeo.cli import animate, bench, optional, run, schema
+from quantgeo.cli._common import EXIT_FAIL, EXIT_INTERRUPT, EXIT_OK, EXIT_USAGE, err
+from quantgeo.cli._common import parse_sets as _parse_sets  # noqa: F401 (tests use the old name)
+from quantgeo.cli.optional import OPTIONAL_COMMANDS
+
+__all__ = [
+    "EXIT_FAIL",
+    "EXIT_INTERRUPT",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "OPTIONAL_COMMANDS",
+    "build_parser",
+    "main",
+]
+
+log = logging.getLogger("quantgeo.cli")
+
+
+def _version() -> str:
+    from quantgeo._version import __version__
+
+    return __version__
+
+
+class _VersionAction(argparse.Action):
+    """``--version``; reads the installed version only when asked (it costs an import)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS) -> None:
+        super().__init__(
+            option_strings,
+            dest=dest,
+            default=argparse.SUPPRESS,
+            nargs=0,
+            help="show program's version number and exit",
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        sys.stdout.write(f"quantgeo {_version()}\n")
+        parser.exit()
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The argparse parser; the optional subcommands' own parsers are imported only when
+    ``argv`` selects them (so ``quantgeo --help`` never depends on them)."""
+    parser = argparse.ArgumentParser(
+        prog="quantgeo",
+        description=(
+            "Geometric learning dynamics and the emergent lattice Schrödinger equation: run and "
+            "validate scenarios, compare with QuTiP, make animations."
+        ),
+        epilog="Scenario files: see scenarios/README.md. "
+        "Exit codes: 0 ok, 1 a check failed, 2 bad input.",
+    )
+    parser.add_argument("--version", action=_VersionAction)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bars, minimal output"
+    )
+    scen = argparse.ArgumentParser(add_help=False)
+    scen.add_argument("file", help="scenario .toml file")
+    scen.add_argument("--fast", action="store_true", help="apply the scenario's [fast] overrides")
+    scen.add_argument(
+        "--set",
+        action="append",
+        metavar="TABLE.KEY=VALUE",
+        help="override a scenario value (TOML syntax), e.g. --set lattice.shape=[512,512]",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run.add_parsers(sub, common, scen)
+    animate.add_parsers(sub, common, scen)
+    bench.add_parsers(sub, common)
+    schema.add_parsers(sub, common)
+    optional.add_parsers(sub, argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``quantgeo`` console script; returns the exit code."""
+    started = time.perf_counter()
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    parser = build_parser(args_list)
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    if getattr(args, "func", None) is None:
+        # a stub of an optional subcommand reached without its module being imported
+        args = build_parser([args.command]).parse_args(args_list)
+    # the one source of the command line and its duration in provenance blocks
+    args.argv, args.started = args_list, started
+    from quantgeo.errors import ScenarioError
+
+    try:
+        return int(args.func(args))
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            err(problem)
+        return EXIT_USAGE
+    except (ValueError, FileNotFoundError) as exc:
+        err(f"quantgeo {args.command}: {exc}")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        err("interrupted (no partial output files were left)")
+        return EXIT_INTERRUPT

@@ -1,0 +1,129 @@
+"""Shared pieces of the ``quantgeo`` command: output, exit codes, ``--set`` parsing, scenario
+loading, check rows, JSON files and the provenance block of every machine-readable output."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from quantgeo._table import fmt_value
+
+__all__ = [
+    "EXIT_FAIL",
+    "EXIT_INTERRUPT",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "check_rows",
+    "command_line",
+    "err",
+    "load",
+    "out",
+    "parse_sets",
+    "progress",
+    "provenance",
+    "tolerance",
+    "write_json",
+]
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPT = 0, 1, 2, 130
+
+
+def out(text: str = "") -> None:
+    """Print ``text`` to stdout (flushed: tables appear before any later stderr line)."""
+    print(text, flush=True)
+
+
+def err(text: str) -> None:
+    """Print ``text`` to stderr."""
+    print(text, file=sys.stderr, flush=True)
+
+
+def progress(args: argparse.Namespace) -> bool:
+    """Progress bars unless ``--quiet``, and only when stderr is a terminal."""
+    from quantgeo._progress import progress_enabled
+
+    return not getattr(args, "quiet", False) and progress_enabled(None)
+
+
+def command_line(args: argparse.Namespace | None = None) -> str:
+    """The command as typed: ``args.argv`` (set by :func:`quantgeo.cli.main`), else
+    ``sys.argv``; shell-quoted so that it can be pasted back."""
+    argv = getattr(args, "argv", None)
+    return shlex.join(["quantgeo", *(sys.argv[1:] if argv is None else argv)])
+
+
+def provenance(
+    args: argparse.Namespace | None = None,
+    *,
+    backend: str | None = None,
+    workers: int | None = None,
+    seed: int | None = None,
+) -> dict[str, Any]:
+    """The provenance block of every JSON file the command writes.
+
+    :func:`quantgeo.scenario.provenance` (versions, Python, platform, backend, thread counts,
+    seed) plus ``command`` (:func:`command_line`), ``created`` (UTC, ISO 8601) and ``seconds``
+    (wall-clock time from the start of :func:`quantgeo.cli.main` to this block; ``None`` when
+    the command was not started through it).
+    """
+    from quantgeo.scenario import provenance as _base
+
+    started = getattr(args, "started", None)
+    block = _base(backend=backend, workers=workers, seed=seed)
+    block["command"] = command_line(args)
+    block["created"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    block["seconds"] = None if started is None else time.perf_counter() - started
+    return block
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    """Write ``obj`` as indented strict JSON (via :func:`quantgeo._io.jsonable`), atomically."""
+    from quantgeo._io import atomic_write_text, jsonable
+
+    atomic_write_text(path, json.dumps(jsonable(obj), indent=2) + "\n")
+
+
+def parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
+    """``TABLE.KEY=VALUE`` (TOML value; bare words are strings) → dotted-key mapping."""
+    import tomllib
+
+    parsed: dict[str, Any] = {}
+    for item in items or ():
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--set expects TABLE.KEY=VALUE, got {item!r}")
+        try:
+            value = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw.strip()
+        parsed[key.strip()] = value
+    return parsed
+
+
+def load(path: str, args: argparse.Namespace, **extra: Any) -> Any:
+    """:func:`quantgeo.scenario.load_scenario` with the command's ``--fast`` and ``--set``."""
+    from quantgeo.scenario import load_scenario
+
+    sets = parse_sets(getattr(args, "set", None))
+    sets.update(extra)
+    return load_scenario(path, fast=getattr(args, "fast", False), overrides=sets or None)
+
+
+def tolerance(check: Any) -> str:
+    """``≤ tol`` (an upper bound) or ``≥ tol`` (a lower bound) of a check."""
+    return ("≥ " if getattr(check, "bound", "max") == "min" else "≤ ") + fmt_value(check.tolerance)
+
+
+def check_rows(result: Any) -> list[list[Any]]:
+    """Rows ``check, value, tolerance, unit, result, detail`` of a scenario result."""
+    return [
+        [c.name, c.value, tolerance(c), c.unit, "PASS" if c.passed else "FAIL", c.detail]
+        for c in result.checks
+    ]
