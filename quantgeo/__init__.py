@@ -27,7 +27,9 @@ from quantgeo.scenario import Scenario, load_scenario, run_scenario
 from quantgeo.solvers import (
     SCHEMES,
     AbsorbingBoundary,
+    Engine,
     GroundState,
+    ImaginaryTimeSolver,
     SplitOperatorSolver,
     SplittingScheme,
 )
@@ -43,8 +45,10 @@ __all__ = [
     "AbsorbingBoundary",
     "BornEnsemble",
     "Comparison",
+    "Engine",
     "GroundState",
     "Hamiltonian",
+    "ImaginaryTimeSolver",
     "Lattice",
     "LatticeMismatchError",
     "MadelungLattice",
