@@ -367,7 +367,8 @@ class SplitOperatorSolver:
         t_span
             Start and end time.
         recorder
-            What to save and when (default: norm and energy, states at ``t0`` and ``t1``).
+            What to save and when (default: norm and energy, states at ``t0`` and ``t1``); its
+            times may start after ``t0``.
         progress
             tqdm progress bar; default: on when stderr is a terminal.
         """
