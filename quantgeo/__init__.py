@@ -31,7 +31,9 @@ if TYPE_CHECKING:  # the names as the type checker sees them; the table below mu
     from quantgeo.solvers import (
         SCHEMES,
         AbsorbingBoundary,
+        Engine,
         GroundState,
+        ImaginaryTimeSolver,
         SplitOperatorSolver,
         SplittingScheme,
     )
@@ -58,7 +60,9 @@ __getattr__, __dir__ = attach(
         ".solvers": [
             "SCHEMES",
             "AbsorbingBoundary",
+            "Engine",
             "GroundState",
+            "ImaginaryTimeSolver",
             "SplitOperatorSolver",
             "SplittingScheme",
         ],
@@ -72,8 +76,10 @@ __all__ = [
     "AbsorbingBoundary",
     "BornEnsemble",
     "Comparison",
+    "Engine",
     "GroundState",
     "Hamiltonian",
+    "ImaginaryTimeSolver",
     "Lattice",
     "LatticeMismatchError",
     "MadelungLattice",

@@ -1,38 +1,137 @@
-"""Numba kernels (the only place with ``@njit``) and their NumPy twins.
+"""Numba kernels (the only place with ``@njit``) and their NumPy twins, behind one selector.
 
 Kernels are module-level functions of arrays and scalars; they write in place and never raise.
-Each kernel in ``split.py`` has a twin of the same name and signature in ``reference.py``.
+Each kernel *family* is a pair of modules with the same function names and signatures, one per
+backend:
+
+==========  ================  ===========================  ===================================
+family      ``"numba"``       ``"numpy"``                  engines
+==========  ================  ===========================  ===================================
+split       :mod:`.split`     :mod:`.reference`            split-operator, imaginary time
+madelung    :mod:`.madelung`  :mod:`.madelung_reference`   lattice learning variables (p, S)
+learning    :mod:`.learning`  :mod:`.learning_reference`   Langevin ensemble
+==========  ================  ===========================  ===================================
+
+:func:`kernels` returns the module of a family and backend (importing Numba only for
+``"numba"``); :func:`warmup` compiles, or loads from Numba's on-disk cache, the compiled ones.
 """
 
 from __future__ import annotations
 
+import importlib
 import time
+from collections.abc import Sequence
+from types import ModuleType
 
 import numpy as np
 
-__all__ = ["warmup"]
+__all__ = ["BACKENDS", "FAMILIES", "kernels", "warmup"]
 
-_compiled: set[int] = set()
+#: Kernel backends every engine accepts (``backend=``).
+BACKENDS: tuple[str, ...] = ("numba", "numpy")
+_MODULES: dict[str, tuple[str, str]] = {
+    "split": ("split", "reference"),
+    "madelung": ("madelung", "madelung_reference"),
+    "learning": ("learning", "learning_reference"),
+}
+#: Kernel families (see the module docstring).
+FAMILIES: tuple[str, ...] = tuple(_MODULES)
+
+# (family, ndim) pairs compiled or loaded in this process; ndim is 0 for families whose one
+# specialisation serves every dimension
+_ready: set[tuple[str, int]] = set()
 
 
-def warmup(ndims: tuple[int, ...] = (1, 2, 3)) -> float:
-    """Compile (or load from Numba's cache) the split-operator kernels for ``ndims``.
+def _check(name: str, value: object, allowed: Sequence[str]) -> str:
+    # _validation imports nothing heavy, but keep this module importable on its own
+    from quantgeo._validation import check_choice
 
-    Returns the seconds spent; 0 when every requested dimension was ready in this process.
+    return check_choice(name, value, allowed)
+
+
+def kernels(family: str, backend: str = "numba") -> ModuleType:
+    """Kernel module of ``family`` (``"split"``, ``"madelung"``, ``"learning"``) for ``backend``.
+
+    Raises
+    ------
+    ValueError
+        Naming ``family`` or ``backend`` when either is unknown.
     """
-    from quantgeo._kernels import split
+    _check("family", family, FAMILIES)
+    _check("backend", backend, BACKENDS)
+    name = _MODULES[family][BACKENDS.index(backend)]
+    return importlib.import_module(f"{__name__}.{name}")
 
+
+def _warm_split(nd: int) -> None:
+    split = kernels("split")
+    shape = (4,) * nd
+    psi = np.ones(shape, dtype=np.complex128)
+    v = np.zeros((3, *shape), dtype=np.complex128)
+    k_rest = np.zeros((1, 4 ** (nd - 1)), dtype=np.complex128)
+    k_last = np.zeros((1, 4), dtype=np.complex128)
+    vi = np.array([0, 1], dtype=np.int64)
+    ki = np.array([0], dtype=np.int64)
+    split.split_evolve(psi, v, k_rest, k_last, vi, ki, 2, 1, 1)
+
+
+def _warm_madelung() -> None:
+    madelung = kernels("madelung")
+    nbr = np.array([[1, 1], [0, 0]], dtype=np.int64)
+    x = np.zeros(2)
+    out_a, out_b = np.empty(2), np.empty(2)
+    # `compact` is a runtime bool: one compiled signature serves both forms.
+    madelung.madelung_rhs(x, x, x, nbr, np.ones(2), True, out_a, out_b)
+    madelung.relative_log_density(x, nbr, out_a, out_b)
+
+
+def _warm_learning() -> None:
+    # one specialisation serves 1D/2D, Itô and covariant, and every bit generator
+    learning = kernels("learning")
+    ptr = np.array([0, 1, 2, 3], dtype=np.int64)
+    pw = np.zeros((3, 2), dtype=np.int64)
+    cf = np.ones(3)
+    rng = np.random.default_rng(0)
+    learning.langevin_em(np.zeros((2, 1)), rng, 1, 0.1, 1.0, 0.5, 1.0, 0.0, ptr, pw, cf, False)
+
+
+def warmup(
+    families: Sequence[str] | Sequence[int] = FAMILIES, ndims: Sequence[int] = (1, 2, 3)
+) -> float:
+    """Compile (or load from Numba's cache) the Numba kernels of ``families``.
+
+    Parameters
+    ----------
+    families
+        Kernel families (default: all).  A sequence of integers is the older ``warmup(ndims)``
+        form: the split-operator kernels for those dimensions.
+    ndims
+        Lattice dimensions of the split-operator kernels (one specialisation per dimension;
+        the other families have one for all).
+
+    Returns
+    -------
+    float
+        Seconds spent; 0 when everything requested was ready in this process.
+    """
+    given = tuple(families)
+    if given and all(isinstance(f, (int, np.integer)) and not isinstance(f, bool) for f in given):
+        fams: tuple[str, ...] = ("split",)
+        ndims = tuple(int(f) for f in given if isinstance(f, (int, np.integer)))
+    else:
+        fams = tuple(_check("families", f, FAMILIES) for f in given)
     start = time.perf_counter()
-    for nd in ndims:
-        if nd in _compiled:
-            continue
-        shape = (4,) * nd
-        psi = np.ones(shape, dtype=np.complex128)
-        v = np.zeros((3, *shape), dtype=np.complex128)
-        k_rest = np.zeros((1, 4 ** (nd - 1)), dtype=np.complex128)
-        k_last = np.zeros((1, 4), dtype=np.complex128)
-        vi = np.array([0, 1], dtype=np.int64)
-        ki = np.array([0], dtype=np.int64)
-        split.split_evolve(psi, v, k_rest, k_last, vi, ki, 2, 1, 1)
-        _compiled.add(nd)
-    return time.perf_counter() - start
+    spent = False
+    for fam in fams:
+        for nd in ndims if fam == "split" else (0,):
+            if (fam, nd) in _ready:
+                continue
+            spent = True
+            if fam == "split":
+                _warm_split(int(nd))
+            elif fam == "madelung":
+                _warm_madelung()
+            else:
+                _warm_learning()
+            _ready.add((fam, nd))
+    return time.perf_counter() - start if spent else 0.0

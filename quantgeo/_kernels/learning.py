@@ -24,7 +24,6 @@ code; a walker-by-walker loop was ~5× slower (scalar ``sqrt``/``div`` latency c
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 from numba import njit
@@ -392,15 +391,8 @@ def langevin_em(
 
 
 def warmup() -> float:
-    """Compile (or load from Numba's on-disk cache) the Euler–Maruyama kernel.
+    """Compile (or load from Numba's on-disk cache) the Euler–Maruyama kernel; return the
+    seconds spent (0 when ready).  Same as ``quantgeo._kernels.warmup(("learning",))``."""
+    from quantgeo._kernels import warmup as _warmup
 
-    Returns the seconds spent (one specialisation serves 1D/2D, Itô and covariant, and every
-    bit generator behind the ``numpy.random.Generator``).
-    """
-    start = time.perf_counter()
-    ptr = np.array([0, 1, 2, 3], dtype=np.int64)
-    pw = np.zeros((3, 2), dtype=np.int64)
-    cf = np.ones(3)
-    rng = np.random.default_rng(0)
-    langevin_em(np.zeros((2, 1)), rng, 1, 0.1, 1.0, 0.5, 1.0, 0.0, ptr, pw, cf, False)
-    return time.perf_counter() - start
+    return _warmup(("learning",))

@@ -28,20 +28,26 @@ deviation) and by the normal approximation
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from quantgeo._progress import progress_bar
-from quantgeo._validation import check_int, check_positive, check_real, check_span
+from quantgeo._validation import check_int, check_positive, check_real
 from quantgeo.errors import StabilityError
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.lattice import Lattice
 from quantgeo.recording import Recorder, Trajectory
+from quantgeo.solvers.base import (
+    FiniteCheck,
+    Plan,
+    ProgressTracker,
+    plan_run,
+    run_info,
+    run_plan,
+)
 from quantgeo.solvers.split_operator import SplitOperatorSolver
 from quantgeo.wavefunction import Wavefunction, _as_data
 
@@ -71,6 +77,8 @@ ENSEMBLE_OBSERVABLES = (
 )
 #: The records :meth:`BornSummary.from_trajectory` needs (the default of :meth:`BornEnsemble.run`).
 FLOOR_OBSERVABLES = ("tv", "floor_mean", "floor_std", "floor_normal")
+# walker steps between finiteness checks and progress updates
+_CHUNK = 10
 
 
 def _is_int(value: Any) -> bool:
@@ -428,7 +436,8 @@ class BornEnsemble:
         recorder
             Record times and observables (``"tv"``, ``"floor_mean"``, ``"floor_std"``,
             ``"floor_normal"``, ``"mean"``, ``"cov"``, ``"norm"``; default: the first four, at
-            every ``psi_dt``).  Record times are rounded to the walker step grid.
+            every ``psi_dt``).  Record times may start after ``t0``; each interval between them
+            is split into equal walker steps ``≤ dt``, so the records land exactly on them.
         progress
             tqdm progress bar; default on when stderr is a terminal.
 
@@ -438,39 +447,33 @@ class BornEnsemble:
             ``states``: histogram densities, the fraction of walkers in each cell divided by
             ``ΔV = lattice.cell_volume`` (units 1/volume, comparable with ``|ψ|²``), shape
             ``(n_t, *lattice.shape)``, float64, with ``Σ states·ΔV = 1``; the probabilities per
-            cell are ``states·ΔV``.  ``info``: ``a``, ``walkers``, ``seed``, ``diffusion``,
-            ``dt``, ``psi_dt``, ``steps``, ``run_time``.
+            cell are ``states·ΔV``.  ``info``: the common keys (``run_time`` covers ψ(t) and
+            the walkers), ``a``, ``walkers``, ``seed``, ``diffusion``, ``dt``, ``psi_dt``.
         """
         ham, lat = self.ham, self.ham.lattice
         psi0 = _as_data(state0, lat, "state0")
-        t0, t1 = check_span(t_span)
         if recorder is None:
             recorder = Recorder(every=self.psi_dt, observables=FLOOR_OBSERVABLES)
-        rec_times = recorder.schedule((t0, t1))
-        nsteps = max(1, math.ceil((t1 - t0) / self.dt - 1e-9)) if t1 > t0 else 0
-        h = (t1 - t0) / nsteps if nsteps else 0.0
-        rec_steps = [round((float(tr) - t0) / h) if h else 0 for tr in rec_times]
-        # ψ(t) on a grid of psi_dt (commensurate with the walker steps).
-        per = max(1, round(self.psi_dt / h)) if h else 1
-        grid_steps = list(range(0, nsteps + 1, per))
-        if grid_steps[-1] != nsteps:
-            grid_steps.append(nsteps)
-        grid_t = t0 + h * np.asarray(grid_steps, dtype=float)
-        if h:
+        plan = plan_run(t_span, recorder, self.dt)
+        grid = _PsiGrid(plan, self.psi_dt)
+        psi_info: Mapping[str, Any] = {"compile_time": 0.0, "run_time": 0.0}
+        if len(grid.times) > 1:
             psi_traj = self.solver.run(
-                psi0, (t0, t1), recorder=Recorder(times=grid_t, observables=()), progress=progress
+                psi0,
+                (plan.t0, grid.times[-1]),
+                recorder=Recorder(times=grid.times, observables=()),
+                progress=progress,
             )
             assert psi_traj.states is not None
-            states = psi_traj.states
+            states, psi_info = psi_traj.states, psi_traj.info
         else:
             states = psi0[None]
-        dv = lat.cell_volume
         drifts = np.stack(
             [drift_field(s, lat, ham.mass, ham.hbar).reshape(lat.ndim, -1) for s in states]
         )
         rng = np.random.default_rng(self.seed)
         # Initial walkers: a multinomial over cells, uniform inside the cell.
-        p0 = np.abs(psi0.ravel()) ** 2 * dv
+        p0 = np.abs(psi0.ravel()) ** 2 * lat.cell_volume
         p0 = p0 / p0.sum()
         cell = rng.choice(lat.size, size=self.walkers, p=p0)
         idx = np.unravel_index(cell, lat.shape)
@@ -478,56 +481,99 @@ class BornEnsemble:
         for i, d in enumerate(lat.spacing):
             x[:, i] = lat.axes[i][idx[i]] + d * (rng.random(self.walkers) - 0.5)
         self._wrap(x)
-        sigma = np.sqrt(2.0 * self.diffusion * h)
         recorder.begin(_resolve)
-
-        def record(tr: float, step: int) -> None:
-            j = int(np.searchsorted(grid_steps, step))
-            if j < len(grid_steps) and grid_steps[j] == step:
-                psi = states[j]
-            else:  # a record time between ψ grid points: evolve ψ there exactly
-                psi = self.solver.evolve(states[j - 1], (step - grid_steps[j - 1]) * h).data
-            target = np.abs(psi) ** 2 * dv
-            target = target / target.sum()
-            hist = self._histogram(x)
-            floor = sampling_floor(target, self.walkers, rng, self.floor_draws)
-            recorder.record(
-                tr, _EnsembleState(x.copy(), hist, target, floor, lat), stored=hist / dv
-            )
-
-        bar = progress_bar(nsteps, f"Born a={self.a:g}", progress)
-        start = time.perf_counter()
-        k = 0
-        try:
-            for step in range(nsteps + 1):
-                while k < len(rec_steps) and rec_steps[k] == step:
-                    record(float(rec_times[k]), step)
-                    k += 1
-                if step == nsteps:
-                    break
-                # grid_steps = 0, per, 2·per, … (, nsteps): step < nsteps lies in interval j.
-                j = step // per
-                s = (step - grid_steps[j]) / (grid_steps[j + 1] - grid_steps[j])
-                field = (1.0 - s) * drifts[j] + s * drifts[j + 1]
-                b = self._interpolate(field, x)
-                x += b * h + sigma[None, :] * rng.standard_normal(x.shape)
-                self._wrap(x)
-                bar.update(1)
-        finally:
-            bar.close()
-        info: dict[str, Any] = {
-            "engine": "born-ensemble",
-            "a": self.a,
-            "walkers": self.walkers,
-            "seed": self.seed,
-            "diffusion": self.diffusion.tolist(),
-            "mass": ham.mass.tolist(),
-            "dt": h,
-            "psi_dt": h * per,
-            "steps": nsteps,
-            "floor_draws": self.floor_draws,
-            "solver_dt": self.solver.dt,
-            "scheme": self.solver.scheme.name,
-            "run_time": time.perf_counter() - start,
-        }
+        walkers = _Walkers(self, x, grid, states, drifts, rng)
+        checks = [
+            FiniteCheck("walkers", "reduce `dt`"),
+            ProgressTracker(f"Born a={self.a:g}", progress),
+        ]
+        stats = run_plan(walkers, plan, recorder, chunk=_CHUNK, trackers=checks)
+        info = run_info(
+            "born-ensemble",
+            steps=stats.steps,
+            compile_time=psi_info["compile_time"],
+            # ψ(t) by the split-operator solver, then the walkers
+            run_time=float(psi_info["run_time"]) + stats.run_time,
+            a=self.a,
+            walkers=self.walkers,
+            seed=self.seed,
+            diffusion=self.diffusion.tolist(),
+            mass=ham.mass.tolist(),
+            dt=self.dt,
+            psi_dt=self.psi_dt,
+            floor_draws=self.floor_draws,
+            solver_dt=self.solver.dt,
+            scheme=self.solver.scheme.name,
+        )
         return recorder.finish(info, lat)
+
+
+class _PsiGrid:
+    """Times at which ψ (and so the drift) is stored, on the walkers' steps of every interval
+    of ``plan`` (every ``≈ psi_dt`` and at the record times), and for each walker step the
+    grid interval ``j`` and fraction ``s`` of its start time (linear interpolation in time).
+    """
+
+    def __init__(self, plan: Plan, psi_dt: float) -> None:
+        times = [plan.t0]
+        self.at_step = {0: 0}  # global step at a record time → index of its ψ
+        js: list[int] = []
+        ss: list[float] = []
+        step = 0
+        for iv in plan.intervals:
+            if iv.steps == 0:
+                continue
+            per = max(1, round(psi_dt / iv.h))
+            offsets = [*range(0, iv.steps, per), iv.steps]
+            base = len(times) - 1  # the node at iv.t_start
+            times.extend(iv.t_start + k * iv.h for k in offsets[1:-1])
+            times.append(iv.t_end)
+            for i in range(iv.steps):
+                q = i // per
+                js.append(base + q)
+                ss.append((i - offsets[q]) / (offsets[q + 1] - offsets[q]))
+            step += iv.steps
+            self.at_step[step] = len(times) - 1
+        self.times = np.asarray(times)
+        self.j = np.asarray(js, dtype=np.int64)
+        self.s = np.asarray(ss)
+
+
+class _Walkers:
+    """Euler–Maruyama walkers in the interpolated Nelson drift, for
+    :func:`~quantgeo.solvers.base.run_plan`."""
+
+    def __init__(
+        self,
+        ens: BornEnsemble,
+        x: FArray,
+        grid: _PsiGrid,
+        states: NDArray[Any],
+        drifts: FArray,
+        rng: np.random.Generator,
+    ) -> None:
+        self.ens, self.state, self.grid = ens, x, grid
+        self.states, self.drifts, self.rng = states, drifts, rng
+        self.step = 0
+
+    def advance(self, t: float, h: float, n: int) -> None:
+        sigma = np.sqrt(2.0 * self.ens.diffusion * h)
+        x = self.state
+        for _ in range(n):
+            j, s = self.grid.j[self.step], self.grid.s[self.step]
+            field = (1.0 - s) * self.drifts[j] + s * self.drifts[j + 1]
+            x += self.ens._interpolate(field, x) * h + sigma[None, :] * self.rng.standard_normal(
+                x.shape
+            )
+            self.ens._wrap(x)
+            self.step += 1
+
+    def snapshot(self, t: float, store: bool) -> tuple[Any, Any]:
+        lat = self.ens.ham.lattice
+        dv = lat.cell_volume
+        psi = self.states[self.grid.at_step[self.step]]
+        target = np.abs(psi) ** 2 * dv
+        target = target / target.sum()
+        hist = self.ens._histogram(self.state)
+        floor = sampling_floor(target, self.ens.walkers, self.rng, self.ens.floor_draws)
+        return _EnsembleState(self.state.copy(), hist, target, floor, lat), hist / dv

@@ -52,19 +52,19 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from quantgeo._progress import progress_bar
+from quantgeo._kernels import BACKENDS, kernels
 from quantgeo._validation import check_choice, check_finite_array, check_positive, check_span
 from quantgeo.errors import StabilityError
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.lattice import Lattice
 from quantgeo.observables import resolver
 from quantgeo.recording import Recorder, Trajectory
+from quantgeo.solvers.base import Interval, Plan, ProgressTracker, run_info
 from quantgeo.wavefunction import Wavefunction, _as_data
 
 __all__ = [
@@ -83,43 +83,19 @@ log = logging.getLogger(__name__)
 
 #: Explicit Runge–Kutta integrators of ``scipy.integrate`` accepted as ``method``.
 METHODS = ("DOP853", "RK45", "RK23")
-BACKENDS = ("numba", "numpy")
 BOUNDARIES = ("periodic", "open")
 
 FArray = NDArray[np.float64]
 CArray = NDArray[np.complex128]
 IArray = NDArray[np.int64]
 
-_compiled = False
-
-
-def _backend(name: str) -> ModuleType:
-    """Kernel module of a validated backend name."""
-    if name == "numba":
-        from quantgeo._kernels import madelung
-
-        return madelung
-    from quantgeo._kernels import madelung_reference
-
-    return madelung_reference
-
 
 def warmup() -> float:
-    """Compile (or load from Numba's cache) the learning-variable kernels; return the seconds."""
-    global _compiled
-    if _compiled:
-        return 0.0
-    from quantgeo._kernels import madelung
+    """Compile (or load from Numba's cache) the learning-variable kernels; return the seconds
+    (0 when ready).  Same as ``quantgeo._kernels.warmup(("madelung",))``."""
+    from quantgeo._kernels import warmup as _warmup
 
-    start = time.perf_counter()
-    nbr = np.array([[1, 1], [0, 0]], dtype=np.int64)
-    x = np.zeros(2)
-    out_a, out_b = np.empty(2), np.empty(2)
-    # `compact` is a runtime bool: one compiled signature serves both forms.
-    madelung.madelung_rhs(x, x, x, nbr, np.ones(2), True, out_a, out_b)
-    madelung.relative_log_density(x, nbr, out_a, out_b)
-    _compiled = True
-    return time.perf_counter() - start
+    return _warmup(("madelung",))
 
 
 def _hopping(lattice: Lattice, mass: FArray, hbar: float) -> FArray:
@@ -349,7 +325,7 @@ class MadelungLattice:
         if self.density_floor >= 1.0:
             raise ValueError(f"`density_floor` must be < 1, got {density_floor!r}")
         self.backend = check_choice("backend", backend, BACKENDS)
-        self._k = _backend(self.backend)
+        self._k = kernels("madelung", self.backend)
         self.max_step = check_positive("max_step", max_step) if max_step != math.inf else math.inf
         self.boundary = check_choice("boundary", boundary, BOUNDARIES)
         if self.boundary == "open" and any(n <= 2 for n in ham.lattice.shape):
@@ -554,7 +530,8 @@ class MadelungLattice:
             emit(float(times[k]), y0)
             k += 1
 
-        bar = progress_bar(t1 - t0, f"(p, S) {self.form}", progress, unit="t")
+        bar = ProgressTracker(f"(p, S) {self.form}", progress, unit="t")
+        bar.start(y0, Plan(t0, t1, (Interval(t0, t1, 0, 0.0),)))
         start = time.perf_counter()
         steps = 0
         try:
@@ -585,7 +562,7 @@ class MadelungLattice:
                     tracker.update(y[:n], rel, ode.t)
                     if rel.min() < self._ln_floor:
                         raise self._singular_error(rel, y[:n], ode.t, steps)
-                    bar.update(ode.t - t_old)
+                    bar.handle(y, ode.t, steps, ode.t - t_old)
                     dense = None
                     while k < len(times) and times[k] <= ode.t:
                         tr = float(times[k])
@@ -597,26 +574,25 @@ class MadelungLattice:
                             emit(tr, dense(tr))
                         k += 1
         finally:
-            bar.close()
-        run_time = time.perf_counter() - start
-        info: dict[str, Any] = {
-            "engine": "madelung-lattice",
-            "form": self.form,
-            "method": self.method,
-            "rtol": self.rtol,
-            "atol": self.atol,
-            "density_floor": self.density_floor,
-            "tail_density": self.tail_density,
-            "boundary": self.boundary,
-            "backend": self.backend,
-            "kinetic": ham.kinetic,
-            "hbar": hb,
-            "steps": steps,
-            "rhs_evals": counter[0],
-            "compile_time": compile_time,
-            "run_time": run_time,
+            bar.finish()
+        info = run_info(
+            "madelung-lattice",
+            steps=steps,
+            compile_time=compile_time,
+            run_time=time.perf_counter() - start,
+            form=self.form,
+            method=self.method,
+            rtol=self.rtol,
+            atol=self.atol,
+            density_floor=self.density_floor,
+            tail_density=self.tail_density,
+            boundary=self.boundary,
+            backend=self.backend,
+            kinetic=ham.kinetic,
+            hbar=hb,
+            rhs_evals=counter[0],
             **tracker.info(self._site),
-        }
+        )
         return recorder.finish(info, lat)
 
 

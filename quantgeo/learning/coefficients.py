@@ -9,12 +9,12 @@ For ``dq = −γ g⁻¹(∇H dt + dφ)``, ``⟨dφ dφᵀ⟩ = κ(q) dt``, ``g =
 
 Conventions (:mod:`quantgeo.learning.fokker_planck` for the equations):
 
-``"ito"``
-    THEORY's Fokker–Planck form ``∂_t p = ∇·(γ p g⁻¹∇H) + ½ ∂_i∂_j(D_ij p)``; the limit of the
-    discrete algorithm (noise evaluated before the step).  Effective drift ``b``.
-``"covariant"``
+``"covariant"`` (the default: THEORY §1's model)
     ``∂_t p = ∇·(γ p g⁻¹∇H + ½ D √det g ∇(p/√det g))`` — diffusion by the Laplace–Beltrami
     operator of ``g`` (coordinate independent).  As an Itô SDE its drift is ``b + b_c``.
+``"ito"``
+    ``∂_t p = ∇·(γ p g⁻¹∇H) + ½ ∂_i∂_j(D_ij p)``; the limit of the discrete algorithm (noise
+    evaluated before the step).  Effective drift ``b``.
 
 Derivatives of matrix functions use Daleckii–Krein (:func:`~.metric.matrix_function_derivative`);
 eigen-decompositions use ``numpy.linalg.eigh`` (independent of the kernels' Jacobi rotations).
@@ -134,7 +134,7 @@ def langevin_coefficients(
     gamma: float = 1.0,
     c: float = 1.0,
     eps: float = 0.0,
-    convention: str = "ito",
+    convention: str = "covariant",
 ) -> Coefficients:
     """Drift, diffusion and noise-induced drift at ``points`` (shape ``(*S, d)``)."""
     a, gamma, c, eps = check_dynamics(a, gamma, c, eps)

@@ -25,22 +25,20 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from quantgeo._kernels import learning_reference
-from quantgeo._progress import progress_bar
+from quantgeo._kernels import BACKENDS, kernels
 from quantgeo._validation import check_choice, check_finite_array, check_int, check_positive
-from quantgeo.errors import StabilityError
-from quantgeo.learning._engine import check_grid, check_problem, step_plan
+from quantgeo.learning._engine import check_grid, check_problem, check_t_span
 from quantgeo.learning.coefficients import CONVENTIONS, check_dynamics
 from quantgeo.learning.grid import Grid
 from quantgeo.learning.problem import LearningProblem
 from quantgeo.recording import Recorder, Trajectory
+from quantgeo.solvers.base import FiniteCheck, ProgressTracker, plan_run, run_info, run_plan
 
 __all__ = ["BACKENDS", "OBSERVABLES", "LangevinEnsemble"]
 
 log = logging.getLogger(__name__)
 
 Array = NDArray[np.float64]
-BACKENDS: tuple[str, ...] = ("numba", "numpy")
 OBSERVABLES: tuple[str, ...] = (
     "mean",
     "mean_se",
@@ -55,12 +53,41 @@ OBSERVABLES: tuple[str, ...] = (
 _STEP_BUDGET = 1 << 21
 
 
-def _kernel(backend: str) -> Callable[..., None]:
-    if backend == "numba":
-        from quantgeo._kernels import learning
+class _Walkers:
+    """The walkers and the Euler–Maruyama kernel, for :func:`~quantgeo.solvers.base.run_plan`."""
 
-        return learning.langevin_em
-    return learning_reference.langevin_em
+    def __init__(self, ens: LangevinEnsemble, q: Array) -> None:
+        self.ens, self.state = ens, q
+        self.kernel = kernels("learning", ens.backend).langevin_em
+        self.rng = np.random.default_rng(ens.seed)
+        # b_c vanishes identically for a constant κ: skip its polynomials
+        self.covariant = ens.convention == "covariant" and not ens.problem.constant_kappa
+        self.kernel_time = 0.0
+
+    def advance(self, t: float, h: float, n: int) -> None:
+        e = self.ens
+        ptr, powers, coefs = e._packed
+        s0 = time.perf_counter()
+        # overflow of diverging walkers is reported by the FiniteCheck as a StabilityError
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            self.kernel(
+                self.state,
+                self.rng,
+                n,
+                h,
+                e.gamma,
+                e.a,
+                e.c,
+                e.eps,
+                ptr,
+                powers,
+                coefs,
+                self.covariant,
+            )
+        self.kernel_time += time.perf_counter() - s0
+
+    def snapshot(self, t: float, store: bool) -> tuple[Any, Any]:
+        return self.state, self.state.copy() if store else None
 
 
 class LangevinEnsemble:
@@ -84,7 +111,8 @@ class LangevinEnsemble:
     seed
         Seed of ``numpy.random.default_rng`` for the increments (a run is reproducible).
     convention
-        ``"ito"`` (the algorithm as written, default) or ``"covariant"`` (adds ``b_c``).
+        ``"covariant"`` (adds ``b_c``: the density obeys the covariant Fokker–Planck
+        equation of THEORY §1, default) or ``"ito"`` (the algorithm as written, no ``b_c``).
     backend
         ``"numba"`` (compiled kernel) or ``"numpy"`` (vectorised twin).
     grid
@@ -104,7 +132,7 @@ class LangevinEnsemble:
         dt: float = 1e-2,
         n_walkers: int = 100_000,
         seed: int = 0,
-        convention: str = "ito",
+        convention: str = "covariant",
         backend: str = "numba",
         grid: Grid | None = None,
         progress: bool = False,
@@ -197,7 +225,8 @@ class LangevinEnsemble:
         t_span
             ``(t0, t1)``, ``t1 ≥ t0``.
         recorder
-            Default: ``"mean"``, ``"cov"``, ``"loss"`` at both ends, no states.  States, if
+            Default: ``"mean"``, ``"cov"``, ``"loss"`` at both ends, no states.  Its times may
+            start after ``t0`` (the walkers are then advanced there first).  States, if
             stored, are the walker arrays ``(n_walkers, d)``.
 
         Raises
@@ -207,75 +236,41 @@ class LangevinEnsemble:
         """
         q = self._walkers(state0)
         rec = recorder or Recorder(observables=("mean", "cov", "loss"), store_states=False)
-        times, plan = step_plan(t_span, rec, self.dt, "LangevinEnsemble")
+        check_t_span(t_span)
+        plan = plan_run(t_span, rec, self.dt)
         rec.begin(self._resolve)
-        kern = _kernel(self.backend)
-        ptr, powers, coefs = self._packed
-        covariant = self.convention == "covariant"
-        rng = np.random.default_rng(self.seed)
+        compile_time = 0.0
+        if self.backend == "numba":
+            from quantgeo._kernels import warmup
+
+            compile_time = warmup(("learning",))
         n, d = q.shape
-        chunk = max(1, _STEP_BUDGET // (n * d))
-        start = time.perf_counter()
-        t_kernel = 0.0
-        steps = 0
-        # progress=False keeps the bar off; True shows it on a terminal only
-        bar = progress_bar(
-            sum(m for m, _ in plan), f"ensemble a={self.a:g}", None if self.progress else False
-        )
-        rec.record(times[0], q, stored=q.copy() if rec.store_states else None)
-        with bar:
-            for k, (m, h) in enumerate(plan):
-                done = 0
-                while done < m:
-                    size = min(chunk, m - done)
-                    s0 = time.perf_counter()
-                    # overflow of diverging walkers is reported below as a StabilityError
-                    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                        kern(
-                            q,
-                            rng,
-                            size,
-                            h,
-                            self.gamma,
-                            self.a,
-                            self.c,
-                            self.eps,
-                            ptr,
-                            powers,
-                            coefs,
-                            covariant,
-                        )
-                    t_kernel += time.perf_counter() - s0
-                    done += size
-                    steps += size
-                    bar.update(size)
-                    if not np.all(np.isfinite(q)):
-                        t_bad = times[k] + done * h
-                        raise StabilityError(
-                            f"non-finite walkers at t ≈ {t_bad:.6g} (step {steps}, "
-                            f"a = {self.a:g}); reduce `dt` (now {self.dt:g}) or raise `eps`",
-                            t=t_bad,
-                            step=steps,
-                        )
-                rec.record(times[k + 1], q, stored=q.copy() if rec.store_states else None)
-        wall = time.perf_counter() - start
-        info = {
-            "engine": "LangevinEnsemble",
-            "backend": self.backend,
-            "problem": self.problem.name,
-            "a": self.a,
-            "gamma": self.gamma,
-            "c": self.c,
-            "eps": self.eps,
-            "dt": self.dt,
-            "convention": self.convention,
-            "n_walkers": n,
-            "seed": self.seed,
-            "steps": steps,
+        walkers = _Walkers(self, q)
+        checks = [
+            FiniteCheck("walkers", f"a = {self.a:g}; reduce `dt` (now {self.dt:g}) or raise `eps`"),
+            # progress=False keeps the bar off; True shows it on a terminal only
+            ProgressTracker(f"ensemble a={self.a:g}", None if self.progress else False),
+        ]
+        stats = run_plan(walkers, plan, rec, chunk=max(1, _STEP_BUDGET // (n * d)), trackers=checks)
+        t_kernel = walkers.kernel_time
+        info = run_info(
+            "LangevinEnsemble",
+            steps=stats.steps,
+            compile_time=compile_time,
+            run_time=stats.run_time,
+            backend=self.backend,
+            problem=self.problem.name,
+            a=self.a,
+            gamma=self.gamma,
+            c=self.c,
+            eps=self.eps,
+            dt=self.dt,
+            convention=self.convention,
+            n_walkers=n,
+            seed=self.seed,
             # the normals are drawn inside the kernel: kernel_time includes them
-            "kernel_time": t_kernel,
-            "wall_time": wall,
-            "walker_steps_per_second": n * steps / t_kernel if t_kernel > 0 else float("nan"),
-        }
+            kernel_time=t_kernel,
+            walker_steps_per_second=n * stats.steps / t_kernel if t_kernel > 0 else float("nan"),
+        )
         log.debug("ensemble run: %s", info)
         return rec.finish(info=info)

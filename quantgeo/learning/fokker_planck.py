@@ -1,20 +1,22 @@
 r"""Conservative finite-volume Fokker–Planck solver for the density of learners (1D and 2D).
 
-THEORY §1 writes the Fokker–Planck equation in its Itô form
-
-.. math:: ∂_t p = ∇·(γ\, p\, g^{-1}∇H) + ½ ∂_i∂_j (D_{ij}\, p),\qquad D = γ^2 g^{-1} κ g^{-1},
-
-the diffusion limit of the algorithm ``q ← q − γ g⁻¹(∇H + noise)`` with the noise drawn at
-the current ``q``.  With a state-dependent ``κ(q)`` its stationary density at ``a = 1`` is *not*
-the ``√det g · e^{−H/T}`` of prediction P6 (in 1D it is ``g · e^{−H/T}``; in 2D a current can
-even survive).  P6 and P7 hold for the covariant form
+THEORY §1's model is the covariant (Laplace–Beltrami) form
 
 .. math:: ∂_t p = ∇·\big(γ\, p\, g^{-1}∇H + ½ D \sqrt{\det g}\, ∇(p/\sqrt{\det g})\big),
+          \qquad D = γ^2 g^{-1} κ g^{-1},
 
 whose diffusion is the Laplace–Beltrami operator of ``g`` (at ``a = 1``, ``D = 2Tγ g⁻¹`` with
-``T = γ/2c``).  Both are available (``convention="ito"`` | ``"covariant"``); they coincide when
-``κ`` is constant.  Both are written as a flux ``J = β p − ½ ∇·(D p)`` with the effective drift
-``β`` of :func:`~quantgeo.learning.coefficients.langevin_coefficients`.
+``T = γ/2c``); predictions P6 and P7 hold for it.  The Itô form
+
+.. math:: ∂_t p = ∇·(γ\, p\, g^{-1}∇H) + ½ ∂_i∂_j (D_{ij}\, p),
+
+the diffusion limit of the algorithm ``q ← q − γ g⁻¹(∇H + noise)`` with the noise drawn at
+the current ``q``, is kept as ``convention="ito"``: with a state-dependent ``κ(q)`` its
+stationary density at ``a = 1`` is *not* the ``√det g · e^{−H/T}`` of P6 (in 1D it is
+``g · e^{−H/T}``; in 2D a current can even survive).  The two coincide when ``κ`` is constant;
+``convention="covariant"`` is the default.  Both are written as a flux ``J = β p − ½ ∇·(D p)``
+with the effective drift ``β`` of
+:func:`~quantgeo.learning.coefficients.langevin_coefficients`.
 
 Discretisation (second order in space): cell averages ``p_c`` on a :class:`Grid`; at an interior
 face between cells ``L`` and ``R`` along axis ``x``
@@ -38,7 +40,6 @@ Crank–Nicolson (second order) or backward Euler (first order, for rough initia
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -47,14 +48,14 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike, NDArray
 
-from quantgeo._progress import progress_bar
 from quantgeo._validation import check_choice, check_positive
 from quantgeo.errors import StabilityError
-from quantgeo.learning._engine import check_grid, check_problem, step_plan
+from quantgeo.learning._engine import check_grid, check_problem, check_t_span
 from quantgeo.learning.coefficients import CONVENTIONS, check_dynamics, langevin_coefficients
 from quantgeo.learning.grid import Grid
 from quantgeo.learning.problem import LearningProblem
 from quantgeo.recording import Recorder, Trajectory
+from quantgeo.solvers.base import FiniteCheck, ProgressTracker, plan_run, run_info, run_plan
 
 __all__ = ["SCHEMES", "FokkerPlanck", "stationary_current", "stationary_density"]
 
@@ -64,6 +65,8 @@ Array = NDArray[np.float64]
 SCHEMES: dict[str, int] = {"crank-nicolson": 2, "backward-euler": 1}
 OBSERVABLES: tuple[str, ...] = ("mass", "mean", "cov", "loss", "density")
 FLUXES: tuple[str, ...] = ("exponential", "central")
+# steps between finiteness checks and progress updates (one sparse LU solve each)
+_CHUNK = 50
 
 
 def bernoulli(z: ArrayLike) -> Array:
@@ -91,7 +94,7 @@ class FokkerPlanck:
     gamma, c, eps
         Learning rate ``γ``, metric scale, regulariser.
     convention
-        ``"ito"`` (THEORY's form, default) or ``"covariant"`` (module docstring).
+        ``"covariant"`` (THEORY §1's model, default) or ``"ito"`` (module docstring).
     dt
         Time step of :meth:`run`.
     scheme
@@ -119,7 +122,7 @@ class FokkerPlanck:
         gamma: float = 1.0,
         c: float = 1.0,
         eps: float = 0.0,
-        convention: str = "ito",
+        convention: str = "covariant",
         dt: float = 1e-2,
         scheme: str = "crank-nicolson",
         flux: str = "exponential",
@@ -332,54 +335,49 @@ class FokkerPlanck:
         StabilityError
             If the density becomes non-finite.
         """
-        flat = self._state(state0).ravel().copy()
         rec = recorder or Recorder(observables=("mass", "mean", "cov"))
-        times, plan = step_plan(t_span, rec, self.dt, "FokkerPlanck")
+        density = _Density(self, self._state(state0).ravel().copy())
+        check_t_span(t_span)
+        plan = plan_run(t_span, rec, self.dt)
         rec.begin(self._resolve)
-        start = time.perf_counter()
-        steps = 0
-        # progress=False keeps the bar off; True shows it on a terminal only
-        bar = progress_bar(
-            sum(m for m, _ in plan), "fokker-planck", None if self.progress else False
+        checks = [
+            FiniteCheck("density", "refine the grid or reduce `dt`"),
+            # progress=False keeps the bar off; True shows it on a terminal only
+            ProgressTracker("fokker-planck", None if self.progress else False),
+        ]
+        stats = run_plan(density, plan, rec, chunk=_CHUNK, trackers=checks)
+        info = run_info(
+            "FokkerPlanck",
+            steps=stats.steps,
+            run_time=stats.run_time,
+            a=self.a,
+            gamma=self.gamma,
+            c=self.c,
+            eps=self.eps,
+            convention=self.convention,
+            scheme=self.scheme,
+            order=SCHEMES[self.scheme],
+            dt=self.dt,
+            grid_shape=list(self.grid.shape),
+            grid_bounds=[list(b) for b in self.grid.bounds],
         )
-
-        def record(t: float) -> None:
-            cur = flat.reshape(self.grid.shape)
-            rec.record(t, cur, stored=cur.copy() if rec.store_states else None)
-
-        record(times[0])
-        with bar:
-            for k, (m, h) in enumerate(plan):
-                if m:
-                    solve = self._solver(h)
-                    for _ in range(m):
-                        flat = solve(flat)
-                    steps += m
-                    bar.update(m)
-                    if not np.all(np.isfinite(flat)):
-                        tk = float(times[k + 1])
-                        raise StabilityError(
-                            f"non-finite density at t = {tk:.6g}; refine the grid or reduce `dt`",
-                            t=tk,
-                            step=steps,
-                        )
-                record(times[k + 1])
-        info = {
-            "engine": "FokkerPlanck",
-            "a": self.a,
-            "gamma": self.gamma,
-            "c": self.c,
-            "eps": self.eps,
-            "convention": self.convention,
-            "scheme": self.scheme,
-            "order": SCHEMES[self.scheme],
-            "dt": self.dt,
-            "steps": steps,
-            "grid_shape": list(self.grid.shape),
-            "grid_bounds": [list(b) for b in self.grid.bounds],
-            "wall_time": time.perf_counter() - start,
-        }
         return rec.finish(info=info)
+
+
+class _Density:
+    """The flattened density and the time stepping, for :func:`~quantgeo.solvers.base.run_plan`."""
+
+    def __init__(self, fp: FokkerPlanck, flat: Array) -> None:
+        self.fp, self.state = fp, flat
+
+    def advance(self, t: float, h: float, n: int) -> None:
+        solve = self.fp._solver(h)
+        for _ in range(n):
+            self.state = solve(self.state)
+
+    def snapshot(self, t: float, store: bool) -> tuple[Any, Any]:
+        cur = self.state.reshape(self.fp.grid.shape)
+        return cur, cur.copy() if store else None
 
 
 def stationary_density(problem: LearningProblem, grid: Grid, a: float, **kwargs: Any) -> Array:

@@ -1,4 +1,4 @@
-"""Time-stepping solvers for the lattice Schrödinger equation."""
+"""Time-stepping solvers for the lattice Schrödinger equation, and the engines' run contract."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ from typing import TYPE_CHECKING
 from quantgeo._lazy import attach
 
 if TYPE_CHECKING:  # the names as the type checker sees them; the table below must match
+    from quantgeo.solvers.base import Engine
+    from quantgeo.solvers.imaginary import ImaginaryTimeSolver
     from quantgeo.solvers.schemes import SCHEMES, SplittingScheme, get_scheme
     from quantgeo.solvers.split_operator import AbsorbingBoundary, GroundState, SplitOperatorSolver
 
 __getattr__, __dir__ = attach(
     __name__,
     {
+        ".base": ["Engine"],
+        ".imaginary": ["ImaginaryTimeSolver"],
         ".schemes": ["SCHEMES", "SplittingScheme", "get_scheme"],
         ".split_operator": ["AbsorbingBoundary", "GroundState", "SplitOperatorSolver"],
     },
@@ -21,7 +25,9 @@ __getattr__, __dir__ = attach(
 __all__ = [
     "SCHEMES",
     "AbsorbingBoundary",
+    "Engine",
     "GroundState",
+    "ImaginaryTimeSolver",
     "SplitOperatorSolver",
     "SplittingScheme",
     "get_scheme",

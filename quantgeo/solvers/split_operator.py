@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,21 +19,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from quantgeo._progress import progress_bar
-from quantgeo._validation import check_choice, check_int, check_positive, check_span
+from quantgeo._kernels import BACKENDS, kernels
+from quantgeo._validation import check_choice, check_int, check_positive
 from quantgeo.errors import QuantgeoWarning, StabilityError
 from quantgeo.hamiltonian import Hamiltonian
-from quantgeo.observables import energy as _energy
 from quantgeo.observables import resolver
 from quantgeo.potentials import absorbing_mask
 from quantgeo.recording import Recorder, Trajectory
+from quantgeo.solvers.base import Plan, ProgressTracker, Tracker, plan_run, run_info, run_plan
 from quantgeo.solvers.schemes import SplittingScheme, get_scheme
 from quantgeo.wavefunction import Wavefunction, _as_data
 
 __all__ = ["BACKENDS", "AbsorbingBoundary", "GroundState", "SplitOperatorSolver"]
 
-
-BACKENDS = ("numba", "numpy")
 #: Below this many sites threads cost more than they save (measured: 1D 4096 is faster on 1).
 THREAD_MIN_SITES = 1 << 15
 
@@ -135,14 +132,74 @@ def _bounded(cache: dict[float, Any], size: int = 8) -> None:
 
 
 def _backend(name: str) -> ModuleType:
-    check_choice("backend", name, BACKENDS)
-    if name == "numba":
-        from quantgeo._kernels import split
+    return kernels("split", name)
 
-        return split
-    from quantgeo._kernels import reference
 
-    return reference
+def kinetic_factors(
+    ham: Hamiltonian, exponents: NDArray[np.complexfloating]
+) -> tuple[CArray, CArray]:
+    """Separable ``g = exp(z·ε(k)/ħ) − 1`` for each ``z`` in ``exponents``.
+
+    Returns ``(k_rest, k_last)`` of shapes ``(nz, size/N_last)`` and ``(nz, N_last)``: the
+    leading axes combined as ``(1 + g_a)(1 + g_b) − 1 = g_a + g_b + g_a g_b`` (keeping the
+    ``u·θ`` accuracy of each factor) and the last axis (see ``_kernels/split.py``).
+    """
+    axes = [eps / ham.hbar for eps in ham.axis_dispersions()]
+    rest_rows, last_rows = [], []
+    for z in np.asarray(exponents, dtype=complex):
+        per_axis = [expm1j(z * eps) for eps in axes]
+        rest = np.zeros(1, dtype=np.complex128)
+        for g in per_axis[:-1]:
+            rest = (rest[:, None] + g[None, :] + rest[:, None] * g[None, :]).ravel()
+        rest_rows.append(rest)
+        last_rows.append(per_axis[-1])
+    return np.ascontiguousarray(rest_rows), np.ascontiguousarray(last_rows)
+
+
+class _NormCheck(Tracker):
+    """Finiteness and norm drift of ψ at chunk boundaries (growth only with an absorber)."""
+
+    def __init__(self, tol: float, absorbing: bool, cell_volume: float) -> None:
+        self.tol, self.absorbing, self.dv = tol, absorbing, cell_volume
+        self.norm0 = 0.0
+
+    def _norm(self, psi: CArray) -> float:
+        return float(np.vdot(psi, psi).real) * self.dv
+
+    def start(self, state: Any, plan: Plan) -> None:
+        self.norm0 = self._norm(state)
+
+    def handle(self, state: Any, t: float, step: int, h: float) -> None:
+        nrm = self._norm(state)
+        if not math.isfinite(nrm):
+            raise StabilityError(
+                f"non-finite wavefunction at t = {t:.6g} (step {step}, dt = {h:.3g}); check the "
+                "potential for non-finite or huge values, or reduce `dt`",
+                t=t,
+                step=step,
+            )
+        drift = nrm - self.norm0
+        if (not self.absorbing and abs(drift) > self.tol) or drift > self.tol:
+            raise StabilityError(
+                f"norm drifted by {drift:.3e} (> norm_tol = {self.tol:g}) at t = {t:.6g} "
+                f"(step {step}, dt = {h:.3g}); reduce `dt` or raise `norm_tol`",
+                t=t,
+                step=step,
+            )
+
+
+class _Stepper:
+    """ψ and the solver's kernels, for :func:`~quantgeo.solvers.base.run_plan`."""
+
+    def __init__(self, solver: SplitOperatorSolver, psi: CArray) -> None:
+        self.solver, self.state = solver, psi
+
+    def advance(self, t: float, h: float, n: int) -> None:
+        self.solver._advance(self.state, t, h, n)
+
+    def snapshot(self, t: float, store: bool) -> tuple[Any, Any]:
+        snap = Wavefunction(self.solver.ham.lattice, self.state)  # a copy: stored as it is
+        return snap, snap.data
 
 
 class SplitOperatorSolver:
@@ -196,7 +253,7 @@ class SplitOperatorSolver:
         self.dt = check_positive("dt", dt)
         self.scheme = get_scheme(scheme)
         self.backend = check_choice("backend", backend, BACKENDS)
-        self._k = _backend(backend)
+        self._k = kernels("split", backend)
         size = ham.lattice.size
         if workers is None:
             workers = (os.cpu_count() or 1) if size >= THREAD_MIN_SITES else 1
@@ -228,22 +285,8 @@ class SplitOperatorSolver:
         return np.asarray(out, dtype=np.complex128)
 
     def _kinetic_factors(self, exponents: NDArray[np.complexfloating]) -> tuple[CArray, CArray]:
-        """Separable ``g = exp(z·ε(k)/ħ) − 1`` for each ``z`` in ``exponents``.
-
-        Returns ``(k_rest, k_last)`` of shapes ``(nz, size/N_last)`` and ``(nz, N_last)``: the
-        leading axes combined as ``(1 + g_a)(1 + g_b) − 1 = g_a + g_b + g_a g_b`` (keeping the
-        ``u·θ`` accuracy of each factor) and the last axis (see ``_kernels/split.py``).
-        """
-        axes = [eps / self.ham.hbar for eps in self.ham.axis_dispersions()]
-        rest_rows, last_rows = [], []
-        for z in np.asarray(exponents, dtype=complex):
-            per_axis = [expm1j(z * eps) for eps in axes]
-            rest = np.zeros(1, dtype=np.complex128)
-            for g in per_axis[:-1]:
-                rest = (rest[:, None] + g[None, :] + rest[:, None] * g[None, :]).ravel()
-            rest_rows.append(rest)
-            last_rows.append(per_axis[-1])
-        return np.ascontiguousarray(rest_rows), np.ascontiguousarray(last_rows)
+        """:func:`kinetic_factors` of this solver's Hamiltonian."""
+        return kinetic_factors(self.ham, exponents)
 
     def _real_kinetic(self, h: float) -> tuple[CArray, CArray]:
         """Kinetic factors of step ``h``, one per distinct sub-step weight (cached by h)."""
@@ -275,7 +318,7 @@ class SplitOperatorSolver:
             return 0.0
         from quantgeo._kernels import warmup
 
-        return warmup((self.ham.lattice.ndim,))
+        return warmup(("split",), (self.ham.lattice.ndim,))
 
     def _advance(self, psi: CArray, t: float, h: float, nsteps: int) -> None:
         k_rest, k_last = self._real_kinetic(h)
@@ -306,24 +349,6 @@ class SplitOperatorSolver:
                 self.workers,
             )
 
-    def _check(self, psi: CArray, t: float, step: int, norm0: float, h: float) -> None:
-        nrm = float(np.vdot(psi, psi).real) * self.ham.lattice.cell_volume
-        if not math.isfinite(nrm):
-            raise StabilityError(
-                f"non-finite wavefunction at t = {t:.6g} (step {step}, dt = {h:.3g}); check the "
-                "potential for non-finite or huge values, or reduce `dt`",
-                t=t,
-                step=step,
-            )
-        drift = nrm - norm0
-        if (self.absorber is None and abs(drift) > self.norm_tol) or drift > self.norm_tol:
-            raise StabilityError(
-                f"norm drifted by {drift:.3e} (> norm_tol = {self.norm_tol:g}) at t = {t:.6g} "
-                f"(step {step}, dt = {h:.3g}); reduce `dt` or raise `norm_tol`",
-                t=t,
-                step=step,
-            )
-
     # -- public API ---------------------------------------------------------------------------
     def run(
         self,
@@ -342,68 +367,39 @@ class SplitOperatorSolver:
         t_span
             Start and end time.
         recorder
-            What to save and when (default: norm and energy, states at ``t0`` and ``t1``).
+            What to save and when (default: norm and energy, states at ``t0`` and ``t1``); its
+            times may start after ``t0``.
         progress
             tqdm progress bar; default: on when stderr is a terminal.
         """
         lat = self.ham.lattice
         psi = np.array(_as_data(state0, lat, "state0"), dtype=np.complex128, order="C")
-        t0, t1 = check_span(t_span)
         recorder = recorder if recorder is not None else Recorder()
-        times = recorder.schedule((t0, t1))
+        plan = plan_run(t_span, recorder, self.dt)
         recorder.begin(resolver(self.ham, lambda: recorder.time))
         compile_time = self._ensure_compiled()
-        plan = []
-        t_prev, h_prev = t0, 0.0
-        for tr in times:
-            interval = float(tr) - t_prev
-            n = (
-                0
-                if interval <= 1e-13 * max(1.0, abs(t_prev))
-                else math.ceil(interval / self.dt - 1e-9)
-            )
-            h = interval / n if n else 0.0
-            # Equal record intervals differ in their last bits; one step size keeps one set of
-            # factor arrays (time is reset to each record time, so nothing accumulates).
-            if n and h_prev and abs(h - h_prev) <= 1e-12 * h_prev:
-                h = h_prev
-            plan.append((float(tr), n, h))
-            t_prev, h_prev = float(tr), h or h_prev
-        bar = progress_bar(sum(n for _, n, _ in plan), "split-operator", progress)
-        norm0 = float(np.vdot(psi, psi).real) * lat.cell_volume
-        start = time.perf_counter()
-        t, step = t0, 0
-        try:
-            for tr, n, h in plan:
-                done = 0
-                while done < n:
-                    chunk = min(self.check_every, n - done)
-                    self._advance(psi, t, h, chunk)
-                    done += chunk
-                    step += chunk
-                    t = tr if done == n else t + chunk * h
-                    self._check(psi, t, step, norm0, h)
-                    bar.update(chunk)
-                snapshot = Wavefunction(lat, psi)  # a copy: stored as it is
-                recorder.record(tr, snapshot, stored=snapshot.data)
-        finally:
-            bar.close()
-        run_time = time.perf_counter() - start
-        info: dict[str, Any] = {
-            "engine": "split-operator",
-            "scheme": self.scheme.name,
-            "order": self.scheme.order,
-            "dt": self.dt,
-            "steps": step,
-            "fft_pairs": step * self.scheme.stages,
-            "backend": self.backend,
-            "workers": self.workers,
-            "kinetic": self.ham.kinetic,
-            "hbar": self.ham.hbar,
-            "absorber": None if self.absorber is None else repr(self.absorber),
-            "compile_time": compile_time,
-            "run_time": run_time,
-        }
+        trackers = [
+            _NormCheck(self.norm_tol, self.absorber is not None, lat.cell_volume),
+            ProgressTracker("split-operator", progress),
+        ]
+        stats = run_plan(
+            _Stepper(self, psi), plan, recorder, chunk=self.check_every, trackers=trackers
+        )
+        info = run_info(
+            "split-operator",
+            steps=stats.steps,
+            compile_time=compile_time,
+            run_time=stats.run_time,
+            scheme=self.scheme.name,
+            order=self.scheme.order,
+            dt=self.dt,
+            fft_pairs=stats.steps * self.scheme.stages,
+            backend=self.backend,
+            workers=self.workers,
+            kinetic=self.ham.kinetic,
+            hbar=self.ham.hbar,
+            absorber=None if self.absorber is None else repr(self.absorber),
+        )
         return recorder.finish(info, lat)
 
     def evolve(self, state0: Wavefunction | CArray, t: float) -> Wavefunction:
@@ -427,7 +423,9 @@ class SplitOperatorSolver:
         amplify high-k components in imaginary time).  The converged state is the ground state
         of H up to the splitting error :math:`O(\tau^2)`; its energy ⟨H⟩ is accurate to
         :math:`O(\tau^4)` (variational).  Stops when ⟨H⟩ changes by less than
-        ``tol·max(1, |E|)`` over ``check_every`` steps.
+        ``tol·max(1, |E|)`` over ``check_every`` steps.  A thin wrapper around
+        :meth:`ImaginaryTimeSolver(ham, dtau, ...).run(state0)
+        <quantgeo.solvers.imaginary.ImaginaryTimeSolver.run>`, which returns the Trajectory.
 
         Parameters
         ----------
@@ -439,54 +437,24 @@ class SplitOperatorSolver:
         t
             Time at which a time-dependent V is frozen.
         """
-        lat, ham = self.ham.lattice, self.ham
-        if state0 is None:
-            v = ham.potential_values(t)
-            idx = np.unravel_index(int(np.argmin(v)), lat.shape)
-            center = [lat.axes[i][idx[i]] for i in range(lat.ndim)]
-            from quantgeo.wavefunction import gaussian
+        from quantgeo.solvers.imaginary import ImaginaryTimeSolver
 
-            state0 = gaussian(lat, center, [L / 10 for L in lat.lengths], 0.0, ham.hbar)
-        psi = np.array(_as_data(state0, lat, "state0"), dtype=np.complex128, order="C")
-        h = check_positive("dtau", self.dt if dtau is None else dtau)
-        check_positive("tol", tol)
-        check_int("max_steps", max_steps)
-        check_int("check_every", check_every)
-        self._ensure_compiled()
-        # Strang in imaginary time: real exponents -V/ħ and -ε/ħ instead of -iV/ħ and -iε/ħ.
-        expo = (-ham.potential_values(t) / ham.hbar).astype(complex)
-        v_fac = _v_factors((1.0,), [expo], h, merged=True)
-        k_rest, k_last = self._kinetic_factors(np.array([-h], dtype=complex))
-        v_index = np.array([0, 1], dtype=np.int64)
-        k_index = np.array([0], dtype=np.int64)
-        dv = lat.cell_volume
-        psi /= math.sqrt(float(np.vdot(psi, psi).real) * dv)
-        e_prev = _energy(Wavefunction(lat, psi), ham, t)
-        steps, converged = 0, False
-        while steps < max_steps:
-            n = min(check_every, max_steps - steps)
-            self._k.split_evolve(psi, v_fac, k_rest, k_last, v_index, k_index, 2, n, self.workers)
-            steps += n
-            nrm = float(np.vdot(psi, psi).real) * dv
-            if not (math.isfinite(nrm) and nrm > 0):
-                raise StabilityError(
-                    f"imaginary-time state became {nrm} after {steps} steps; reduce `dtau`",
-                    t=steps * h,
-                    step=steps,
-                )
-            psi /= math.sqrt(nrm)
-            e = _energy(Wavefunction(lat, psi), ham, t)
-            if abs(e - e_prev) < tol * max(1.0, abs(e)):
-                converged = True
-                break
-            e_prev = e
-        if not converged:
-            warnings.warn(
-                f"imaginary-time propagation did not converge to tol = {tol:g} in {steps} steps "
-                f"(last energy change {abs(e - e_prev):.3e}); raise `max_steps` or `dtau`",
-                QuantgeoWarning,
-                stacklevel=2,
-            )
-        resid = ham.apply(psi, t) - e * psi
-        residual = math.sqrt(float(np.vdot(resid, resid).real) * dv)
-        return GroundState(Wavefunction(lat, psi), float(e), steps, converged, residual)
+        solver = ImaginaryTimeSolver(
+            self.ham,
+            self.dt if dtau is None else dtau,
+            tol=tol,
+            max_steps=max_steps,
+            check_every=check_every,
+            t=t,
+            backend=self.backend,
+            workers=self.workers,
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", QuantgeoWarning)
+            traj = solver.run(state0)
+        for w in caught:  # re-issued to point at the caller of ground_state
+            warnings.warn(w.message, w.category, stacklevel=2)
+        info = traj.info
+        return GroundState(
+            traj.state(-1), info["energy"], info["steps"], info["converged"], info["residual"]
+        )

@@ -119,7 +119,7 @@ def test_p6_1d_ito_form_of_theory_is_not_gibbs() -> None:
     prob = state_dependent_problem_1d()
     gamma, c = 1.0, 1.0
     x_fine = np.linspace(-4.5, 4.5, 20001)
-    co = langevin_coefficients(prob, x_fine[:, None], 1.0, gamma=gamma, c=c)
+    co = langevin_coefficients(prob, x_fine[:, None], 1.0, gamma=gamma, c=c, convention="ito")
     ratio = 2 * co.drift[:, 0] / co.diffusion[:, 0, 0]
     log_ito = cumulative_simpson(ratio, x=x_fine, initial=0.0) - np.log(co.diffusion[:, 0, 0])
     hs, err_cov, err_ito = [], [], []
