@@ -1,0 +1,42 @@
+"""Classical evolution as geometric learning dynamics (THEORY §3).
+
+Modules (one concept each):
+
+``analytic``        closed forms: Wright's density, Kimura's fixation probability, neutral
+                    heterozygosity and times, Sella–Hirsh, Shahshahani metric
+``wright_fisher``   :class:`WrightFisher` (Numba kernel, NumPy twin), replicates vectorised
+"""
+
+from quantgeo.evolution.analytic import (
+    LEARNING_DICTIONARY,
+    gene_copies,
+    heterozygosity_decay,
+    kimura_fixation_probability,
+    neutral_absorption_time,
+    neutral_fixation_time,
+    sella_hirsh_distribution,
+    sella_hirsh_nu,
+    shahshahani_metric,
+    wright_bin_probabilities,
+    wright_fisher_covariance,
+    wright_stationary_density,
+)
+from quantgeo.evolution.wright_fisher import WrightFisher, fixation_fraction, genotype_fitness
+
+__all__ = [
+    "LEARNING_DICTIONARY",
+    "WrightFisher",
+    "fixation_fraction",
+    "gene_copies",
+    "genotype_fitness",
+    "heterozygosity_decay",
+    "kimura_fixation_probability",
+    "neutral_absorption_time",
+    "neutral_fixation_time",
+    "sella_hirsh_distribution",
+    "sella_hirsh_nu",
+    "shahshahani_metric",
+    "wright_bin_probabilities",
+    "wright_fisher_covariance",
+    "wright_stationary_density",
+]
