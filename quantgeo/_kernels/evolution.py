@@ -49,8 +49,8 @@ def wf_generations(
     Parameters
     ----------
     x
-        Frequencies, float64 ``(R, K)``, rows summing to 1; overwritten with ``counts/n_genes`` (a division, so a fixed
-        allele has frequency exactly 1.0).
+        Frequencies, float64 ``(R, K)``, rows summing to 1; overwritten with
+        ``counts/n_genes`` (a division, so a fixed allele has frequency exactly 1.0).
     rng
         ``numpy.random.Generator`` of the binomials, advanced in place.
     generations

@@ -29,7 +29,9 @@ diffusion limit (the others).
 
 from __future__ import annotations
 
+import itertools
 import math
+
 import numpy as np
 import scipy.integrate as si
 import scipy.special as ss
@@ -79,7 +81,10 @@ def gene_copies(n: int, ploidy: int = 2) -> int:
 def _unit_interval(name: str, x: ArrayLike) -> Array:
     arr = np.asarray(x, dtype=float)
     if np.any(~np.isfinite(arr)) or np.any((arr < 0) | (arr > 1)):
-        raise ValueError(f"`{name}` must lie in [0, 1], got values from {float(arr.min())!r} to {float(arr.max())!r}")
+        raise ValueError(
+            f"`{name}` must lie in [0, 1], got values from {float(arr.min())!r} "
+            f"to {float(arr.max())!r}"
+        )
     return arr
 
 
@@ -93,7 +98,9 @@ def _log_wright_norm(theta_u: float, theta_v: float, big_s: float) -> float:
     return log_b + big_s + math.log(float(ss.hyp1f1(b, a + b, -big_s)))
 
 
-def _mutation_params(n: int, s: float, u: float, v: float, ploidy: int) -> tuple[float, float, float]:
+def _mutation_params(
+    n: int, s: float, u: float, v: float, ploidy: int
+) -> tuple[float, float, float]:
     ng = gene_copies(n, ploidy)
     s = check_real("s", s)
     u = check_positive("u", u)
@@ -159,12 +166,10 @@ def wright_bin_probabilities(
         return np.asarray(np.diff(ss.betainc(tu, tv, e)), dtype=float)
     log_z = _log_wright_norm(tu, tv, big_s)
     out = np.empty(e.size - 1)
-    for i, (lo, hi) in enumerate(zip(e[:-1], e[1:], strict=True)):
+    for i, (lo, hi) in enumerate(itertools.pairwise(e)):
 
         def full(y: float) -> float:
-            return math.exp(
-                (tu - 1) * math.log(y) + (tv - 1) * math.log1p(-y) + big_s * y - log_z
-            )
+            return math.exp((tu - 1) * math.log(y) + (tv - 1) * math.log1p(-y) + big_s * y - log_z)
 
         if lo == 0.0 and hi == 1.0:
 
@@ -305,4 +310,3 @@ def shahshahani_metric(x: ArrayLike) -> Array:
     if np.any(xs == 0):
         raise ValueError("`x` must be strictly positive for the Shahshahani metric")
     return np.asarray(np.eye(xs.shape[-1]) / xs[..., :, None])
-

@@ -75,7 +75,8 @@ def check_frequencies(name: str, x: ArrayLike, k: int | None = None) -> Array:
     worst = float(np.max(np.abs(sums - 1.0)))
     if worst > _SUM_TOL:
         raise ValueError(
-            f"`{name}` must sum to 1 over alleles (within {_SUM_TOL:g}), got sums off by {worst:.3g}"
+            f"`{name}` must sum to 1 over alleles (within {_SUM_TOL:g}), "
+            f"got sums off by {worst:.3g}"
         )
     return arr
 
@@ -360,7 +361,7 @@ class WrightFisher:
             "wall_time": time.perf_counter() - start,
             "replicate_generations_per_second": reps * gens / t_kernel if t_kernel else 0.0,
         }
-        log.debug("Wright–Fisher run: %s", {k_: v for k_, v in info.items() if np.ndim(v) == 0})
+        log.debug("Wright–Fisher run: %s", {k_: v for k_, v in info.items() if np.isscalar(v)})
         return rec.finish(info=info)
 
 

@@ -48,7 +48,9 @@ def test_neutral_heterozygosity_decays_exactly():
     reps = 20_000
     x0 = np.array([0.2, 0.3, 0.5])
     wf = WrightFisher(N, None, n_alleles=3, seed=5)
-    rec = Recorder(every=25, observables=("heterozygosity", "heterozygosity_se"), store_states=False)
+    rec = Recorder(
+        every=25, observables=("heterozygosity", "heterozygosity_se"), store_states=False
+    )
     tr = wf.run(x0, 300, recorder=rec, replicates=reps)
     h0 = 1 - np.sum(x0**2)
     ref = heterozygosity_decay(tr.times, h0, N)
@@ -71,7 +73,9 @@ def _stationary_tv(replicates: int, generations: int) -> tuple[float, float]:
     tv = 0.5 * float(np.abs(hist - ref).sum())
     # the multinomial floor: TV of `replicates` exact draws from `ref` (99th percentile)
     rng = np.random.default_rng(0)
-    floor = [0.5 * np.abs(rng.multinomial(replicates, ref) / replicates - ref).sum() for _ in range(400)]
+    floor = [
+        0.5 * np.abs(rng.multinomial(replicates, ref) / replicates - ref).sum() for _ in range(400)
+    ]
     return tv, float(np.quantile(floor, 0.99))
 
 
@@ -99,9 +103,14 @@ def test_stationary_histogram_matches_wright():
 def test_kernel_equals_twin(fitness, mutation, k, ploidy):
     out = {}
     for backend in ("numba", "numpy"):
-        wf = WrightFisher(30, fitness, mutation, n_alleles=k, ploidy=ploidy, seed=9, backend=backend)
+        wf = WrightFisher(
+            30, fitness, mutation, n_alleles=k, ploidy=ploidy, seed=9, backend=backend
+        )
         out[backend] = wf.run(
-            np.full(k, 1 / k), 200, recorder=Recorder(every=20, observables=("mean",)), replicates=500
+            np.full(k, 1 / k),
+            200,
+            recorder=Recorder(every=20, observables=("mean",)),
+            replicates=500,
         )
     a, b = out["numba"], out["numpy"]
     assert a.states is not None and b.states is not None
