@@ -252,7 +252,7 @@ class KimuraDiffusion:
                 s0 = p0
             return fp.run(s0, t_span, recorder=recorder)
         h = 1.0 / m
-        x: Array = np.arange(m + 1) * h
+        x = np.arange(m + 1, dtype=np.float64) / m
         if s0.ndim == 0:
             if not 0 <= float(s0) <= 1:
                 raise ValueError(f"`state0` must be a frequency in [0, 1], got {state0!r}")
