@@ -122,7 +122,10 @@ class CovariantGD:
     Parameters
     ----------
     a
-        Metric power (``0`` SGD, ``½`` efficient learning, ``1`` natural gradient).
+        Metric power (``0`` SGD, ``½`` efficient learning, ``1`` natural gradient), or a metric
+        object with ``apply_inverse(kappa, v, diagonal=...)`` such as
+        :class:`~quantgeo.learning.crossover.CrossoverMetric` (then ``c``, ``eps``, ``delta``
+        are unused and ``self.a`` is nan).
     lr
         Learning rate ``γ`` (the step is ``lr·g⁻¹F``; units of ``q²/H`` at ``a = 0``).
     c
@@ -155,7 +158,7 @@ class CovariantGD:
 
     def __init__(
         self,
-        a: float,
+        a: float | Any,
         lr: float,
         *,
         c: float = 1.0,
@@ -168,7 +171,9 @@ class CovariantGD:
         bias_correction: bool = True,
         kappa: Callable[[Array], ArrayLike] | None = None,
     ) -> None:
-        self.a = check_real("a", a)
+        # a metric object (e.g. CrossoverMetric) may stand in for the power a
+        self.law: Any = a if callable(getattr(a, "apply_inverse", None)) else None
+        self.a = float("nan") if self.law is not None else check_real("a", a)
         self.lr = check_positive("lr", lr)
         self.c = check_positive("c", c)
         self.eps = check_positive("eps", eps, allow_zero=True)
@@ -248,7 +253,9 @@ class CovariantGD:
                     f"got {kap.shape}"
                 )
             diagonal = kap.ndim == 1
-        if self.a == 0.0:
+        if self.law is not None:
+            d = self.law.apply_inverse(kap, force, diagonal=diagonal)
+        elif self.a == 0.0:
             d = force / (self.c * (1.0 + self.delta))
         else:
             d = apply_inverse_metric(
