@@ -6,6 +6,7 @@ Modules (one concept each):
                     heterozygosity and times, Sella–Hirsh, Shahshahani metric
 ``diffusion``       :class:`KimuraDiffusion` (absorbing: node chain; reflecting: FokkerPlanck)
 ``exponent``        :func:`measured_exponent` — which a does a model realise (THEORY §3)
+``phases``          :func:`phases` — crossover phase diagram (PNG + JSON)
 ``sella_hirsh``     weak-mutation genotype walk and its Boltzmann law
 ``wright_fisher``   :class:`WrightFisher` (Numba kernel, NumPy twin), replicates vectorised
 """
@@ -26,6 +27,7 @@ from quantgeo.evolution.analytic import (
 )
 from quantgeo.evolution.diffusion import KimuraDiffusion
 from quantgeo.evolution.exponent import ExponentFit, measured_exponent, wright_fisher_increments
+from quantgeo.evolution.phases import PhaseDiagram, phases
 from quantgeo.evolution.sella_hirsh import origin_fixation_generator, stationary_distribution
 from quantgeo.evolution.wright_fisher import WrightFisher, fixation_fraction, genotype_fitness
 
@@ -33,6 +35,7 @@ __all__ = [
     "LEARNING_DICTIONARY",
     "ExponentFit",
     "KimuraDiffusion",
+    "PhaseDiagram",
     "WrightFisher",
     "fixation_fraction",
     "gene_copies",
@@ -43,6 +46,7 @@ __all__ = [
     "neutral_absorption_time",
     "neutral_fixation_time",
     "origin_fixation_generator",
+    "phases",
     "sella_hirsh_distribution",
     "sella_hirsh_nu",
     "shahshahani_metric",
