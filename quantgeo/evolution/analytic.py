@@ -33,7 +33,6 @@ import itertools
 import math
 
 import numpy as np
-import scipy.integrate as si
 import scipy.special as ss
 from numpy.typing import ArrayLike, NDArray
 
@@ -164,6 +163,8 @@ def wright_bin_probabilities(
         raise ValueError("`edges` must be a strictly increasing 1-D array of ≥ 2 points")
     if big_s == 0.0:
         return np.asarray(np.diff(ss.betainc(tu, tv, e)), dtype=float)
+    import scipy.integrate as si  # lazily: it is the slowest import of this module
+
     log_z = _log_wright_norm(tu, tv, big_s)
     out = np.empty(e.size - 1)
     for i, (lo, hi) in enumerate(itertools.pairwise(e)):

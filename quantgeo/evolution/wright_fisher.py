@@ -269,7 +269,7 @@ class WrightFisher:
     def run(
         self,
         x0: ArrayLike,
-        generations: int,
+        generations: int | tuple[float, float],
         *,
         recorder: Recorder | None = None,
         replicates: int = 1,
@@ -281,7 +281,8 @@ class WrightFisher:
         x0
             Initial frequencies ``(K,)`` (every replicate) or ``(replicates, K)``.
         generations
-            Number of generations (≥ 0).  Record times are generation indices (integers).
+            Number of generations ``G ≥ 0``, or the span ``(0, G)`` of the engines'
+            ``run(state0, t_span)``.  Record times are generation indices (integers).
         recorder
             Default: ``"mean"`` and ``"heterozygosity"`` at generations 0 and ``generations``,
             frequencies stored.  Stored states are the frequencies, shape ``(R, K)`` per record.
@@ -297,7 +298,15 @@ class WrightFisher:
             model parameters, seed and timings.
         """
         reps = check_int("replicates", replicates)
-        gens = check_int("generations", generations, 0)
+        span: Any = generations
+        if isinstance(span, (tuple, list)):
+            # the engines' run(state0, t_span) form: t_span = (0, G)
+            if len(span) != 2 or span[0] != 0:
+                raise ValueError(f"`generations` as a span must be (0, G), got {generations!r}")
+            span = span[1]
+        if isinstance(span, float) and span.is_integer():
+            span = int(span)
+        gens = check_int("generations", span, 0)
         x = self._start(x0, reps)
         rec = recorder or Recorder(observables=("mean", "heterozygosity"))
         times = rec.schedule((0.0, float(gens)))
