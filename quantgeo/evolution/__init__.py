@@ -26,7 +26,12 @@ from quantgeo.evolution.analytic import (
     wright_stationary_density,
 )
 from quantgeo.evolution.diffusion import KimuraDiffusion
-from quantgeo.evolution.exponent import ExponentFit, measured_exponent, wright_fisher_increments
+from quantgeo.evolution.exponent import (
+    ExponentFit,
+    measured_exponent,
+    moran_increments,
+    wright_fisher_increments,
+)
 from quantgeo.evolution.phases import PhaseDiagram, phases
 from quantgeo.evolution.sella_hirsh import origin_fixation_generator, stationary_distribution
 from quantgeo.evolution.wright_fisher import WrightFisher, fixation_fraction, genotype_fitness
@@ -43,6 +48,7 @@ __all__ = [
     "heterozygosity_decay",
     "kimura_fixation_probability",
     "measured_exponent",
+    "moran_increments",
     "neutral_absorption_time",
     "neutral_fixation_time",
     "origin_fixation_generator",

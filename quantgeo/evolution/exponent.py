@@ -25,7 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 from quantgeo._validation import check_choice, check_int, check_positive
 from quantgeo.evolution.wright_fisher import WrightFisher, check_frequencies
 
-__all__ = ["ExponentFit", "measured_exponent", "wright_fisher_increments"]
+__all__ = ["ExponentFit", "measured_exponent", "moran_increments", "wright_fisher_increments"]
 
 Array = NDArray[np.float64]
 AGAINST: tuple[str, ...] = ("mobility", "kappa")
@@ -169,3 +169,51 @@ def wright_fisher_increments(
 def _mean_map(model: WrightFisher, x: Array, w: Array) -> Array:
     y = x * w / np.dot(x, w)
     return np.asarray(y @ model.transition if model.mutates else y)
+
+
+def moran_increments(
+    n: int,
+    states: ArrayLike,
+    *,
+    fitness: ArrayLike | None = None,
+    replicates: int = 10_000,
+    seed: int = 0,
+    ds: float = 1e-6,
+) -> tuple[Array, Array]:
+    r"""``Cov(Δx)`` (simulated) and mobility of one birth–death event of a haploid Moran model.
+
+    One event: an individual reproduces with probability ``∝ x_k w_k`` (``w = 1 + s``), one dies
+    uniformly, so ``Δx = (e_b − e_d)/n``.  Mean map ``E[Δx_i] = (x_i w_i/w̄ − x_i)/n``; the
+    mobility is its central difference in ``s_j`` (step ``ds``); neutral
+    ``Cov(Δx) = 2(diag x − xxᵀ)/n²`` and mobility ``(diag x − xxᵀ)/n`` — again a = 1.
+
+    Returns
+    -------
+    cov, mobility
+        Shapes ``(M, K, K)`` for ``states`` ``(M, K)``.
+    """
+    n = check_int("n", n, 2)
+    reps = check_int("replicates", replicates, 2)
+    ds = check_positive("ds", ds)
+    xs = check_frequencies("states", np.atleast_2d(states))
+    k = xs.shape[1]
+    w = np.ones(k) if fitness is None else 1.0 + np.asarray(fitness, dtype=float).reshape(k)
+    if np.any(~np.isfinite(w)) or np.any(w < 0):
+        raise ValueError(f"`fitness` must give weights 1 + s ≥ 0, got {fitness!r}")
+    rng = np.random.default_rng(seed)
+    eye = np.eye(k)
+    covs = np.empty((xs.shape[0], k, k))
+    mobs = np.empty_like(covs)
+
+    def mean(x: Array, wts: Array) -> Array:
+        return np.asarray((x * wts / np.dot(x, wts) - x) / n)
+
+    for i, x in enumerate(xs):
+        birth = rng.choice(k, size=reps, p=x * w / np.dot(x, w))
+        death = rng.choice(k, size=reps, p=x)
+        covs[i] = np.cov((eye[birth] - eye[death]) / n, rowvar=False)
+        for j in range(k):
+            e = np.zeros(k)
+            e[j] = ds * w[j]
+            mobs[i, :, j] = (mean(x, w + e) - mean(x, w - e)) / (2 * ds)
+    return covs, mobs

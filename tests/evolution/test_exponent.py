@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from quantgeo.evolution import WrightFisher, measured_exponent, wright_fisher_increments
+from quantgeo.evolution import (
+    WrightFisher,
+    measured_exponent,
+    moran_increments,
+    wright_fisher_increments,
+)
 from quantgeo.learning import LangevinEnsemble, LearningProblem, Polynomial
 from quantgeo.recording import Recorder
 
@@ -31,6 +36,16 @@ def test_wright_fisher_five_alleles_is_a_equals_one():
     fit = measured_exponent(cov, mob)
     assert fit.n_points == 8 * 4
     assert abs(fit.a - 1.0) <= 3 * fit.a_se + 1e-3, fit
+
+
+def test_moran_is_a_equals_one():
+    rng = np.random.default_rng(6)
+    states = rng.dirichlet(np.full(3, 0.8), size=8)
+    cov, mob = moran_increments(100, states, replicates=50_000, seed=2)
+    fit = measured_exponent(cov, mob)
+    assert abs(fit.a - 1.0) <= 3 * fit.a_se + 1e-3, fit
+    # one event: Cov = 2·mobility/n
+    assert abs(fit.intercept - np.log(2 / 100)) < 0.05
 
 
 @pytest.mark.parametrize("a", [0.5, 1.0, 0.25])
