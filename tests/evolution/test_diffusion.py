@@ -97,3 +97,17 @@ def test_bad_arguments(kwargs, match):
 def test_coarse_grid_is_refused():
     with pytest.raises(ValueError, match="`cells` = 10 is too coarse"):
         KimuraDiffusion(N, 0.5).fixation_probability(0.5, cells=10)
+
+
+def test_reflecting_transient_relaxes_to_wright():
+    # with mutation the transient is the learning FokkerPlanck run; it must end at the
+    # stationary cell densities (the relaxation rate is ≥ u + v = 1/80 per generation)
+    n, m = 50, 100
+    u, v, s = 2.0 / (4 * n), 3.0 / (4 * n), 2.0 / (4 * n)
+    kd = KimuraDiffusion(n, s, u, v, dt=2.0)
+    tr = kd.run(0.5, (0.0, 3000.0), cells=m)
+    assert tr.states is not None
+    _, p_inf = kd.stationary_density(cells=m)
+    assert 0.5 * np.abs(tr.states[-1] - p_inf).sum() / m < 1e-8
+    ref = wright_bin_probabilities(np.linspace(0, 1, m + 1), n, s=s, u=u, v=v)
+    assert 0.5 * np.abs(tr.states[-1] / m - ref).sum() < 2e-3
