@@ -332,8 +332,12 @@ class WrightFisher:
         t_kernel = 0.0
         rec.record(0.0, x, stored=x.copy() if rec.store_states else None)
         done = 0
+        simulated = 0  # generations passed to the kernel (the rest were provably frozen)
         for target in ticks[1:]:
             while done < target:
+                if not self.mutates and np.all(fix_time >= 0):
+                    done = int(target)  # every replicate is fixed: nothing can change any more
+                    break
                 m = int(min(per_call, target - done))
                 w = self._weights if self._fitness_fn is None else self.weights(x)
                 s0 = time.perf_counter()
@@ -343,6 +347,7 @@ class WrightFisher:
                 )  # fmt: skip
                 t_kernel += time.perf_counter() - s0
                 done += m
+                simulated += m
                 if not np.all(np.isfinite(x)):
                     raise StabilityError(
                         f"non-finite frequencies at generation {done}: the mean fitness of a "
@@ -368,7 +373,8 @@ class WrightFisher:
             "loss_time": loss_time,
             "kernel_time": t_kernel,
             "wall_time": time.perf_counter() - start,
-            "replicate_generations_per_second": reps * gens / t_kernel if t_kernel else 0.0,
+            "simulated_generations": simulated,
+            "replicate_generations_per_second": reps * simulated / t_kernel if t_kernel else 0.0,
         }
         log.debug("Wright–Fisher run: %s", {k_: v for k_, v in info.items() if np.isscalar(v)})
         return rec.finish(info=info)

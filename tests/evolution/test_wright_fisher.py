@@ -171,3 +171,21 @@ def test_callable_fitness_with_negative_weights_is_refused():
     wf = WrightFisher(10, lambda x: x - 0.5)
     with pytest.raises(ValueError, match="`fitness` must give weights"):
         wf.run([0.2, 0.8], 3, replicates=4)
+
+
+def test_dominance_fixation_matches_the_diffusion_integral():
+    # genotype fitnesses 1+s, 1+hs, 1 (allele 0 favoured): M = s x(1−x)[h + (1−2h)x],
+    # u(p) = ∫_0^p ψ/∫_0^1 ψ with ψ(y) = exp(−4Ns[h y + (1−2h) y²/2]) (Kimura 1962)
+    import scipy.integrate as si
+
+    s, h, p0, reps = 0.02, 0.2, 0.1, 20_000
+    wf = WrightFisher(N, genotype_fitness([[1 + s, 1 + h * s], [1 + h * s, 1.0]]), seed=13)
+    tr = wf.run([p0, 1 - p0], 30 * NG, replicates=reps)
+    assert np.all(np.asarray(tr.info["fixation_time"]) > 0)
+    p, _ = fixation_fraction(tr, 0)
+
+    def psi(y: float) -> float:
+        return float(np.exp(-4 * N * s * (h * y + (1 - 2 * h) * y * y / 2)))
+
+    u = si.quad(psi, 0, p0)[0] / si.quad(psi, 0, 1)[0]
+    assert abs(p - u) <= 3 * np.sqrt(u * (1 - u) / reps), (p, u)
