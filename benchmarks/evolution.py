@@ -13,8 +13,8 @@ ratios of interleaved best-of-``repeats`` timings taken in one run:
 "binomial alone" is NumPy's ``rng.binomial`` rate over an array of probabilities (what the twin
 calls each generation): it bounds the twin, while the kernel runs the same algorithm (Numba's
 ``Generator.binomial`` is NumPy's code, bit for bit) once per replicate, so where nothing is
-absorbed the speed-up is roughly the ratio of the two per-draw costs.  Numba compile time is measured in a fresh
-subprocess with an empty cache directory, separately from run time.
+absorbed the speed-up is roughly the ratio of the two per-draw costs.  Numba compile time is
+measured in a fresh subprocess with an empty cache directory, separately from run time.
 
 Run:  .venv/bin/python benchmarks/evolution.py  [--quick]
 """
