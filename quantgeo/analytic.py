@@ -501,3 +501,27 @@ class SpectralPropagator:
 
         t = np.asarray(times, dtype=float)
         return Trajectory(t, {}, self.states(psi0, t), {"engine": "eigh", **info}, self.ham.lattice)
+
+
+# -- population genetics (THEORY §3): defined in quantgeo.evolution.analytic, re-exported here --
+from quantgeo.evolution.analytic import (  # noqa: E402
+    heterozygosity_decay,
+    kimura_fixation_probability,
+    neutral_absorption_time,
+    neutral_fixation_time,
+    sella_hirsh_distribution,
+    sella_hirsh_nu,
+    wright_bin_probabilities,
+    wright_stationary_density,
+)
+
+__all__ += [
+    "heterozygosity_decay",
+    "kimura_fixation_probability",
+    "neutral_absorption_time",
+    "neutral_fixation_time",
+    "sella_hirsh_distribution",
+    "sella_hirsh_nu",
+    "wright_bin_probabilities",
+    "wright_stationary_density",
+]

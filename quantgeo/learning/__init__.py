@@ -5,6 +5,7 @@ Modules (one concept each):
 
 ``metric``          ``g = c·[(κ + eps·I)^a + delta·I]`` and derivatives of matrix functions
 ``moments``         exponential-moving-average gradient moments and ``κ``
+``crossover``       :class:`CrossoverMetric` — the a = 0 → ½ → 1 crossover and its window
 ``optimizers``      :class:`CovariantGD` (SGD, RMSProp, Adam, AdaBelief, natural gradient)
 ``losses``          loss library with per-sample gradients and true ``κ(q)``
 ``problem``         :class:`LearningProblem` — polynomial ``H`` and ``κ(q)`` for the solvers
@@ -24,6 +25,7 @@ from quantgeo._lazy import attach
 
 if TYPE_CHECKING:  # the names as the type checker sees them; the table below must match
     from quantgeo.learning.coefficients import CONVENTIONS, Coefficients, langevin_coefficients
+    from quantgeo.learning.crossover import CrossoverMetric, measured_a_eff
     from quantgeo.learning.ensemble import LangevinEnsemble
     from quantgeo.learning.fokker_planck import FokkerPlanck, stationary_current, stationary_density
     from quantgeo.learning.grid import Grid
@@ -66,6 +68,7 @@ __getattr__, __dir__ = attach(
     __name__,
     {
         ".coefficients": ["CONVENTIONS", "Coefficients", "langevin_coefficients"],
+        ".crossover": ["CrossoverMetric", "measured_a_eff"],
         ".ensemble": ["LangevinEnsemble"],
         ".fokker_planck": ["FokkerPlanck", "stationary_current", "stationary_density"],
         ".grid": ["Grid"],
@@ -110,6 +113,7 @@ __all__ = [
     "CONVENTIONS",
     "Coefficients",
     "CovariantGD",
+    "CrossoverMetric",
     "DoubleWell",
     "EMAMoments",
     "FokkerPlanck",
@@ -135,6 +139,7 @@ __all__ = [
     "ill_conditioned_quadratic",
     "inverse_metric",
     "langevin_coefficients",
+    "measured_a_eff",
     "metric",
     "preset_problem",
     "regimes",

@@ -130,7 +130,10 @@ class CovariantGD:
     ----------
     a
         Metric power in ``[0, 1]``: ``0`` SGD, ``½`` efficient learning (RMSProp, Adam),
-        ``1`` natural gradient, the ends of THEORY's family; other values are refused.
+        ``1`` natural gradient, the ends of THEORY's family; other values are refused.  Or a
+        metric object with ``apply_inverse(kappa, v, diagonal=...)`` such as
+        :class:`~quantgeo.learning.crossover.CrossoverMetric` (then ``c``, ``eps``, ``delta``
+        are unused and ``self.a`` is nan).
     lr
         Learning rate ``γ`` (the step is ``lr·g⁻¹F``; units of ``q²/H`` at ``a = 0``).
     c
@@ -163,7 +166,7 @@ class CovariantGD:
 
     def __init__(
         self,
-        a: float,
+        a: float | Any,
         lr: float,
         *,
         c: float = 1.0,
@@ -176,8 +179,10 @@ class CovariantGD:
         bias_correction: bool = True,
         kappa: Callable[[Array], ArrayLike] | None = None,
     ) -> None:
-        self.a = check_real("a", a)
-        if not 0.0 <= self.a <= 1.0:
+        # a metric object (e.g. CrossoverMetric) may stand in for the power a
+        self.law: Any = a if callable(getattr(a, "apply_inverse", None)) else None
+        self.a = float("nan") if self.law is not None else check_real("a", a)
+        if self.law is None and not 0.0 <= self.a <= 1.0:
             raise ValueError(
                 f"`a` must lie in [0, 1] (0 SGD, ½ RMSProp/Adam, 1 natural gradient), got {a!r}"
             )
@@ -283,7 +288,9 @@ class CovariantGD:
                     f"got {kap.shape}"
                 )
             diagonal = kap.ndim == 1
-        if self.a == 0.0:
+        if self.law is not None:
+            d = self.law.apply_inverse(kap, force, diagonal=diagonal)
+        elif self.a == 0.0:
             d = force / (self.c * (1.0 + self.delta))
         else:
             d = apply_inverse_metric(

@@ -1,0 +1,180 @@
+r"""Numba kernel of the Wright–Fisher model (NumPy twin in :mod:`._kernels.evolution_reference`).
+
+One generation of ``R`` independent replicate populations of ``N_g`` gene copies over ``K``
+alleles, frequencies ``x`` (shape ``(R, K)``):
+
+1. selection ``y_k = x_k w_k / Σ_j x_j w_j`` (``w`` the allele weights, ``(1, K)`` shared or
+   ``(R, K)`` per replicate);
+2. mutation ``z_j = Σ_k y_k P_kj`` (``P`` row-stochastic, skipped when ``mutate`` is False);
+3. multinomial resampling of ``N_g`` copies as sequential binomials,
+   ``c_k ~ Bin(N_g − Σ_{j<k} c_j, min(1, z_k/(1 − Σ_{j<k} z_j)))``.
+
+The binomials are drawn from the ``numpy.random.Generator`` passed in (Numba's
+``Generator.binomial`` is NumPy's algorithm, bit for bit), allele by allele and, within an
+allele, replicate by replicate: the order of the twin's vectorised ``rng.binomial`` calls.  A
+binomial with ``p ∈ {0, 1}`` consumes no random numbers, so a fixed replicate without mutation
+is skipped (its state cannot change) without changing the stream.  Every sum runs over ``k`` in
+ascending order in both implementations, so the probabilities, and hence the draws, agree bit
+for bit.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+__all__ = ["warmup", "wf_generations"]
+
+Array = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+@njit(cache=True, error_model="numpy")
+def wf_generations(
+    x: Array,
+    rng: np.random.Generator,
+    generations: int,
+    t0: int,
+    weights: Array,
+    transition: Array,
+    mutate: bool,
+    n_genes: int,
+    fix_time: IntArray,
+    fixed_allele: IntArray,
+    loss_time: IntArray,
+) -> None:
+    """Advance every replicate by ``generations`` generations, in place.
+
+    Parameters
+    ----------
+    x
+        Frequencies, float64 ``(R, K)``, rows summing to 1; overwritten with
+        ``counts/n_genes`` (a division, so a fixed allele has frequency exactly 1.0).
+    rng
+        ``numpy.random.Generator`` of the binomials, advanced in place.
+    generations
+        Number of generations (``0``: nothing happens).
+    t0
+        Generation index before the first of them (absorption times are ``t0 + g + 1``).
+    weights
+        Allele weights ``w = 1 + s``, ``(1, K)`` (shared) or ``(R, K)``.
+    transition
+        Mutation matrix ``P`` (``K × K``, rows sum to 1).
+    mutate
+        Apply ``P``.
+    n_genes
+        Gene copies per population ``N_g``.
+    fix_time, fixed_allele
+        ``(R,)``: first generation at which one allele held all copies, and which (``-1``: not
+        yet); updated.
+    loss_time
+        ``(R, K)``: first generation at which allele ``k`` had no copy (``-1``: not yet); updated.
+    """
+    r_n, k_n = x.shape
+    shared = weights.shape[0] == 1
+    z = np.empty((r_n, k_n))
+    rem_n = np.empty(r_n, dtype=np.int64)
+    rem_p = np.empty(r_n)
+    # replicates that can still change, in ascending order (the order of the draws); without
+    # mutation a fixed replicate is frozen and drops out of the list for good
+    act = np.empty(r_n, dtype=np.int64)
+    n_act = 0
+    for r in range(r_n):
+        if mutate or fix_time[r] < 0:
+            act[n_act] = r
+            n_act += 1
+    for g in range(generations):
+        if n_act == 0:
+            break
+        t = t0 + g + 1
+        if k_n == 2:
+            # one binomial per replicate: selection, mutation, drift and bookkeeping fused
+            for i in range(n_act):
+                r = act[i]
+                wr = 0 if shared else r
+                tot = x[r, 0] * weights[wr, 0] + x[r, 1] * weights[wr, 1]
+                if mutate:
+                    y0 = x[r, 0] * weights[wr, 0] / tot
+                    y1 = x[r, 1] * weights[wr, 1] / tot
+                    z0 = y0 * transition[0, 0] + y1 * transition[1, 0]
+                else:
+                    z0 = x[r, 0] * weights[wr, 0] / tot
+                c = rng.binomial(n_genes, min(1.0, z0 / 1.0))
+                x[r, 0] = c / n_genes
+                x[r, 1] = (n_genes - c) / n_genes
+                if c == 0:
+                    if loss_time[r, 0] < 0:
+                        loss_time[r, 0] = t
+                    if fix_time[r] < 0:
+                        fix_time[r] = t
+                        fixed_allele[r] = 1
+                elif c == n_genes:
+                    if loss_time[r, 1] < 0:
+                        loss_time[r, 1] = t
+                    if fix_time[r] < 0:
+                        fix_time[r] = t
+                        fixed_allele[r] = 0
+        else:
+            for i in range(n_act):
+                r = act[i]
+                wr = 0 if shared else r
+                tot = x[r, 0] * weights[wr, 0]
+                for k in range(1, k_n):
+                    tot += x[r, k] * weights[wr, k]
+                if mutate:
+                    for j in range(k_n):
+                        acc = (x[r, 0] * weights[wr, 0] / tot) * transition[0, j]
+                        for k in range(1, k_n):
+                            acc += (x[r, k] * weights[wr, k] / tot) * transition[k, j]
+                        z[r, j] = acc
+                else:
+                    for k in range(k_n):
+                        z[r, k] = x[r, k] * weights[wr, k] / tot
+                rem_n[r] = n_genes
+                rem_p[r] = 1.0
+            for k in range(k_n - 1):
+                for i in range(n_act):
+                    r = act[i]
+                    p = 0.0
+                    if rem_p[r] > 0.0:
+                        p = min(1.0, z[r, k] / rem_p[r])
+                    c = rng.binomial(rem_n[r], p)
+                    x[r, k] = c / n_genes
+                    rem_n[r] -= c
+                    rem_p[r] -= z[r, k]
+            for i in range(n_act):
+                r = act[i]
+                x[r, k_n - 1] = rem_n[r] / n_genes
+                for k in range(k_n):
+                    if x[r, k] == 0.0 and loss_time[r, k] < 0:
+                        loss_time[r, k] = t
+                    if x[r, k] == 1.0 and fix_time[r] < 0:
+                        fix_time[r] = t
+                        fixed_allele[r] = k
+        if not mutate:
+            kept = 0
+            for i in range(n_act):
+                r = act[i]
+                if fix_time[r] < 0:
+                    act[kept] = r
+                    kept += 1
+            n_act = kept
+
+
+def warmup() -> float:
+    """Compile (or load from Numba's on-disk cache) the Wright–Fisher kernel; seconds spent.
+
+    One specialisation serves every K, ploidy, mutation flag and shared or per-replicate
+    weights.
+    """
+    start = time.perf_counter()
+    x = np.full((2, 2), 0.5)
+    wf_generations(
+        x, np.random.default_rng(0), 1, 0, np.ones((1, 2)), np.eye(2), False, 4,
+        np.full(2, -1, dtype=np.int64), np.full(2, -1, dtype=np.int64),
+        np.full((2, 2), -1, dtype=np.int64),
+    )  # fmt: skip
+    return time.perf_counter() - start

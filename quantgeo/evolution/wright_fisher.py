@@ -1,0 +1,388 @@
+r"""Wright–Fisher populations: selection, mutation and multinomial drift, many replicates at once.
+
+Each generation of a population of ``N_g = ploidy·n`` gene copies over ``K`` alleles with
+frequencies ``x``:
+
+.. math:: y_k = \frac{x_k w_k}{\sum_j x_j w_j},\qquad z_j = \sum_k y_k P_{kj},\qquad
+          N_g\,x' \sim \mathrm{Multinomial}(N_g, z)
+
+(selection, mutation, drift — the order of Ewens, *Mathematical Population Genetics* §1.3).
+``w_k = 1 + s_k`` are the allele weights (genic selection; for a diploid, multiplicative
+fitnesses under random union) or the marginal fitnesses returned by a callable of the
+frequencies (any dominance or frequency dependence, see :func:`genotype_fitness`).  ``P`` is
+the mutation matrix built from the rates ``μ_kj`` (``k → j``): ``P_kj = μ_kj``,
+``P_kk = 1 − Σ_{j≠k} μ_kj``.
+
+``n`` is the number of individuals of an ideal population, i.e. ``N_e``; the diffusion limit
+(:class:`~quantgeo.evolution.KimuraDiffusion`) has variance ``x(1 − x)/N_g`` per generation.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from quantgeo._kernels import evolution_reference
+from quantgeo._validation import check_choice, check_int
+from quantgeo.errors import StabilityError
+from quantgeo.evolution.analytic import gene_copies
+from quantgeo.recording import Recorder, Trajectory
+
+__all__ = ["BACKENDS", "OBSERVABLES", "WrightFisher", "fixation_fraction", "genotype_fitness"]
+
+log = logging.getLogger(__name__)
+
+Array = NDArray[np.float64]
+FitnessFn = Callable[[Array], ArrayLike]
+BACKENDS: tuple[str, ...] = ("numba", "numpy")
+OBSERVABLES: tuple[str, ...] = (
+    "mean",
+    "mean_se",
+    "heterozygosity",
+    "heterozygosity_se",
+    "fixed",
+    "lost",
+)
+_SUM_TOL = 1e-9
+# replicate-generations per kernel call between finiteness checks
+_BUDGET = 1 << 22
+
+
+def _kernel(backend: str) -> Callable[..., None]:
+    if backend == "numba":
+        from quantgeo._kernels import evolution
+
+        return evolution.wf_generations
+    return evolution_reference.wf_generations
+
+
+def check_frequencies(name: str, x: ArrayLike, k: int | None = None) -> Array:
+    """Return ``x`` (shape ``(..., K)``) as floats if every row lies in [0, 1] and sums to 1."""
+    arr = np.asarray(x, dtype=float)
+    if arr.ndim == 0 or arr.shape[-1] < 2:
+        raise ValueError(f"`{name}` must have ≥ 2 allele frequencies on its last axis, got {arr!r}")
+    if k is not None and arr.shape[-1] != k:
+        raise ValueError(f"`{name}` must have {k} allele frequencies, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)) or np.any((arr < 0) | (arr > 1)):
+        bad = float(arr[~np.isfinite(arr) | (arr < 0) | (arr > 1)].ravel()[0])
+        raise ValueError(f"`{name}` must have every frequency in [0, 1], got {bad!r}")
+    sums = arr.sum(axis=-1)
+    worst = float(np.max(np.abs(sums - 1.0)))
+    if worst > _SUM_TOL:
+        raise ValueError(
+            f"`{name}` must sum to 1 over alleles (within {_SUM_TOL:g}), "
+            f"got sums off by {worst:.3g}"
+        )
+    return arr
+
+
+def _mutation_matrix(mutation: Any, k: int) -> tuple[Array, bool]:
+    """Row-stochastic ``P`` from a scalar rate, a K=2 pair ``(u, v)`` or a ``K × K`` rate matrix."""
+    m = np.asarray(mutation, dtype=float)
+    if m.ndim == 0:
+        rate = float(m)
+        if not np.isfinite(rate) or rate < 0 or rate * (k - 1) > 1:
+            raise ValueError(
+                f"`mutation` must be a rate in [0, {1 / (k - 1):g}] (to each other allele), "
+                f"got {mutation!r}"
+            )
+        mu = np.full((k, k), rate)
+    elif m.shape == (2,) and k == 2:
+        # (u, v): u = rate into allele 0 (1 → 0), v = rate out of it (0 → 1), as in Wright's
+        # x^{4Nu−1}(1−x)^{4Nv−1} with x the frequency of allele 0
+        mu = np.array([[0.0, m[1]], [m[0], 0.0]])
+    elif m.shape == (k, k):
+        mu = m.copy()
+    else:
+        raise ValueError(
+            f"`mutation` must be a rate, a pair (u, v) for 2 alleles or a {k}×{k} rate matrix, "
+            f"got shape {m.shape}"
+        )
+    np.fill_diagonal(mu, 0.0)
+    if not np.all(np.isfinite(mu)) or np.any(mu < 0):
+        raise ValueError(f"`mutation` rates must be finite and in [0, 1], got {mutation!r}")
+    out_rate = mu.sum(axis=1)
+    if np.any(out_rate > 1):
+        raise ValueError(
+            f"`mutation`: the total rate out of each allele must be ≤ 1, got {out_rate.max():g}"
+        )
+    p = mu.copy()
+    p[np.diag_indices(k)] = 1.0 - out_rate
+    return p, bool(np.any(mu > 0))
+
+
+def _check_weights(w: Array, what: str) -> None:
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        bad = float(w[~np.isfinite(w) | (w < 0)].ravel()[0])
+        raise ValueError(f"`fitness` must give weights 1 + s ≥ 0 (finite), got {bad!r} {what}")
+
+
+def genotype_fitness(w: ArrayLike) -> FitnessFn:
+    r"""Marginal allele fitnesses of a diploid with genotype fitnesses ``W`` (``K × K``).
+
+    Under random union the post-selection frequencies are ``x_k (Wx)_k / xᵀWx``, i.e. the
+    allele weights ``(Wx)_k`` — returned as a callable for ``WrightFisher(fitness=...)``.
+    Dominance for two alleles: ``W = [[1+s, 1+hs], [1+hs, 1]]`` (allele 0 favoured).
+    """
+    mat = np.asarray(w, dtype=float)
+    if mat.ndim != 2 or mat.shape[0] != mat.shape[1] or not np.allclose(mat, mat.T):
+        raise ValueError(f"`w` must be a symmetric K×K genotype fitness matrix, got {mat!r}")
+    _check_weights(mat, "(genotype fitness)")
+
+    def marginal(x: Array) -> Array:
+        return np.asarray(x @ mat, dtype=float)
+
+    return marginal
+
+
+class WrightFisher:
+    r"""Wright–Fisher model with selection, mutation and drift (module docstring).
+
+    Parameters
+    ----------
+    n
+        Individuals (``N_e`` of an ideal population), ≥ 1.
+    fitness
+        Selection coefficients ``s`` (shape ``(K,)``, weights ``1 + s_k ≥ 0``), or a callable
+        ``x ↦ w`` mapping frequencies ``(R, K)`` to non-negative weights ``(R, K)`` (or
+        ``(K,)``), evaluated every generation.  ``None``: neutral.
+    mutation
+        Rate ``μ`` from each allele to each other one, a pair ``(u, v)`` for two alleles (``u``
+        into allele 0, ``v`` out of it) or a ``K × K`` matrix of rates ``k → j`` (diagonal
+        ignored); rates ≥ 0, total out of an allele ≤ 1.
+    n_alleles
+        ``K`` (≥ 2); inferred from ``fitness`` or ``mutation`` when they are arrays.
+    ploidy
+        1 (haploid, ``N_g = n``) or 2 (diploid, ``N_g = 2n``).
+    seed
+        Seed of ``numpy.random.default_rng`` (each :meth:`run` restarts from it).
+    backend
+        ``"numba"`` (compiled kernel) or ``"numpy"`` (vectorised twin, identical draws).
+    """
+
+    def __init__(
+        self,
+        n: int,
+        fitness: ArrayLike | FitnessFn | None = None,
+        mutation: ArrayLike = 0.0,
+        *,
+        n_alleles: int | None = None,
+        ploidy: int = 2,
+        seed: int = 0,
+        backend: str = "numba",
+    ) -> None:
+        self.n = check_int("n", n)
+        self.ploidy = ploidy
+        self.n_genes = gene_copies(self.n, ploidy)
+        self.seed = check_int("seed", seed, 0)
+        self.backend = check_choice("backend", backend, BACKENDS)
+        k = None if n_alleles is None else check_int("n_alleles", n_alleles, 2)
+        self._fitness_fn: FitnessFn | None = None
+        s_arr: Array | None = None
+        if callable(fitness):
+            self._fitness_fn = fitness
+        elif fitness is not None:
+            s_arr = np.asarray(fitness, dtype=float)
+            if s_arr.ndim != 1 or s_arr.size < 2:
+                raise ValueError(
+                    f"`fitness` must be K ≥ 2 selection coefficients or a callable, got {fitness!r}"
+                )
+            k = k or s_arr.size
+            if s_arr.size != k:
+                raise ValueError(f"`fitness` has {s_arr.size} entries but `n_alleles` = {k}")
+        mshape = np.shape(mutation)
+        if k is None and len(mshape) == 2:
+            k = mshape[0]
+        if k is None:
+            k = 2
+        self.n_alleles = k
+        self.transition, self.mutates = _mutation_matrix(mutation, k)
+        if s_arr is None:
+            s_arr = np.zeros(k)
+        w = 1.0 + s_arr
+        _check_weights(w, "(s must be ≥ −1)")
+        self.selection = s_arr
+        self._weights = w.reshape(1, k)
+
+    def __repr__(self) -> str:
+        fit = "callable" if self._fitness_fn is not None else np.array2string(self.selection)
+        return (
+            f"WrightFisher(n={self.n}, ploidy={self.ploidy}, K={self.n_alleles}, fitness={fit}, "
+            f"mutates={self.mutates}, backend={self.backend!r})"
+        )
+
+    # -- one-generation moments ---------------------------------------------------------------
+    def weights(self, x: ArrayLike) -> Array:
+        """Allele weights at frequencies ``x`` (shape ``(R, K)``), validated."""
+        xs = np.atleast_2d(np.asarray(x, dtype=float))
+        if self._fitness_fn is None:
+            return np.broadcast_to(self._weights, xs.shape).copy()
+        w = np.asarray(self._fitness_fn(xs), dtype=float)
+        w = np.broadcast_to(w, xs.shape).copy() if w.shape in ((self.n_alleles,), xs.shape) else w
+        if w.shape != xs.shape:
+            raise ValueError(f"`fitness(x)` must return shape {xs.shape}, got {w.shape}")
+        _check_weights(w, "(from the fitness callable)")
+        return w
+
+    def expected_next(self, x: ArrayLike) -> Array:
+        """``E[x' | x] = z`` (selection then mutation), shape ``(R, K)``."""
+        xs = check_frequencies("x", np.atleast_2d(x), self.n_alleles)
+        y = xs * self.weights(xs)
+        y /= y.sum(axis=1, keepdims=True)
+        return np.asarray(y @ self.transition if self.mutates else y)
+
+    # -- running ------------------------------------------------------------------------------
+    def _start(self, x0: ArrayLike, replicates: int) -> Array:
+        x = check_frequencies("x0", x0, self.n_alleles)
+        if x.ndim == 1:
+            return np.tile(x, (replicates, 1))
+        if x.shape != (replicates, self.n_alleles):
+            raise ValueError(
+                f"`x0` must have shape ({self.n_alleles},) or ({replicates}, {self.n_alleles}), "
+                f"got {x.shape}"
+            )
+        return x.copy(order="C")
+
+    def _resolve(self, name: str) -> Callable[[Array], Any]:
+        def het(x: Array) -> Array:
+            return np.asarray(1.0 - np.sum(x * x, axis=1))
+
+        table: dict[str, Callable[[Array], Any]] = {
+            "mean": lambda x: x.mean(axis=0),
+            "mean_se": lambda x: x.std(axis=0, ddof=1) / np.sqrt(x.shape[0]),
+            "heterozygosity": lambda x: float(het(x).mean()),
+            "heterozygosity_se": lambda x: float(het(x).std(ddof=1) / np.sqrt(x.shape[0])),
+            "fixed": lambda x: float(np.mean(np.any(x == 1.0, axis=1))),
+            "lost": lambda x: np.mean(x == 0.0, axis=0),
+        }
+        if name not in table:
+            raise ValueError(
+                f"unknown Wright–Fisher observable {name!r}; known: {', '.join(OBSERVABLES)}"
+            )
+        return table[name]
+
+    def run(
+        self,
+        x0: ArrayLike,
+        generations: int | tuple[float, float],
+        *,
+        recorder: Recorder | None = None,
+        replicates: int = 1,
+    ) -> Trajectory:
+        """Evolve ``replicates`` independent populations for ``generations`` generations.
+
+        Parameters
+        ----------
+        x0
+            Initial frequencies ``(K,)`` (every replicate) or ``(replicates, K)``.
+        generations
+            Number of generations ``G ≥ 0``, or the span ``(0, G)`` of the engines'
+            ``run(state0, t_span)``.  Record times are generation indices (integers).
+        recorder
+            Default: ``"mean"`` and ``"heterozygosity"`` at generations 0 and ``generations``,
+            frequencies stored.  Stored states are the frequencies, shape ``(R, K)`` per record.
+        replicates
+            ``R``.
+
+        Returns
+        -------
+        Trajectory
+            ``info`` holds ``fixation_time`` ``(R,)`` (first generation at which one allele
+            held every copy, ``-1`` if none did), ``fixed_allele`` ``(R,)`` (``-1``) and
+            ``loss_time`` ``(R, K)`` (first generation without allele ``k``, ``-1``), plus the
+            model parameters, seed and timings.
+        """
+        reps = check_int("replicates", replicates)
+        span: Any = generations
+        if isinstance(span, (tuple, list)):
+            # the engines' run(state0, t_span) form: t_span = (0, G)
+            if len(span) != 2 or span[0] != 0:
+                raise ValueError(f"`generations` as a span must be (0, G), got {generations!r}")
+            span = span[1]
+        if isinstance(span, float) and span.is_integer():
+            span = int(span)
+        gens = check_int("generations", span, 0)
+        x = self._start(x0, reps)
+        rec = recorder or Recorder(observables=("mean", "heterozygosity"))
+        times = rec.schedule((0.0, float(gens)))
+        if np.any(np.abs(times - np.round(times)) > 1e-9) or times[0] != 0:
+            raise ValueError(
+                f"Wright–Fisher record times must be integer generations starting at 0, "
+                f"got {times[:5]}"
+            )
+        ticks = np.round(times).astype(np.int64)
+        rec.begin(self._resolve)
+        kern = _kernel(self.backend)
+        rng = np.random.default_rng(self.seed)
+        k = self.n_alleles
+        fix_time = np.full(reps, -1, dtype=np.int64)
+        fixed_allele = np.full(reps, -1, dtype=np.int64)
+        loss_time = np.full((reps, k), -1, dtype=np.int64)
+        loss_time[x == 0.0] = 0
+        init_fixed = np.any(x == 1.0, axis=1)
+        fix_time[init_fixed] = 0
+        fixed_allele[init_fixed] = np.argmax(x[init_fixed] == 1.0, axis=1)
+        per_call = max(1, _BUDGET // reps) if self._fitness_fn is None else 1
+        start = time.perf_counter()
+        t_kernel = 0.0
+        rec.record(0.0, x, stored=x.copy() if rec.store_states else None)
+        done = 0
+        simulated = 0  # generations passed to the kernel (the rest were provably frozen)
+        for target in ticks[1:]:
+            while done < target:
+                if not self.mutates and np.all(fix_time >= 0):
+                    done = int(target)  # every replicate is fixed: nothing can change any more
+                    break
+                m = int(min(per_call, target - done))
+                w = self._weights if self._fitness_fn is None else self.weights(x)
+                s0 = time.perf_counter()
+                kern(
+                    x, rng, m, done, w, self.transition, self.mutates, self.n_genes,
+                    fix_time, fixed_allele, loss_time,
+                )  # fmt: skip
+                t_kernel += time.perf_counter() - s0
+                done += m
+                simulated += m
+                if not np.all(np.isfinite(x)):
+                    raise StabilityError(
+                        f"non-finite frequencies at generation {done}: the mean fitness of a "
+                        f"population was 0 (every allele present has weight 0)",
+                        t=float(done),
+                        step=done,
+                    )
+            rec.record(float(target), x, stored=x.copy() if rec.store_states else None)
+        info = {
+            "engine": "WrightFisher",
+            "backend": self.backend,
+            "n": self.n,
+            "ploidy": self.ploidy,
+            "n_genes": self.n_genes,
+            "n_alleles": k,
+            "selection": None if self._fitness_fn is not None else self.selection,
+            "mutation": self.transition,
+            "replicates": reps,
+            "generations": gens,
+            "seed": self.seed,
+            "fixation_time": fix_time,
+            "fixed_allele": fixed_allele,
+            "loss_time": loss_time,
+            "kernel_time": t_kernel,
+            "wall_time": time.perf_counter() - start,
+            "simulated_generations": simulated,
+            "replicate_generations_per_second": reps * simulated / t_kernel if t_kernel else 0.0,
+        }
+        log.debug("Wright–Fisher run: %s", {k_: v for k_, v in info.items() if np.isscalar(v)})
+        return rec.finish(info=info)
+
+
+def fixation_fraction(traj: Trajectory, allele: int = 0) -> tuple[float, float]:
+    """Fraction of replicates in which ``allele`` fixed (by the end of ``traj``) and its
+    binomial standard error ``√(p(1 − p)/R)``."""
+    fixed = np.asarray(traj.info["fixed_allele"]) == allele
+    p = float(fixed.mean())
+    return p, float(np.sqrt(p * (1.0 - p) / fixed.size))
