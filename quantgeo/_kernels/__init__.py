@@ -10,6 +10,7 @@ family      ``"numba"``       ``"numpy"``                  engines
 split       :mod:`.split`     :mod:`.reference`            split-operator, imaginary time
 madelung    :mod:`.madelung`  :mod:`.madelung_reference`   lattice learning variables (p, S)
 learning    :mod:`.learning`  :mod:`.learning_reference`   Langevin ensemble
+evolution   :mod:`.evolution` :mod:`.evolution_reference`  Wright–Fisher populations
 ==========  ================  ===========================  ===================================
 
 :func:`kernels` returns the module of a family and backend (importing Numba only for
@@ -33,6 +34,7 @@ _MODULES: dict[str, tuple[str, str]] = {
     "split": ("split", "reference"),
     "madelung": ("madelung", "madelung_reference"),
     "learning": ("learning", "learning_reference"),
+    "evolution": ("evolution", "evolution_reference"),
 }
 #: Kernel families (see the module docstring).
 FAMILIES: tuple[str, ...] = tuple(_MODULES)
@@ -50,7 +52,7 @@ def _check(name: str, value: object, allowed: Sequence[str]) -> str:
 
 
 def kernels(family: str, backend: str = "numba") -> ModuleType:
-    """Kernel module of ``family`` (``"split"``, ``"madelung"``, ``"learning"``) for ``backend``.
+    """Kernel module of ``family`` (:data:`FAMILIES`) for ``backend``.
 
     Raises
     ------
@@ -131,6 +133,8 @@ def warmup(
                 _warm_split(int(nd))
             elif fam == "madelung":
                 _warm_madelung()
+            elif fam == "evolution":
+                kernels("evolution").warmup()
             else:
                 _warm_learning()
             _ready.add((fam, nd))

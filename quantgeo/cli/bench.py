@@ -4,7 +4,6 @@ cache)."""
 from __future__ import annotations
 
 import argparse
-import importlib
 from typing import Any
 
 from quantgeo._table import format_table
@@ -68,11 +67,12 @@ def _cmd_warmup(args: argparse.Namespace) -> int:
         how = "compiled" if misses else ("loaded from cache" if hits else "already loaded")
     rows = [["split-operator kernels", ", ".join(f"{d}D" for d in dims), f"{seconds:.2f} s", how]]
     others = [
-        ("lattice learning kernels (p, S)", "quantgeo.emergence.madelung"),
-        ("Langevin ensemble kernel", "quantgeo._kernels.learning"),
+        ("lattice learning kernels (p, S)", "madelung"),
+        ("Langevin ensemble kernel", "learning"),
+        ("Wright–Fisher kernel", "evolution"),
     ]
-    for label, module in others:
-        t = importlib.import_module(module).warmup()
+    for label, family in others:
+        t = warmup((family,))
         rows.append([label, "-", f"{float(t):.2f} s", "compiled or loaded"])
     cache = getattr(stats, "cache_path", None)
     out(format_table(rows, ["kernels", "dimensions", "seconds", "how"]))

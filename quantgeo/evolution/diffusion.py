@@ -27,7 +27,6 @@ densities.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -38,11 +37,11 @@ from numpy.typing import ArrayLike, NDArray
 
 from quantgeo._validation import check_int, check_positive, check_real
 from quantgeo.evolution.analytic import gene_copies
-from quantgeo.learning._engine import step_plan
 from quantgeo.learning.fokker_planck import FokkerPlanck
 from quantgeo.learning.grid import Grid
 from quantgeo.learning.problem import LearningProblem, Polynomial
 from quantgeo.recording import Recorder, Trajectory
+from quantgeo.solvers.base import plan_run, run_info, run_plan
 
 __all__ = ["KimuraDiffusion"]
 
@@ -266,34 +265,45 @@ class KimuraDiffusion:
                 f"got shape {s0.shape}"
             )
         rec = recorder or Recorder(observables=("lost", "fixed"))
-        times, plan = step_plan(t_span, rec, self.dt, "KimuraDiffusion")
+        plan = plan_run(t_span, rec, self.dt)
         rec.begin(lambda name: self._resolve(name, x, h))
-        qt = self.generator(m).T.tocsc()
-        eye = sp.identity(m + 1, format="csc")
-        solvers: dict[float, Callable[[Array], Array]] = {}
-        start = time.perf_counter()
-        steps = 0
-        rec.record(times[0], pi, stored=pi.copy() if rec.store_states else None)
-        for k, (n_steps, dt) in enumerate(plan):
-            if n_steps:
-                if dt not in solvers:
-                    solvers[dt] = _crank_nicolson(qt, eye, dt)
-                for _ in range(n_steps):
-                    pi = solvers[dt](pi)
-                steps += n_steps
-            rec.record(times[k + 1], pi, stored=pi.copy() if rec.store_states else None)
-        info = {
-            "engine": "KimuraDiffusion",
-            "n": self.n,
-            "ploidy": self.ploidy,
-            "s": self.s,
-            "cells": m,
-            "dt": self.dt,
-            "scheme": "crank-nicolson",
-            "steps": steps,
-            "wall_time": time.perf_counter() - start,
-        }
+        stepper = _NodeChain(self.generator(m).T.tocsc(), pi)
+        stats = run_plan(stepper, plan, rec, chunk=_CHUNK)
+        info = run_info(
+            "KimuraDiffusion",
+            steps=stats.steps,
+            run_time=stats.run_time,
+            n=self.n,
+            ploidy=self.ploidy,
+            s=self.s,
+            cells=m,
+            dt=self.dt,
+            scheme="crank-nicolson",
+        )
         return rec.finish(info=info)
+
+
+_CHUNK = 1 << 30  # no trackers: one chunk per record interval
+
+
+class _NodeChain:
+    """Node masses ``π`` and Crank–Nicolson steps, for :func:`~quantgeo.solvers.base.run_plan`
+    (one factorisation per step size)."""
+
+    def __init__(self, qt: sp.csc_matrix, pi: Array) -> None:
+        self.qt, self.state = qt, pi
+        self.eye = sp.identity(qt.shape[0], format="csc")
+        self.solvers: dict[float, Callable[[Array], Array]] = {}
+
+    def advance(self, t: float, h: float, n: int) -> None:
+        if h not in self.solvers:
+            self.solvers[h] = _crank_nicolson(self.qt, self.eye, h)
+        step = self.solvers[h]
+        for _ in range(n):
+            self.state = step(self.state)
+
+    def snapshot(self, t: float, store: bool) -> tuple[Array, Array | None]:
+        return self.state, self.state.copy() if store else None
 
 
 def _crank_nicolson(qt: sp.csc_matrix, eye: sp.csc_matrix, dt: float) -> Callable[[Array], Array]:

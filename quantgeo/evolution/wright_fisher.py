@@ -27,11 +27,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from quantgeo._kernels import evolution_reference
+from quantgeo._kernels import BACKENDS, kernels
 from quantgeo._validation import check_choice, check_int
 from quantgeo.errors import StabilityError
 from quantgeo.evolution.analytic import gene_copies
 from quantgeo.recording import Recorder, Trajectory
+from quantgeo.solvers.base import run_info
 
 __all__ = ["BACKENDS", "OBSERVABLES", "WrightFisher", "fixation_fraction", "genotype_fitness"]
 
@@ -39,7 +40,6 @@ log = logging.getLogger(__name__)
 
 Array = NDArray[np.float64]
 FitnessFn = Callable[[Array], ArrayLike]
-BACKENDS: tuple[str, ...] = ("numba", "numpy")
 OBSERVABLES: tuple[str, ...] = (
     "mean",
     "mean_se",
@@ -51,14 +51,6 @@ OBSERVABLES: tuple[str, ...] = (
 _SUM_TOL = 1e-9
 # replicate-generations per kernel call between finiteness checks
 _BUDGET = 1 << 22
-
-
-def _kernel(backend: str) -> Callable[..., None]:
-    if backend == "numba":
-        from quantgeo._kernels import evolution
-
-        return evolution.wf_generations
-    return evolution_reference.wf_generations
 
 
 def check_frequencies(name: str, x: ArrayLike, k: int | None = None) -> Array:
@@ -310,14 +302,14 @@ class WrightFisher:
         x = self._start(x0, reps)
         rec = recorder or Recorder(observables=("mean", "heterozygosity"))
         times = rec.schedule((0.0, float(gens)))
-        if np.any(np.abs(times - np.round(times)) > 1e-9) or times[0] != 0:
+        # record times may start after generation 0, as in every engine (solvers.base)
+        if np.any(np.abs(times - np.round(times)) > 1e-9):
             raise ValueError(
-                f"Wright–Fisher record times must be integer generations starting at 0, "
-                f"got {times[:5]}"
+                f"Wright–Fisher record times must be whole generations, got {times[:5]}"
             )
         ticks = np.round(times).astype(np.int64)
         rec.begin(self._resolve)
-        kern = _kernel(self.backend)
+        kern = kernels("evolution", self.backend).wf_generations
         rng = np.random.default_rng(self.seed)
         k = self.n_alleles
         fix_time = np.full(reps, -1, dtype=np.int64)
@@ -330,10 +322,9 @@ class WrightFisher:
         per_call = max(1, _BUDGET // reps) if self._fitness_fn is None else 1
         start = time.perf_counter()
         t_kernel = 0.0
-        rec.record(0.0, x, stored=x.copy() if rec.store_states else None)
         done = 0
         simulated = 0  # generations passed to the kernel (the rest were provably frozen)
-        for target in ticks[1:]:
+        for target in ticks:
             while done < target:
                 if not self.mutates and np.all(fix_time >= 0):
                     done = int(target)  # every replicate is fixed: nothing can change any more
@@ -356,26 +347,27 @@ class WrightFisher:
                         step=done,
                     )
             rec.record(float(target), x, stored=x.copy() if rec.store_states else None)
-        info = {
-            "engine": "WrightFisher",
-            "backend": self.backend,
-            "n": self.n,
-            "ploidy": self.ploidy,
-            "n_genes": self.n_genes,
-            "n_alleles": k,
-            "selection": None if self._fitness_fn is not None else self.selection,
-            "mutation": self.transition,
-            "replicates": reps,
-            "generations": gens,
-            "seed": self.seed,
-            "fixation_time": fix_time,
-            "fixed_allele": fixed_allele,
-            "loss_time": loss_time,
-            "kernel_time": t_kernel,
-            "wall_time": time.perf_counter() - start,
-            "simulated_generations": simulated,
-            "replicate_generations_per_second": reps * simulated / t_kernel if t_kernel else 0.0,
-        }
+        info = run_info(
+            "WrightFisher",
+            steps=simulated,
+            run_time=time.perf_counter() - start,
+            backend=self.backend,
+            n=self.n,
+            ploidy=self.ploidy,
+            n_genes=self.n_genes,
+            n_alleles=k,
+            selection=None if self._fitness_fn is not None else self.selection,
+            mutation=self.transition,
+            replicates=reps,
+            generations=gens,
+            seed=self.seed,
+            fixation_time=fix_time,
+            fixed_allele=fixed_allele,
+            loss_time=loss_time,
+            kernel_time=t_kernel,
+            simulated_generations=simulated,
+            replicate_generations_per_second=reps * simulated / t_kernel if t_kernel else 0.0,
+        )
         log.debug("Wright–Fisher run: %s", {k_: v for k_, v in info.items() if np.isscalar(v)})
         return rec.finish(info=info)
 
