@@ -1,0 +1,242 @@
+"""Frozen specs: what a validated scenario file becomes (:class:`Scenario` and its tables)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from quantgeo.errors import ScenarioError
+from quantgeo.scenario.schema import TIME_DEPENDENT_POTENTIALS
+from quantgeo.solvers.split_operator import AbsorbingBoundary
+
+if TYPE_CHECKING:
+    from quantgeo.scenario.build import Built
+    from quantgeo.scenario.run import ScenarioResult
+
+__all__ = [
+    "AnimationSpec",
+    "CheckSpec",
+    "ExpectSpec",
+    "HamiltonianSpec",
+    "InitialStateSpec",
+    "LatticeSpec",
+    "MetaSpec",
+    "PotentialSpec",
+    "RecordSpec",
+    "ReferenceSpec",
+    "Scenario",
+    "SolverSpec",
+]
+
+
+@dataclass(frozen=True)
+class MetaSpec:
+    """``[scenario]``: name, description, kind, seed."""
+
+    name: str
+    description: str = ""
+    kind: str = "schrodinger"
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class LatticeSpec:
+    """``[lattice]``: sites per axis and ``(lo, hi)`` bounds per axis."""
+
+    shape: tuple[int, ...]
+    bounds: tuple[tuple[float, float], ...]
+
+    @property
+    def ndim(self) -> int:
+        """Number of axes."""
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        """Total number of sites."""
+        return int(np.prod(self.shape))
+
+
+def _no_params() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class _TypedSpec:
+    type: str
+    params: Mapping[str, Any] = field(default_factory=_no_params)
+
+
+@dataclass(frozen=True)
+class PotentialSpec(_TypedSpec):
+    """One term of ``[hamiltonian.potential]``: its type and parameters."""
+
+
+@dataclass(frozen=True)
+class HamiltonianSpec:
+    """``[hamiltonian]``: kinetic model, mass per axis, ħ and the potential terms (summed)."""
+
+    kinetic: str
+    mass: tuple[float, ...]
+    hbar: float
+    potential: tuple[PotentialSpec, ...] = ()
+
+    @property
+    def time_dependent(self) -> bool:
+        """Whether a term depends on time."""
+        return any(p.type in TIME_DEPENDENT_POTENTIALS for p in self.potential)
+
+    def terms(self, kind: str) -> list[PotentialSpec]:
+        """The potential terms of type ``kind``."""
+        return [p for p in self.potential if p.type == kind]
+
+    def nonzero_terms(self) -> list[PotentialSpec]:
+        """The potential terms other than ``zero``."""
+        return [p for p in self.potential if p.type != "zero"]
+
+
+@dataclass(frozen=True)
+class InitialStateSpec(_TypedSpec):
+    """``[initial_state]``: builder type and parameters."""
+
+
+@dataclass(frozen=True)
+class SolverSpec:
+    """``[solver]`` (and ``[solver.absorber]``)."""
+
+    dt: float
+    mode: str = "real"
+    t_start: float = 0.0
+    t_end: float | None = None
+    scheme: str = "strang"
+    backend: str = "numba"
+    workers: int | None = None
+    check_every: int = 100
+    norm_tol: float = 1e-8
+    tol: float = 1e-12
+    max_steps: int = 1_000_000
+    absorber: AbsorbingBoundary | None = None
+
+
+@dataclass(frozen=True)
+class RecordSpec:
+    """``[record]``: when to record and what."""
+
+    every: float | None = None
+    times: tuple[float, ...] | None = None
+    observables: tuple[str, ...] = ("norm", "energy", "position", "width")
+    store_states: bool = True
+
+
+@dataclass(frozen=True)
+class ReferenceSpec:
+    """``[reference]``: the QuTiP baseline."""
+
+    qutip: bool = False
+    atol: float = 1e-12
+    rtol: float = 1e-10
+    method: str = "adams"
+    nsteps: int = 10_000_000
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One ``[[expect.analytic]]`` entry (tolerance already chosen for full or fast mode)."""
+
+    check: str
+    tolerance: float
+    params: Mapping[str, Any] = field(default_factory=_no_params)
+
+
+@dataclass(frozen=True)
+class ExpectSpec:
+    """``[expect]``: pass/fail tolerances (``None``: not checked)."""
+
+    max_norm_drift: float | None = None
+    max_energy_drift: float | None = None
+    max_l2_vs_reference: float | None = None
+    max_infidelity_vs_reference: float | None = None
+    analytic: tuple[CheckSpec, ...] = ()
+    extra: Mapping[str, float] = field(default_factory=_no_params)
+
+
+@dataclass(frozen=True)
+class AnimationSpec:
+    """``[animation]``: how ``quantgeo animate`` renders the scenario."""
+
+    fps: int = 20
+    dpi: int = 100
+    frames: int = 100
+    t_end: float | None = None
+    size: tuple[float, float] = (6.4, 4.0)
+    overlay: str = "auto"
+    curves: tuple[str, ...] = ("density", "real", "imag", "potential")
+    potential_contour: bool = True
+    normalize: str = "frame"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario (see the module docstring and ``scenarios/README.md``).
+
+    Attributes
+    ----------
+    path
+        The file it was read from (``None`` for text).
+    fast
+        Whether the ``[fast]`` overrides were applied.
+    extra
+        Kind-specific tables (``[emergence]``, ``[born]``) as validated read-only mappings.
+    """
+
+    path: Path | None
+    fast: bool
+    meta: MetaSpec
+    lattice: LatticeSpec | None
+    hamiltonian: HamiltonianSpec | None
+    initial_state: InitialStateSpec | None
+    solver: SolverSpec | None
+    record: RecordSpec = field(default_factory=RecordSpec)
+    reference: ReferenceSpec = field(default_factory=ReferenceSpec)
+    expect: ExpectSpec = field(default_factory=ExpectSpec)
+    animation: AnimationSpec = field(default_factory=AnimationSpec)
+    extra: Mapping[str, Any] = field(default_factory=_no_params)
+
+    @property
+    def name(self) -> str:
+        """``[scenario].name``."""
+        return self.meta.name
+
+    @property
+    def file(self) -> str:
+        """The file name used in error messages."""
+        return str(self.path) if self.path is not None else "<scenario>"
+
+    def build(self) -> Built:
+        """Construct lattice, Hamiltonian, initial state and solver.
+
+        Raises
+        ------
+        ScenarioError
+            If a library constructor rejects a value (naming the table it came from).
+        """
+        from quantgeo.scenario.kinds import get_kind
+
+        kind = get_kind(self.meta.kind)
+        if kind.build is None:
+            raise ScenarioError(
+                f"{self.file}: [scenario].kind: {self.meta.kind!r} scenarios are built and run by "
+                f"{kind.engine}; use run_scenario()"
+            )
+        return kind.build(self)
+
+    def run(self, **kwargs: Any) -> ScenarioResult:
+        """Shorthand for :func:`run_scenario(self, **kwargs) <run_scenario>`."""
+        from quantgeo.scenario.run import run_scenario
+
+        return run_scenario(self, **kwargs)
