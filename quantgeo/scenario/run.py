@@ -17,6 +17,7 @@ from quantgeo.scenario.specs import Scenario
 __all__ = ["CheckResult", "ScenarioResult", "provenance", "run_scenario"]
 
 
+@dataclass(frozen=True)
 class CheckResult:
     """Outcome of one expectation: ``value ≤ tolerance`` (or ``≥`` for ``bound="min"``); NaN
     never passes."""
