@@ -119,7 +119,7 @@ def validate_doc(
         seed=meta["seed"] if meta["seed"] is not BAD else 0,
     )
     animation = validate_animation(doc, ck)
-    system = validate_system(doc, ck)
+    system = validate_system(doc, ck) if kind.system else {}
     return kind.validate(doc, ck, Context(path, fast, meta_spec, animation, system))
 
 

@@ -77,6 +77,12 @@ class Kind:
         Who builds and runs it (named when ``build`` is ``None``).
     table_keys
         Keys of each table the kind documents (``scenarios/README.md`` and the JSON Schema).
+    system
+        Whether the kind reads the shared ``[lattice]``, ``[hamiltonian]`` and
+        ``[initial_state]`` (validated before ``validate`` into ``Context.system``).
+    schema_tables
+        ``schema_tables(partial) -> {table: pydantic type}`` for the JSON Schema when the
+        tables are more than ``table_keys`` (default: one model per ``table_keys`` entry).
     """
 
     name: str
@@ -88,6 +94,8 @@ class Kind:
     build: Callable[[Scenario], Built] | None = None
     engine: str = "quantgeo"
     table_keys: Mapping[str, tuple[Key, ...]] = field(default_factory=dict)
+    system: bool = True
+    schema_tables: Callable[[bool], dict[str, Any]] | None = None
 
 
 def get_kind(name: str) -> Kind:

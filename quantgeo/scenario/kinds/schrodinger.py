@@ -531,6 +531,12 @@ def _run_imaginary(
 # Discovery and documentation
 
 
+def _schema_tables(partial: bool) -> dict[str, Any]:
+    from quantgeo.scenario.models import schrodinger_tables
+
+    return schrodinger_tables(partial)
+
+
 KIND = Kind(
     name="schrodinger",
     required=("lattice", "hamiltonian", "initial_state", "solver", "expect"),
@@ -548,4 +554,5 @@ KIND = Kind(
     validate=_validate,
     run=run,
     build=build,
+    schema_tables=_schema_tables,
 )
