@@ -301,19 +301,19 @@ class Draft:
 
     @property
     def ham(self) -> dict[str, Any]:
-        return self.d["hamiltonian"]  # type: ignore[no-any-return]
+        return self.d["hamiltonian"]
 
     @property
     def sol(self) -> dict[str, Any]:
-        return self.d["solver"]  # type: ignore[no-any-return]
+        return self.d["solver"]
 
     @property
     def init(self) -> dict[str, Any]:
-        return self.d["initial_state"]  # type: ignore[no-any-return]
+        return self.d["initial_state"]
 
     @property
     def lattice(self) -> dict[str, Any]:
-        return self.d["lattice"]  # type: ignore[no-any-return]
+        return self.d["lattice"]
 
     @property
     def ptypes(self) -> list[str]:
@@ -325,7 +325,7 @@ class Draft:
 
     @property
     def ndim(self) -> int | None:
-        return self.d["ndim"]  # type: ignore[no-any-return]
+        return self.d["ndim"]
 
     @property
     def spectral(self) -> bool:

@@ -36,7 +36,7 @@ from quantgeo.scenario.schema import (
     SOLVER_KEYS,
     Key,
 )
-from quantgeo.scenario.values import field_type
+from quantgeo.scenario.values import field_type, list_of
 
 __all__ = ["file_model", "json_schema", "table_model"]
 
@@ -59,11 +59,11 @@ def _field(k: Key, partial: bool) -> tuple[Any, Any]:
         default = list(default)
     extra = {"default": default} if default is not None else None
     return field_type(k), Field(
-        default=None, description=desc, json_schema_extra=lambda s, _e=extra: _default(s, _e)
+        default=None, description=desc, json_schema_extra=functools.partial(_default, extra)
     )
 
 
-def _default(schema: dict[str, Any], extra: dict[str, Any] | None) -> None:
+def _default(extra: dict[str, Any] | None, schema: dict[str, Any]) -> None:
     schema.pop("default", None)  # TOML has no null: an absent key takes the default
     if extra is not None:
         schema.update(extra)
@@ -75,15 +75,13 @@ def table_model(
     *,
     partial: bool = False,
     doc: str = "",
-    **more: tuple[Any, Any],
+    **more: Any,
 ) -> type[BaseModel]:
     """A model of one table: ``keys`` plus ``more`` fields (``name: (type, FieldInfo)``)."""
     fields: dict[str, Any] = {k.name: _field(k, partial) for k in keys}
     fields.update(more)
     title = f"fast_{name}" if partial else name
-    return create_model(  # type: ignore[call-overload,no-any-return]
-        title, __config__=_FORBID, __doc__=doc or f"[{name}]", **fields
-    )
+    return create_model(title, __config__=_FORBID, __doc__=doc or f"[{name}]", **fields)
 
 
 def _tagged(
@@ -92,10 +90,9 @@ def _tagged(
     """A union of one model per ``registry`` entry, discriminated on the ``tag`` key."""
     members = []
     for value, keys in registry.items():
-        tag_field = (Literal[value], Field(description=f"{tag} = {value!r}"))
-        members.append(
-            table_model(f"{name}_{value}", keys, partial=partial, **{tag: tag_field}, **common)
-        )
+        fields: dict[str, Any] = {tag: (Literal[value], Field(description=f"{tag} = {value!r}"))}
+        fields.update(common)
+        members.append(table_model(f"{name}_{value}", keys, partial=partial, **fields))
     if len(members) == 1:
         return members[0]
     return Annotated[_union(members), Field(discriminator=tag)]
@@ -124,7 +121,7 @@ def _shared_tables(partial: bool) -> dict[str, Any]:
         initial: Any = dict[str, Any]
     else:
         term = _tagged("potential", "type", POTENTIALS, False)
-        potential = term | list[term]
+        potential = term | list_of(term)
         initial = _tagged("initial_state", "type", INITIAL_STATES, False)
     return {
         "lattice": table_model("lattice", LATTICE_KEYS, partial=partial),
@@ -143,7 +140,7 @@ def _shared_tables(partial: bool) -> dict[str, Any]:
 def schrodinger_tables(partial: bool) -> dict[str, Any]:
     """The models of the ``schrodinger`` kind's own tables."""
     checks = {c.name: (*CHECK_COMMON_KEYS[1:], *c.keys) for c in ANALYTIC_CHECKS.values()}
-    analytic = list[_tagged("check", "check", checks, partial)]  # type: ignore[misc]
+    analytic = list_of(_tagged("check", "check", checks, partial))
     return {
         "solver": table_model(
             "solver",
@@ -187,11 +184,9 @@ def _file_model(kind: Kind) -> type[BaseModel]:
     tables = {**(_shared_tables(False) if shared else {}), **_kind_tables(kind, False)}
     fast = {**(_shared_tables(True) if shared else {}), **_kind_tables(kind, True)}
     allowed = (*kind.required, *kind.optional)
+    overrides: dict[str, Any] = {t: _optional(fast[t], f"[fast.{t}]") for t in allowed if t in fast}
     fast_model = table_model(
-        f"overrides_{kind.name}",
-        (),
-        doc="Overrides applied by --fast",
-        **{t: _optional(fast[t], f"[fast.{t}]") for t in allowed if t in fast},
+        f"overrides_{kind.name}", (), doc="Overrides applied by --fast", **overrides
     )
     fields: dict[str, Any] = {
         "scenario": _optional(
@@ -204,9 +199,7 @@ def _file_model(kind: Kind) -> type[BaseModel]:
     for t in allowed:
         tp = tables[t]
         fields[t] = (tp, Field()) if t in kind.required else _optional(tp, f"[{t}]")
-    return create_model(  # type: ignore[call-overload,no-any-return]
-        f"Scenario_{kind.name}", __config__=_FORBID, **fields
-    )
+    return create_model(f"Scenario_{kind.name}", __config__=_FORBID, **fields)
 
 
 def _kind_of(doc: Any) -> str:

@@ -7,12 +7,16 @@ into ``scenarios/README.md``.  Kind-specific tables live with their kind in :mod
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import inspect
+from dataclasses import MISSING, dataclass
 from typing import Any
 
+from quantgeo import potentials as P
+from quantgeo._options import option_fields
+from quantgeo.animation import AnimationOptions
 from quantgeo.hamiltonian import KINETIC_MODELS
-from quantgeo.solvers.schemes import SCHEMES
-from quantgeo.solvers.split_operator import BACKENDS
+from quantgeo.reference import QutipOptions
+from quantgeo.solvers.split_operator import AbsorbingBoundary, SplitOperatorOptions
 
 __all__ = [
     "BAD",
@@ -85,10 +89,45 @@ def _k(
     return Key(name, kind, default, unit, doc, **kw)
 
 
+def _p(builder: Any, name: str, kind: str, unit: str = "—", doc: str = "", **kw: Any) -> Key:
+    """A potential key whose default is the builder's (:mod:`quantgeo.potentials`)."""
+    default = inspect.signature(builder).parameters[name].default
+    return Key(
+        name, kind, REQUIRED if default is inspect.Parameter.empty else default, unit, doc, **kw
+    )
+
+
+def keys_of(options: type, *names: str) -> tuple[Key, ...]:
+    """The keys of an engine's options class (:mod:`quantgeo._options`), in field order or
+    ``names``' order: default, unit, doc and range come from the engine, never copied."""
+    fields = option_fields(options)
+    out = []
+    for name in names or tuple(fields):
+        default, m = fields[name]
+        if default is MISSING:
+            default = REQUIRED
+        elif default is None and m.kind == "int_or_auto":
+            default = "auto"  # how a file spells the engine's automatic choice
+        number = m.kind in ("number", "axis", "numbers")
+        out.append(
+            Key(
+                name,
+                m.kind,
+                default,
+                m.unit,
+                m.doc,
+                m.choices,
+                positive=number and m.gt == 0,
+                nonneg=number and m.ge == 0,
+                minimum=int(m.ge) if m.kind == "int" and m.ge is not None else None,
+            )
+        )
+    return tuple(out)
+
+
 OBSERVABLE_NAMES = ("norm", "energy", "position", "momentum", "width")
 #: Largest lattice a scenario may ask for.
 MAX_SITES = 1 << 26
-QUTIP_METHODS = ("adams", "bdf", "lsoda", "dop853", "vern7", "vern9", "tsit5", "diag")
 
 #: Scenario kinds: the engine a scenario runs.  The emergence kinds are provided by
 #: :mod:`quantgeo.emergence` (see ``scenarios/README.md``).
@@ -134,71 +173,112 @@ HAMILTONIAN_KEYS = (
 POTENTIALS: dict[str, tuple[Key, ...]] = {
     "zero": (),
     "harmonic": (
-        _k("omega", "axis", 1.0, "1/time", "Trap angular frequency ω per axis", positive=True),
-        _k("center", "axis", 0.0, "length", "Trap centre per axis"),
+        _p(
+            P.harmonic,
+            "omega",
+            "axis",
+            "1/time",
+            "Trap angular frequency ω per axis",
+            positive=True,
+        ),
+        _p(P.harmonic, "center", "axis", "length", "Trap centre per axis"),
     ),
     "double_well": (
-        _k("barrier_height", "number", 4.0, "energy", "V₀ of V₀((x/a)² − 1)²", positive=True),
-        _k("separation", "number", 1.5, "length", "a: the minima sit at ±a", positive=True),
-        _k(
+        _p(
+            P.double_well,
+            "barrier_height",
+            "number",
+            "energy",
+            "V₀ of V₀((x/a)² − 1)²",
+            positive=True,
+        ),
+        _p(
+            P.double_well,
+            "separation",
+            "number",
+            "length",
+            "a: the minima sit at ±a",
+            positive=True,
+        ),
+        _p(
+            P.double_well,
             "omega_perp",
             "number",
-            1.0,
             "1/time",
             "Harmonic confinement of the other axes",
             positive=True,
         ),
-        _k("axis", "int", 0, doc="Axis of the double well", minimum=0),
+        _p(P.double_well, "axis", "int", doc="Axis of the double well", minimum=0),
     ),
     "barrier": (
-        _k("height", "number", REQUIRED, "energy", "Barrier height (negative: a well)"),
-        _k(
+        _p(P.barrier, "height", "number", "energy", "Barrier height (negative: a well)"),
+        _p(
+            P.barrier,
             "width",
             "number",
-            REQUIRED,
             "length",
             "Full width; sites with |x − center| < width/2",
             positive=True,
         ),
-        _k("center", "number", 0.0, "length", "Barrier centre"),
-        _k("axis", "int", 0, doc="Axis across which the barrier stands", minimum=0),
+        _p(P.barrier, "center", "number", "length", "Barrier centre"),
+        _p(P.barrier, "axis", "int", doc="Axis across which the barrier stands", minimum=0),
     ),
     "cosine": (
-        _k("amplitude", "number", REQUIRED, "energy", "A of A·Σ cos(2πx/period)"),
-        _k(
+        _p(P.cosine, "amplitude", "number", "energy", "A of A·Σ cos(2πx/period)"),
+        _p(
+            P.cosine,
             "period",
             "number",
-            REQUIRED,
             "length",
             "Period (should divide the box length)",
             positive=True,
         ),
-        _k("axis", "int", None, doc="Only this axis (default: every axis)", minimum=0),
+        _p(P.cosine, "axis", "int", doc="Only this axis (default: every axis)", minimum=0),
     ),
     "shaken_trap": (
-        _k("omega", "axis", 1.0, "1/time", "Trap angular frequency ω per axis", positive=True),
-        _k("amplitude", "number", 1.0, "length", "A: the centre moves as A·sin(Ωt)"),
-        _k("drive_frequency", "number", 1.0, "1/time", "Ω of the drive"),
-        _k("axis", "int", 0, doc="Axis along which the trap is shaken", minimum=0),
+        _p(
+            P.shaken_trap,
+            "omega",
+            "axis",
+            "1/time",
+            "Trap angular frequency ω per axis",
+            positive=True,
+        ),
+        _p(P.shaken_trap, "amplitude", "number", "length", "A: the centre moves as A·sin(Ωt)"),
+        _p(P.shaken_trap, "drive_frequency", "number", "1/time", "Ω of the drive"),
+        _p(P.shaken_trap, "axis", "int", doc="Axis along which the trap is shaken", minimum=0),
     ),
     "double_slit": (
-        _k("position", "number", 0.0, "length", "Wall centre along `axis`"),
-        _k("thickness", "number", 0.5, "length", "Wall thickness along `axis`", positive=True),
-        _k("height", "number", 50.0, "energy", "Wall height", positive=True),
-        _k(
+        _p(P.double_slit, "position", "number", "length", "Wall centre along `axis`"),
+        _p(
+            P.double_slit,
+            "thickness",
+            "number",
+            "length",
+            "Wall thickness along `axis`",
+            positive=True,
+        ),
+        _p(P.double_slit, "height", "number", "energy", "Wall height", positive=True),
+        _p(
+            P.double_slit,
             "separation",
             "number",
-            REQUIRED,
             "length",
             "Distance d between the slit centres",
             positive=True,
         ),
-        _k("slit_width", "number", REQUIRED, "length", "Opening of each slit", positive=True),
-        _k("center", "number", 0.0, "length", "Midpoint of the slits along the other axis"),
-        _k(
+        _p(P.double_slit, "slit_width", "number", "length", "Opening of each slit", positive=True),
+        _p(
+            P.double_slit,
+            "center",
+            "number",
+            "length",
+            "Midpoint of the slits along the other axis",
+        ),
+        _p(
+            P.double_slit,
             "axis",
             "int",
-            0,
             doc="Wall normal (the other axis of a 2D lattice runs along the wall)",
             minimum=0,
         ),
@@ -262,26 +342,11 @@ SOLVER_KEYS = (
         doc="'real' (time evolution) or 'imaginary' (imaginary-time ground state)",
         choices=("real", "imaginary"),
     ),
-    _k("dt", "number", REQUIRED, "time", "Largest time step (imaginary mode: dτ)", positive=True),
+    *keys_of(SplitOperatorOptions, "dt"),
     _k("t_start", "number", 0.0, "time", "Start time"),
     _k("t_end", "number", None, "time", "End time (required in real mode)"),
-    _k("scheme", "str", "strang", doc="Splitting scheme", choices=tuple(SCHEMES)),
-    _k(
-        "backend",
-        "str",
-        "numba",
-        doc="Kernels: compiled 'numba' or the 'numpy' twins",
-        choices=BACKENDS,
-    ),
-    _k(
-        "workers",
-        "int_or_auto",
-        "auto",
-        "threads",
-        "FFT threads, or 'auto' (all cores for ≥ 2¹⁵ sites)",
-    ),
-    _k("check_every", "int", 100, "steps", "Steps between finiteness/norm checks", minimum=1),
-    _k("norm_tol", "number", 1e-8, "—", "Allowed norm drift before StabilityError", positive=True),
+    *keys_of(SplitOperatorOptions, "scheme", "backend", "workers", "check_every", "norm_tol"),
+    # the imaginary-time options (lead: from ImaginaryTimeSolver's options once it lands)
     _k(
         "tol",
         "number",
@@ -293,25 +358,7 @@ SOLVER_KEYS = (
     _k("max_steps", "int", 1_000_000, "steps", "Imaginary mode: most steps", minimum=1),
 )
 
-ABSORBER_KEYS = (
-    _k(
-        "width",
-        "axis",
-        REQUIRED,
-        "length",
-        "Width ℓ of the absorbing layer at each box edge",
-        positive=True,
-    ),
-    _k(
-        "strength",
-        "number",
-        REQUIRED,
-        "energy",
-        "η of the complex potential −iη(d/ℓ)^p",
-        positive=True,
-    ),
-    _k("power", "int", 2, doc="Exponent p of the ramp", minimum=1),
-)
+ABSORBER_KEYS = keys_of(AbsorbingBoundary)
 
 RECORD_KEYS = (
     _k(
@@ -340,17 +387,7 @@ RECORD_KEYS = (
 
 REFERENCE_KEYS = (
     _k("qutip", "bool", False, doc="Also run qutip.sesolve on the identical operator and compare"),
-    _k("atol", "number", 1e-12, "—", "QuTiP absolute tolerance", positive=True),
-    _k("rtol", "number", 1e-10, "—", "QuTiP relative tolerance", positive=True),
-    _k("method", "str", "adams", doc="QuTiP integration method", choices=QUTIP_METHODS),
-    _k(
-        "nsteps",
-        "int",
-        10_000_000,
-        "steps",
-        "QuTiP's maximum internal steps per output interval",
-        minimum=1,
-    ),
+    *keys_of(QutipOptions, "atol", "rtol", "method", "nsteps"),
 )
 
 EXPECT_KEYS = (
@@ -401,39 +438,4 @@ CHECK_COMMON_KEYS = (
     ),
 )
 
-ANIMATION_KEYS = (
-    _k("fps", "int", 20, "1/s", "Frames per second of the movie", minimum=1),
-    _k("dpi", "int", 100, "dots/inch", "Resolution of the rendered frames", minimum=10),
-    _k(
-        "frames",
-        "int",
-        100,
-        "frames",
-        "Number of frames, equally spaced over [t_start, t_end]",
-        minimum=2,
-    ),
-    _k("t_end", "number", None, "time", "End time of the movie (default: [solver].t_end)"),
-    _k("size", "numbers", (6.4, 4.0), "inch", "Figure [width, height]"),
-    _k(
-        "overlay",
-        "str",
-        "auto",
-        doc="Reference curve (1D): 'analytic', 'qutip', 'none' or 'auto' (analytic when known)",
-        choices=("auto", "analytic", "qutip", "none"),
-    ),
-    _k(
-        "curves",
-        "strs",
-        ("density", "real", "imag", "potential"),
-        doc="1D curves: |ψ|², Re ψ, Im ψ, V",
-        choices=("density", "real", "imag", "potential"),
-    ),
-    _k("potential_contour", "bool", True, doc="2D: draw contours of V over the density"),
-    _k(
-        "normalize",
-        "str",
-        "frame",
-        doc="2D brightness: each 'frame' scaled to its maximum, or 'initial' (fixed scale)",
-        choices=("frame", "initial"),
-    ),
-)
+ANIMATION_KEYS = keys_of(AnimationOptions)

@@ -10,9 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from quantgeo.animation import AnimationOptions
 from quantgeo.errors import ScenarioError
-from quantgeo.scenario.schema import TIME_DEPENDENT_POTENTIALS
-from quantgeo.solvers.split_operator import AbsorbingBoundary
+from quantgeo.reference import QutipOptions
+from quantgeo.scenario.schema import (
+    RECORD_KEYS,
+    REFERENCE_KEYS,
+    SOLVER_KEYS,
+    TIME_DEPENDENT_POTENTIALS,
+    Key,
+)
+from quantgeo.solvers.split_operator import AbsorbingBoundary, SplitOperatorOptions
 
 if TYPE_CHECKING:
     from quantgeo.scenario.build import Built
@@ -32,6 +40,16 @@ __all__ = [
     "Scenario",
     "SolverSpec",
 ]
+
+
+def _defaults(keys: tuple[Key, ...]) -> dict[str, Any]:
+    """Defaults of the scenario-only keys (the engines' own come from their options)."""
+    return {k.name: k.default for k in keys}
+
+
+_SOLVER = _defaults(SOLVER_KEYS)
+_RECORD = _defaults(RECORD_KEYS)
+_REFERENCE = _defaults(REFERENCE_KEYS)
 
 
 @dataclass(frozen=True)
@@ -110,16 +128,16 @@ class SolverSpec:
     """``[solver]`` (and ``[solver.absorber]``)."""
 
     dt: float
-    mode: str = "real"
-    t_start: float = 0.0
-    t_end: float | None = None
-    scheme: str = "strang"
-    backend: str = "numba"
-    workers: int | None = None
-    check_every: int = 100
-    norm_tol: float = 1e-8
-    tol: float = 1e-12
-    max_steps: int = 1_000_000
+    mode: str = _SOLVER["mode"]
+    t_start: float = _SOLVER["t_start"]
+    t_end: float | None = _SOLVER["t_end"]
+    scheme: str = SplitOperatorOptions.scheme
+    backend: str = SplitOperatorOptions.backend
+    workers: int | None = SplitOperatorOptions.workers
+    check_every: int = SplitOperatorOptions.check_every
+    norm_tol: float = SplitOperatorOptions.norm_tol
+    tol: float = _SOLVER["tol"]
+    max_steps: int = _SOLVER["max_steps"]
     absorber: AbsorbingBoundary | None = None
 
 
@@ -127,21 +145,21 @@ class SolverSpec:
 class RecordSpec:
     """``[record]``: when to record and what."""
 
-    every: float | None = None
-    times: tuple[float, ...] | None = None
-    observables: tuple[str, ...] = ("norm", "energy", "position", "width")
-    store_states: bool = True
+    every: float | None = _RECORD["every"]
+    times: tuple[float, ...] | None = _RECORD["times"]
+    observables: tuple[str, ...] = _RECORD["observables"]
+    store_states: bool = _RECORD["store_states"]
 
 
 @dataclass(frozen=True)
 class ReferenceSpec:
     """``[reference]``: the QuTiP baseline."""
 
-    qutip: bool = False
-    atol: float = 1e-12
-    rtol: float = 1e-10
-    method: str = "adams"
-    nsteps: int = 10_000_000
+    qutip: bool = _REFERENCE["qutip"]
+    atol: float = QutipOptions.atol
+    rtol: float = QutipOptions.rtol
+    method: str = QutipOptions.method
+    nsteps: int = QutipOptions.nsteps
 
 
 @dataclass(frozen=True)
@@ -165,19 +183,9 @@ class ExpectSpec:
     extra: Mapping[str, float] = field(default_factory=_no_params)
 
 
-@dataclass(frozen=True)
-class AnimationSpec:
-    """``[animation]``: how ``quantgeo animate`` renders the scenario."""
-
-    fps: int = 20
-    dpi: int = 100
-    frames: int = 100
-    t_end: float | None = None
-    size: tuple[float, float] = (6.4, 4.0)
-    overlay: str = "auto"
-    curves: tuple[str, ...] = ("density", "real", "imag", "potential")
-    potential_contour: bool = True
-    normalize: str = "frame"
+#: ``[animation]``: how ``quantgeo animate`` renders the scenario (the animation engine's own
+#: options class).
+AnimationSpec = AnimationOptions
 
 
 @dataclass(frozen=True)

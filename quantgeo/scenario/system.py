@@ -94,7 +94,11 @@ def _lattice(doc: dict[str, Any], ck: Checker) -> tuple[dict[str, Any], int | No
 def _typed_table(
     ck: Checker, label: str, raw: dict[str, Any], registry: dict[str, tuple[Key, ...]], what: str
 ) -> Any:
-    """The ``type`` of a typed table (``BAD`` if missing or unknown, reported)."""
+    """The ``type`` of a typed table (``BAD`` if missing or unknown, reported).
+
+    Without a valid type the keys no type knows are still reported (with the keys of all
+    types), so that a misspelt key is named even when the type is missing too.
+    """
     ttype = raw.get("type", BAD)
     if ttype is BAD:
         ck.add(label, "type", f"missing required key; valid types: {', '.join(registry)}")
@@ -106,6 +110,16 @@ def _typed_table(
             f"valid: {', '.join(registry)}",
         )
         ttype = BAD
+    if ttype is BAD:
+        known = sorted({k.name for keys in registry.values() for k in keys} | {"type"})
+        for key in raw:
+            if key not in known:
+                ck.add(
+                    label,
+                    key,
+                    f"unknown key{suggest(key, known)}; valid keys (of any type): "
+                    + ", ".join(known),
+                )
     return ttype
 
 

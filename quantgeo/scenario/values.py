@@ -40,6 +40,11 @@ from quantgeo.scenario.schema import BAD, Key
 __all__ = ["adapter", "field_type", "translate", "validate_value"]
 
 
+def list_of(item: Any) -> Any:
+    """``list[item]`` of a type built at run time."""
+    return list.__class_getitem__(item)
+
+
 def _fail(message: str) -> PydanticCustomError:
     return PydanticCustomError("scenario", message)
 
@@ -93,7 +98,7 @@ def _axis(k: Key) -> Any:
             )
         return v
 
-    array = Annotated[list[_number(k)], BeforeValidator(length), AfterValidator(tuple)]
+    array: Any = Annotated[list_of(_number(k)), BeforeValidator(length), AfterValidator(tuple)]
     return _by_shape(_number(k), array)
 
 
@@ -103,7 +108,7 @@ def _numbers(k: Key) -> Any:
             raise _fail(f"must be a non-empty array of numbers, got {tname(v)} {v!r}")
         return v
 
-    return Annotated[list[_number(k)], BeforeValidator(nonempty), AfterValidator(tuple)]
+    return Annotated[list_of(_number(k)), BeforeValidator(nonempty), AfterValidator(tuple)]
 
 
 def _strs(k: Key) -> Any:
@@ -183,7 +188,7 @@ def _int_or_ints() -> Any:
             raise _fail(f"must not repeat an index, got {v!r}")
         return tuple(v)
 
-    array = Annotated[list[_int(0)], BeforeValidator(nonempty), AfterValidator(distinct)]
+    array: Any = Annotated[list_of(_int(0)), BeforeValidator(nonempty), AfterValidator(distinct)]
     return _by_shape(Annotated[_int(0), AfterValidator(lambda n: (n,))], array)
 
 

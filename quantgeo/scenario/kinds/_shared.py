@@ -110,7 +110,7 @@ def run_engine(
             f"{scenario.file}: [scenario].kind: {scenario.meta.kind!r} needs quantgeo.emergence "
             f"({exc})"
         ) from None
-    lattice, ham, state0, _ = build_system(scenario)
+    lattice, ham, state0, _eigh = build_system(scenario)
     timings["build"] = time.perf_counter() - t_start
     from quantgeo._kernels import warmup
 
