@@ -457,7 +457,8 @@ def fit_period(t: ArrayLike, y: ArrayLike) -> float:
 
     The mean spacing of the zero crossings of :math:`y - \bar y` (linearly interpolated) gives a
     first :math:`\omega_0`; the least-squares residual of the three-parameter fit is then
-    minimised over :math:`\omega \in [0.8, 1.2]\,\omega_0` to a relative ``1e-14``.
+    minimised over :math:`\omega \in [0.8, 1.2]\,\omega_0` (bounded Brent search, which
+    resolves ω to about :math:`\sqrt{\epsilon} \approx 1.5\times10^{-8}` relative).
 
     Parameters
     ----------

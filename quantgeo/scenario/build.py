@@ -194,17 +194,17 @@ class Built:
 
 def build_system(sc: Scenario) -> tuple[Lattice, Hamiltonian, Wavefunction, _Eigenpairs]:
     """Lattice, Hamiltonian, initial state and the Hamiltonian's (lazy) eigenpairs of any
-    scenario kind (errors name the table)."""
+    scenario kind (errors name the table); reuses what :func:`dry_build` constructed."""
     assert sc.lattice is not None and sc.hamiltonian is not None
-    file = sc.file
+    file, parts = sc.file, sc.parts
     try:
-        lattice = Lattice(sc.lattice.shape, sc.lattice.bounds)
+        lattice = parts.get("lattice") or Lattice(sc.lattice.shape, sc.lattice.bounds)
     except (ValueError, TypeError) as exc:
         raise ScenarioError(f"{file}: [lattice]: {exc}") from None
     try:
+        terms = parts.get("terms") or [_potential(p, lattice, sc) for p in sc.hamiltonian.potential]
         pot = None
-        for p in sc.hamiltonian.potential:
-            term = _potential(p, lattice, sc)
+        for term in terms:
             pot = term if pot is None else pot + term
         ham = Hamiltonian(
             lattice, pot, sc.hamiltonian.mass, sc.hamiltonian.hbar, sc.hamiltonian.kinetic
@@ -213,34 +213,36 @@ def build_system(sc: Scenario) -> tuple[Lattice, Hamiltonian, Wavefunction, _Eig
         raise ScenarioError(f"{file}: [hamiltonian]: {exc}") from None
     eigh = _Eigenpairs(ham)
     try:
-        state0 = _initial_state(sc, lattice, ham, eigh)
+        state0 = parts.get("state0") or _initial_state(sc, lattice, ham, eigh)
     except (ValueError, TypeError, OSError) as exc:
         raise ScenarioError(f"{file}: [initial_state]: {exc}") from None
     return lattice, ham, state0, eigh
 
 
 def dry_build(sc: Scenario, ck: Checker) -> None:
-    """Build the cheap parts (lattice, potential, absorber) to surface the library's checks."""
+    """Construct the cheap parts (lattice, potential terms, a plane-wave state) while
+    validating, so the library's own checks are reported with the file's labels; the parts
+    are kept in ``sc.parts`` for the build."""
     try:
         lattice = Lattice(sc.lattice.shape, sc.lattice.bounds)  # type: ignore[union-attr]
     except (ValueError, TypeError) as exc:
         ck.add("lattice", None, str(exc))
         return
     assert sc.hamiltonian is not None
+    terms, n = [], len(sc.hamiltonian.potential)
     for i, p in enumerate(sc.hamiltonian.potential):
-        label = (
-            "hamiltonian.potential"
-            if len(sc.hamiltonian.potential) == 1
-            else f"hamiltonian.potential.{i}"
-        )
+        label = "hamiltonian.potential" if n == 1 else f"hamiltonian.potential.{i}"
         try:
-            _potential(p, lattice, sc).values(
-                lattice, sc.solver.t_start if sc.solver else 0.0, sc.hamiltonian.mass
-            )
+            term = _potential(p, lattice, sc)
+            term.values(lattice, sc.solver.t_start if sc.solver else 0.0, sc.hamiltonian.mass)
+            terms.append(term)
         except (ValueError, TypeError, OSError) as exc:
             ck.add(label, None, str(exc))
+    parts: dict[str, Any] = {"lattice": lattice, "terms": terms}
     if sc.initial_state is not None and sc.initial_state.type == "plane_wave":
         try:
-            _initial_state(sc, lattice, None)
+            parts["state0"] = _initial_state(sc, lattice, None)
         except (ValueError, TypeError) as exc:
             ck.add("initial_state", "momentum", str(exc))
+    if not ck.problems:
+        sc.parts.update(parts)

@@ -214,6 +214,10 @@ class Scenario:
     expect: ExpectSpec = field(default_factory=ExpectSpec)
     animation: AnimationSpec = field(default_factory=AnimationSpec)
     extra: Mapping[str, Any] = field(default_factory=_no_params)
+    #: Lattice, potential terms (and a plane-wave state) already constructed while the file was
+    #: validated (:func:`~quantgeo.scenario.build.dry_build`), reused by the build so each
+    #: library constructor runs once; not compared and not copied by ``replace``.
+    parts: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:

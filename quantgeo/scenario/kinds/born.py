@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from quantgeo.emergence.born import BornOptions
 from quantgeo.errors import StabilityError
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.lattice import Lattice
@@ -19,9 +20,8 @@ from quantgeo.scenario.kinds._shared import (
     validate_tables,
 )
 from quantgeo.scenario.run import CheckResult, ScenarioResult
-from quantgeo.scenario.schema import BAD, REQUIRED, _k
+from quantgeo.scenario.schema import BAD, REQUIRED, _k, keys_of
 from quantgeo.scenario.specs import Scenario
-from quantgeo.solvers.schemes import SCHEMES
 from quantgeo.wavefunction import Wavefunction
 
 __all__ = ["BORN_KEYS", "EXPECT_BORN_KEYS", "KIND"]
@@ -32,20 +32,8 @@ BORN_KEYS = (
     _k("every", "number", 0.5, "time", "Record interval of the histograms", positive=True),
     _k("a", "numbers", (0.0, 0.5, 1.0), "—", "Exponents a of g = c·κ^a, one ensemble each"),
     _k("walkers", "int", 20_000, "walkers", "Walkers per ensemble", minimum=1),
-    _k("dt", "number", 0.005, "time", "Euler–Maruyama step of the walkers", positive=True),
-    _k(
-        "psi_dt",
-        "number",
-        None,
-        "time",
-        "Interval of the stored ψ(t) (default 10·dt)",
-        positive=True,
-    ),
-    _k("solver_dt", "number", 0.005, "time", "Split-operator step for ψ(t)", positive=True),
-    _k("scheme", "str", "yoshida4", doc="Split-operator scheme for ψ(t)", choices=tuple(SCHEMES)),
-    _k("floor_draws", "int", 200, "draws", "Multinomial samples of the sampling floor", minimum=2),
+    *keys_of(BornOptions),
 )
-
 
 EXPECT_BORN_KEYS = (
     _k(

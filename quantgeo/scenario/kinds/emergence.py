@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from quantgeo._io import jsonable
+from quantgeo.emergence.comparison import EmergenceOptions
 from quantgeo.errors import StabilityError
 from quantgeo.hamiltonian import MAX_DENSE_SITES, Hamiltonian
 from quantgeo.lattice import Lattice
@@ -22,9 +23,8 @@ from quantgeo.scenario.kinds._shared import (
     validate_tables,
 )
 from quantgeo.scenario.run import CheckResult, ScenarioResult
-from quantgeo.scenario.schema import BAD, REQUIRED, _k
+from quantgeo.scenario.schema import BAD, REQUIRED, _k, keys_of
 from quantgeo.scenario.specs import Scenario
-from quantgeo.solvers.schemes import SCHEMES
 from quantgeo.wavefunction import Wavefunction
 
 __all__ = ["EMERGENCE_KEYS", "EXPECT_EMERGENCE_KEYS", "KIND"]
@@ -32,14 +32,8 @@ __all__ = ["EMERGENCE_KEYS", "EXPECT_EMERGENCE_KEYS", "KIND"]
 EMERGENCE_KEYS = (
     _k("t_start", "number", 0.0, "time", "Start time"),
     _k("t_end", "number", REQUIRED, "time", "End time of the three-way comparison"),
-    _k("every", "number", 0.1, "time", "Record interval of the three engines", positive=True),
-    _k("rtol", "number", 1e-10, "—", "Relative tolerance of the learning variables", positive=True),
-    _k("atol", "number", 1e-10, "—", "Absolute tolerance of the learning variables", positive=True),
-    _k("solver_dt", "number", 0.005, "time", "Split-operator time step", positive=True),
-    _k("scheme", "str", "yoshida4", doc="Split-operator scheme", choices=tuple(SCHEMES)),
-    _k("qutip", "bool", True, doc="Include qutip.sesolve as the third engine"),
+    *keys_of(EmergenceOptions),
 )
-
 
 EXPECT_EMERGENCE_KEYS = (
     _k(
