@@ -198,7 +198,7 @@ def build_system(sc: Scenario) -> tuple[Lattice, Hamiltonian, Wavefunction, _Eig
     assert sc.lattice is not None and sc.hamiltonian is not None
     file, parts = sc.file, sc.parts
     try:
-        lattice = parts.get("lattice") or Lattice(sc.lattice.shape, sc.lattice.bounds)
+        lattice = parts.get("lattice") or sc.lattice.lattice()
     except (ValueError, TypeError) as exc:
         raise ScenarioError(f"{file}: [lattice]: {exc}") from None
     try:
@@ -224,7 +224,7 @@ def dry_build(sc: Scenario, ck: Checker) -> None:
     validating, so the library's own checks are reported with the file's labels; the parts
     are kept in ``sc.parts`` for the build."""
     try:
-        lattice = Lattice(sc.lattice.shape, sc.lattice.bounds)  # type: ignore[union-attr]
+        lattice = sc.lattice.lattice()  # type: ignore[union-attr]
     except (ValueError, TypeError) as exc:
         ck.add("lattice", None, str(exc))
         return

@@ -8,10 +8,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from quantgeo.animation import AnimationOptions
 from quantgeo.errors import ScenarioError
+from quantgeo.lattice import Lattice
 from quantgeo.reference import QutipOptions
 from quantgeo.scenario.schema import (
     RECORD_KEYS,
@@ -69,15 +68,20 @@ class LatticeSpec:
     shape: tuple[int, ...]
     bounds: tuple[tuple[float, float], ...]
 
+    def lattice(self) -> Lattice:
+        """The :class:`~quantgeo.lattice.Lattice` (its constructor checks shape and bounds)."""
+        return Lattice(self.shape, self.bounds)
+
+    # the geometry is the Lattice's, not re-implemented here
     @property
     def ndim(self) -> int:
         """Number of axes."""
-        return len(self.shape)
+        return self.lattice().ndim
 
     @property
     def size(self) -> int:
         """Total number of sites."""
-        return int(np.prod(self.shape))
+        return self.lattice().size
 
 
 def _no_params() -> Mapping[str, Any]:

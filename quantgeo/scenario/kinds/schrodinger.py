@@ -425,24 +425,29 @@ def _evaluate(
     e = sc.expect
     out: list[CheckResult] = []
     nan = math.nan
-    if e.max_norm_drift is not None:
-        v = nan
-        if traj is not None:
-            n = np.asarray(traj["norm"], dtype=float)
-            v = float(np.max(np.abs(n - n[0])))
-        out.append(CheckResult("norm_drift", v, e.max_norm_drift, "—"))
-    if e.max_energy_drift is not None:
-        v = nan
-        if traj is not None:
-            en = np.asarray(traj["energy"], dtype=float)
-            v = float(np.max(np.abs(en - en[0])))
-        out.append(CheckResult("energy_drift", v, e.max_energy_drift, "energy"))
-    if e.max_l2_vs_reference is not None:
-        v = nan if comparison is None else comparison.max_l2
-        out.append(CheckResult("l2_vs_qutip", v, e.max_l2_vs_reference, "—"))
-    if e.max_infidelity_vs_reference is not None:
-        v = nan if comparison is None else comparison.max_infidelity
-        out.append(CheckResult("infidelity_vs_qutip", v, e.max_infidelity_vs_reference, "—"))
+
+    def drift(name: str) -> float:
+        if traj is None:
+            return nan
+        x = np.asarray(traj[name], dtype=float)
+        return float(np.max(np.abs(x - x[0])))
+
+    def vs_reference(attr: str) -> float:
+        return nan if comparison is None else float(getattr(comparison, attr))
+
+    for name, tol, measure, unit in (
+        ("norm_drift", e.max_norm_drift, lambda: drift("norm"), "—"),
+        ("energy_drift", e.max_energy_drift, lambda: drift("energy"), "energy"),
+        ("l2_vs_qutip", e.max_l2_vs_reference, lambda: vs_reference("max_l2"), "—"),
+        (
+            "infidelity_vs_qutip",
+            e.max_infidelity_vs_reference,
+            lambda: vs_reference("max_infidelity"),
+            "—",
+        ),
+    ):
+        if tol is not None:
+            out.append(CheckResult(name, measure(), tol, unit))
     for p in probes:
         cdef = ANALYTIC_CHECKS[p.spec.check]
         if traj is None:
