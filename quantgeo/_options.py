@@ -49,14 +49,27 @@ def option(
     *,
     unit: str = "—",
     doc: str = "",
-    kind: str = "number",
+    kind: str | None = None,
     gt: float | None = None,
     ge: float | None = None,
     choices: Sequence[str] = (),
 ) -> Any:
-    """A dataclass field carrying :class:`OptionMeta` (``default`` omitted: required)."""
-    meta = OptionMeta(unit, doc, kind, gt, ge, tuple(choices))
+    """A dataclass field carrying :class:`OptionMeta` (``default`` omitted: required; ``kind``
+    omitted: inferred from the default, ``"number"`` when there is none)."""
+    meta = OptionMeta(unit, doc, kind or _kind_of(default), gt, ge, tuple(choices))
     return dataclasses.field(default=default, metadata={"option": meta})
+
+
+def _kind_of(default: Any) -> str:
+    if isinstance(default, bool):
+        return "bool"
+    if isinstance(default, int):
+        return "int"
+    if isinstance(default, str):
+        return "str"
+    if isinstance(default, tuple):
+        return "strs" if all(isinstance(x, str) for x in default) else "numbers"
+    return "number"
 
 
 def option_fields(cls: Any) -> dict[str, tuple[Any, OptionMeta]]:

@@ -58,42 +58,27 @@ _CURVES = ("density", "real", "imag", "potential")
 
 @dataclass(frozen=True)
 class AnimationOptions:
-    """How a movie is rendered: its defaults, units and ranges, written once (the scenario
-    ``[animation]`` table is built from them).  Ranges are checked at construction."""
+    """How a movie is rendered: defaults, units and ranges (checked at construction)."""
 
-    fps: int = option(20, unit="1/s", doc="Frames per second of the movie", kind="int", ge=1)
-    dpi: int = option(
-        100, unit="dots/inch", doc="Resolution of the rendered frames", kind="int", ge=10
-    )
+    fps: int = option(20, unit="1/s", doc="Frames per second of the movie", ge=1)
+    dpi: int = option(100, unit="dots/inch", doc="Resolution of the rendered frames", ge=10)
     frames: int = option(
-        100,
-        unit="frames",
-        doc="Number of frames, equally spaced over [t_start, t_end]",
-        kind="int",
-        ge=2,
+        100, unit="frames", doc="Number of frames, equally spaced over [t_start, t_end]", ge=2
     )
     t_end: float | None = option(
         None, unit="time", doc="End time of the movie (default: [solver].t_end)"
     )
-    size: tuple[float, float] = option(
-        (6.4, 4.0), unit="inch", doc="Figure [width, height]", kind="numbers"
-    )
+    size: tuple[float, float] = option((6.4, 4.0), unit="inch", doc="Figure [width, height]")
     overlay: str = option(
         "auto",
         doc="Reference curve (1D): 'analytic', 'qutip', 'none' or 'auto' (analytic when known)",
-        kind="str",
         choices=("auto", "analytic", "qutip", "none"),
     )
-    curves: tuple[str, ...] = option(
-        _CURVES, doc="1D curves: |ψ|², Re ψ, Im ψ, V", kind="strs", choices=_CURVES
-    )
-    potential_contour: bool = option(
-        True, doc="2D: draw contours of V over the density", kind="bool"
-    )
+    curves: tuple[str, ...] = option(_CURVES, doc="1D curves: |ψ|², Re ψ, Im ψ, V", choices=_CURVES)
+    potential_contour: bool = option(True, doc="2D: draw contours of V over the density")
     normalize: str = option(
         "frame",
         doc="2D brightness: each 'frame' scaled to its maximum, or 'initial' (fixed scale)",
-        kind="str",
         choices=("frame", "initial"),
     )
 
@@ -554,10 +539,8 @@ def animate(
     Parameters
     ----------
     scenario
-        A real-time Schrödinger scenario (``[solver].mode = "real"``): any object with
-        ``name``, ``meta.kind``, ``solver.mode``, ``animation`` (:class:`AnimationOptions`) and
-        ``build()`` (lattice, Hamiltonian, state, solver, span); this module imports nothing
-        from the scenario layer.
+        A real-time Schrödinger scenario (``[solver].mode = "real"``): ``name``, ``meta``,
+        ``solver``, ``animation`` (:class:`AnimationOptions`) and ``build()`` are used.
     path
         Output file; the suffix picks the writer.
     fps, dpi, frames, t_end, overlay
