@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from quantgeo.scenario.schema import BAD, REQUIRED, Key
+from quantgeo.scenario.schema import BAD, Key
 
 __all__ = ["Checker", "is_number", "ok", "suggest", "tname"]
 
@@ -72,29 +72,31 @@ class Checker:
         extra: Sequence[str] = (),
         context: str = "",
     ) -> dict[str, Any]:
-        """Parse ``raw`` against ``keys``; unknown keys and bad values become problems."""
+        """Validate ``raw`` with the table's pydantic model (:mod:`.values`); unknown keys,
+        missing keys and bad values become problems, valid values are returned (``BAD``
+        where a problem was reported, the default where a key is absent)."""
+        from quantgeo.scenario.values import validate_table
+
         if not isinstance(raw, dict):
             self.add(name, None, f"must be a table, got {tname(raw)} {raw!r}")
             return {k.name: BAD for k in keys}
+        res = validate_table(keys, extra, raw, ndim)
         valid = [k.name for k in keys] + list(extra)
-        for key in raw:
-            if key not in valid:
-                self.add(
-                    name,
-                    key,
-                    f"unknown key{context}{suggest(key, valid)}; valid keys: "
-                    + (", ".join(sorted(valid)) if valid else "none"),
-                )
-        out: dict[str, Any] = {}
-        for k in keys:
-            if k.name in raw:
-                out[k.name] = self.value(name, k, raw[k.name], ndim)
-            elif k.default is REQUIRED:
-                self.add(name, k.name, f"missing required key ({k.doc})")
-                out[k.name] = BAD
-            else:
-                out[k.name] = k.default
-        return out
+        for key in res.unknown:
+            self.add(
+                name,
+                key,
+                f"unknown key{context}{suggest(key, valid)}; valid keys: "
+                + (", ".join(sorted(valid)) if valid else "none"),
+            )
+        problems = dict(res.problems)
+        docs = {k.name: k.doc for k in keys}
+        for k in keys:  # in key order, as the values are read
+            if k.name in res.missing:
+                self.add(name, k.name, f"missing required key ({docs[k.name]})")
+            for label, msg in problems.get(k.name, ()):
+                self.add(name, label, msg)
+        return res.values
 
     # -- values ----------------------------------------------------------------------------
     def value(self, table: str, k: Key, v: Any, ndim: int | None) -> Any:

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import (
     AfterValidator,
+    BaseModel,
     BeforeValidator,
+    ConfigDict,
     Discriminator,
     Field,
     PlainValidator,
@@ -31,13 +34,22 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     WithJsonSchema,
+    create_model,
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from quantgeo.scenario.checker import is_number, suggest, tname
-from quantgeo.scenario.schema import BAD, Key
+from quantgeo.scenario.schema import BAD, REQUIRED, Key
 
-__all__ = ["adapter", "field_type", "translate", "validate_value"]
+__all__ = [
+    "TableResult",
+    "adapter",
+    "field_type",
+    "table_model",
+    "translate",
+    "validate_table",
+    "validate_value",
+]
 
 
 def list_of(item: Any) -> Any:
@@ -333,3 +345,77 @@ def validate_value(k: Key, value: Any, ndim: int | None) -> tuple[Any, list[tupl
         return adapter(k).validate_python(value, context={"ndim": ndim}), []
     except ValidationError as exc:
         return BAD, translate(k, value, exc.errors(include_url=False))
+
+
+# -- tables ------------------------------------------------------------------------------------
+def _default(k: Key) -> Any:
+    """The default of an absent key, in the form its validated values take."""
+    if k.kind == "int_or_ints" and isinstance(k.default, int):
+        return (k.default,)  # n = 0 reads as the index list (0,)
+    return k.default
+
+
+@functools.cache
+def table_model(keys: tuple[Key, ...], extra: tuple[str, ...]) -> type[BaseModel]:
+    """A strict model of one table (``extra="forbid"``): ``keys`` with their pydantic types and
+    defaults, plus the ``extra`` names another step validates (accepted as they are)."""
+    fields: dict[str, Any] = {}
+    for k in keys:
+        default = ... if k.default is REQUIRED else k.default
+        fields[k.name] = (field_type(k), Field(default, description=k.doc))
+    for name in extra:
+        fields[name] = (Any, None)
+    return create_model("Table", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+@dataclass
+class TableResult:
+    """What :func:`validate_table` found: values (``BAD`` where a problem was found), the
+    unknown keys (in the table's order), the missing required keys and the value messages
+    ``(key, [(label, message)])`` in key order."""
+
+    values: dict[str, Any]
+    unknown: list[str]
+    missing: list[str]
+    problems: list[tuple[str, list[tuple[str, str]]]]
+
+
+def validate_table(
+    keys: Sequence[Key], extra: Sequence[str], raw: dict[str, Any], ndim: int | None
+) -> TableResult:
+    """Validate ``raw`` with :func:`table_model`; every problem of the table is collected.
+
+    pydantic gives no partial result when a table has a problem, so the values of its valid
+    keys are then taken key by key (:func:`validate_value`).
+    """
+    model = table_model(tuple(keys), tuple(extra))
+    try:
+        m = model.model_validate(raw, context={"ndim": ndim})
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    else:
+        return TableResult(
+            {k.name: getattr(m, k.name) if k.name in raw else _default(k) for k in keys}, [], [], []
+        )
+    by_key: dict[str, list[ErrorDetails]] = {}
+    unknown = []
+    for e in errors:
+        if e["type"] == "extra_forbidden":
+            unknown.append(str(e["loc"][0]))
+        else:
+            by_key.setdefault(str(e["loc"][0]), []).append({**e, "loc": e["loc"][1:]})
+    out: dict[str, Any] = {}
+    missing, problems = [], []
+    for k in keys:
+        errs = by_key.get(k.name)
+        if errs and errs[0]["type"] == "missing":
+            missing.append(k.name)
+            out[k.name] = BAD
+        elif errs:
+            problems.append((k.name, translate(k, raw[k.name], errs)))
+            out[k.name] = BAD
+        elif k.name in raw:
+            out[k.name] = validate_value(k, raw[k.name], ndim)[0]
+        else:
+            out[k.name] = _default(k)
+    return TableResult(out, [key for key in raw if key in set(unknown)], missing, problems)
