@@ -16,7 +16,7 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, create_model
+from pydantic import BaseModel, Discriminator, Field, Tag, create_model
 
 from quantgeo.scenario.checks import ANALYTIC_CHECKS
 from quantgeo.scenario.kinds import Kind, get_kind, kind_names
@@ -36,52 +36,9 @@ from quantgeo.scenario.schema import (
     SOLVER_KEYS,
     Key,
 )
-from quantgeo.scenario.values import field_type, list_of
+from quantgeo.scenario.values import FORBID, list_of, table_model
 
-__all__ = ["file_model", "json_schema", "table_model"]
-
-_FORBID = ConfigDict(extra="forbid")
-
-
-def _description(k: Key) -> str:
-    unit = f" [{k.unit}]" if k.unit not in ("—", "") else ""
-    choices = f" One of: {', '.join(k.choices)}." if k.choices else ""
-    return f"{k.doc}{unit}.{choices}" if k.doc else f"{unit.strip()}{choices}"
-
-
-def _field(k: Key, partial: bool) -> tuple[Any, Any]:
-    """``(type, FieldInfo)`` of key ``k`` (every key optional when ``partial``)."""
-    desc = _description(k)
-    if k.default is REQUIRED and not partial:
-        return field_type(k), Field(description=desc)
-    default = None if partial or k.default is REQUIRED else k.default
-    if isinstance(default, tuple):
-        default = list(default)
-    extra = {"default": default} if default is not None else None
-    return field_type(k), Field(
-        default=None, description=desc, json_schema_extra=functools.partial(_default, extra)
-    )
-
-
-def _default(extra: dict[str, Any] | None, schema: dict[str, Any]) -> None:
-    schema.pop("default", None)  # TOML has no null: an absent key takes the default
-    if extra is not None:
-        schema.update(extra)
-
-
-def table_model(
-    name: str,
-    keys: Sequence[Key],
-    *,
-    partial: bool = False,
-    doc: str = "",
-    **more: Any,
-) -> type[BaseModel]:
-    """A model of one table: ``keys`` plus ``more`` fields (``name: (type, FieldInfo)``)."""
-    fields: dict[str, Any] = {k.name: _field(k, partial) for k in keys}
-    fields.update(more)
-    title = f"fast_{name}" if partial else name
-    return create_model(title, __config__=_FORBID, __doc__=doc or f"[{name}]", **fields)
+__all__ = ["file_model", "json_schema"]
 
 
 def _tagged(
@@ -199,7 +156,7 @@ def _file_model(kind: Kind) -> type[BaseModel]:
     for t in allowed:
         tp = tables[t]
         fields[t] = (tp, Field()) if t in kind.required else _optional(tp, f"[{t}]")
-    return create_model(f"Scenario_{kind.name}", __config__=_FORBID, **fields)
+    return create_model(f"Scenario_{kind.name}", __config__=FORBID, **fields)
 
 
 def _kind_of(doc: Any) -> str:

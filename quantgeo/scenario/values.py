@@ -348,6 +348,10 @@ def validate_value(k: Key, value: Any, ndim: int | None) -> tuple[Any, list[tupl
 
 
 # -- tables ------------------------------------------------------------------------------------
+#: Every table rejects unknown keys.
+FORBID = ConfigDict(extra="forbid")
+
+
 def _default(k: Key) -> Any:
     """The default of an absent key, in the form its validated values take."""
     if k.kind == "int_or_ints" and isinstance(k.default, int):
@@ -355,17 +359,56 @@ def _default(k: Key) -> Any:
     return k.default
 
 
+def _description(k: Key) -> str:
+    unit = f" [{k.unit}]" if k.unit not in ("—", "") else ""
+    choices = f" One of: {', '.join(k.choices)}." if k.choices else ""
+    return f"{k.doc}{unit}.{choices}" if k.doc else f"{unit.strip()}{choices}"
+
+
+def _field(k: Key, partial: bool) -> tuple[Any, Any]:
+    """``(type, FieldInfo)`` of key ``k`` (every key optional when ``partial``)."""
+    desc = _description(k)
+    if k.default is REQUIRED and not partial:
+        return field_type(k), Field(description=desc)
+    default = None if partial or k.default is REQUIRED else k.default
+    if isinstance(default, tuple):
+        default = list(default)
+    extra = {"default": default} if default is not None else None
+    return field_type(k), Field(
+        default=None, description=desc, json_schema_extra=functools.partial(_schema_default, extra)
+    )
+
+
+def _schema_default(extra: dict[str, Any] | None, schema: dict[str, Any]) -> None:
+    schema.pop("default", None)  # TOML has no null: an absent key takes the default
+    if extra is not None:
+        schema.update(extra)
+
+
+def table_model(
+    name: str,
+    keys: Sequence[Key],
+    *,
+    partial: bool = False,
+    doc: str = "",
+    **more: Any,
+) -> type[BaseModel]:
+    """The strict model of one table (``extra="forbid"``): ``keys`` with their pydantic types,
+    descriptions (meaning and unit) and defaults (all optional when ``partial``, as in
+    ``[fast]``), plus ``more`` fields (``name: (type, FieldInfo)``).  The JSON Schema's
+    models and the validation of a file's tables are both made here."""
+    fields: dict[str, Any] = {k.name: _field(k, partial) for k in keys}
+    fields.update(more)
+    title = f"fast_{name}" if partial else name
+    return create_model(title, __config__=FORBID, __doc__=doc or f"[{name}]", **fields)
+
+
 @functools.cache
-def table_model(keys: tuple[Key, ...], extra: tuple[str, ...]) -> type[BaseModel]:
-    """A strict model of one table (``extra="forbid"``): ``keys`` with their pydantic types and
-    defaults, plus the ``extra`` names another step validates (accepted as they are)."""
-    fields: dict[str, Any] = {}
-    for k in keys:
-        default = ... if k.default is REQUIRED else k.default
-        fields[k.name] = (field_type(k), Field(default, description=k.doc))
-    for name in extra:
-        fields[name] = (Any, None)
-    return create_model("Table", __config__=ConfigDict(extra="forbid"), **fields)
+def _validation_model(keys: tuple[Key, ...], extra: tuple[str, ...]) -> type[BaseModel]:
+    """:func:`table_model` of ``keys``, the ``extra`` names (another step validates them)
+    accepted as they are."""
+    more: dict[str, Any] = {name: (Any, None) for name in extra}
+    return table_model("table", keys, **more)
 
 
 @dataclass
@@ -388,7 +431,7 @@ def validate_table(
     pydantic gives no partial result when a table has a problem, so the values of its valid
     keys are then taken key by key (:func:`validate_value`).
     """
-    model = table_model(tuple(keys), tuple(extra))
+    model = _validation_model(tuple(keys), tuple(extra))
     try:
         m = model.model_validate(raw, context={"ndim": ndim})
     except ValidationError as exc:
