@@ -98,9 +98,10 @@ def expectation_checks(
 
 
 def run_engine(
-    scenario: Scenario, body: Body, *, progress: bool = False, **_: Any
+    scenario: Scenario, *, body: Body, progress: bool = False, **_: Any
 ) -> ScenarioResult:
-    """Build the shared system, warm the kernels up and time ``body`` (the kind's run)."""
+    """Build the shared system, warm the kernels up and time ``body`` (the kind's run, which
+    evaluates the ``[expect]`` tolerances); a kind's ``run`` is this with its ``body``."""
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
     try:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -19,7 +20,7 @@ from quantgeo.scenario.kinds._shared import (
     run_engine,
     validate_tables,
 )
-from quantgeo.scenario.run import CheckResult, ScenarioResult
+from quantgeo.scenario.run import CheckResult
 from quantgeo.scenario.schema import BAD, REQUIRED, _k, keys_of
 from quantgeo.scenario.specs import Scenario
 from quantgeo.wavefunction import Wavefunction
@@ -127,18 +128,13 @@ def _ensembles(
     return checks, traj, error
 
 
-def run(scenario: Scenario, *, progress: bool = False, **_: Any) -> ScenarioResult:
-    """Run the ensembles and evaluate the ``[expect]`` tolerances."""
-    return run_engine(scenario, _ensembles, progress=progress)
-
-
 KIND = Kind(
     name="born_ensemble",
     required=("lattice", "hamiltonian", "initial_state", "born", "expect"),
     optional=(),
     tables=("born",),
     validate=_validate,
-    run=run,
+    run=functools.partial(run_engine, body=_ensembles),
     engine="quantgeo.emergence",
     table_keys={"born": BORN_KEYS, "expect": EXPECT_BORN_KEYS},
 )

@@ -3,6 +3,7 @@ split-operator solver and QuTiP on one lattice (engines: :mod:`quantgeo.emergenc
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -22,7 +23,7 @@ from quantgeo.scenario.kinds._shared import (
     run_engine,
     validate_tables,
 )
-from quantgeo.scenario.run import CheckResult, ScenarioResult
+from quantgeo.scenario.run import CheckResult
 from quantgeo.scenario.schema import BAD, REQUIRED, _k, keys_of
 from quantgeo.scenario.specs import Scenario
 from quantgeo.wavefunction import Wavefunction
@@ -133,18 +134,13 @@ def _three_way(
     return checks, traj, "" if completed else f"learning variables stopped: {stopped}"
 
 
-def run(scenario: Scenario, *, progress: bool = False, **_: Any) -> ScenarioResult:
-    """Run the three engines and evaluate the ``[expect]`` tolerances."""
-    return run_engine(scenario, _three_way, progress=progress)
-
-
 KIND = Kind(
     name="emergence_three_way",
     required=("lattice", "hamiltonian", "initial_state", "emergence", "expect"),
     optional=(),
     tables=("emergence",),
     validate=_validate,
-    run=run,
+    run=functools.partial(run_engine, body=_three_way),
     engine="quantgeo.emergence",
     table_keys={"emergence": EMERGENCE_KEYS, "expect": EXPECT_EMERGENCE_KEYS},
 )
