@@ -4,8 +4,8 @@ Each :class:`CheckDef` carries what the check measures (doc, unit, extra keys), 
 ``requires`` of the scenario (reported at load time as ``[expect.analytic.N].check`` problems)
 and its probe: a small class that collects what it needs during the run (``times``,
 ``observables``, ``callback``) and ``evaluate(trajectory)`` returns the measured error.
-The imaginary-time checks (``ground_energy``, ``ground_state_fidelity``) are evaluated on the
-ground state by :mod:`.kinds.schrodinger`.
+The imaginary-time checks (``ground_energy``, ``ground_state_fidelity``) read the one record
+(the ground state) of the imaginary-time trajectory.
 """
 
 from __future__ import annotations
@@ -277,6 +277,39 @@ class _RemainingNormProbe(Probe):
         return float(n[-1]), f"absorbed {1 - n[-1] / n[0]:.4%}"
 
 
+class _GroundEnergyProbe(Probe):
+    """``ground_energy``: the last recorded ⟨H⟩ against Σħω/2 or eigh's lowest eigenvalue."""
+
+    def evaluate(self, traj: Trajectory) -> tuple[float, str]:
+        b = self.built
+        h = b.scenario.hamiltonian
+        assert h is not None
+        energy = float(np.asarray(traj["energy"])[-1])
+        ref = self.spec.params.get("reference", "auto")
+        analytic_ok = analytic_ground_energy(h.kinetic, [p.type for p in h.nonzero_terms()])
+        if ref == "analytic" or (ref == "auto" and analytic_ok):
+            from quantgeo.analytic import harmonic_ground_energy
+
+            omega = np.broadcast_to(h.nonzero_terms()[0].params["omega"], (b.lattice.ndim,))
+            e_ref, how = harmonic_ground_energy(omega, h.hbar), "Σħω/2"
+        else:
+            e_ref, how = float(b.eigh(1)[0][0]), "eigh"
+        return abs(energy - e_ref), f"E = {energy:.12g}, {how} = {e_ref:.12g}"
+
+
+class _GroundFidelityProbe(Probe):
+    """``ground_state_fidelity``: 1 − |⟨ψ₀|ψ⟩|² of the last recorded state and eigh's."""
+
+    def evaluate(self, traj: Trajectory) -> tuple[float, str]:
+        from quantgeo.observables import fidelity
+        from quantgeo.wavefunction import Wavefunction
+
+        assert traj.states is not None
+        lat = self.built.lattice
+        ground = Wavefunction(lat, self.built.eigh(1)[1][0])
+        return max(0.0, 1.0 - fidelity(ground, Wavefunction(lat, traj.states[-1]))), ""
+
+
 class _SlitProbe(_FinalStateProbe):
     def evaluate(self, traj: Trajectory) -> tuple[float, str]:
         from quantgeo.analytic import two_slit_fringe_spacing
@@ -480,6 +513,7 @@ ANALYTIC_CHECKS: dict[str, CheckDef] = {
             mode="imaginary",
             absorber=None,
             requires=functools.partial(req_ground, fidelity=False),
+            probe=_GroundEnergyProbe,
         ),
         CheckDef(
             "ground_state_fidelity",
@@ -488,6 +522,7 @@ ANALYTIC_CHECKS: dict[str, CheckDef] = {
             mode="imaginary",
             absorber=None,
             requires=functools.partial(req_ground, fidelity=True),
+            probe=_GroundFidelityProbe,
         ),
         CheckDef(
             "remaining_norm",
