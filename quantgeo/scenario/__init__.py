@@ -100,3 +100,54 @@ def json_schema() -> dict[str, Any]:
     from quantgeo.scenario.models import json_schema as _json_schema
 
     return _json_schema()
+
+
+#: Module-level names of the former single-module ``quantgeo/scenario.py`` (not in ``__all__``),
+#: kept importable from where they now live.
+_MOVED = {
+    **{
+        name: "quantgeo.scenario.schema"
+        for name in (
+            "ABSORBER_KEYS",
+            "ANIMATION_KEYS",
+            "BAD",
+            "CHECK_COMMON_KEYS",
+            "EXPECT_KEYS",
+            "HAMILTONIAN_KEYS",
+            "LATTICE_KEYS",
+            "MAX_SITES",
+            "OBSERVABLE_NAMES",
+            "RECORD_KEYS",
+            "REFERENCE_KEYS",
+            "REQUIRED",
+            "SCENARIO_KEYS",
+            "SOLVER_KEYS",
+            "TIME_DEPENDENT_POTENTIALS",
+        )
+    },
+    "EMERGENCE_KEYS": "quantgeo.scenario.kinds.emergence",
+    "EXPECT_EMERGENCE_KEYS": "quantgeo.scenario.kinds.emergence",
+    "BORN_KEYS": "quantgeo.scenario.kinds.born",
+    "EXPECT_BORN_KEYS": "quantgeo.scenario.kinds.born",
+    "QUTIP_METHODS": "quantgeo.reference",
+    "KINETIC_MODELS": "quantgeo.hamiltonian",
+    "MAX_DENSE_SITES": "quantgeo.hamiltonian",
+    "SCHEMES": "quantgeo.solvers.schemes",
+    "BACKENDS": "quantgeo.solvers.split_operator",
+}
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    from quantgeo.scenario import kinds
+
+    if name in _MOVED:
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    if name == "TABLE_ORDER":
+        return kinds.table_order()
+    if name == "KIND_TABLES":
+        return {
+            n: (k.required, k.optional) for n in kinds.kind_names() for k in [kinds.get_kind(n)]
+        }
+    raise AttributeError(f"module 'quantgeo.scenario' has no attribute {name!r}")
