@@ -1,4 +1,10 @@
-"""The validator of scenario tables: collects every problem as ``file: [table].key: message``."""
+"""Collects every problem of a file as ``file: [table].key: message``.
+
+:meth:`Checker.table` validates a table with its pydantic model (:mod:`.values`) and words
+what pydantic found: unknown keys (with a did-you-mean and the valid keys), missing keys and bad
+values, in the order of the table's keys; in a ``[fast]`` pass the overridden keys are labelled
+``[fast.table]`` and the others get the suffix " (with the [fast] overrides)".
+"""
 
 from __future__ import annotations
 
