@@ -13,7 +13,9 @@ so a scenario's ``[expect.analytic]`` checks compare the solver with an independ
 - :func:`lattice_transmission`, :func:`continuum_transmission`, :func:`packet_transmission` —
   transmission through a rectangular (or any finite) barrier, for the nearest-neighbour lattice
   and for the continuum;
-- :func:`double_well_splitting` — the tunnel splitting :math:`E_1 - E_0` from ``eigh``.
+- :func:`double_well_splitting` — the tunnel splitting :math:`E_1 - E_0` from ``eigh``;
+- :func:`fit_period`, :func:`two_slit_fringe_spacing` — the measurements these references are
+  compared with: the period of a sinusoid and the fringe spacing of a two-slit spectrum.
 
 Units: lengths, times, masses and ħ as in the rest of quantgeo (ħ = 1 unless given).  Arrays of
 coordinates may be any broadcastable arrays (e.g. ``lattice.coordinates()``).
@@ -40,6 +42,7 @@ __all__ = [
     "continuum_transmission",
     "double_well_splitting",
     "driven_oscillator",
+    "fit_period",
     "free_gaussian",
     "free_gaussian_width",
     "harmonic_coherent",
@@ -50,6 +53,7 @@ __all__ = [
     "talbot_time",
     "tunnelling_period",
     "two_level_evolve",
+    "two_slit_fringe_spacing",
 ]
 
 FloatArray = NDArray[np.float64]
@@ -446,6 +450,98 @@ def tunnelling_period(ham: Hamiltonian) -> float:
     The packet goes from one well to the other in half of it, :math:`\pi\hbar/\Delta E`.
     """
     return float(2 * np.pi * ham.hbar / double_well_splitting(ham))
+
+
+def fit_period(t: ArrayLike, y: ArrayLike) -> float:
+    r"""Period :math:`2\pi/\omega` of :math:`y(t) \approx a + b\cos\omega t + c\sin\omega t`.
+
+    The mean spacing of the zero crossings of :math:`y - \bar y` (linearly interpolated) gives a
+    first :math:`\omega_0`; the least-squares residual of the three-parameter fit is then
+    minimised over :math:`\omega \in [0.8, 1.2]\,\omega_0` (bounded Brent search, which
+    resolves ω to about :math:`\sqrt{\epsilon} \approx 1.5\times10^{-8}` relative).
+
+    Parameters
+    ----------
+    t, y
+        Sample times (increasing) and values, the same length; at least two zero crossings.
+
+    Returns
+    -------
+    float
+        The period (units of ``t``); NaN when fewer than two crossings are found.
+    """
+    from scipy.optimize import minimize_scalar
+
+    t = np.asarray(t, dtype=float)
+    y = np.asarray(y, dtype=float)
+    yc = y - y.mean()
+    s = np.sign(yc)
+    idx = np.nonzero(s[:-1] * s[1:] < 0)[0]
+    if idx.size < 2:
+        return math.nan
+    tc = t[idx] - yc[idx] * (t[idx + 1] - t[idx]) / (yc[idx + 1] - yc[idx])
+    half = float(np.mean(np.diff(tc)))
+    w0 = np.pi / half
+
+    def resid(w: float) -> float:
+        a = np.stack([np.ones_like(t), np.cos(w * t), np.sin(w * t)], axis=1)
+        coef, *_ = np.linalg.lstsq(a, y, rcond=None)
+        return float(np.sum((a @ coef - y) ** 2))
+
+    res = minimize_scalar(
+        resid, bounds=(0.8 * w0, 1.2 * w0), method="bounded", options={"xatol": 1e-14 * w0}
+    )
+    return float(2 * np.pi / res.x)
+
+
+def two_slit_fringe_spacing(k: ArrayLike, power: ArrayLike, separation: float) -> float:
+    r"""Spacing of the first two fringe minima of a two-slit transverse spectrum.
+
+    Behind two identical slits a distance :math:`d` apart the wave is
+    :math:`f(y - d/2) + f(y + d/2)`, so its transverse spectrum is
+    :math:`|F(k)|^2\,4\cos^2(kd/2)`: zeros at :math:`k = (2n+1)\pi/d` whatever the single-slit
+    envelope :math:`F`, spaced :math:`2\pi/d`.  The minima nearest :math:`\pi/d` and
+    :math:`3\pi/d` are located on each side (:math:`\pm k`), each refined by the vertex of the
+    parabola through the sample and its neighbours, and the two spacings averaged.
+
+    Parameters
+    ----------
+    k
+        Increasing, equally spaced wavenumbers (1/length).
+    power
+        Spectrum at ``k``, the same length.
+    separation
+        :math:`d` (length).
+
+    Returns
+    -------
+    float
+        The measured spacing (1/length), to be compared with :math:`2\pi/d`.
+
+    Raises
+    ------
+    ValueError
+        If a fringe is sampled by fewer than 3 wavenumbers or its minimum lies at the grid's edge.
+    """
+    k = np.asarray(k, dtype=float)
+    pk = np.asarray(power, dtype=float)
+    d = check_positive("separation", separation)
+    spacings = []
+    for sign in (1, -1):
+        zeros = []
+        for target in (np.pi / d, 3 * np.pi / d):
+            sel = np.nonzero(np.abs(sign * k - target) < 0.5 * np.pi / d)[0]
+            if sel.size < 3:
+                raise ValueError("too few transverse wavenumbers per fringe: enlarge the box")
+            j = int(sel[np.argmin(pk[sel])])
+            if j in (0, k.size - 1):
+                raise ValueError("fringe minimum at the edge of the wavenumber grid")
+            y0, y1, y2 = pk[j - 1 : j + 2]
+            curv = y0 - 2 * y1 + y2
+            shift = 0.5 * (y0 - y2) / curv if curv > 0 else 0.0
+            zeros.append(abs(k[j] + shift * (k[1] - k[0])))
+        spacings.append(zeros[1] - zeros[0])
+    return float(np.mean(spacings))
 
 
 class SpectralPropagator:

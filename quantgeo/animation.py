@@ -32,12 +32,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from quantgeo._io import atomic_path
+from quantgeo._options import check_options, option
 
 if TYPE_CHECKING:
     from quantgeo.hamiltonian import Hamiltonian
-    from quantgeo.scenario import AnimationSpec, Scenario
 
 __all__ = [
+    "AnimationOptions",
     "AnimationResult",
     "FrameRenderer",
     "GifWriter",
@@ -51,6 +52,38 @@ __all__ = [
 
 RGB = NDArray[np.uint8]
 CArray = NDArray[np.complex128]
+
+_CURVES = ("density", "real", "imag", "potential")
+
+
+@dataclass(frozen=True)
+class AnimationOptions:
+    """How a movie is rendered: defaults, units and ranges (checked at construction)."""
+
+    fps: int = option(20, unit="1/s", doc="Frames per second of the movie", ge=1)
+    dpi: int = option(100, unit="dots/inch", doc="Resolution of the rendered frames", ge=10)
+    frames: int = option(
+        100, unit="frames", doc="Number of frames, equally spaced over [t_start, t_end]", ge=2
+    )
+    t_end: float | None = option(
+        None, unit="time", doc="End time of the movie (default: [solver].t_end)"
+    )
+    size: tuple[float, float] = option((6.4, 4.0), unit="inch", doc="Figure [width, height]")
+    overlay: str = option(
+        "auto",
+        doc="Reference curve (1D): 'analytic', 'qutip', 'none' or 'auto' (analytic when known)",
+        choices=("auto", "analytic", "qutip", "none"),
+    )
+    curves: tuple[str, ...] = option(_CURVES, doc="1D curves: |ψ|², Re ψ, Im ψ, V", choices=_CURVES)
+    potential_contour: bool = option(True, doc="2D: draw contours of V over the density")
+    normalize: str = option(
+        "frame",
+        doc="2D brightness: each 'frame' scaled to its maximum, or 'initial' (fixed scale)",
+        choices=("frame", "initial"),
+    )
+
+    def __post_init__(self) -> None:
+        check_options(self)
 
 
 # =============================================================================================
@@ -276,7 +309,7 @@ class FrameRenderer:
     ham
         The Hamiltonian (lattice, V(x, t) and ħ).
     spec
-        :class:`~quantgeo.scenario.AnimationSpec` (size, dpi, curves, contour, normalisation).
+        :class:`AnimationOptions` (size, dpi, curves, contour, normalisation).
     title
         Title prefix (the time is appended).
     overlay
@@ -290,7 +323,7 @@ class FrameRenderer:
     def __init__(
         self,
         ham: Hamiltonian,
-        spec: AnimationSpec,
+        spec: AnimationOptions,
         *,
         title: str = "",
         overlay: Callable[[float], CArray] | None = None,
@@ -488,7 +521,7 @@ class AnimationResult:
 
 
 def animate(
-    scenario: Scenario,
+    scenario: Any,
     path: str | Path,
     *,
     fps: int | None = None,
@@ -506,7 +539,8 @@ def animate(
     Parameters
     ----------
     scenario
-        A real-time Schrödinger scenario (``[solver].mode = "real"``).
+        A real-time Schrödinger scenario (``[solver].mode = "real"``): ``name``, ``meta``,
+        ``solver``, ``animation`` (:class:`AnimationOptions`) and ``build()`` are used.
     path
         Output file; the suffix picks the writer.
     fps, dpi, frames, t_end, overlay
@@ -540,10 +574,6 @@ def animate(
         "overlay": overlay,
     }
     spec = replace(scenario.animation, **{k: v for k, v in given.items() if v is not None})
-    if spec.frames < 2 or spec.fps < 1 or spec.dpi < 10:
-        raise ValueError(
-            f"need frames ≥ 2, fps ≥ 1 and dpi ≥ 10, got {spec.frames}, {spec.fps}, {spec.dpi}"
-        )
     built = scenario.build()
     t0, t1 = built.t_span
     end = spec.t_end if spec.t_end is not None else t1
@@ -626,7 +656,7 @@ def animate_trajectory(
     ham: Hamiltonian,
     path: str | Path,
     *,
-    spec: AnimationSpec | None = None,
+    spec: AnimationOptions | None = None,
     title: str = "",
 ) -> AnimationResult:
     """Write a movie of the states stored in a :class:`~quantgeo.recording.Trajectory`.
@@ -634,11 +664,9 @@ def animate_trajectory(
     For runs that already stored their states (``Recorder(store_states=True)``); long runs should
     use :func:`animate`, which renders while the solver runs.
     """
-    from quantgeo.scenario import AnimationSpec as _Spec
-
     if traj.states is None:
         raise ValueError("the trajectory stored no states; use animate() to render during the run")
-    spec = spec if spec is not None else _Spec()
+    spec = spec if spec is not None else AnimationOptions()
     target = Path(path)
     fmt = _format(target)
     start = time.perf_counter()

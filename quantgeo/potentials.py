@@ -31,6 +31,7 @@ __all__ = [
     "absorbing_mask",
     "barrier",
     "cosine",
+    "double_slit",
     "double_well",
     "from_array",
     "harmonic",
@@ -282,6 +283,49 @@ def barrier(height: float, width: float, center: float = 0.0, axis: int = 0) -> 
         return np.where(np.abs(x - c) < w / 2, h, 0.0)
 
     return _Static("barrier", fn, height=h, width=w, center=c, axis=ax)
+
+
+def double_slit(
+    separation: float,
+    slit_width: float,
+    *,
+    position: float = 0.0,
+    thickness: float = 0.5,
+    height: float = 50.0,
+    center: float = 0.0,
+    axis: int = 0,
+) -> Potential:
+    """A wall with two slits on a 2D lattice.
+
+    ``V = height`` where ``|x_axis − position| < thickness/2`` (the wall, normal to ``axis``),
+    except in the two openings ``|y − center ∓ separation/2| < slit_width/2`` along the other
+    axis ``y``; 0 elsewhere.  Lengths in the lattice's units, ``height`` in energy units.
+    """
+    d = check_positive("separation", separation)
+    w = check_positive("slit_width", slit_width)
+    if w >= d:
+        raise ValueError(
+            f"`slit_width` must be smaller than `separation` ({d}), got {slit_width!r}"
+        )
+    pos = check_real("position", position)
+    thick = check_positive("thickness", thickness)
+    h = check_positive("height", height)
+    c = check_real("center", center)
+    ax = _axis("axis", axis)
+
+    def fn(lat: Lattice, m: FloatArray) -> Any:
+        if lat.ndim != 2:
+            raise ValueError(f"a double slit needs a 2D lattice, got {lat.ndim}D")
+        _check_axis(lat, ax)
+        x = lat.coordinates()
+        n = np.broadcast_to(x[ax], lat.shape)
+        y = np.broadcast_to(x[1 - ax], lat.shape) - c
+        wall = np.abs(n - pos) < thick / 2
+        openings = (np.abs(y - d / 2) < w / 2) | (np.abs(y + d / 2) < w / 2)
+        return np.where(wall & ~openings, h, 0.0)
+
+    params = dict(position=pos, thickness=thick, height=h, center=c, axis=ax)
+    return _Static("double_slit", fn, separation=d, slit_width=w, **params)
 
 
 def cosine(amplitude: float, period: float, axis: int | None = None) -> Potential:

@@ -11,12 +11,14 @@ the Qobj of H(t).  QuTiP is imported lazily.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from quantgeo._options import check_options, option
 from quantgeo._progress import progress_enabled
 from quantgeo._validation import check_choice, check_int, check_positive, check_span
 from quantgeo.hamiltonian import Hamiltonian
@@ -24,7 +26,33 @@ from quantgeo.observables import resolver
 from quantgeo.recording import Recorder, Trajectory
 from quantgeo.wavefunction import Wavefunction, _as_data
 
-__all__ = ["QutipReference"]
+__all__ = ["QUTIP_METHODS", "QutipOptions", "QutipReference"]
+
+#: QuTiP ODE methods a reference may use.
+QUTIP_METHODS = ("adams", "bdf", "lsoda", "dop853", "vern7", "vern9", "tsit5", "diag")
+
+
+@dataclass(frozen=True)
+class QutipOptions:
+    """Options of :class:`QutipReference`: QuTiP's tolerances and method, written once (the
+    constructor and the scenario ``[reference]`` table take them from here).
+
+    QuTiP's own ``nsteps`` default (2500) is too small for long runs; the default here is 10⁷.
+    """
+
+    atol: float = option(1e-12, doc="QuTiP absolute tolerance", gt=0)
+    rtol: float = option(1e-10, doc="QuTiP relative tolerance", gt=0)
+    method: str = option("adams", doc="QuTiP integration method", kind="str", choices=QUTIP_METHODS)
+    nsteps: int = option(
+        10_000_000,
+        unit="steps",
+        doc="QuTiP's maximum internal steps per output interval",
+        kind="int",
+        ge=1,
+    )
+
+    def __post_init__(self) -> None:
+        check_options(self)
 
 
 class QutipReference:
@@ -35,10 +63,9 @@ class QutipReference:
     ham
         The Hamiltonian.
     atol, rtol
-        Tolerances of QuTiP's adaptive integrator (default ``adams``).
+        Tolerances of QuTiP's adaptive integrator (defaults: :class:`QutipOptions`).
     nsteps
-        Maximum internal steps between two output times.  QuTiP's default (2500) is too
-        small for long runs; the default here is 10⁷.
+        Maximum internal steps between two output times (:class:`QutipOptions`: 10⁷).
     method
         QuTiP ODE method (``"adams"``, ``"bdf"``, ``"dop853"``, ``"vern9"`` …): one of
         ``qutip.SESolver.avail_integrators()``, checked at construction.
@@ -48,10 +75,10 @@ class QutipReference:
         self,
         ham: Hamiltonian,
         *,
-        atol: float = 1e-12,
-        rtol: float = 1e-10,
-        nsteps: int = 10_000_000,
-        method: str = "adams",
+        atol: float = QutipOptions.atol,
+        rtol: float = QutipOptions.rtol,
+        nsteps: int = QutipOptions.nsteps,
+        method: str = QutipOptions.method,
     ) -> None:
         if not isinstance(ham, Hamiltonian):
             raise TypeError(f"`ham` must be a Hamiltonian, got {type(ham).__name__}")

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from quantgeo._options import check_options, option
 from quantgeo._validation import check_int, check_positive, check_real
 from quantgeo.errors import StabilityError
 from quantgeo.hamiltonian import Hamiltonian
@@ -48,6 +49,7 @@ from quantgeo.solvers.base import (
     run_info,
     run_plan,
 )
+from quantgeo.solvers.schemes import SCHEMES
 from quantgeo.solvers.split_operator import SplitOperatorSolver
 from quantgeo.wavefunction import Wavefunction, _as_data
 
@@ -55,6 +57,7 @@ __all__ = [
     "ENSEMBLE_OBSERVABLES",
     "FLOOR_OBSERVABLES",
     "BornEnsemble",
+    "BornOptions",
     "BornSummary",
     "diffusion_tensor",
     "drift_field",
@@ -315,6 +318,27 @@ def _resolve(name: str) -> Callable[[Any], Any]:
         ) from None
 
 
+@dataclass(frozen=True)
+class BornOptions:
+    """Options of :class:`BornEnsemble` (besides a, walkers and seed): defaults, units and
+    ranges written once (the constructor and the scenario ``[born]`` table take them)."""
+
+    dt: float = option(0.005, unit="time", doc="Euler–Maruyama step of the walkers", gt=0)
+    psi_dt: float | None = option(
+        None, unit="time", doc="Interval of the stored ψ(t) (default 10·dt)", gt=0
+    )
+    solver_dt: float = option(0.005, unit="time", doc="Split-operator step for ψ(t)", gt=0)
+    scheme: str = option(
+        "yoshida4", doc="Split-operator scheme for ψ(t)", kind="str", choices=tuple(SCHEMES)
+    )
+    floor_draws: int = option(
+        200, unit="draws", doc="Multinomial samples of the sampling floor", kind="int", ge=2
+    )
+
+    def __post_init__(self) -> None:
+        check_options(self)
+
+
 class BornEnsemble:
     r"""Walkers driven by the Nelson drift of ψ(t) with the diffusion :math:`D_a` of THEORY.md E3.
 
@@ -353,11 +377,11 @@ class BornEnsemble:
         walkers: int = 10_000,
         seed: int | None = None,
         *,
-        dt: float = 0.005,
-        psi_dt: float | None = None,
-        solver_dt: float = 0.005,
-        scheme: str = "yoshida4",
-        floor_draws: int = 200,
+        dt: float = BornOptions.dt,
+        psi_dt: float | None = BornOptions.psi_dt,
+        solver_dt: float = BornOptions.solver_dt,
+        scheme: str = BornOptions.scheme,
+        floor_draws: int = BornOptions.floor_draws,
     ) -> None:
         if not isinstance(ham, Hamiltonian):
             raise TypeError(f"`ham` must be a Hamiltonian, got {type(ham).__name__}")

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from quantgeo._io import jsonable
+from quantgeo._options import check_options, option
 from quantgeo._table import Column, format_table
 from quantgeo._validation import check_positive, check_span
 from quantgeo.compare import compare
@@ -26,13 +27,33 @@ from quantgeo.errors import StabilityError
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.recording import Recorder, Trajectory
 from quantgeo.reference import QutipReference
+from quantgeo.solvers.schemes import SCHEMES
 from quantgeo.solvers.split_operator import SplitOperatorSolver
 from quantgeo.wavefunction import Wavefunction
 
 from .born import FLOOR_OBSERVABLES, BornEnsemble, BornSummary
 from .madelung import MadelungLattice
 
-__all__ = ["EmergenceResult", "EngineStats", "PairError", "emergence"]
+__all__ = ["EmergenceOptions", "EmergenceResult", "EngineStats", "PairError", "emergence"]
+
+
+@dataclass(frozen=True)
+class EmergenceOptions:
+    """Options of the three-way comparison :func:`emergence`: defaults, units and ranges
+    written once (the function and the scenario ``[emergence]`` table take them)."""
+
+    every: float = option(0.1, unit="time", doc="Record interval of the three engines", gt=0)
+    rtol: float = option(1e-10, doc="Relative tolerance of the learning variables", gt=0)
+    atol: float = option(1e-10, doc="Absolute tolerance of the learning variables", gt=0)
+    solver_dt: float = option(0.005, unit="time", doc="Split-operator time step", gt=0)
+    scheme: str = option(
+        "yoshida4", doc="Split-operator scheme", kind="str", choices=tuple(SCHEMES)
+    )
+    qutip: bool = option(True, doc="Include qutip.sesolve as the third engine", kind="bool")
+
+    def __post_init__(self) -> None:
+        check_options(self)
+
 
 log = logging.getLogger(__name__)
 
@@ -237,12 +258,12 @@ def emergence(
     state0: Wavefunction,
     t_span: tuple[float, float] = (0.0, 10.0),
     *,
-    every: float = 0.1,
-    rtol: float = 1e-10,
-    atol: float = 1e-10,
-    solver_dt: float = 0.005,
-    scheme: str = "yoshida4",
-    qutip: bool = True,
+    every: float = EmergenceOptions.every,
+    rtol: float = EmergenceOptions.rtol,
+    atol: float = EmergenceOptions.atol,
+    solver_dt: float = EmergenceOptions.solver_dt,
+    scheme: str = EmergenceOptions.scheme,
+    qutip: bool = EmergenceOptions.qutip,
     born_a: Sequence[float] = (0.0, 0.5, 1.0),
     walkers: int = 20_000,
     seed: int | None = 0,

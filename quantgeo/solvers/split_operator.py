@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from quantgeo._kernels import BACKENDS, kernels
+from quantgeo._options import check_options, option
 from quantgeo._validation import check_choice, check_int, check_positive
 from quantgeo.errors import QuantgeoWarning, StabilityError
 from quantgeo.hamiltonian import Hamiltonian
@@ -27,10 +28,16 @@ from quantgeo.observables import resolver
 from quantgeo.potentials import absorbing_mask
 from quantgeo.recording import Recorder, Trajectory
 from quantgeo.solvers.base import Plan, ProgressTracker, Tracker, plan_run, run_info, run_plan
-from quantgeo.solvers.schemes import SplittingScheme, get_scheme
+from quantgeo.solvers.schemes import SCHEMES, SplittingScheme, get_scheme
 from quantgeo.wavefunction import Wavefunction, _as_data
 
-__all__ = ["BACKENDS", "AbsorbingBoundary", "GroundState", "SplitOperatorSolver"]
+__all__ = [
+    "BACKENDS",
+    "AbsorbingBoundary",
+    "GroundState",
+    "SplitOperatorOptions",
+    "SplitOperatorSolver",
+]
 
 #: Below this many sites threads cost more than they save (measured: 1D 4096 is faster on 1).
 THREAD_MIN_SITES = 1 << 15
@@ -57,14 +64,45 @@ class AbsorbingBoundary:
         Exponent p of the ramp (≥ 1).
     """
 
-    width: float | Sequence[float]
-    strength: float
-    power: int = 2
+    width: float | Sequence[float] = option(
+        unit="length", doc="Width ℓ of the absorbing layer at each box edge", kind="axis", gt=0
+    )
+    strength: float = option(unit="energy", doc="η of the complex potential −iη(d/ℓ)^p", gt=0)
+    power: int = option(2, doc="Exponent p of the ramp", kind="int", ge=1)
 
     def __post_init__(self) -> None:
         check_positive("strength", self.strength)
         if isinstance(self.power, bool) or not isinstance(self.power, int) or self.power < 1:
             raise ValueError(f"`power` must be an integer ≥ 1, got {self.power!r}")
+
+
+@dataclass(frozen=True)
+class SplitOperatorOptions:
+    """Options of :class:`SplitOperatorSolver`: its defaults, units and ranges (written once;
+    the constructor and the scenario ``[solver]`` table take them from here).
+
+    Ranges are checked at construction (``ValueError`` naming every field out of range).
+    """
+
+    dt: float = option(unit="time", doc="Largest time step (imaginary mode: dτ)", gt=0)
+    scheme: str = option("strang", doc="Splitting scheme", kind="str", choices=tuple(SCHEMES))
+    backend: str = option(
+        "numba", doc="Kernels: compiled 'numba' or the 'numpy' twins", kind="str", choices=BACKENDS
+    )
+    workers: int | None = option(
+        None,
+        unit="threads",
+        doc="FFT threads, or 'auto' (all cores for ≥ 2¹⁵ sites)",
+        kind="int_or_auto",
+        ge=1,
+    )
+    check_every: int = option(
+        100, unit="steps", doc="Steps between finiteness/norm checks", kind="int", ge=1
+    )
+    norm_tol: float = option(1e-8, doc="Allowed norm drift before StabilityError", gt=0)
+
+    def __post_init__(self) -> None:
+        check_options(self)
 
 
 @dataclass(frozen=True)
@@ -205,6 +243,8 @@ class _Stepper:
 class SplitOperatorSolver:
     r"""Fixed-step split-operator propagation on a periodic lattice.
 
+    The defaults, units and ranges of the options are those of :class:`SplitOperatorOptions`.
+
     Parameters
     ----------
     ham
@@ -239,13 +279,13 @@ class SplitOperatorSolver:
         self,
         ham: Hamiltonian,
         dt: float,
-        scheme: str | SplittingScheme = "strang",
+        scheme: str | SplittingScheme = SplitOperatorOptions.scheme,
         *,
-        backend: str = "numba",
-        workers: int | None = None,
+        backend: str = SplitOperatorOptions.backend,
+        workers: int | None = SplitOperatorOptions.workers,
         absorber: AbsorbingBoundary | None = None,
-        check_every: int = 100,
-        norm_tol: float = 1e-8,
+        check_every: int = SplitOperatorOptions.check_every,
+        norm_tol: float = SplitOperatorOptions.norm_tol,
     ) -> None:
         if not isinstance(ham, Hamiltonian):
             raise TypeError(f"`ham` must be a Hamiltonian, got {type(ham).__name__}")

@@ -1,0 +1,284 @@
+"""Validation of the tables every scenario kind shares: ``[lattice]``, ``[hamiltonian]`` (with its
+potential terms) and ``[initial_state]``; and their frozen specs."""
+
+from __future__ import annotations
+
+import math
+from types import MappingProxyType
+from typing import Any
+
+from quantgeo.hamiltonian import MAX_DENSE_SITES
+from quantgeo.scenario.checker import Checker, ok, suggest, tname
+from quantgeo.scenario.schema import (
+    ANIMATION_KEYS,
+    BAD,
+    HAMILTONIAN_KEYS,
+    INITIAL_STATES,
+    LATTICE_KEYS,
+    MAX_SITES,
+    POTENTIALS,
+    Key,
+)
+from quantgeo.scenario.specs import (
+    AnimationSpec,
+    HamiltonianSpec,
+    InitialStateSpec,
+    LatticeSpec,
+    PotentialSpec,
+)
+
+__all__ = ["animation_spec", "system_specs", "validate_animation", "validate_system"]
+
+
+def validate_animation(doc: dict[str, Any], ck: Checker) -> dict[str, Any]:
+    """``[animation]`` values (``BAD`` where a problem was reported)."""
+    animation = ck.table(doc.get("animation", {}), "animation", ANIMATION_KEYS, None)
+    if animation["size"] is not BAD and animation["size"] is not None:
+        if len(animation["size"]) != 2 or min(animation["size"]) <= 0:
+            ck.add(
+                "animation",
+                "size",
+                f"must be [width, height] in inches > 0, got {list(animation['size'])}",
+            )
+            animation["size"] = BAD
+    return animation
+
+
+def validate_system(doc: dict[str, Any], ck: Checker) -> dict[str, Any]:
+    """Validate ``[lattice]``, ``[hamiltonian]`` and ``[initial_state]``.
+
+    Returns
+    -------
+    dict
+        ``ndim``, ``size``, ``lattice``, ``hamiltonian``, ``potentials`` (``(label, type,
+        values)`` per term), ``itype`` and ``initial_state``: the values read, ``BAD`` where a
+        problem was reported (and ``None`` for an unknown ``ndim``/``size``).
+    """
+    lat, ndim, size = _lattice(doc, ck)
+    ham_raw = doc.get("hamiltonian", {})
+    ham = ck.table(ham_raw, "hamiltonian", HAMILTONIAN_KEYS, ndim, extra=("potential",))
+    potentials = _potentials(ham_raw, ck, ndim, lat)
+    itype, init = _initial_state(doc, ck, ndim, size, lat, ham, potentials)
+    return {
+        "ndim": ndim,
+        "size": size,
+        "lattice": lat,
+        "hamiltonian": ham,
+        "potentials": potentials,
+        "itype": itype,
+        "initial_state": init,
+    }
+
+
+def _lattice(doc: dict[str, Any], ck: Checker) -> tuple[dict[str, Any], int | None, int | None]:
+    lat_raw = doc.get("lattice", {})
+    lat = ck.table(lat_raw, "lattice", LATTICE_KEYS[:1], None, extra=("bounds",))
+    ndim = len(lat["shape"]) if lat["shape"] is not BAD else None
+    lat["bounds"] = BAD
+    if isinstance(lat_raw, dict):
+        if "bounds" in lat_raw:
+            lat["bounds"] = ck.value("lattice", LATTICE_KEYS[1], lat_raw["bounds"], ndim)
+        elif "lattice" in doc:
+            ck.add("lattice", "bounds", f"missing required key ({LATTICE_KEYS[1].doc})")
+    size = math.prod(lat["shape"]) if ndim is not None else None
+    if size is not None and size > MAX_SITES:
+        ck.add(
+            "lattice",
+            "shape",
+            f"{size} sites exceed the limit of {MAX_SITES} (2²⁶, 1 GiB per complex state)",
+        )
+        lat["shape"], ndim, size = BAD, None, None
+    return lat, ndim, size
+
+
+def _typed_table(
+    ck: Checker, label: str, raw: dict[str, Any], registry: dict[str, tuple[Key, ...]], what: str
+) -> Any:
+    """The ``type`` of a typed table (``BAD`` if missing or unknown, reported).
+
+    Without a valid type the keys no type knows are still reported (with the keys of all
+    types), so that a misspelt key is named even when the type is missing too.
+    """
+    ttype = raw.get("type", BAD)
+    if ttype is BAD:
+        ck.add(label, "type", f"missing required key; valid types: {', '.join(registry)}")
+    elif not isinstance(ttype, str) or ttype not in registry:
+        ck.add(
+            label,
+            "type",
+            f"unknown {what} type {ttype!r}{suggest(str(ttype), registry)}; "
+            f"valid: {', '.join(registry)}",
+        )
+        ttype = BAD
+    if ttype is BAD:
+        known = sorted({k.name for keys in registry.values() for k in keys} | {"type"})
+        for key in raw:
+            if key not in known:
+                ck.add(
+                    label,
+                    key,
+                    f"unknown key{suggest(key, known)}; valid keys (of any type): "
+                    + ", ".join(known),
+                )
+    return ttype
+
+
+def _potentials(
+    ham_raw: Any, ck: Checker, ndim: int | None, lat: dict[str, Any]
+) -> list[tuple[str, str, dict[str, Any]]]:
+    pot_raw = ham_raw.get("potential", []) if isinstance(ham_raw, dict) else []
+    if isinstance(pot_raw, dict):
+        pot_list = [("hamiltonian.potential", pot_raw)]
+    elif isinstance(pot_raw, list) and all(isinstance(p, dict) for p in pot_raw):
+        pot_list = [(f"hamiltonian.potential.{i}", p) for i, p in enumerate(pot_raw)]
+    else:
+        ck.add(
+            "hamiltonian",
+            "potential",
+            f"must be a table or an array of tables, got {tname(pot_raw)}",
+        )
+        pot_list = []
+    potentials: list[tuple[str, str, dict[str, Any]]] = []
+    for label, praw in pot_list:
+        ptype = _typed_table(ck, label, praw, POTENTIALS, "potential")
+        if ptype is BAD:
+            continue
+        vals = ck.table(
+            praw, label, POTENTIALS[ptype], ndim, extra=("type",), context=f" for type = {ptype!r}"
+        )
+        potentials.append((label, ptype, vals))
+        if "axis" in vals and vals["axis"] not in (BAD, None) and ndim is not None:
+            if vals["axis"] >= ndim:
+                ck.add(label, "axis", f"must be < the lattice dimension {ndim}, got {vals['axis']}")
+                vals["axis"] = BAD
+        if ptype == "array":
+            check_array_source(ck, label, vals, lat["shape"] if ndim else None, "values")
+        if ptype == "double_slit":
+            _double_slit(ck, label, vals, ndim)
+    return potentials
+
+
+def _double_slit(ck: Checker, label: str, vals: dict[str, Any], ndim: int | None) -> None:
+    if ndim is not None and ndim != 2:
+        ck.add(label, "type", f"'double_slit' needs a 2D lattice, got {ndim}D")
+    if ok(vals["slit_width"], vals["separation"]) and vals["slit_width"] >= vals["separation"]:
+        ck.add(
+            label,
+            "slit_width",
+            f"must be smaller than `separation` ({vals['separation']}), got {vals['slit_width']}",
+        )
+
+
+def _initial_state(
+    doc: dict[str, Any],
+    ck: Checker,
+    ndim: int | None,
+    size: int | None,
+    lat: dict[str, Any],
+    ham: dict[str, Any],
+    potentials: list[tuple[str, str, dict[str, Any]]],
+) -> tuple[Any, dict[str, Any]]:
+    init_raw = doc.get("initial_state", {})
+    if not isinstance(init_raw, dict):
+        ck.add("initial_state", None, f"must be a table, got {tname(init_raw)}")
+        return BAD, {}
+    if "type" not in init_raw and "initial_state" not in doc:
+        return BAD, {}
+    itype = _typed_table(ck, "initial_state", init_raw, INITIAL_STATES, "initial-state")
+    if itype is BAD:
+        return BAD, {}
+    init = ck.table(
+        init_raw,
+        "initial_state",
+        INITIAL_STATES[itype],
+        ndim,
+        extra=("type",),
+        context=f" for type = {itype!r}",
+    )
+    if itype == "array":
+        check_array_source(ck, "initial_state", init, lat["shape"] if ndim else None, "real")
+    if itype == "eigenstate" and ok(init["n"]):
+        _superposition(ck, init, size, ham)
+    if itype == "coherent" and init["omega"] is None:
+        traps = [v for _, t, v in potentials if t in ("harmonic", "shaken_trap")]
+        if len(traps) != 1:
+            ck.add(
+                "initial_state",
+                "omega",
+                "required unless the potential has exactly one harmonic or shaken_trap term",
+            )
+            init["omega"] = BAD
+        else:
+            init["omega"] = traps[0]["omega"]
+    return itype, init
+
+
+def _superposition(
+    ck: Checker, init: dict[str, Any], size: int | None, ham: dict[str, Any]
+) -> None:
+    for key in ("coefficients", "phases"):
+        if init[key] not in (BAD, None) and len(init[key]) != len(init["n"]):
+            ck.add(
+                "initial_state",
+                key,
+                f"must have one entry per index in `n` ({len(init['n'])}), got {len(init[key])}",
+            )
+            init[key] = BAD
+    if init["coefficients"] not in (BAD, None) and not any(init["coefficients"]):
+        ck.add("initial_state", "coefficients", "must not all be zero")
+    if size is not None and size > MAX_DENSE_SITES and ham["kinetic"] == "spectral":
+        ck.add(
+            "initial_state",
+            "type",
+            f"'eigenstate' with kinetic = 'spectral' needs ≤ {MAX_DENSE_SITES} "
+            f"sites (dense eigh), the lattice has {size}",
+        )
+
+
+def check_array_source(
+    ck: Checker, label: str, vals: dict[str, Any], shape: Any, main: str
+) -> None:
+    """Exactly one of inline values (``main``) and ``file``; inline arrays of the lattice shape."""
+    has_inline = vals.get(main) is not None
+    has_file = vals.get("file") is not None
+    if has_inline == has_file:
+        ck.add(label, main, f"give exactly one of `{main}` and `file`")
+        return
+    if has_inline and vals[main] is not BAD and shape not in (None, BAD):
+        for key in (main, "imag"):
+            arr = vals.get(key)
+            if arr is not None and arr is not BAD and tuple(arr.shape) != tuple(shape):
+                ck.add(
+                    label,
+                    key,
+                    f"has shape {tuple(arr.shape)}, the lattice has shape {tuple(shape)}",
+                )
+                vals[key] = BAD
+
+
+def system_specs(d: dict[str, Any]) -> tuple[LatticeSpec, HamiltonianSpec, InitialStateSpec]:
+    """Freeze the validated ``[lattice]``, ``[hamiltonian]`` and ``[initial_state]`` values."""
+    lat, ham, ndim = d["lattice"], d["hamiltonian"], d["ndim"]
+    assert ndim is not None
+    mass = ham["mass"] if isinstance(ham["mass"], tuple) else (ham["mass"],) * ndim
+    pots = tuple(PotentialSpec(t, MappingProxyType(dict(v))) for _, t, v in d["potentials"])
+    return (
+        LatticeSpec(lat["shape"], lat["bounds"]),
+        HamiltonianSpec(ham["kinetic"], tuple(mass), ham["hbar"], pots),
+        InitialStateSpec(d["itype"], MappingProxyType(dict(d["initial_state"]))),
+    )
+
+
+def animation_spec(animation: dict[str, Any]) -> AnimationSpec:
+    """Freeze the validated ``[animation]`` values."""
+    return AnimationSpec(
+        fps=animation["fps"],
+        dpi=animation["dpi"],
+        frames=animation["frames"],
+        t_end=animation["t_end"],
+        size=tuple(animation["size"]),
+        overlay=animation["overlay"],
+        curves=tuple(animation["curves"]),
+        potential_contour=animation["potential_contour"],
+        normalize=animation["normalize"],
+    )
