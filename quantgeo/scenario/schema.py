@@ -16,6 +16,7 @@ from quantgeo._options import option_fields
 from quantgeo.animation import AnimationOptions
 from quantgeo.hamiltonian import KINETIC_MODELS
 from quantgeo.reference import QutipOptions
+from quantgeo.solvers.imaginary import ImaginaryTimeOptions
 from quantgeo.solvers.split_operator import AbsorbingBoundary, SplitOperatorOptions
 
 __all__ = [
@@ -346,16 +347,7 @@ SOLVER_KEYS = (
     _k("t_start", "number", 0.0, "time", "Start time"),
     _k("t_end", "number", None, "time", "End time (required in real mode)"),
     *keys_of(SplitOperatorOptions, "scheme", "backend", "workers", "check_every", "norm_tol"),
-    # the imaginary-time options (lead: from ImaginaryTimeSolver's options once it lands)
-    _k(
-        "tol",
-        "number",
-        1e-12,
-        "relative energy",
-        "Imaginary mode: stop when ⟨H⟩ changes less",
-        positive=True,
-    ),
-    _k("max_steps", "int", 1_000_000, "steps", "Imaginary mode: most steps", minimum=1),
+    *keys_of(ImaginaryTimeOptions, "tol", "max_steps"),
 )
 
 ABSORBER_KEYS = keys_of(AbsorbingBoundary)

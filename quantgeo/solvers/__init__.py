@@ -8,17 +8,27 @@ from quantgeo._lazy import attach
 
 if TYPE_CHECKING:  # the names as the type checker sees them; the table below must match
     from quantgeo.solvers.base import Engine
-    from quantgeo.solvers.imaginary import ImaginaryTimeSolver
+    from quantgeo.solvers.imaginary import ImaginaryTimeOptions, ImaginaryTimeSolver
     from quantgeo.solvers.schemes import SCHEMES, SplittingScheme, get_scheme
-    from quantgeo.solvers.split_operator import AbsorbingBoundary, GroundState, SplitOperatorSolver
+    from quantgeo.solvers.split_operator import (
+        AbsorbingBoundary,
+        GroundState,
+        SplitOperatorOptions,
+        SplitOperatorSolver,
+    )
 
 __getattr__, __dir__ = attach(
     __name__,
     {
         ".base": ["Engine"],
-        ".imaginary": ["ImaginaryTimeSolver"],
+        ".imaginary": ["ImaginaryTimeOptions", "ImaginaryTimeSolver"],
         ".schemes": ["SCHEMES", "SplittingScheme", "get_scheme"],
-        ".split_operator": ["AbsorbingBoundary", "GroundState", "SplitOperatorSolver"],
+        ".split_operator": [
+            "AbsorbingBoundary",
+            "GroundState",
+            "SplitOperatorOptions",
+            "SplitOperatorSolver",
+        ],
     },
 )
 
@@ -27,7 +37,9 @@ __all__ = [
     "AbsorbingBoundary",
     "Engine",
     "GroundState",
+    "ImaginaryTimeOptions",
     "ImaginaryTimeSolver",
+    "SplitOperatorOptions",
     "SplitOperatorSolver",
     "SplittingScheme",
     "get_scheme",

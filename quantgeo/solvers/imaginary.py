@@ -14,12 +14,14 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from quantgeo._kernels import BACKENDS, kernels
+from quantgeo._options import check_options, option
 from quantgeo._validation import check_choice, check_int, check_positive, check_real
 from quantgeo.errors import QuantgeoWarning, StabilityError
 from quantgeo.hamiltonian import Hamiltonian
@@ -122,6 +124,32 @@ class _Relaxation(Tracker):
         self.e_prev, self._step_prev = e, step
 
 
+@dataclass(frozen=True)
+class ImaginaryTimeOptions:
+    """Options of :class:`ImaginaryTimeSolver` (written once; the constructor and the scenario
+    ``[solver]`` table take them from here)."""
+
+    tol: float = option(
+        1e-12, unit="relative energy", doc="Imaginary mode: stop when ⟨H⟩ changes less", gt=0
+    )
+    max_steps: int = option(
+        1_000_000, unit="steps", doc="Imaginary mode: most steps", kind="int", ge=1
+    )
+    check_every: int = option(
+        20,
+        unit="steps",
+        doc="Steps between the renormalisation-and-energy checks",
+        kind="int",
+        ge=1,
+    )
+
+    def __post_init__(self) -> None:
+        check_options(self)
+
+
+_DEFAULTS = ImaginaryTimeOptions()
+
+
 class ImaginaryTimeSolver:
     r"""Ground state by imaginary-time split-operator propagation, as an engine.
 
@@ -154,9 +182,9 @@ class ImaginaryTimeSolver:
         ham: Hamiltonian,
         dtau: float,
         *,
-        tol: float = 1e-12,
-        max_steps: int = 1_000_000,
-        check_every: int = 20,
+        tol: float = _DEFAULTS.tol,
+        max_steps: int = _DEFAULTS.max_steps,
+        check_every: int = _DEFAULTS.check_every,
         t: float = 0.0,
         backend: str = "numba",
         workers: int | None = None,

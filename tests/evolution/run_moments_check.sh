@@ -9,4 +9,4 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q -e ".[test]" "moments-popgen>=1.6"
 fi
-"$venv/bin/python" -m pytest -q -p no:cacheprovider tests/evolution/test_moments_reference.py
+"$venv/bin/python" -m pytest -q -p no:cacheprovider tests/evolution/moments_reference_check.py

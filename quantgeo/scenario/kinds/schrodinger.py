@@ -45,6 +45,7 @@ from quantgeo.scenario.specs import (
     SolverSpec,
 )
 from quantgeo.scenario.system import animation_spec, system_specs
+from quantgeo.solvers.imaginary import ImaginaryTimeSolver
 from quantgeo.solvers.schemes import SCHEMES
 from quantgeo.solvers.split_operator import AbsorbingBoundary, SplitOperatorSolver
 
@@ -466,29 +467,22 @@ def _evaluate(
 
 
 def _imaginary_time(built: Built) -> tuple[Trajectory, list[str]]:
-    """Imaginary-time propagation to the ground state as a one-record :class:`Trajectory`
-    (energy, norm, the state; ``info``: steps, residual, converged) and the warnings it gave.
-
-    The one place the scenario layer builds a trajectory by hand; an imaginary-time engine
-    with the ``run(state0, t_span, *, recorder) -> Trajectory`` contract replaces its body.
-    """
+    """Imaginary-time relaxation to the ground state by
+    :class:`~quantgeo.solvers.imaginary.ImaginaryTimeSolver`: a one-record :class:`Trajectory`
+    (energy, norm, the final state; ``info``: steps, residual, converged) and its warnings."""
     s = built.scenario.solver
     assert s is not None
+    solver = ImaginaryTimeSolver(
+        built.solver.ham,
+        s.dt,
+        tol=s.tol,
+        max_steps=s.max_steps,
+        backend=built.solver.backend,
+        workers=built.solver.workers,
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", QuantgeoWarning)
-        gs = built.solver.ground_state(built.state0, dtau=s.dt, tol=s.tol, max_steps=s.max_steps)
-    traj = Trajectory(
-        np.array([gs.steps * s.dt]),
-        {"energy": np.array([gs.energy]), "norm": np.array([gs.state.norm()])},
-        gs.state.data[None].copy(),
-        {
-            "engine": "split-operator (imaginary time)",
-            "steps": gs.steps,
-            "residual": gs.residual,
-            "converged": gs.converged,
-        },
-        built.lattice,
-    )
+        traj = solver.run(built.state0)
     return traj, [str(w.message) for w in caught]
 
 

@@ -1,4 +1,4 @@
-"""Wright's stationary density against moments-popgen (runs only where moments is installed).
+"""Wright's stationary density against moments-popgen, in its own venv (not collected here).
 
 moments pins scipy < 1.17, so it lives in a virtual environment of its own:
 ``tests/evolution/run_moments_check.sh`` creates it and runs this file.  moments'
@@ -12,13 +12,12 @@ both sides are double-precision linear algebra or quadrature.
 
 from __future__ import annotations
 
+import moments
 import numpy as np
 import pytest
 from scipy import integrate, stats
 
 from quantgeo.evolution import wright_stationary_density
-
-moments = pytest.importorskip("moments")
 
 
 @pytest.mark.parametrize(
