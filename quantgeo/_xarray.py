@@ -89,8 +89,8 @@ def to_dataset(traj: Trajectory) -> Any:
             dims = ("t", "axis")
         else:
             dims = _extra_dims(_var_name(name), arr.shape)
-        attrs = {"units": OBSERVABLE_UNITS.get(name, "?"), "long_name": name}
-        data[_var_name(name)] = (dims, arr, attrs)
+        units = {"units": OBSERVABLE_UNITS.get(name, "?"), "long_name": name}
+        data[_var_name(name)] = (dims, arr, units)
     assert all(v[1].shape[:1] == (n_t,) for v in data.values())
     attrs: dict[str, Any] = {
         "title": "quantgeo trajectory",
@@ -141,9 +141,7 @@ def read(path: str | os.PathLike[str]) -> Trajectory:
         base = str(name)[: -len("_real")]
         if f"{base}_imag" in ds and ds[name].attrs.get("complex_part") == "real":
             ds[base] = ds[name] + 1j * ds[f"{base}_imag"]
-            ds[base].attrs = {
-                k: v for k, v in ds[name].attrs.items() if k != "complex_part"
-            }
+            ds[base].attrs = {k: v for k, v in ds[name].attrs.items() if k != "complex_part"}
             ds = ds.drop_vars([name, f"{base}_imag"])
     info = json.loads(ds.attrs.get("info", "{}"))
     lattice = None

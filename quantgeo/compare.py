@@ -121,7 +121,7 @@ def _as_trajectory(name: str, x: Any, other: Any) -> Trajectory:
     """``x`` itself, or the Trajectory of a QuTiP result on ``other``'s lattice."""
     if isinstance(x, Trajectory) or not is_qutip_result(x):
         check_instance(name, x, Trajectory)
-        return x  # type: ignore[no-any-return]
+        return x
     if not isinstance(other, Trajectory) or other.lattice is None:
         raise TypeError(
             f"`{name}` is a QuTiP result; the other argument must be a Trajectory with a "

@@ -206,10 +206,15 @@ class Trajectory:
         names = (
             [n for n, v in self.observables.items() if v.ndim <= 2]
             if observables is None
-            else [observables] if isinstance(observables, str) else list(observables)
+            else [observables]
+            if isinstance(observables, str)
+            else list(observables)
         )
-        for n in names:
-            self[n]  # KeyError naming what was recorded
+        missing = [n for n in names if n not in self.observables]
+        if missing:
+            raise KeyError(
+                f"`observables` {missing} were not recorded; recorded: {sorted(self.observables)}"
+            )
         if ax is None:
             import matplotlib.pyplot as plt
 
