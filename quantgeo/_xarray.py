@@ -8,7 +8,8 @@ Layout of the Dataset (and of the ``.nc`` / ``.h5`` files :meth:`Trajectory.save
 - ``psi(t, x, y, z)``: the recorded states (``state`` when they are not complex site values);
 - one variable per observable: dims ``(t,)``, ``(t, axis)`` for one value per lattice axis
   (``position``, ``momentum``, ``width``), ``(t, x, y, z)`` for fields (``density``), else
-  ``(t, <name>_0, …)``;
+  ``(t, <name>_0, …)``; an observable named like a coordinate (``"x"``) becomes
+  ``obs_x``, and ``long_name`` always holds the observable's name;
 - every variable has a ``units`` attribute (``"time"``, ``"length"``, ``"energy"``,
   ``"1"`` dimensionless, ``"?"`` unknown, in the units of the run, ħ = 1 unless set);
 - Dataset attributes: ``title``, ``quantgeo_version``, ``engine``, ``info`` (JSON of
@@ -90,7 +91,10 @@ def to_dataset(traj: Trajectory) -> Any:
         else:
             dims = _extra_dims(_var_name(name), arr.shape)
         units = {"units": OBSERVABLE_UNITS.get(name, "?"), "long_name": name}
-        data[_var_name(name)] = (dims, arr, units)
+        var = _var_name(name)
+        if var in coords or var in ("psi", "state"):
+            var = f"obs_{var}"  # an observable named like a coordinate (an e_op "x")
+        data[var] = (dims, arr, units)
     assert all(v[1].shape[:1] == (n_t,) for v in data.values())
     attrs: dict[str, Any] = {
         "title": "quantgeo trajectory",
