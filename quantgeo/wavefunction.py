@@ -236,9 +236,7 @@ def _as_data(state: Any, lattice: Lattice, name: str = "state") -> CArray:
         return state.data
     if is_qobj(state):
         return array_from_ket(state, lattice, name)
-    arr = as_numeric_array(
-        name, state, "a Wavefunction, a ket qutip.Qobj or " + _SITE_VALUES, np.complex128
-    )
+    arr = as_numeric_array(name, state, "a Wavefunction or " + _SITE_VALUES, np.complex128)
     _check_not_column(name, arr, lattice)
     lattice.check_array(name, arr)
     check_finite_array(name, arr)

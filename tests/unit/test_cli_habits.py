@@ -89,3 +89,9 @@ def test_global_quiet_implies_the_subcommand_quiet(
     assert cli.main(["run", str(tiny), "-o", str(tmp_path / "b"), "-q"]) == 0
     assert capsys.readouterr().out == ""
     assert logging.getLogger("quantgeo").level == logging.WARNING
+
+
+def test_python_dash_m_quantgeo_help_loads_no_heavy_dependency() -> None:
+    from tests.unit.test_imports import HEAVY, _imported
+
+    assert not HEAVY & _imported("-m", "quantgeo", "--help")
