@@ -188,7 +188,13 @@ class Trajectory:
         return cls(times, obs, states, info, lattice)
 
     # -- plots and files ---------------------------------------------------------------------
-    def plot(self, observables: Iterable[str] | None = None, ax: Any = None) -> Any:
+    def plot(
+        self,
+        observables: Iterable[str] | None = None,
+        ax: Any = None,
+        *,
+        units: Mapping[str, str] | None = None,
+    ) -> Any:
         """Plot observables against time; return the matplotlib ``Axes``.
 
         Parameters
@@ -199,10 +205,14 @@ class Trajectory:
             …) gives one line per component; a complex one its real and imaginary parts.
         ax
             Axes to draw in (default: a new figure from ``matplotlib.pyplot``).
+        units
+            Units of observables :data:`OBSERVABLE_UNITS` does not know (``e_ops``, callables),
+            e.g. ``{"x": "length"}``; unknown units show as ``?``.
 
         The x axis is ``t`` in time units, the y axis names the observables with their units
-        (:data:`OBSERVABLE_UNITS`; the units of the scenario, ħ = 1 unless set).
+        (the units of the scenario, ħ = 1 unless set).
         """
+        known = {**OBSERVABLE_UNITS, **(units or {})}
         names = (
             [n for n, v in self.observables.items() if v.ndim <= 2]
             if observables is None
@@ -231,7 +241,7 @@ class Trajectory:
                 else:
                     ax.plot(self.times, cols[:, j], label=comp)
         ax.set_xlabel("t [time]")
-        ax.set_ylabel(", ".join(f"{n} [{OBSERVABLE_UNITS.get(n, '?')}]" for n in names))
+        ax.set_ylabel(", ".join(f"{n} [{known.get(n, '?')}]" for n in names))
         if len(ax.get_lines()) > 1:
             ax.legend()
         return ax

@@ -98,3 +98,9 @@ def test_progress_bar_comes_from_tqdm_auto() -> None:
         assert isinstance(bar, tqdm) and bar.disable
     finally:
         bar.close()
+
+
+def test_plot_takes_units_of_what_it_does_not_know(traj: qg.Trajectory) -> None:
+    ax = Figure().subplots()
+    traj.plot(["phase", "energy"], ax=ax, units={"phase": "1", "energy": "meV"})
+    assert ax.get_ylabel() == "phase [1], energy [meV]"
