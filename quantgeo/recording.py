@@ -272,7 +272,7 @@ class Trajectory:
         Both ``.nc`` and ``.h5`` open with ``xarray.open_dataset(path, engine="h5netcdf")``
         without quantgeo; :meth:`load` reads all three back.
         """
-        suffix = os.fspath(path).rsplit(".", 1)[-1].lower() if "." in os.fspath(path) else ""
+        suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
         if suffix in ("nc", "h5"):
             from quantgeo._xarray import write
 
