@@ -286,5 +286,5 @@ def test_compare_needs_a_lattice_for_a_result(trap: qg.Hamiltonian, psi: qg.Wave
 def test_e_ops_on_an_engine_without_wavefunction_states(trap: qg.Hamiltonian, q0: Any) -> None:
     born = qg.BornEnsemble(trap, walkers=100, seed=1, dt=0.05, psi_dt=0.05)
     rec = qg.Recorder(observables=(), e_ops=[_x_op(trap.lattice)])
-    with pytest.raises(TypeError, match="needs a wavefunction state.*use a callable observable"):
+    with pytest.raises(TypeError, match=r"needs a wavefunction state.*use a callable observable"):
         born.run(q0, (0.0, 0.1), recorder=rec)
