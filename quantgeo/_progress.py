@@ -1,7 +1,8 @@
 """Progress bars for long runs (tqdm), one policy for every engine.
 
-``progress=None`` shows a bar only when stderr is a terminal; ``True`` forces it on (notebooks,
-where stderr is not a tty); ``False`` turns it off.
+``progress=None`` shows a bar when stderr is a terminal or the code runs in a Jupyter kernel;
+``True`` forces it on; ``False`` turns it off.  Bars come from ``tqdm.auto``: a widget in a
+notebook (with ipywidgets installed; a text bar otherwise), text in a terminal.
 """
 
 from __future__ import annotations
@@ -9,12 +10,22 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-__all__ = ["progress_bar", "progress_enabled"]
+__all__ = ["in_notebook", "progress_bar", "progress_enabled"]
 
 
 def progress_enabled(progress: bool | None) -> bool:
-    """Whether to show a bar: ``None`` → stderr is a terminal, else ``bool(progress)``."""
-    return sys.stderr.isatty() if progress is None else bool(progress)
+    """Whether to show a bar: ``None`` → stderr is a terminal or a Jupyter kernel runs the
+    code, else ``bool(progress)``."""
+    if progress is not None:
+        return bool(progress)
+    return sys.stderr.isatty() or in_notebook()
+
+
+def in_notebook() -> bool:
+    """Whether a Jupyter (IPython) kernel runs this code; never imports IPython itself."""
+    ipython = sys.modules.get("IPython")
+    shell = getattr(ipython, "get_ipython", lambda: None)()
+    return shell is not None and hasattr(shell, "kernel")
 
 
 def progress_bar(total: float, desc: str, progress: bool | None, unit: str = "step") -> Any:

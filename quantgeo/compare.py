@@ -63,18 +63,25 @@ class Comparison:
         return out
 
 
-def compare(a: Trajectory, b: Trajectory, *, time_rtol: float = 1e-9) -> Comparison:
+def compare(a: Trajectory | Any, b: Trajectory | Any, *, time_rtol: float = 1e-9) -> Comparison:
     """Compare two trajectories state by state and observable by observable.
+
+    Either argument may instead be a ``qutip.solver.Result`` (e.g. of a user's own
+    ``qutip.sesolve(ham.to_qobj(), psi0.to_qobj(), tlist, options={"store_states": True})``):
+    it is read with :meth:`Trajectory.from_qutip <quantgeo.recording.Trajectory.from_qutip>`
+    on the other argument's lattice (kets divided by √ΔV), so the numbers are those of
+    ``compare`` on the equivalent :class:`~quantgeo.reference.QutipReference` trajectory.
+    Observables are compared by name (a dict ``e_ops={"energy": H}`` matches ``"energy"``).
 
     Raises
     ------
     LatticeMismatchError
         If the times, lattices or state shapes differ, or a trajectory stored no states.
     TypeError
-        If ``a`` or ``b`` is not a :class:`~quantgeo.recording.Trajectory`.
+        If ``a`` or ``b`` is neither a :class:`~quantgeo.recording.Trajectory` nor a QuTiP
+        result, or both are QuTiP results (there is then no lattice to read them on).
     """
-    check_instance("a", a, Trajectory)
-    check_instance("b", b, Trajectory)
+    a, b = _as_trajectory("a", a, b), _as_trajectory("b", b, a)
     if a.times.shape != b.times.shape or not np.allclose(
         a.times, b.times, rtol=time_rtol, atol=time_rtol
     ):
@@ -108,3 +115,23 @@ def compare(a: Trajectory, b: Trajectory, *, time_rtol: float = 1e-9) -> Compari
         err = np.abs(da - db).reshape(len(a.times), -1)
         obs[name] = err.max(axis=1) if err.shape[1] else np.zeros(len(a.times))
     return Comparison(a.times.copy(), l2, infid, obs)
+
+
+def _as_trajectory(name: str, x: Any, other: Any) -> Trajectory:
+    """``x`` itself, or the Trajectory of a QuTiP result on ``other``'s lattice."""
+    if isinstance(x, Trajectory) or not is_qutip_result(x):
+        check_instance(name, x, Trajectory)
+        return x
+    if not isinstance(other, Trajectory) or other.lattice is None:
+        raise TypeError(
+            f"`{name}` is a QuTiP result; the other argument must be a Trajectory with a "
+            "lattice to read its kets on"
+        )
+    return Trajectory.from_qutip(x, other.lattice)
+
+
+def is_qutip_result(x: Any) -> bool:
+    """Whether ``x`` is a QuTiP solver result (by class, without importing QuTiP)."""
+    return any(
+        c.__module__.split(".")[0] == "qutip" and "Result" in c.__name__ for c in type(x).__mro__
+    )

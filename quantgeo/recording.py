@@ -15,15 +15,30 @@ import json
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from quantgeo._io import atomic_path, jsonable
-from quantgeo._validation import check_positive
+from quantgeo._qutip import e_op_function, is_qobj, is_qobjevo, normalize_e_ops
+from quantgeo._validation import check_instance, check_positive
 
-__all__ = ["Recorder", "Trajectory"]
+if TYPE_CHECKING:
+    from quantgeo._qutip import QutipResult
+
+__all__ = ["OBSERVABLE_UNITS", "Recorder", "Trajectory"]
+
+#: Units of the observables every wavefunction engine knows (ħ = 1 unless set; "1" is
+#: dimensionless).  Plots and the ``units`` attributes of :meth:`Trajectory.to_xarray` use them.
+OBSERVABLE_UNITS = {
+    "norm": "1",
+    "energy": "energy",
+    "position": "length",
+    "momentum": "ħ/length",
+    "width": "length",
+    "density": "1/volume",
+}
 
 Observable = str | Callable[[Any], Any]
 Callback = Callable[[float, Any], None]
@@ -99,11 +114,175 @@ class Trajectory:
 
         return Wavefunction(self.lattice, data)
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the trajectory to a ``.npz`` file atomically.
+    # -- QuTiP -------------------------------------------------------------------------------
+    def to_qutip(self) -> QutipResult:
+        r"""The trajectory as a ``qutip.solver.Result``-like object.
 
-        ``info`` is stored as JSON; the lattice as its shape and bounds.
+        ``times`` (list), ``states`` (kets :math:`c = \psi\sqrt{\Delta V}` with the
+        ``dims`` of :meth:`Hamiltonian.to_qobj <quantgeo.hamiltonian.Hamiltonian.to_qobj>`;
+        empty when no states were stored), ``e_data`` and ``expect``.  When the recorder had
+        ``e_ops``, ``e_data`` holds exactly those, keyed as ``sesolve`` keys them (by position
+        for a list, by name for a dict); otherwise every recorded observable by name.
         """
+        from quantgeo._qutip import QutipResult, ket_from_array
+
+        states = []
+        if self.states is not None:
+            if self.lattice is None:
+                raise ValueError("to_qutip() needs the trajectory's lattice to build kets")
+            states = [ket_from_array(s, self.lattice) for s in self.states]
+        e_ops = self.info.get("e_ops")
+        e_data: dict[Any, NDArray[Any]]
+        if e_ops:
+            names = e_ops["names"]
+            keys = range(len(names)) if e_ops["list"] else names
+            e_data = {k: self.observables[n] for k, n in zip(keys, names, strict=True)}
+        else:
+            e_data = dict(self.observables)
+        return QutipResult(
+            [float(t) for t in self.times],
+            states,
+            e_data,
+            solver=str(self.info.get("engine", "quantgeo")),
+            stats=dict(self.info),
+        )
+
+    @classmethod
+    def from_qutip(cls, result: Any, lattice: Any) -> Trajectory:
+        r"""A trajectory of a ``qutip.solver.Result`` (e.g. of a user's own ``sesolve`` on
+        :meth:`Hamiltonian.to_qobj <quantgeo.hamiltonian.Hamiltonian.to_qobj>`).
+
+        The kets become site values :math:`\psi = c/\sqrt{\Delta V}` on ``lattice``; the
+        expectation values become observables named by the ``e_ops`` keys (``"e<i>"`` for
+        list positions).
+
+        Raises
+        ------
+        ValueError
+            If the result stored no states (``options={"store_states": True}``) or a state does
+            not fit ``lattice``.
+        """
+        from quantgeo._qutip import array_from_ket
+        from quantgeo.lattice import Lattice
+
+        check_instance("lattice", lattice, Lattice)
+        for attr in ("times", "states"):
+            if not hasattr(result, attr):
+                raise TypeError(
+                    f"`result` must be a qutip.solver.Result (with times and states), got "
+                    f"{type(result).__name__}"
+                )
+        times = np.asarray(result.times, dtype=float)
+        if len(result.states) != len(times):
+            raise ValueError(
+                f"`result` holds {len(result.states)} states for {len(times)} times; run "
+                'sesolve with options={"store_states": True}'
+            )
+        states = np.stack([array_from_ket(k, lattice, "result.states[i]") for k in result.states])
+        e_data = getattr(result, "e_data", None) or {}
+        obs = {
+            (f"e{k}" if isinstance(k, int) else str(k)): np.asarray(v) for k, v in e_data.items()
+        }
+        solver = getattr(result, "solver", None)
+        info = {"engine": f"qutip.Result ({solver})" if solver else "qutip.Result"}
+        return cls(times, obs, states, info, lattice)
+
+    # -- plots and files ---------------------------------------------------------------------
+    def plot(
+        self,
+        observables: Iterable[str] | None = None,
+        ax: Any = None,
+        *,
+        units: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Plot observables against time; return the matplotlib ``Axes``.
+
+        Parameters
+        ----------
+        observables
+            Names to plot (default: every observable with at most one value per axis and
+            time, i.e. not fields such as ``"density"``).  A vector observable (``position``
+            …) gives one line per component; a complex one its real and imaginary parts.
+        ax
+            Axes to draw in (default: a new figure from ``matplotlib.pyplot``).
+        units
+            Units of observables :data:`OBSERVABLE_UNITS` does not know (``e_ops``, callables),
+            e.g. ``{"x": "length"}``; unknown units show as ``?``.
+
+        The x axis is ``t`` in time units, the y axis names the observables with their units
+        (the units of the scenario, ħ = 1 unless set).
+        """
+        known = {**OBSERVABLE_UNITS, **(units or {})}
+        names = (
+            [n for n, v in self.observables.items() if v.ndim <= 2]
+            if observables is None
+            else [observables]
+            if isinstance(observables, str)
+            else list(observables)
+        )
+        missing = [n for n in names if n not in self.observables]
+        if missing:
+            raise KeyError(
+                f"`observables` {missing} were not recorded; recorded: {sorted(self.observables)}"
+            )
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            _, ax = plt.subplots(figsize=(6.4, 3.6), layout="constrained")
+        ndim = self.lattice.ndim if self.lattice is not None else 0
+        for n in names:
+            arr = np.asarray(self.observables[n])
+            cols = arr.reshape(len(self.times), -1)
+            for j in range(cols.shape[1]):
+                comp = n if cols.shape[1] == 1 else f"{n}[{_axis_name(j, ndim, cols.shape[1])}]"
+                if np.iscomplexobj(cols):
+                    ax.plot(self.times, cols[:, j].real, label=f"Re {comp}")
+                    ax.plot(self.times, cols[:, j].imag, "--", label=f"Im {comp}")
+                else:
+                    ax.plot(self.times, cols[:, j], label=comp)
+        ax.set_xlabel("t [time]")
+        ax.set_ylabel(", ".join(f"{n} [{known.get(n, '?')}]" for n in names))
+        if len(ax.get_lines()) > 1:
+            ax.legend()
+        return ax
+
+    def to_xarray(self) -> Any:
+        """The trajectory as an ``xarray.Dataset`` (layout: :mod:`quantgeo._xarray`).
+
+        Coordinates ``t`` and the lattice axes ``x``, ``y``, ``z``; the states (``psi``) and
+        every observable as variables; ``units`` attributes on each; ``info`` (JSON) and,
+        when ``info`` carries it, ``provenance`` (JSON) in the Dataset's attributes.
+        """
+        from quantgeo._xarray import to_dataset
+
+        return to_dataset(self)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the trajectory atomically; the format follows the suffix.
+
+        ``.npz``
+            NumPy archive (``info`` as JSON; the lattice as its shape and bounds).
+        ``.nc``
+            netCDF-4 through h5netcdf: :meth:`to_xarray`, with complex variables split into
+            float64 ``<name>_real`` and ``<name>_imag`` (a valid netCDF file any reader opens).
+        ``.h5``
+            The same layout through h5netcdf with ``invalid_netcdf=True``: complex variables
+            stay complex (HDF5 compound ``r``/``i``, what h5py reads as complex).
+
+        Both ``.nc`` and ``.h5`` open with ``xarray.open_dataset(path, engine="h5netcdf")``
+        without quantgeo; :meth:`load` reads all three back.
+        """
+        suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+        if suffix in ("nc", "h5"):
+            from quantgeo._xarray import write
+
+            write(self, path, complex_native=suffix == "h5")
+            return
+        if suffix != "npz":
+            raise ValueError(
+                f"`path` must end in .npz, .nc or .h5 (the format follows the suffix), got "
+                f"{os.fspath(path)!r}"
+            )
         arrays: dict[str, Any] = {"times": self.times}
         for name, arr in self.observables.items():
             arrays[f"obs/{name}"] = arr
@@ -118,7 +297,11 @@ class Trajectory:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Trajectory:
-        """Read a trajectory written by :meth:`save`."""
+        """Read a trajectory written by :meth:`save` (``.npz``, ``.nc`` or ``.h5``)."""
+        if os.fspath(path).lower().endswith((".nc", ".h5")):
+            from quantgeo._xarray import read
+
+            return read(path)
         with np.load(path, allow_pickle=False) as data:
             obs = {k[4:]: data[k] for k in data.files if k.startswith("obs/")}
             states = data["states"] if "states" in data.files else None
@@ -135,7 +318,7 @@ class Trajectory:
 
 
 class Recorder:
-    """What to save during a run, and when.
+    r"""What to save during a run, and when.
 
     Parameters
     ----------
@@ -148,11 +331,21 @@ class Recorder:
     observables
         Names understood by the engine (for wavefunctions: ``"norm"``, ``"energy"``,
         ``"position"``, ``"momentum"``, ``"width"``) or ``name → callable(state)`` pairs.
+        A ``qutip.Qobj`` or ``QobjEvo`` among them (in a list it is named ``"e<i>"`` by its
+        position) is an expectation value as in ``e_ops``.
     store_states
         Keep every recorded state in :attr:`Trajectory.states`.  Turn off for long runs whose
         states are consumed by callbacks.
     callbacks
         Functions ``cb(t, state)`` called at every record time, while the engine runs.
+    e_ops
+        What ``qutip.sesolve`` takes as ``e_ops``: a list (entries named ``"e0"``, ``"e1"``
+        …) or a dict of ``qutip.Qobj``, ``qutip.QobjEvo`` (evaluated at the record time) or
+        functions ``f(t, ket)``.  Each is evaluated on the QuTiP ket of the recorded state,
+        :math:`c = \psi\sqrt{\Delta V}` (:meth:`Wavefunction.to_qobj
+        <quantgeo.wavefunction.Wavefunction.to_qobj>`), so the values equal ``qutip.expect``
+        on the converted states: :math:`\langle c|O|c\rangle = \sum_{mn}\psi_m^* O_{mn}
+        \psi_n\,\Delta V`.  Recorded in addition to ``observables``; wavefunction engines only.
 
     Notes
     -----
@@ -164,9 +357,10 @@ class Recorder:
         times: ArrayLike | None = None,
         *,
         every: float | None = None,
-        observables: Iterable[str] | Mapping[str, Callable[[Any], Any]] = ("norm", "energy"),
+        observables: Iterable[Any] | Mapping[str, Any] = ("norm", "energy"),
         store_states: bool = True,
         callbacks: Sequence[Callback] = (),
+        e_ops: Any = None,
     ) -> None:
         if times is not None and every is not None:
             raise ValueError("give `times` or `every`, not both")
@@ -181,15 +375,40 @@ class Recorder:
                 raise ValueError("`times` must be strictly increasing")
             self._times = t
         self.every = None if every is None else check_positive("every", every)
-        if isinstance(observables, Mapping):
-            self.observables: dict[str, Observable] = dict(observables)
-        elif isinstance(observables, str):
+        if isinstance(observables, str):
             raise TypeError(
                 f"`observables` must be a sequence of names, got the string {observables!r}; "
                 f"write ({observables!r},)"
             )
+        if isinstance(observables, Mapping):
+            specs = {str(k): v for k, v in observables.items()}
         else:
-            self.observables = {name: name for name in observables}
+            # a QuTiP operator in the list is named like a list entry of `e_ops`: "e<i>"
+            specs = {
+                spec if isinstance(spec, str) else f"e{i}": spec
+                for i, spec in enumerate(observables)
+            }
+        #: QuTiP operators (``Qobj``, ``QobjEvo``) or ``f(t, ket)``, by name: see ``e_ops``.
+        self.e_ops: dict[str, Any] = {}
+        self.observables: dict[str, Observable] = {}
+        for name, spec in specs.items():
+            if is_qobj(spec) or is_qobjevo(spec):
+                self.e_ops[name] = spec
+            elif isinstance(spec, str) or callable(spec):
+                self.observables[name] = spec
+            else:
+                raise TypeError(
+                    f"`observables[{name!r}]` must be a name, a callable fn(state) or a "
+                    f"qutip.Qobj/QobjEvo, got {type(spec).__name__}"
+                )
+        extra, self._e_ops_list = normalize_e_ops(e_ops)
+        clash = sorted((set(self.observables) | set(self.e_ops)) & set(extra))
+        if clash:
+            raise ValueError(
+                f"`e_ops` names {clash} are also `observables`; give them other names (a dict)"
+            )
+        self._e_ops_order = list(extra)
+        self.e_ops.update(extra)
         self.store_states = bool(store_states)
         self.callbacks = list(callbacks)
         self._resolved: dict[str, Callable[[Any], Any]] = {}
@@ -228,6 +447,8 @@ class Recorder:
             name: (resolve(spec) if isinstance(spec, str) else spec)
             for name, spec in self.observables.items()
         }
+        for name, op in self.e_ops.items():
+            self._resolved[name] = e_op_function(name, op, lambda: self.time)
         self._t, self._states = [], []
         self._obs = {name: [] for name in self._resolved}
 
@@ -252,4 +473,16 @@ class Recorder:
         """Return the :class:`Trajectory` of everything recorded since :meth:`begin`."""
         obs = {name: np.stack(vals) if vals else np.empty(0) for name, vals in self._obs.items()}
         states = np.stack(self._states) if self.store_states and self._states else None
-        return Trajectory(np.asarray(self._t), obs, states, dict(info or {}), lattice)
+        info = dict(info or {})
+        if self.e_ops:
+            # to_qutip() keys e_data as sesolve would: by position for a list, else by name
+            info["e_ops"] = {
+                "names": list(self.e_ops),
+                "list": self._e_ops_list and list(self.e_ops) == self._e_ops_order,
+            }
+        return Trajectory(np.asarray(self._t), obs, states, info, lattice)
+
+
+def _axis_name(j: int, ndim: int, n: int) -> str:
+    """Component label: ``x``/``y``/``z`` for one value per lattice axis, else the index."""
+    return "xyz"[j] if n == ndim and ndim <= 3 else str(j)

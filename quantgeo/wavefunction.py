@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from quantgeo._qutip import array_from_ket, is_qobj, ket_from_array
 from quantgeo._validation import (
     as_numeric_array,
     as_per_axis,
@@ -39,18 +40,49 @@ class Wavefunction:
     lattice
         The lattice.
     data
-        Array of shape ``lattice.shape``; converted to complex128 (copied).
+        Array of shape ``lattice.shape``; converted to complex128 (copied).  A ket
+        ``qutip.Qobj`` is converted as by :meth:`from_qobj` (divided by √ΔV).
     """
 
     __slots__ = ("data", "lattice")
 
     def __init__(self, lattice: Lattice, data: ArrayLike) -> None:
         check_instance("lattice", lattice, Lattice)
+        if is_qobj(data):
+            data = array_from_ket(data, lattice, "data")
         arr = as_numeric_array("data", data, _SITE_VALUES, np.complex128, copy=True)
+        _check_not_column("data", arr, lattice)
         lattice.check_array("data", arr)
         check_finite_array("data", arr)
         self.lattice = lattice
         self.data: CArray = arr
+
+    @classmethod
+    def from_qobj(cls, lattice: Lattice, ket: Any) -> Wavefunction:
+        r"""The state of a ket ``qutip.Qobj``: :math:`\psi_n = c_n/\sqrt{\Delta V}`.
+
+        Parameters
+        ----------
+        lattice
+            The lattice; ``ket`` must have dimension ``lattice.size`` and ``dims[0]`` equal
+            to ``list(lattice.shape)`` (as :meth:`to_qobj` writes) or ``[lattice.size]``.
+        ket
+            Amplitudes :math:`c_n` in the C-order site index, :math:`\sum|c_n|^2 = 1` for a
+            unit ket (QuTiP's normalisation); the result then has ``Σ|ψ|²ΔV = 1``.
+
+        Raises
+        ------
+        ValueError
+            If ``ket`` is not a ket or does not fit ``lattice``.
+        """
+        check_instance("lattice", lattice, Lattice)
+        return cls(lattice, array_from_ket(ket, lattice, "ket"))
+
+    def to_qobj(self) -> Any:
+        r"""This state as a ket ``qutip.Qobj``: :math:`c_n = \psi_n\sqrt{\Delta V}` (unit
+        Euclidean norm when ``Σ|ψ|²ΔV = 1``), ``dims = [list(shape), [1]*ndim]`` — the
+        space of :meth:`Hamiltonian.to_qobj <quantgeo.hamiltonian.Hamiltonian.to_qobj>`."""
+        return ket_from_array(self.data, self.lattice)
 
     def norm(self) -> float:
         r""":math:`\sum_n |\psi_n|^2 \Delta V` (1 for a normalised state)."""
@@ -194,11 +226,30 @@ def _check_ham(ham: Any) -> None:
 
 
 def _as_data(state: Any, lattice: Lattice, name: str = "state") -> CArray:
-    """Return the site array of a Wavefunction or an array, checking the lattice."""
+    """Return the site array of a Wavefunction, a ket ``qutip.Qobj`` (divided by √ΔV, see
+    :meth:`Wavefunction.from_qobj`) or an array, checking the lattice.
+
+    The one place where every wavefunction engine coerces its ``state0``.
+    """
     if isinstance(state, Wavefunction):
         lattice.check_same(name, state.lattice)
         return state.data
+    if is_qobj(state):
+        return array_from_ket(state, lattice, name)
     arr = as_numeric_array(name, state, "a Wavefunction or " + _SITE_VALUES, np.complex128)
+    _check_not_column(name, arr, lattice)
     lattice.check_array(name, arr)
     check_finite_array(name, arr)
     return arr
+
+
+def _check_not_column(name: str, arr: NDArray[Any], lattice: Lattice) -> None:
+    """A column of ``lattice.size`` values is a QuTiP ket's ``full()``: say how to pass it."""
+    if arr.shape == (lattice.size, 1) and lattice.shape != (lattice.size, 1):
+        from quantgeo.errors import LatticeMismatchError
+
+        raise LatticeMismatchError(
+            f"`{name}` has shape {arr.shape}, a column vector like `Qobj.full()`, but the lattice "
+            f"has shape {lattice.shape}; pass the ket Qobj itself (converted with ψ = c/√ΔV), "
+            "or `Wavefunction.from_qobj(lattice, ket)`"
+        )

@@ -41,8 +41,11 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "OPTIONAL_COMMANDS",
+    "VERSION_OF",
     "build_parser",
+    "log_level",
     "main",
+    "version_text",
 ]
 
 log = logging.getLogger("quantgeo.cli")
@@ -54,6 +57,24 @@ def _version() -> str:
     return __version__
 
 
+#: Distributions whose versions ``quantgeo --version`` prints after quantgeo's own.
+VERSION_OF = ("numpy", "numba", "qutip", "rocket-fft")
+
+
+def version_text() -> str:
+    """``quantgeo X`` and one ``name Y`` line per :data:`VERSION_OF`, read from the installed
+    metadata (nothing is imported; ``not installed`` when a distribution is missing)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    lines = [f"quantgeo {_version()}"]
+    for dist in VERSION_OF:
+        try:
+            lines.append(f"{dist} {version(dist)}")
+        except PackageNotFoundError:
+            lines.append(f"{dist} not installed")
+    return "\n".join(lines) + "\n"
+
+
 class _VersionAction(argparse.Action):
     """``--version``; reads the installed version only when asked (it costs an import)."""
 
@@ -63,12 +84,19 @@ class _VersionAction(argparse.Action):
             dest=dest,
             default=argparse.SUPPRESS,
             nargs=0,
-            help="show program's version number and exit",
+            help="show the versions of quantgeo, numpy, numba, qutip, rocket-fft and exit",
         )
 
     def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
-        sys.stdout.write(f"quantgeo {_version()}\n")
+        sys.stdout.write(version_text())
         parser.exit()
+
+
+def log_level(verbose: int, quiet: int) -> int:
+    """Logging level of ``-v`` / ``-q`` counts: WARNING by default, each ``-v`` one level more
+    detailed (INFO, DEBUG), each ``-q`` one less (ERROR, then CRITICAL + 1: nothing)."""
+    levels = [logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL + 1]
+    return levels[min(max(2 + quiet - verbose, 0), len(levels) - 1)]
 
 
 def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
@@ -84,6 +112,24 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         "Exit codes: 0 ok, 1 a check failed, 2 bad input.",
     )
     parser.add_argument("--version", action=_VersionAction)
+    # global options (before the subcommand); their own dests, so that a subcommand's
+    # `-q/--quiet` default never overwrites them
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="count",
+        default=0,
+        help="log more: -v INFO, -vv DEBUG (default WARNING)",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        dest="global_quiet",
+        action="count",
+        default=0,
+        help="log less: -q ERROR, -qq nothing; also implies the subcommand's --quiet",
+    )
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bars, minimal output"
@@ -113,12 +159,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser(args_list)
     args = parser.parse_args(args_list)
+    level = log_level(args.verbosity, args.global_quiet)
+    logging.getLogger("quantgeo").setLevel(level)
+    logging.getLogger().setLevel(level)
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
     if getattr(args, "func", None) is None:
         # a stub of an optional subcommand reached without its module being imported
         args = build_parser([args.command]).parse_args(args_list)
+    if args.global_quiet:
+        args.quiet = True
     # the one source of the command line and its duration in provenance blocks
     args.argv, args.started = args_list, started
     from quantgeo.errors import ScenarioError
