@@ -36,7 +36,9 @@ def _value(raw: str) -> Any:
 
 def _split_top(raw: str) -> list[str]:
     """Split on the commas outside brackets and quotes."""
-    parts, depth, quote, cur = [], 0, "", []
+    parts: list[str] = []
+    cur: list[str] = []
+    depth, quote = 0, ""
     for ch in raw:
         if quote:
             quote = "" if ch == quote else quote

@@ -20,7 +20,7 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 __all__ = ["EXECUTORS", "ExecutorHandle", "is_dask_client", "make_executor", "map_unordered"]
@@ -76,7 +76,7 @@ def map_unordered(
     fn: Callable[[Any], Any],
     tasks: Sequence[Any],
     keys: Sequence[str] | None = None,
-) -> Iterator[tuple[int, Any]]:
+) -> Generator[tuple[int, Any], None, None]:
     """Yield ``(i, fn(tasks[i]))`` in order of completion.
 
     An exception raised by ``fn`` or by the executor for one task is yielded as that task's
@@ -128,7 +128,7 @@ def map_unordered(
 
 def _map_dask(
     client: Any, fn: Callable[[Any], Any], tasks: Sequence[Any], keys: Sequence[str] | None
-) -> Iterator[tuple[int, Any]]:
+) -> Generator[tuple[int, Any], None, None]:
     from distributed import as_completed
 
     names = list(keys) if keys is not None else None
@@ -208,8 +208,9 @@ def make_executor(
     if kind == "serial":
         return ExecutorHandle("serial", kind, 1, lambda: None)
     if kind == "processes":
-        pool = default_pool(workers)
-        return ExecutorHandle(pool, kind, pool._max_workers, lambda: pool.shutdown(wait=True))
+        n = (os.cpu_count() or 1) if workers is None else workers
+        pool = default_pool(n)
+        return ExecutorHandle(pool, kind, n, lambda: pool.shutdown(wait=True))
     if kind == "dask":
         return _dask_client(workers, scheduler, timeout)
     return _mpi_pool()

@@ -5,6 +5,9 @@ A sweep over ``vary = {k_1: [v_11, …], …, k_m: [v_m1, …]}`` has the
 values given (the last key varies fastest).  Each point is the scenario file read with the
 fixed overrides and the point's own overrides (the dotted keys of ``quantgeo run --set``)
 through :func:`quantgeo.scenario.load_scenario`, so each point is a fully validated scenario.
+In fast mode an override of a key that the file's ``[fast]`` table also sets is applied to the
+fast value too (``born.walkers`` also sets ``fast.born.walkers``), so the varied value is the one
+that runs.
 
 The **content hash** of a point is the SHA-256 of a canonical JSON form of its resolved
 :class:`~quantgeo.scenario.Scenario` (every field with its defaults filled in, floats by their
@@ -30,6 +33,7 @@ import hashlib
 import itertools
 import json
 import os
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,6 +161,33 @@ def point_seed(root: int, digest: str) -> int:
     return int(child.generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
+def _fast_keys(path: Path) -> set[str]:
+    """Dotted keys that the file's ``[fast]`` table sets (e.g. ``born.walkers``)."""
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()  # load_scenario reports it
+
+    def walk(node: Any, prefix: str) -> set[str]:
+        if not isinstance(node, dict):
+            return {prefix}
+        out = {prefix} if prefix else set()
+        for k, v in node.items():
+            out |= walk(v, f"{prefix}.{k}" if prefix else str(k))
+        return out
+
+    return walk(doc.get("fast", {}), "")
+
+
+def _with_fast(overrides: Mapping[str, Any], fast_keys: set[str]) -> dict[str, Any]:
+    """In fast mode, an override of a key that ``[fast]`` also sets must win over it."""
+    out = dict(overrides)
+    for key, value in overrides.items():
+        if key in fast_keys and not key.startswith("fast."):
+            out.setdefault(f"fast.{key}", value)
+    return out
+
+
 def _fmt_overrides(overrides: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in overrides.items())
 
@@ -203,10 +234,11 @@ def plan_points(
     if not path.is_file():
         raise FileNotFoundError(f"`scenario` file not found: {os.fspath(file)!r}")
     options = {**dict(run_options or {}), "root_seed": seed}
+    fast_keys = _fast_keys(path) if fast else set()
     loaded: list[tuple[dict[str, Any], Scenario | None, list[str]]] = []
     for point in grid:
         try:
-            sc = load_scenario(path, fast=fast, overrides={**fixed, **point})
+            sc = load_scenario(path, fast=fast, overrides=_with_fast({**fixed, **point}, fast_keys))
             loaded.append((point, sc, []))
         except ScenarioError as exc:
             loaded.append((point, None, list(exc.problems)))
@@ -221,16 +253,17 @@ def plan_points(
         head = f"{len(bad)} of {len(grid)} sweep points are invalid; nothing was run"
         raise ScenarioError([head, *lines])
     out = []
-    for i, (pt, sc, _) in enumerate(loaded):
-        assert sc is not None
+    for i, (pt, resolved, _) in enumerate(loaded):
+        assert resolved is not None
+        sc = resolved
         digest = content_hash(sc, options)
         own_seed = SEED_KEY in pt or SEED_KEY in fixed
         if own_seed:
             value = int(sc.meta.seed)
-            run = {**fixed, **pt}
+            run = _with_fast({**fixed, **pt}, fast_keys)
         else:
             root = int(sc.meta.seed) if seed is None else seed
             value = point_seed(root, digest)
-            run = {**fixed, **pt, SEED_KEY: value}
+            run = {**_with_fast({**fixed, **pt}, fast_keys), SEED_KEY: value}
         out.append(Point(i, dict(pt), digest, value, not own_seed, run))
     return out

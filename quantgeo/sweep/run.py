@@ -460,12 +460,10 @@ def _open_executor(executor: Any, workers: int | None, n_tasks: int) -> tuple[An
         info = {"kind": handle.kind, "workers": handle.workers}
         return handle.executor, _Owned(handle.close, lambda: None), info
     if is_dask_client(executor):
-        n_workers = len(executor.scheduler_info().get("workers", {}))
-        return executor, None, {"kind": "dask", "workers": n_workers}
+        n_dask = len(executor.scheduler_info().get("workers", {}))
+        return executor, None, {"kind": "dask", "workers": n_dask}
     kind = type(executor).__name__
-    n_workers = getattr(executor, "_max_workers", None)
+    n_workers: Any = getattr(executor, "_max_workers", None)
     if n_workers is None:
         n_workers = getattr(executor, "num_workers", None)
     return executor, None, {"kind": kind, "workers": n_workers}
-
-
