@@ -17,8 +17,10 @@ gets no folder (a re-run tries it again); a point that runs but fails its checks
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as _dt
+import functools
 import io
 import json
 import os
@@ -106,7 +108,7 @@ def run_point(task: Mapping[str, Any]) -> dict[str, Any]:
     Returns ``{"report": dict, "trajectory": Trajectory | None, "reference": Trajectory |
     None}``; exceptions propagate (the driver records them as the point's error).
     """
-    from quantgeo.scenario import load_scenario, provenance, run_scenario
+    from quantgeo.scenario import load_scenario, run_scenario
 
     t0 = time.perf_counter()
     sc = load_scenario(task["file"], fast=task["fast"], overrides=task["overrides"])
@@ -115,7 +117,7 @@ def run_point(task: Mapping[str, Any]) -> dict[str, Any]:
     )
     report = result.to_dict()
     solver_info = dict(result.info.get("solver", {}))
-    report["provenance"] = provenance(
+    report["provenance"] = _provenance(
         backend=solver_info.get("backend", result.info.get("backend")),
         workers=solver_info.get("workers", result.info.get("workers")),
         seed=sc.meta.seed,
@@ -126,6 +128,25 @@ def run_point(task: Mapping[str, Any]) -> dict[str, Any]:
         "seconds": time.perf_counter() - t0,
     }
     return {"report": report, "trajectory": result.trajectory, "reference": result.reference}
+
+
+@functools.cache
+def _process_provenance() -> dict[str, Any]:
+    from quantgeo.scenario import provenance
+
+    return provenance()
+
+
+def _provenance(*, backend: Any, workers: Any, seed: int) -> dict[str, Any]:
+    """:func:`quantgeo.scenario.provenance` with its per-process part computed once (reading
+    the package versions costs tens of milliseconds, more than a short point)."""
+    out = copy.deepcopy(_process_provenance())
+    for key, value in (("backend", backend), ("seed", seed)):
+        if key in out:
+            out[key] = value
+    if isinstance(out.get("threads"), dict) and "fft_workers" in out["threads"]:
+        out["threads"]["fft_workers"] = workers
+    return out
 
 
 def _safe_run_point(task: Mapping[str, Any]) -> dict[str, Any]:
