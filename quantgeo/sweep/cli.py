@@ -1,8 +1,9 @@
 """``quantgeo sweep FILE --vary KEY=V1,V2,… [--vary …] -o OUT``: the command line of a sweep.
 
-Wiring into the ``quantgeo`` command takes two lines (a subparser whose arguments come from
-:func:`add_arguments` and whose function is :func:`main`); until then, and for MPI,
-``python -m quantgeo.sweep`` runs the same command::
+Wiring into the ``quantgeo`` command takes one entry in ``quantgeo.cli.OPTIONAL_COMMANDS``
+(``"sweep": ("quantgeo.sweep.cli", "add_parser", "main", HELP)``), or a subparser whose
+arguments come from :func:`add_arguments` and whose function is :func:`main`; until then, and
+for MPI, ``python -m quantgeo.sweep`` runs the same command::
 
     python -m quantgeo.sweep scenarios/free_packet.toml --fast --vary solver.dt=0.02,0.01 -o OUT
     mpiexec -n 3 python -m mpi4py.futures -m quantgeo.sweep FILE --executor mpi --vary … -o OUT
@@ -21,9 +22,18 @@ import tomllib
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["add_arguments", "build_parser", "main", "parse_sets", "parse_vary"]
+__all__ = ["add_arguments", "add_parser", "build_parser", "main", "parse_sets", "parse_vary"]
 
 EXIT_USAGE, EXIT_INTERRUPT, MAX_FAILED_STATUS = 2, 130, 125
+
+_DESCRIPTION = (
+    "Run a scenario over the Cartesian product of --vary values on local processes, Dask or "
+    "MPI; resumable (complete points are skipped). See docs/sweeps.md."
+)
+_EPILOG = (
+    "Exit status: 0 all points passed; N = number of failed points (capped at 125); "
+    "2 bad input; 130 interrupted."
+)
 
 
 def _value(raw: str) -> Any:
@@ -138,14 +148,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar or table")
 
 
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``sweep`` subcommand to ``quantgeo``'s subparsers (the signature of the
+    ``OPTIONAL_COMMANDS`` entries of :mod:`quantgeo.cli`); its function is :func:`main`."""
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        "sweep",
+        help="run a scenario over a Cartesian product of --vary values (processes, Dask, MPI)",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+    )
+    add_arguments(p)
+    p.set_defaults(func=main)
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The stand-alone parser of ``python -m quantgeo.sweep``."""
     parser = argparse.ArgumentParser(
-        prog="quantgeo sweep",
-        description="Run a scenario over the Cartesian product of --vary values on local "
-        "processes, Dask or MPI; resumable (complete points are skipped).",
-        epilog="Exit status: 0 all points passed; N = number of failed points (capped at 125); "
-        "2 bad input; 130 interrupted.",
+        prog="quantgeo sweep", description=_DESCRIPTION, epilog=_EPILOG
     )
     add_arguments(parser)
     return parser

@@ -221,6 +221,7 @@ def run_sharded(
     executor: Any = "serial",
     workers: int | None = None,
     merge: Mapping[str, MergeRule] | None = None,
+    split_state0: bool = False,
 ) -> Trajectory:
     """Run an ensemble as ``shards`` independent shards and merge them (module docstring).
 
@@ -230,8 +231,9 @@ def run_sharded(
         ``factory(walkers, seed) -> engine`` with ``engine.run(state0, t_span, recorder=…)``
         (e.g. :class:`EngineFactory`); picklable for process, Dask and MPI executors.
     state0, t_span
-        As for the engine's ``run`` (``state0`` must not depend on the walker count: a point,
-        or a wavefunction for the Born ensemble).
+        As for the engine's ``run``: one state for every shard (a point, a wavefunction), or
+        with ``split_state0`` an array of one row per walker, ``(W, …)``, cut into the shards'
+        consecutive rows.
     recorder
         A template: each shard gets its own copy (default: the engine's default recorder).
     walkers, shards, seed
@@ -254,16 +256,25 @@ def run_sharded(
     """
     sizes = shard_sizes(walkers, shards)
     seeds = shard_seeds(seed, shards)
+    starts = [state0] * shards
+    if split_state0:
+        arr = np.asarray(state0)
+        if arr.ndim < 1 or arr.shape[0] != walkers:
+            raise ValueError(
+                f"`state0` must have one row per walker ({walkers}, …) with `split_state0`, "
+                f"got shape {arr.shape}"
+            )
+        starts = np.split(arr, np.cumsum(sizes)[:-1])
     tasks = [
         {
             "factory": engine_factory,
             "walkers": n,
             "seed": s,
-            "state0": state0,
+            "state0": q0,
             "t_span": t_span,
             "recorder": None if recorder is None else copy.deepcopy(recorder),
         }
-        for n, s in zip(sizes, seeds, strict=True)
+        for n, s, q0 in zip(sizes, seeds, starts, strict=True)
     ]
     pool = None
     if executor is None:

@@ -143,3 +143,15 @@ def test_born_shards_merge_counts_and_are_bit_identical() -> None:
         np.testing.assert_array_equal(got.states, ref.states)
         for name in ("mean", "cov", "norm"):
             np.testing.assert_array_equal(got[name], ref[name])
+
+
+def test_split_state0_gives_each_shard_its_walkers() -> None:
+    q0 = np.random.default_rng(5).normal(size=(W, 2))
+    rec = Recorder(times=[0.0], observables=("mean", "cov"), store_states=True)
+    tr = run_sharded(
+        _factory(), q0, (0.0, 0.0), rec, walkers=W, shards=S, seed=2, split_state0=True
+    )
+    np.testing.assert_array_equal(tr.states[0], q0)  # t = 0: the walkers, in order
+    np.testing.assert_allclose(tr["cov"][0], np.cov(q0, rowvar=False), rtol=1e-12)
+    with pytest.raises(ValueError, match="one row per walker"):
+        run_sharded(_factory(), q0[:10], (0.0, 0.0), rec, walkers=W, shards=S, split_state0=True)

@@ -168,3 +168,17 @@ def test_cli_bad_input_exits_2(
     assert _cli(str(tmp_path / "missing.toml"), "--vary", "solver.dt=0.1", "-o", out) == 2
     assert "not found" in capsys.readouterr().err
     assert not Path(out).exists()
+
+
+def test_add_parser_plugs_into_a_subcommand_table(tiny: Path, tmp_path: Path) -> None:
+    import argparse
+
+    from quantgeo.sweep.cli import add_parser
+
+    parser = argparse.ArgumentParser(prog="quantgeo")
+    add_parser(parser.add_subparsers(dest="command"))
+    out = str(tmp_path / "o")
+    argv = ["sweep", str(tiny), "--vary", "solver.dt=0.05", "--executor", "serial", "-q", "-o", out]
+    args = parser.parse_args(argv)
+    assert args.func(args) == 0
+    assert (tmp_path / "o" / "sweep.csv").is_file()
