@@ -402,7 +402,10 @@ def sweep(
         ex, owned, exec_info = _open_executor(executor, workers, len(todo))
         bar = progress_bar(len(by_hash), "sweep", progress, unit="point")
         bar.update(n_skipped)
-        results = map_unordered(ex, _safe_run_point, tasks, keys=[p.hash for p in todo])
+        # Dask keys must be unique per submission: a key still held elsewhere would be reused
+        run_id = uuid.uuid4().hex[:8]
+        keys = [f"quantgeo-point-{p.hash}-{run_id}" for p in todo]
+        results = map_unordered(ex, _safe_run_point, tasks, keys=keys)
         try:
             for i, outcome in results:
                 pt = todo[i]
