@@ -93,7 +93,8 @@ def main() -> None:
         list(pool.map(abs, range(args.workers)))
         start_pool = time.perf_counter() - t0
         with pool:
-            _timed(file, {"solver.dt": [0.02, 0.01]}, pool, root, "pool-warm")
+            warm = {"solver.dt": [0.02, 0.01, 0.005, 0.0025][: 2 * args.workers]}
+            _timed(file, warm, pool, root, "pool-warm")  # every worker loads the kernels
             t_pool = _timed(file, work, pool, root, "processes")
             o_pool = _timed(file, trivial, pool, root, "processes-trivial")
         rows.append((f"{args.workers} processes", t_pool, t_serial / t_pool, o_pool / n))
@@ -110,7 +111,8 @@ def main() -> None:
             Client(cluster) as client,
         ):
             start_dask = time.perf_counter() - t0
-            _timed(file, {"solver.dt": [0.02, 0.01]}, client, root, "dask-warm")
+            warm = {"solver.dt": [0.02, 0.01, 0.005, 0.0025][: 2 * args.workers]}
+            _timed(file, warm, client, root, "dask-warm")
             t_dask = _timed(file, work, client, root, "dask")
             o_dask = _timed(file, trivial, client, root, "dask-trivial")
         rows.append((f"dask {args.workers} workers", t_dask, t_serial / t_dask, o_dask / n))
