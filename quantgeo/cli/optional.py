@@ -1,5 +1,6 @@
 """Subcommands provided by other parts of quantgeo (``regimes`` by :mod:`quantgeo.learning`,
-``emergence`` by :mod:`quantgeo.emergence`).
+``emergence`` by :mod:`quantgeo.emergence`, ``phases`` by :mod:`quantgeo.evolution`, ``sweep`` by
+:mod:`quantgeo.sweep`).
 
 Their modules are imported only when the command line selects them, so ``quantgeo --help`` and
 the other commands never depend on them; a module that cannot be imported turns its command
@@ -30,6 +31,18 @@ OPTIONAL_COMMANDS: dict[str, tuple[str, str, str, str]] = {
         "add_emergence_parser",
         "run_emergence_cli",
         "emergence of the lattice Schrödinger equation from a = 1 learning (quantgeo.emergence)",
+    ),
+    "phases": (
+        "quantgeo.evolution.cli",
+        "add_phases_parser",
+        "run_phases_cli",
+        "phase diagram of the a = ½ window of the crossover metric (quantgeo.evolution)",
+    ),
+    "sweep": (
+        "quantgeo.sweep.cli",
+        "add_parser",
+        "main",
+        "run a scenario over a Cartesian product of --vary values (processes, Dask, MPI)",
     ),
 }
 
