@@ -11,6 +11,7 @@ the Qobj of H(t).  QuTiP is imported lazily.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ from quantgeo._validation import check_choice, check_int, check_positive, check_
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.observables import resolver
 from quantgeo.recording import Recorder, Trajectory
+from quantgeo.solvers.base import run_info
 from quantgeo.wavefunction import Wavefunction, _as_data
 
 __all__ = ["QUTIP_METHODS", "QutipOptions", "QutipReference"]
@@ -69,6 +71,13 @@ class QutipReference:
     method
         QuTiP ODE method (``"adams"``, ``"bdf"``, ``"dop853"``, ``"vern9"`` …): one of
         ``qutip.SESolver.avail_integrators()``, checked at construction.
+    options
+        QuTiP 5 ``options`` dict, passed through to ``qutip.sesolve`` as a QuTiP user writes
+        it (``{"method": "bdf", "atol": 1e-10, "max_step": 0.01, …}``): solver options
+        (``qutip.SESolver.solver_options``) and the chosen method's integrator options.  Keys
+        not given keep quantgeo's safe defaults above (not QuTiP's: its ``nsteps = 2500`` and
+        ``atol = 1e-8`` are too loose for a reference); a key also given as a keyword above is
+        an error.  ``store_states`` is always on (the trajectory needs the states).
     """
 
     def __init__(
@@ -79,18 +88,32 @@ class QutipReference:
         rtol: float = QutipOptions.rtol,
         nsteps: int = QutipOptions.nsteps,
         method: str = QutipOptions.method,
+        options: Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(ham, Hamiltonian):
             raise TypeError(f"`ham` must be a Hamiltonian, got {type(ham).__name__}")
         self.ham = ham
-        self.atol = check_positive("atol", atol)
-        self.rtol = check_positive("rtol", rtol)
-        self.nsteps = check_int("nsteps", nsteps)
-        # Checked here against QuTiP's own list, not at the first run's integrator lookup
+        # Checked here against QuTiP's own lists, not at the first run's integrator lookup
         # (a bare KeyError from inside QuTiP); this imports QuTiP, which every run needs anyway.
         import qutip
 
-        self.method = check_choice("method", method, tuple(qutip.SESolver.avail_integrators()))
+        given = {"atol": atol, "rtol": rtol, "nsteps": nsteps, "method": method}
+        extra = _user_options(options, given, qutip)
+        self.atol = check_positive("atol", extra.pop("atol", atol))
+        self.rtol = check_positive("rtol", extra.pop("rtol", rtol))
+        self.nsteps = check_int("nsteps", extra.pop("nsteps", nsteps))
+        self.method = check_choice(
+            "method", extra.pop("method", method), tuple(qutip.SESolver.avail_integrators())
+        )
+        allowed = _allowed_options(qutip, self.method)
+        unknown = sorted(set(extra) - allowed)
+        if unknown:
+            raise ValueError(
+                f"`options` has {', '.join(map(repr, unknown))}, not an option of "
+                f"qutip.sesolve with method {self.method!r}; valid: {', '.join(sorted(allowed))}"
+            )
+        #: The QuTiP options beyond atol/rtol/nsteps/method, passed through unchanged.
+        self.options: dict[str, Any] = extra
 
     def operator(self) -> Any:
         """H as a ``qutip.Qobj`` or ``qutip.QobjEvo`` (time dependent)."""
@@ -161,7 +184,9 @@ class QutipReference:
             "method": self.method,
             "store_states": True,
             "progress_bar": "tqdm" if progress_enabled(progress) else "",
+            **self.options,
         }
+        options["store_states"] = True  # the trajectory is made of the states
         start = time.perf_counter()
         res = qutip.sesolve(h, ket, tlist, e_ops=e_ops or None, options=options)
         run_time = time.perf_counter() - start
@@ -182,17 +207,44 @@ class QutipReference:
             data = res.states[row + skip].full().reshape(lat.shape) / scale
             snapshot = Wavefunction(lat, data)
             recorder.record(float(tr), snapshot, stored=snapshot.data)
-        info = {
-            "engine": "qutip.sesolve",
-            "qutip": qutip.__version__,
-            "method": self.method,
-            "atol": self.atol,
-            "rtol": self.rtol,
-            "nsteps": self.nsteps,
-            "kinetic": ham.kinetic,
-            "run_time": run_time,
-        }
+        # QuTiP's adaptive integrators do not report their step count: steps = 0 (unknown)
+        info = run_info(
+            "qutip.sesolve",
+            steps=0,
+            run_time=run_time,
+            qutip=qutip.__version__,
+            method=self.method,
+            atol=self.atol,
+            rtol=self.rtol,
+            nsteps=self.nsteps,
+            options=dict(self.options),
+            kinetic=ham.kinetic,
+        )
         return recorder.finish(info, lat)
+
+
+def _user_options(options: Mapping[str, Any] | None, given: dict[str, Any], qutip: Any) -> dict:
+    """A copy of the user's QuTiP ``options``; refuses a non-mapping and keys that a keyword
+    argument also set to a non-default value (which of the two would win is not obvious)."""
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise TypeError(f"`options` must be a dict of QuTiP options, got {type(options).__name__}")
+    out = dict(options)
+    defaults = {f: getattr(QutipOptions, f) for f in given}
+    both = [k for k in given if k in out and given[k] != defaults[k]]
+    if both:
+        raise ValueError(
+            f"{', '.join(f'`{k}`' for k in both)} given both as keyword and in `options`; "
+            "give each once"
+        )
+    return out
+
+
+def _allowed_options(qutip: Any, method: str) -> set[str]:
+    """Names ``qutip.sesolve`` accepts in ``options`` for ``method``."""
+    integrator = qutip.SESolver.avail_integrators()[method]
+    return set(qutip.SESolver.solver_options) | set(integrator.integrator_options)
 
 
 def _diag(values: NDArray[Any], *, sparse: bool) -> Any:
