@@ -22,6 +22,7 @@ from quantgeo.emergence.born import (
 )
 from quantgeo.emergence.cli import add_emergence_parser, run_emergence_cli
 from quantgeo.emergence.comparison import EmergenceResult, EngineStats, PairError, emergence
+from quantgeo.emergence.learners import LatticeLearners
 from quantgeo.emergence.madelung import (
     MadelungLattice,
     from_learning_variables,
@@ -37,6 +38,7 @@ __all__ = [
     "BornSummary",
     "EmergenceResult",
     "EngineStats",
+    "LatticeLearners",
     "MadelungLattice",
     "PairError",
     "add_emergence_parser",
