@@ -136,9 +136,7 @@ def bell_rates(psi: CArray, nbr: IArray, hop: FArray) -> FArray:
     return out
 
 
-def osmotic_rates(
-    dens: FArray, nbr: IArray, spacing: FArray, d_a: FArray, d_1: FArray
-) -> FArray:
+def osmotic_rates(dens: FArray, nbr: IArray, spacing: FArray, d_a: FArray, d_1: FArray) -> FArray:
     r"""Hopping of the a ≠ 1 members: :math:`(D_{a,i}/\Delta_i^2)(p_m/p_n)^{D_{1,i}/2D_{a,i}}`.
 
     Parameters
@@ -262,7 +260,9 @@ class LatticeLearners:
             )
         self.ham = ham
         self.learners = check_int("learners", learners)
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
+        ):
             raise ValueError(f"`seed` must be a non-negative integer or None, got {seed!r}")
         self.seed = None if seed is None else int(seed)
         self.a = check_real("a", a)
@@ -365,7 +365,9 @@ class LatticeLearners:
                 f"of shape {sites.shape} and dtype {sites.dtype}"
             )
         if sites.min() < 0 or sites.max() >= lat.size:
-            raise ValueError(f"`start` site indices must lie in [0, {lat.size}), got {sites.min()}…{sites.max()}")
+            raise ValueError(
+                f"`start` site indices must lie in [0, {lat.size}), got {sites.min()}…{sites.max()}"
+            )
         empty = sites[dens[sites] == 0]
         if empty.size:
             site = tuple(int(i) for i in np.unravel_index(int(empty[0]), lat.shape))
@@ -431,7 +433,8 @@ class LatticeLearners:
         left, active, fired = np.empty(m), np.empty(m, np.int64), np.empty(m, np.int64)
         compile_time = self._k.warmup() if self.backend == "numba" else 0.0
         dv = lat.cell_volume
-        stats = {"jumps": 0, "jump_time": 0.0, "record_time": 0.0}
+        stats = {"jump_time": 0.0, "record_time": 0.0}
+        jumps = [0]
         recorder.begin(_resolve)
 
         def on_grid(k: int, psi: CArray) -> None:
@@ -441,14 +444,14 @@ class LatticeLearners:
                 target = target / target.sum()
                 hist = (np.bincount(site, minlength=lat.size) / m).reshape(lat.shape)
                 floor = sampling_floor(target, m, floor_rng, self.floor_draws)
-                state = _LearnerState(site, hist, target, floor, stats["jumps"], lat)
+                state = _LearnerState(site, hist, target, floor, jumps[0], lat)
                 recorder.record(t0 + k * h, state, stored=hist / dv)
             stats["record_time"] += time.perf_counter() - tic
 
         def on_interval(k: int, psi: CArray, step: float) -> None:
             tic = time.perf_counter()
             cum = np.cumsum(self.rates(psi), axis=1)
-            stats["jumps"] += int(
+            jumps[0] += int(
                 self._k.jump_interval(site, clock, left, active, fired, cum, self.nbr, step, rng)
             )
             stats["jump_time"] += time.perf_counter() - tic
@@ -467,7 +470,7 @@ class LatticeLearners:
             "refresh": h,
             "rule": self.rule,
             "intervals": n,
-            "jumps": stats["jumps"],
+            "jumps": jumps[0],
             "jump_time": stats["jump_time"],
             "record_time": stats["record_time"],
             "solver_time": run_time - stats["jump_time"] - stats["record_time"],
@@ -515,4 +518,5 @@ class LatticeLearners:
             cur[0] = expm_multiply(step * self.generator(psi, cutoff), cur[0])
 
         n, h, _ = self._drive(psi0, t0, t1, on_grid, on_interval, False)
-        return t0 + h * np.arange(n + 1), np.array(laws), np.array(targets)
+        grid = np.asarray(t0 + h * np.arange(n + 1), dtype=np.float64)
+        return grid, np.array(laws), np.array(targets)
