@@ -241,7 +241,9 @@ class SelfConsistentLearners:
             hist = np.bincount(site, minlength=lat.size) / m
             if k in want:
                 psi = np.sqrt(hist / dv) * np.exp(1j * s / ham.hbar)
-                state = _SCState(psi.reshape(lat.shape), int(np.count_nonzero(hist)), jumps, substeps)
+                state = _SCState(
+                    psi.reshape(lat.shape), int(np.count_nonzero(hist)), jumps, substeps
+                )
                 for _ in range(want[k]):
                     recorder.record(t0 + k * h, state, stored=state.data.copy())
             if k == n:
