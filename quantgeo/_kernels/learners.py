@@ -70,23 +70,33 @@ def jump_interval(
     m = site.shape[0]
     nd = cum.shape[1]
     last = nd - 1
-    n_active = m
-    for i in range(m):
-        left[i] = h
-        active[i] = i
     jumps = 0
+    first = True
+    n_active = m
     while n_active > 0:
         n_fired = 0
-        for j in range(n_active):
-            i = active[j]
-            rate = cum[site[i], last]
-            budget = rate * left[i]
-            if clock[i] < budget:
-                left[i] -= clock[i] / rate
-                fired[n_fired] = i
-                n_fired += 1
-            else:
-                clock[i] -= budget
+        if first:  # round 0 visits every learner: no index list, no scratch writes
+            for i in range(m):
+                rate = cum[site[i], last]
+                budget = rate * h
+                if clock[i] < budget:
+                    left[i] = h - clock[i] / rate
+                    fired[n_fired] = i
+                    n_fired += 1
+                else:
+                    clock[i] -= budget
+            first = False
+        else:
+            for j in range(n_active):
+                i = active[j]
+                rate = cum[site[i], last]
+                budget = rate * left[i]
+                if clock[i] < budget:
+                    left[i] -= clock[i] / rate
+                    fired[n_fired] = i
+                    n_fired += 1
+                else:
+                    clock[i] -= budget
         for j in range(n_fired):
             i = fired[j]
             s = site[i]

@@ -44,7 +44,7 @@ def jump_interval(
         if not idx.size:
             break
         s, rate = s[fire], rate[fire]
-        left[idx] -= clock[idx] / rate
+        left[idx] = left[idx] - clock[idx] / rate
         target = rng.random(idx.size) * rate
         rows = cum[s]
         k = (rows <= target[:, None]).sum(axis=1)
