@@ -8,7 +8,7 @@ exponent of the error in M (least squares on the seed means) at every record tim
 Usage::
 
     .venv/bin/python benchmarks/self_consistent.py                       # M = 10³ … 10⁶
-    .venv/bin/python benchmarks/self_consistent.py --max-exp 7 --seeds 1  # adds 10⁷ (~0.5 GB, ~1 min per run)
+    .venv/bin/python benchmarks/self_consistent.py --max-exp 7 --seeds 1  # adds 10⁷ (~0.5 GB)
 """
 
 from __future__ import annotations

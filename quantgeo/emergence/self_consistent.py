@@ -218,7 +218,7 @@ class SelfConsistentLearners:
         if not dens0.sum() > 0:
             raise ValueError("`state0` must have positive density somewhere, got ψ = 0")
         recorder = recorder if recorder is not None else Recorder(observables=())
-        n = int(math.ceil((t1 - t0) / self.refresh - 1e-9)) if t1 > t0 else 0
+        n = math.ceil((t1 - t0) / self.refresh - 1e-9) if t1 > t0 else 0
         h = (t1 - t0) / n if n else 0.0
         want: dict[int, int] = {}
         for tr in recorder.schedule((t0, t1)):
