@@ -11,6 +11,7 @@ split       :mod:`.split`     :mod:`.reference`            split-operator, imagi
 madelung    :mod:`.madelung`  :mod:`.madelung_reference`   lattice learning variables (p, S)
 learning    :mod:`.learning`  :mod:`.learning_reference`   Langevin ensemble
 evolution   :mod:`.evolution` :mod:`.evolution_reference`  Wright–Fisher populations
+learners    :mod:`.learners`  :mod:`.learners_reference`   lattice learners (Bell jumps)
 ==========  ================  ===========================  ===================================
 
 :func:`kernels` returns the module of a family and backend (importing Numba only for
@@ -35,6 +36,7 @@ _MODULES: dict[str, tuple[str, str]] = {
     "madelung": ("madelung", "madelung_reference"),
     "learning": ("learning", "learning_reference"),
     "evolution": ("evolution", "evolution_reference"),
+    "learners": ("learners", "learners_reference"),
 }
 #: Kernel families (see the module docstring).
 FAMILIES: tuple[str, ...] = tuple(_MODULES)
@@ -133,8 +135,8 @@ def warmup(
                 _warm_split(int(nd))
             elif fam == "madelung":
                 _warm_madelung()
-            elif fam == "evolution":
-                kernels("evolution").warmup()
+            elif fam in ("evolution", "learners"):
+                kernels(fam).warmup()
             else:
                 _warm_learning()
             _ready.add((fam, nd))

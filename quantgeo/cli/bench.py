@@ -70,6 +70,7 @@ def _cmd_warmup(args: argparse.Namespace) -> int:
         ("lattice learning kernels (p, S)", "madelung"),
         ("Langevin ensemble kernel", "learning"),
         ("Wright–Fisher kernel", "evolution"),
+        ("lattice learners kernel (Bell jumps)", "learners"),
     ]
     for label, family in others:
         t = warmup((family,))

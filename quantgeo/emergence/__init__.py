@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the names as the type checker sees them; the table below mu
     )
     from quantgeo.emergence.cli import add_emergence_parser, run_emergence_cli
     from quantgeo.emergence.comparison import EmergenceResult, EngineStats, PairError, emergence
+    from quantgeo.emergence.learners import LatticeLearners
     from quantgeo.emergence.madelung import (
         MadelungLattice,
         from_learning_variables,
@@ -36,6 +37,7 @@ if TYPE_CHECKING:  # the names as the type checker sees them; the table below mu
         to_learning_variables,
         warmup,
     )
+    from quantgeo.emergence.self_consistent import SelfConsistentLearners
 
 __getattr__, __dir__ = attach(
     __name__,
@@ -50,6 +52,8 @@ __getattr__, __dir__ = attach(
         ],
         ".cli": ["add_emergence_parser", "run_emergence_cli"],
         ".comparison": ["EmergenceResult", "EngineStats", "PairError", "emergence"],
+        ".learners": ["LatticeLearners"],
+        ".self_consistent": ["SelfConsistentLearners"],
         ".madelung": [
             "MadelungLattice",
             "from_learning_variables",
@@ -67,8 +71,10 @@ __all__ = [
     "BornSummary",
     "EmergenceResult",
     "EngineStats",
+    "LatticeLearners",
     "MadelungLattice",
     "PairError",
+    "SelfConsistentLearners",
     "add_emergence_parser",
     "diffusion_tensor",
     "drift_field",
