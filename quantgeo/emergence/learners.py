@@ -101,6 +101,21 @@ LEARNER_OBSERVABLES = (
 REFRESH_RULES = ("midpoint", "left")
 
 
+def _record_steps(times: Any, t0: float, h: float) -> dict[int, list[float]]:
+    """Refresh-grid index of every record time (records land exactly on the requested times,
+    as in every engine); a time off the grid ``t0 + k·h`` is refused rather than moved."""
+    out: dict[int, list[float]] = {}
+    for t in times:
+        k = round((float(t) - t0) / h) if h else 0
+        if h and abs(float(t) - (t0 + k * h)) > 1e-9 * max(h, abs(float(t))):
+            raise ValueError(
+                f"record time {float(t):g} is not on the refresh grid t0 + k·{h:g}; choose "
+                "record times that are multiples of `refresh` from t_span[0]"
+            )
+        out.setdefault(k, []).append(float(t))
+    return out
+
+
 def _kernels(backend: str) -> ModuleType:
     return kernels("learners", backend)
 
@@ -413,10 +428,7 @@ class LatticeLearners:
         if recorder is None:
             recorder = Recorder(every=0.1, observables=FLOOR_OBSERVABLES)
         n, h = self._grid(t0, t1)
-        rec_steps = [round((float(t) - t0) / h) if h else 0 for t in recorder.schedule((t0, t1))]
-        want: dict[int, int] = {}
-        for s in rec_steps:
-            want[s] = want.get(s, 0) + 1
+        want = _record_steps(recorder.schedule((t0, t1)), t0, h)
         seq = np.random.SeedSequence(self.seed)
         start_ss, jump_ss, floor_ss = seq.spawn(3)
         rng = np.random.default_rng(jump_ss)
@@ -433,13 +445,13 @@ class LatticeLearners:
 
         def on_grid(k: int, psi: CArray) -> None:
             tic = time.perf_counter()
-            for _ in range(want.get(k, 0)):
+            for t_rec in want.get(k, ()):
                 target = np.abs(psi) ** 2
                 target = target / target.sum()
                 hist = (np.bincount(site, minlength=lat.size) / m).reshape(lat.shape)
                 floor = sampling_floor(target, m, floor_rng, self.floor_draws)
                 state = _LearnerState(site, hist, target, floor, jumps[0], lat)
-                recorder.record(t0 + k * h, state, stored=hist / dv)
+                recorder.record(t_rec, state, stored=hist / dv)
             stats["record_time"] += time.perf_counter() - tic
 
         def on_interval(k: int, psi: CArray, step: float) -> None:

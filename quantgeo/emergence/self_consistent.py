@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 
 from quantgeo._kernels import warmup
 from quantgeo._validation import check_choice, check_int, check_positive, check_span
-from quantgeo.emergence.learners import BACKENDS, _kernels, bell_rates
+from quantgeo.emergence.learners import BACKENDS, _kernels, _record_steps, bell_rates
 from quantgeo.emergence.madelung import neighbour_table
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.recording import Recorder, Trajectory
@@ -221,10 +221,7 @@ class SelfConsistentLearners:
         recorder = recorder if recorder is not None else Recorder(observables=())
         n = math.ceil((t1 - t0) / self.refresh - 1e-9) if t1 > t0 else 0
         h = (t1 - t0) / n if n else 0.0
-        want: dict[int, int] = {}
-        for tr in recorder.schedule((t0, t1)):
-            k = round((float(tr) - t0) / h) if h else 0
-            want[k] = want.get(k, 0) + 1
+        want = _record_steps(recorder.schedule((t0, t1)), t0, h)
         m = self.learners
         start_ss, jump_ss = np.random.SeedSequence(self.seed).spawn(2)
         counts = np.random.default_rng(start_ss).multinomial(m, dens0 / dens0.sum())
@@ -245,8 +242,8 @@ class SelfConsistentLearners:
                 state = _SCState(
                     psi.reshape(lat.shape), int(np.count_nonzero(hist)), jumps, substeps
                 )
-                for _ in range(want[k]):
-                    recorder.record(t0 + k * h, state, stored=state.data.copy())
+                for t_rec in want[k]:
+                    recorder.record(t_rec, state, stored=state.data.copy())
             if k == n:
                 break
             p = smooth(hist.reshape(lat.shape), self.smooth).ravel()

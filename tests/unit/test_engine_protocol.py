@@ -346,3 +346,46 @@ def test_one_kernel_selector_and_warmup() -> None:
     assert warmup() == 0.0 and warmup((1, 2)) == 0.0 and madelung.warmup() == 0.0
     with pytest.raises(ValueError, match="`families` must be one of"):
         warmup(("gpu",))
+
+
+# -- the engines added since: populations and lattice learners ----------------------------------
+def test_wright_fisher_through_the_protocol() -> None:
+    """Neutral heterozygosity against the exact H_t = H_0(1 − 1/N_g)^t, within 4 standard
+    errors of the replicate mean (3 comparisons)."""
+    from quantgeo.evolution import WrightFisher, heterozygosity_decay
+
+    gens = np.array([5.0, 10.0, 20.0])
+    wf = WrightFisher(50, n_alleles=2, seed=11)
+    rec = Recorder(gens, observables=("heterozygosity", "heterozygosity_se"))
+    traj = wf.run(np.array([0.5, 0.5]), (0, 20), recorder=rec, replicates=20_000)
+    _check_contract(wf, traj, gens)
+    exact = heterozygosity_decay(gens, 0.5, 50)
+    assert np.all(np.abs(traj["heterozygosity"] - exact) <= 4 * traj["heterozygosity_se"])
+
+
+def test_kimura_diffusion_through_the_protocol() -> None:
+    """Fixed mass after ~40 N generations against Kimura's u(p) (converged grid: the error of
+    the node chain at 400 cells is ≤ 1e-5, issue 10's measurement; tolerance 1e-3 leaves room
+    for the ~e^{−t/(2N)} mass not yet absorbed)."""
+    from quantgeo.evolution import KimuraDiffusion, kimura_fixation_probability
+
+    times = np.array([500.0, 2000.0])
+    kd = KimuraDiffusion(50, s=0.01, dt=1.0)
+    traj = kd.run(0.3, (0.0, 2000.0), recorder=Recorder(times, observables=("fixed", "lost")))
+    _check_contract(kd, traj, times)
+    u = float(kimura_fixation_probability(0.3, 50, 0.01))
+    assert abs(traj["fixed"][-1] - u) <= 1e-3
+    assert abs(traj["fixed"][-1] + traj["lost"][-1] - 1.0) <= 1e-3
+
+
+def test_lattice_learners_through_the_protocol(trap, psi0) -> None:
+    """Bell-jump learners at a = 1: the histogram's distance to |ψ(t)|² within 4 floor
+    standard deviations at every record (equivariance)."""
+    from quantgeo.emergence import LatticeLearners
+
+    learners = LatticeLearners(trap, 5_000, seed=4)
+    obs = ("tv", "floor_mean", "floor_std")
+    traj = learners.run(psi0, T_SPAN, recorder=Recorder(TIMES, observables=obs))
+    _check_contract(learners, traj)
+    z = (traj["tv"] - traj["floor_mean"]) / traj["floor_std"]
+    assert np.all(z <= 4.0), z
