@@ -29,6 +29,7 @@ __all__ = [
     "progress",
     "provenance",
     "tolerance",
+    "toml_value",
     "write_json",
 ]
 
@@ -90,20 +91,25 @@ def write_json(path: str | Path, obj: Any) -> None:
     atomic_write_text(path, json.dumps(jsonable(obj), indent=2) + "\n")
 
 
-def parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
-    """``TABLE.KEY=VALUE`` (TOML value; bare words are strings) → dotted-key mapping."""
+def toml_value(raw: str) -> Any:
+    """A command-line value read as TOML (``[4, 4]``, ``1e-3``, ``true``); a bare word that is
+    not TOML is the string itself."""
     import tomllib
 
+    try:
+        return tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw.strip()
+
+
+def parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
+    """``TABLE.KEY=VALUE`` (TOML value; bare words are strings) → dotted-key mapping."""
     parsed: dict[str, Any] = {}
     for item in items or ():
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise ValueError(f"--set expects TABLE.KEY=VALUE, got {item!r}")
-        try:
-            value = tomllib.loads(f"v = {raw.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = raw.strip()
-        parsed[key.strip()] = value
+            raise ValueError(f"`--set` expects TABLE.KEY=VALUE, got {item!r}")
+        parsed[key.strip()] = toml_value(raw)
     return parsed
 
 

@@ -101,6 +101,20 @@ LEARNER_OBSERVABLES = (
 REFRESH_RULES = ("midpoint", "left")
 
 
+def check_learners(ham: Any, learners: Any, seed: Any) -> tuple[Hamiltonian, int, int | None]:
+    """The checks every learner ensemble makes: a ``kinetic="lattice"`` Hamiltonian (Bell's
+    rates need the nearest-neighbour operator), ``learners ≥ 1``, a seed ≥ 0 or None."""
+    if not isinstance(ham, Hamiltonian):
+        raise TypeError(f"`ham` must be a Hamiltonian, got {type(ham).__name__}")
+    if ham.kinetic != "lattice":
+        raise ValueError(
+            f"`ham` must use kinetic='lattice' (Bell's rates need the nearest-neighbour "
+            f"operator), got kinetic={ham.kinetic!r}"
+        )
+    m = check_int("learners", learners)
+    return ham, m, None if seed is None else check_int("seed", seed, 0, or_none=True)
+
+
 def _record_steps(times: Any, t0: float, h: float) -> dict[int, list[float]]:
     """Refresh-grid index of every record time (records land exactly on the requested times,
     as in every engine); a time off the grid ``t0 + k·h`` is refused rather than moved."""
@@ -260,20 +274,7 @@ class LatticeLearners:
         floor_draws: int = 200,
         backend: str = "numba",
     ) -> None:
-        if not isinstance(ham, Hamiltonian):
-            raise TypeError(f"`ham` must be a Hamiltonian, got {type(ham).__name__}")
-        if ham.kinetic != "lattice":
-            raise ValueError(
-                f"`ham` must use kinetic='lattice' (Bell's rates need the nearest-neighbour "
-                f"operator), got kinetic={ham.kinetic!r}"
-            )
-        self.ham = ham
-        self.learners = check_int("learners", learners)
-        if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
-        ):
-            raise ValueError(f"`seed` must be a non-negative integer or None, got {seed!r}")
-        self.seed = None if seed is None else int(seed)
+        self.ham, self.learners, self.seed = check_learners(ham, learners, seed)
         self.a = check_real("a", a)
         if not 0.0 <= self.a <= 1.0:
             raise ValueError(f"`a` must lie in [0, 1], got {a!r}")

@@ -40,7 +40,13 @@ from numpy.typing import NDArray
 
 from quantgeo._kernels import warmup
 from quantgeo._validation import check_choice, check_int, check_positive, check_span
-from quantgeo.emergence.learners import BACKENDS, _kernels, _record_steps, bell_rates
+from quantgeo.emergence.learners import (
+    BACKENDS,
+    _kernels,
+    _record_steps,
+    bell_rates,
+    check_learners,
+)
 from quantgeo.emergence.madelung import neighbour_table
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.recording import Recorder, Trajectory
@@ -144,20 +150,7 @@ class SelfConsistentLearners:
         refresh: float = 0.005,
         backend: str = "numba",
     ) -> None:
-        if not isinstance(ham, Hamiltonian):
-            raise TypeError(f"`ham` must be a Hamiltonian, got {type(ham).__name__}")
-        if ham.kinetic != "lattice":
-            raise ValueError(
-                f"`ham` must use kinetic='lattice' (Bell's rates need the nearest-neighbour "
-                f"operator), got kinetic={ham.kinetic!r}"
-            )
-        self.ham = ham
-        self.learners = check_int("learners", learners)
-        if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0
-        ):
-            raise ValueError(f"`seed` must be a non-negative integer or None, got {seed!r}")
-        self.seed = None if seed is None else int(seed)
+        self.ham, self.learners, self.seed = check_learners(ham, learners, seed)
         self.smooth = check_int("smooth", smooth, 0)
         self.refresh = check_positive("refresh", refresh)
         self.backend = check_choice("backend", backend, BACKENDS)

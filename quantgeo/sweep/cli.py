@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tomllib
 from collections.abc import Sequence
 from typing import Any
+
+from quantgeo.cli._common import parse_sets, toml_value
 
 __all__ = ["add_arguments", "add_parser", "build_parser", "main", "parse_sets", "parse_vary"]
 
@@ -34,14 +35,6 @@ _EPILOG = (
     "Exit status: 0 all points passed; N = number of failed points (capped at 125); "
     "2 bad input; 130 interrupted."
 )
-
-
-def _value(raw: str) -> Any:
-    """A TOML value; a bare word is a string (as for ``--set``)."""
-    try:
-        return tomllib.loads(f"v = {raw.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
-        return raw.strip()
 
 
 def _split_top(raw: str) -> list[str]:
@@ -67,17 +60,6 @@ def _split_top(raw: str) -> list[str]:
     return parts
 
 
-def parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
-    """``TABLE.KEY=VALUE`` items (the ``--set`` syntax of ``quantgeo run``) → mapping."""
-    out: dict[str, Any] = {}
-    for item in items or ():
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"`--set` expects TABLE.KEY=VALUE, got {item!r}")
-        out[key.strip()] = _value(raw)
-    return out
-
-
 def parse_vary(items: Sequence[str] | None) -> dict[str, list[Any]]:
     """``KEY=V1,V2,…`` items → ``{KEY: [V1, V2, …]}``; values are TOML (``[64,64]`` is one
     value: commas inside brackets do not split), bare words are strings.
@@ -98,7 +80,7 @@ def parse_vary(items: Sequence[str] | None) -> dict[str, list[Any]]:
         parts = _split_top(raw)
         if any(not p.strip() for p in parts):
             raise ValueError(f"`--vary {key}`: empty value in {raw!r}")
-        out[key] = [_value(p) for p in parts]
+        out[key] = [toml_value(p) for p in parts]
     if not out:
         raise ValueError("`--vary`: give at least one TABLE.KEY=V1,V2,...")
     return out
