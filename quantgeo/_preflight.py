@@ -98,6 +98,8 @@ class Item:
     what: str
     nbytes: float
     fix: str = ""
+    #: The scenario key that sizes it (``"[record].every"``), named first in the message.
+    key: str = ""
 
 
 @dataclass
@@ -111,9 +113,9 @@ class Estimate:
     steps_fix: str = ""
     records_fix: str = ""
 
-    def add(self, what: str, nbytes: float, fix: str = "") -> Estimate:
+    def add(self, what: str, nbytes: float, fix: str = "", key: str = "") -> Estimate:
         """Add ``nbytes`` (a float: products of huge sizes must not overflow); returns self."""
-        self.items.append(Item(what, float(nbytes), fix))
+        self.items.append(Item(what, float(nbytes), fix, key))
         return self
 
     def extend(self, items: Sequence[Item]) -> Estimate:
@@ -218,8 +220,10 @@ def check_memory(estimate: Estimate, limit: str | float | None = None, where: st
     assert big is not None
     part = "" if big.nbytes >= 0.995 * total else f", {format_bytes(big.nbytes)} of it"
     fix = f"; {big.fix}" if big.fix else ""
+    key = f"{big.key}: " if big.key else ""
     raise ResourceError(
-        f"{where}needs {format_bytes(total)}{part} {big.what}{fix} ({label}: {format_bytes(cap)})",
+        f"{where}{key}needs {format_bytes(total)}{part} {big.what}{fix} "
+        f"({label}: {format_bytes(cap)})",
         needed=total,
         limit=cap,
     )
@@ -268,6 +272,7 @@ def record_items(
     state_bytes: float = 0.0,
     value_bytes: float = 8.0,
     fix: str,
+    key: str = "",
 ) -> list[Item]:
     """Items of ``n_records`` records of ``n_values`` numbers (``value_bytes`` each) and, when
     ``state_bytes``, one stored state each.
@@ -277,13 +282,16 @@ def record_items(
     """
     values = n_records * (RECORD_OVERHEAD + n_values * (VALUE_OVERHEAD + 2 * value_bytes))
     # each stored state is one more array object besides its (twice counted) data
-    items = [Item(f"to store {fmt_count(n_records)} records of {n_values} numbers", values, fix)]
+    items = [
+        Item(f"to store {fmt_count(n_records)} records of {n_values} numbers", values, fix, key)
+    ]
     if state_bytes:
         items.append(
             Item(
                 f"to store {fmt_count(n_records)} states of {format_bytes(state_bytes)}",
                 n_records * (2.0 * state_bytes + VALUE_OVERHEAD),
                 fix,
+                key,
             )
         )
     return items

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from quantgeo._kernels import BACKENDS, kernels
 from quantgeo._options import check_options, option
+from quantgeo._preflight import Estimate, check_run, run_estimate
 from quantgeo._validation import check_choice, check_int, check_positive
 from quantgeo.errors import QuantgeoWarning, StabilityError
 from quantgeo.hamiltonian import Hamiltonian
@@ -415,6 +416,7 @@ class SplitOperatorSolver:
         lat = self.ham.lattice
         psi = np.array(_as_data(state0, lat, "state0"), dtype=np.complex128, order="C")
         recorder = recorder if recorder is not None else Recorder()
+        check_run(self.memory_estimate(t_span, recorder), "SplitOperatorSolver.run: ")
         plan = plan_run(t_span, recorder, self.dt)
         recorder.begin(resolver(self.ham, lambda: recorder.time))
         compile_time = self._ensure_compiled()
@@ -441,6 +443,23 @@ class SplitOperatorSolver:
             absorber=None if self.absorber is None else repr(self.absorber),
         )
         return recorder.finish(info, lat)
+
+    def memory_estimate(self, t_span: tuple[float, float], recorder: Recorder) -> Estimate:
+        """Bytes :meth:`run` will hold (:mod:`quantgeo._preflight`): the state and its FFT
+        work array, the V and kinetic factors of a step (``stages + 2`` and one per distinct
+        weight, each a complex lattice array; a time-dependent V evaluates ``stages`` more
+        per step) and the records."""
+        state = 16.0 * self.ham.lattice.size
+        factors = self.scheme.stages + 2 + len(set(self.scheme.coefficients))
+        if self.ham.time_dependent:
+            factors += self.scheme.stages
+        return run_estimate(
+            t_span,
+            recorder,
+            self.dt,
+            state_bytes=state,
+            working={"for the state and its step factors": (2 + factors) * state},
+        )
 
     def evolve(self, state0: Wavefunction | CArray, t: float) -> Wavefunction:
         """Return the state at time ``t`` starting from ``state0`` at 0 (no recording)."""

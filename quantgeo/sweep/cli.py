@@ -22,6 +22,8 @@ import tomllib
 from collections.abc import Sequence
 from typing import Any
 
+from quantgeo.cli import _common
+
 __all__ = ["add_arguments", "add_parser", "build_parser", "main", "parse_sets", "parse_vary"]
 
 EXIT_USAGE, EXIT_INTERRUPT, MAX_FAILED_STATUS = 2, 130, 125
@@ -146,6 +148,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-reference", action="store_true", help="skip the QuTiP baselines")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar or table")
+    _common.add_max_memory(parser)  # pre-flight memory limit (inherited by the workers)
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
