@@ -250,11 +250,8 @@ def record_count(
     t0, t1 = float(t_span[0]), float(t_span[1])
     if every is None:
         return 2.0 if t1 != t0 else 1.0
-    n = (
-        math.floor(abs(t1 - t0) / float(every) * (1 + 1e-12))
-        if math.isfinite(t1 - t0)
-        else math.inf
-    )
+    ratio = abs(t1 - t0) / float(every) * (1 + 1e-12)
+    n = math.floor(ratio) if math.isfinite(ratio) else math.inf
     return float(n) + 2.0
 
 
