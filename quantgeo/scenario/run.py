@@ -218,6 +218,11 @@ def preflight(
     fix_shape = "lower `[lattice].shape`"
     est.add(f"for the {pf.fmt_count(n)}-site lattice", 14 * state, fix_shape, "[lattice].shape")
     s = scenario.solver
+    if scenario.meta.kind == "born_ensemble":
+        _born_items(est, scenario, n)
+        where_steps = f"{where}[born].dt: "
+        pf.check_count(est.steps, pf.MAX_STEPS, "time steps", est.steps_fix, where_steps)
+        pf.check_count(est.records, pf.MAX_RECORDS, "record times", est.records_fix, where)
     if scenario.meta.kind != "schrodinger" or s is None:
         pf.check_memory(est, max_memory, where)
         return est
@@ -268,3 +273,44 @@ def preflight(
     pf.check_count(records, pf.MAX_RECORDS, "record times", fix, f"{where}{key}: ")
     pf.check_memory(est, max_memory, where)
     return est
+
+
+def _born_items(est: Any, scenario: Scenario, n: float) -> None:
+    """What a ``born_ensemble`` run adds per ensemble (one at a time): ψ and its drift at every
+    ``psi_dt``, the walkers, the floor draws and the records (see
+    :meth:`quantgeo.emergence.BornEnsemble.memory_estimate`)."""
+    from quantgeo import _preflight as pf
+
+    v = scenario.extra["born"]
+    d = len(scenario.lattice.shape) if scenario.lattice is not None else 1
+    span = abs(v["t_end"] - v["t_start"])
+    psi_dt = v["psi_dt"] if v["psi_dt"] is not None else 10 * v["dt"]
+    n_psi = span / psi_dt + 2
+    est.steps = span / v["dt"]
+    est.steps_fix = "raise `[born].dt` or lower `[born].t_end`"
+    est.records = pf.record_count((v["t_start"], v["t_end"]), every=v["every"])
+    est.records_fix = "raise `[born].every` or lower `[born].t_end`"
+    est.add(
+        f"for ψ and its drift at {pf.fmt_count(n_psi)} times",
+        n_psi * (16.0 + 8.0 * d) * n,
+        "raise `[born].psi_dt`",
+        "[born].psi_dt",
+    )
+    walkers = v["walkers"]
+    est.add(
+        f"for {pf.fmt_count(walkers)} walkers",
+        walkers * 8.0 * (2 * d + 2),
+        "lower `[born].walkers`",
+        "[born].walkers",
+    )
+    est.add(
+        f"for {pf.fmt_count(v['floor_draws'])} floor draws of {pf.fmt_count(n)} cells",
+        v["floor_draws"] * 16.0 * n,
+        "lower `[born].floor_draws`",
+        "[born].floor_draws",
+    )
+    est.extend(
+        pf.record_items(
+            est.records, 4, state_bytes=8.0 * n, fix=est.records_fix, key="[born].every"
+        )
+    )

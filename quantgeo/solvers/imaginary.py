@@ -134,7 +134,7 @@ class ImaginaryTimeOptions:
         1e-12, unit="relative energy", doc="Imaginary mode: stop when ⟨H⟩ changes less", gt=0
     )
     max_steps: int = option(
-        1_000_000, unit="steps", doc="Imaginary mode: most steps", kind="int", ge=1
+        1_000_000, unit="steps", doc="Imaginary mode: most steps", kind="int", ge=1, le=10**9
     )
     check_every: int = option(
         20,
