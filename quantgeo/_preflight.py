@@ -67,8 +67,8 @@ ENV_VAR = "QUANTGEO_MAX_MEMORY"
 #: slot), the schedule entry and the output time (tracemalloc: 163 B per record of nothing).
 RECORD_OVERHEAD = 200
 #: Bytes per recorded number besides its data: the 0-d array object, its buffer and list slot
-#: (tracemalloc: 180–280 B per scalar observable per record).
-VALUE_OVERHEAD = 250
+#: (tracemalloc: 180–280 B per scalar observable per record, less when there are several).
+VALUE_OVERHEAD = 180
 
 _UNITS = {
     "": 1,
