@@ -244,7 +244,8 @@ def record_count(
     t_span: tuple[float, float], *, times: Any = None, every: float | None = None
 ) -> float:
     """Record times a :class:`~quantgeo.recording.Recorder` will take over ``t_span``,
-    counted without building them (a float: it may be astronomically large)."""
+    counted without building them (a float: it may be astronomically large); with ``every``
+    an upper bound, one more than the schedule when the span is a multiple of ``every``."""
     if times is not None:
         return float(len(times))
     t0, t1 = float(t_span[0]), float(t_span[1])

@@ -240,7 +240,8 @@ def preflight(
         records = pf.record_count((t0, t1), times=rec.times, every=every)
         key = "[record].times" if rec.times is not None else "[record].every"
     fix = (
-        f"raise `{key}`, shorten the run or set `[record].store_states = false`"
+        f"raise `{key}`, shorten the run, lower `[lattice].shape` or set "
+        "`[record].store_states = false`"
         if keep and not use_ref
         else f"raise `{key}` or shorten the run"
     )
