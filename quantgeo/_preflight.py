@@ -301,13 +301,14 @@ def run_estimate(
     dt: float | None,
     *,
     state_bytes: float,
-    working: Mapping[str, float],
+    working: Mapping[str, float | tuple[float, str]],
     records_fix: str = "record less often (`Recorder(every=…)`) or pass `store_states=False`",
     steps_fix: str = "raise `dt` or shorten `t_span`",
 ) -> Estimate:
     """The :class:`Estimate` of an engine's fixed-step run over ``t_span`` with ``recorder``.
 
-    ``working`` maps what the engine holds during the run (``"for 2 working states"``) to bytes;
+    ``working`` maps what the engine holds during the run (``"for 2 working states"``) to bytes
+    or to ``(bytes, fix)``, ``fix`` naming the argument that sizes it;
     the records count the recorder's observables as numbers of 16 bytes and, when it stores
     states, one state of ``state_bytes`` each.  ``dt = None``: no step count (adaptive).
     """
@@ -315,8 +316,9 @@ def run_estimate(
 
     t0, t1 = check_span(t_span)
     est = Estimate()
-    for what, nbytes in working.items():
-        est.add(what, nbytes, steps_fix if "step" in what else "")
+    for what, size in working.items():
+        nbytes, fix = size if isinstance(size, tuple) else (size, "")
+        est.add(what, nbytes, fix)
     n_rec = recorder_count(recorder, (t0, t1))
     n_values = len(getattr(recorder, "observables", ())) + len(getattr(recorder, "e_ops", ()))
     store = bool(getattr(recorder, "store_states", False))

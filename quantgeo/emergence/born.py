@@ -458,14 +458,17 @@ class BornEnsemble:
             self.dt,
             state_bytes=8.0 * n,
             working={
-                f"for ψ and its drift at {fmt_count(n_psi)} times (`psi_dt`)": n_psi
-                * (16.0 + 8.0 * d)
-                * n,
-                f"for {fmt_count(self.walkers)} walkers (`walkers`)": self.walkers
-                * 8.0
-                * (2 * d + 2),
-                f"for {fmt_count(self.floor_draws)} floor draws (`floor_draws`)": (
-                    self.floor_draws * 16.0 * n
+                f"for ψ and its drift at {fmt_count(n_psi)} times": (
+                    n_psi * (16.0 + 8.0 * d) * n,
+                    "raise `psi_dt`",
+                ),
+                f"for {fmt_count(self.walkers)} walkers": (
+                    self.walkers * 8.0 * (2 * d + 2),
+                    "lower `walkers`",
+                ),
+                f"for {fmt_count(self.floor_draws)} floor draws": (
+                    self.floor_draws * 16.0 * n,
+                    "lower `floor_draws`",
                 ),
             },
             records_fix="record less often or lower `walkers` / `floor_draws`",

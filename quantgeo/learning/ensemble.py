@@ -220,7 +220,9 @@ class LangevinEnsemble:
             recorder,
             self.dt,
             state_bytes=walkers,
-            working={f"for {fmt_count(self.n_walkers)} walkers": 3 * walkers},
+            working={
+                f"for {fmt_count(self.n_walkers)} walkers": (3 * walkers, "lower `n_walkers`")
+            },
             records_fix="record less often, store no states or lower `n_walkers`",
         )
 

@@ -463,7 +463,12 @@ class SplitOperatorSolver:
             recorder,
             self.dt,
             state_bytes=state,
-            working={"for the state and its step factors": arrays * state + kinetic},
+            working={
+                "for the state and its step factors": (
+                    arrays * state + kinetic,
+                    "use a smaller lattice",
+                )
+            },
         )
 
     def evolve(self, state0: Wavefunction | CArray, t: float) -> Wavefunction:

@@ -229,3 +229,43 @@ def test_estimate_within_a_factor_2_of_the_peak(
     estimate, peak = run()
     print(f"estimate {estimate:.4g} B, peak {peak:.4g} B, ratio {estimate / peak:.3f}")
     assert 0.5 <= estimate / peak <= 2.0, (estimate, peak)
+
+
+def test_fokker_planck_refuses_stored_densities(monkeypatch: pytest.MonkeyPatch) -> None:
+    from quantgeo.learning import FokkerPlanck, Grid, LearningProblem
+
+    monkeypatch.setenv(pf.ENV_VAR, "16MiB")
+    grid = Grid([(-5, 5), (-5, 5)], 40)  # 1,600 cells: 12.5 KiB per density
+    fp = FokkerPlanck(LearningProblem.quadratic(np.eye(2), np.eye(2)), grid, 0.5, dt=0.05)
+    rho = np.full(grid.shape, 1.0 / (grid.size * grid.cell_volume))
+    rec = Recorder(every=1e-3, observables=("mass",), store_states=True)  # 10⁴ densities
+    msg, peak = refused(lambda: fp.run(rho, (0.0, 10.0), recorder=rec))
+    assert msg.startswith("FokkerPlanck.run: needs ") and "states of 12.5 KiB" in msg
+    assert "`store_states=False`" in msg
+    assert peak < SMALL
+
+
+def test_wright_fisher_refuses_huge_replicates(monkeypatch: pytest.MonkeyPatch) -> None:
+    from quantgeo.evolution import WrightFisher
+
+    monkeypatch.setenv(pf.ENV_VAR, "1GiB")
+    wf = WrightFisher(100, None, n_alleles=2, seed=2)
+    msg, peak = refused(lambda: wf.run(np.array([0.5, 0.5]), 10, replicates=10**9))
+    assert msg.startswith("WrightFisher.run: needs ") and "for 10⁹ replicates" in msg
+    assert "`replicates`" in msg
+    assert peak < SMALL
+
+
+def test_madelung_and_born_refuse_huge_record_counts(trap: tuple[Hamiltonian, Any]) -> None:
+    from quantgeo.emergence import BornEnsemble, MadelungLattice
+
+    ham, psi = trap
+    rec = Recorder(every=1e-9)
+    madelung = MadelungLattice(ham)
+    msg, peak = refused(lambda: madelung.run(psi, (0.0, 100.0), recorder=rec))
+    assert msg.startswith("MadelungLattice.run: 10¹¹ record times, above the limit 10⁷")
+    assert peak < SMALL
+    born = BornEnsemble(ham, 1.0, 1000, 0, dt=1e-12)
+    msg, peak = refused(lambda: born.run(psi, (0.0, 100.0)))
+    assert msg.startswith("BornEnsemble.run: 10¹⁴ time steps")
+    assert peak < SMALL
