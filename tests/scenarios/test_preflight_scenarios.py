@@ -121,6 +121,23 @@ def test_estimate_of_a_bundled_run_is_below_its_limit() -> None:
     assert result.passed
 
 
+@pytest.mark.parametrize("name", ["free_packet", "coherent_trap", "double_slit_2d"])
+def test_scenario_estimate_within_a_factor_2_of_the_peak(name: str) -> None:
+    # the estimate counts what stays allocated (states, factors, records and their stacked
+    # copy) and bounds the rest; see quantgeo._preflight for why a factor 2
+    path = SCENARIO_DIR / f"{name}.toml"
+    run_scenario(load_scenario(path, fast=True), reference=False)  # compile and import first
+    sc = load_scenario(path, fast=True)
+    estimate = preflight(sc, reference=False).total
+    tracemalloc.start()
+    try:
+        run_scenario(sc, reference=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert 0.5 <= estimate / peak <= 2.0, (estimate, peak)
+
+
 # -- values that would overflow are refused at validation ---------------------------------------
 @pytest.mark.parametrize(
     ("name", "override", "label", "message"),
