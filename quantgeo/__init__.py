@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the names as the type checker sees them; the table below mu
         LatticeMismatchError,
         QuantgeoError,
         QuantgeoWarning,
+        ResourceError,
         ScenarioError,
         StabilityError,
     )
@@ -49,6 +50,7 @@ __getattr__, __dir__ = attach(
             "LatticeMismatchError",
             "QuantgeoError",
             "QuantgeoWarning",
+            "ResourceError",
             "ScenarioError",
             "StabilityError",
         ],
@@ -87,6 +89,7 @@ __all__ = [
     "QuantgeoWarning",
     "QutipReference",
     "Recorder",
+    "ResourceError",
     "Scenario",
     "ScenarioError",
     "SplitOperatorSolver",

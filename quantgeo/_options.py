@@ -32,6 +32,10 @@ class OptionMeta:
         ``"strs"``, ``"numbers"``, ``"int_or_auto"`` (``None`` = ``"auto"``).
     gt, ge
         Exclusive / inclusive lower bound of a number; ``ge`` is the least integer for ints.
+    le
+        Inclusive upper bound (``None``: the scenario layer's default, 10¹² for numbers and
+        10⁹ for integers, :data:`quantgeo.scenario.schema.MAX_NUMBER`); a bound that keeps
+        steps, allocations and products from overflowing.
     choices
         Allowed strings (``str`` and ``strs``).
     """
@@ -42,6 +46,7 @@ class OptionMeta:
     gt: float | None = None
     ge: float | None = None
     choices: tuple[str, ...] = ()
+    le: float | None = None
 
 
 def option(
@@ -53,10 +58,11 @@ def option(
     gt: float | None = None,
     ge: float | None = None,
     choices: Sequence[str] = (),
+    le: float | None = None,
 ) -> Any:
     """A dataclass field carrying :class:`OptionMeta` (``default`` omitted: required; ``kind``
     omitted: inferred from the default, ``"number"`` when there is none)."""
-    meta = OptionMeta(unit, doc, kind or _kind_of(default), gt, ge, tuple(choices))
+    meta = OptionMeta(unit, doc, kind or _kind_of(default), gt, ge, tuple(choices), le)
     return dataclasses.field(default=default, metadata={"option": meta})
 
 
@@ -94,6 +100,8 @@ def _problem(value: Any, default: Any, meta: OptionMeta) -> str | None:
             return f"must be > {meta.gt:g}, got {value!r}"
         if meta.ge is not None and not value >= meta.ge:
             return f"must be ≥ {meta.ge:g}, got {value!r}"
+        if meta.le is not None and not value <= meta.le:
+            return f"must be ≤ {meta.le:g}, got {value!r}"
     elif meta.kind == "bool" and not isinstance(value, bool):
         return f"must be True or False, got {value!r}"
     elif meta.kind == "str" and meta.choices and value not in meta.choices:

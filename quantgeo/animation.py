@@ -63,7 +63,11 @@ class AnimationOptions:
     fps: int = option(20, unit="1/s", doc="Frames per second of the movie", ge=1)
     dpi: int = option(100, unit="dots/inch", doc="Resolution of the rendered frames", ge=10)
     frames: int = option(
-        100, unit="frames", doc="Number of frames, equally spaced over [t_start, t_end]", ge=2
+        100,
+        unit="frames",
+        doc="Number of frames, equally spaced over [t_start, t_end]",
+        ge=2,
+        le=10**6,
     )
     t_end: float | None = option(
         None, unit="time", doc="End time of the movie (default: [solver].t_end)"
@@ -573,7 +577,10 @@ def animate(
         "t_end": t_end,
         "overlay": overlay,
     }
+    from quantgeo.scenario.run import preflight
+
     spec = replace(scenario.animation, **{k: v for k, v in given.items() if v is not None})
+    preflight(scenario, reference=False, store_states=False)  # before anything big is built
     built = scenario.build()
     t0, t1 = built.t_span
     end = spec.t_end if spec.t_end is not None else t1

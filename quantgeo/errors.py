@@ -13,6 +13,7 @@ __all__ = [
     "LatticeMismatchError",
     "QuantgeoError",
     "QuantgeoWarning",
+    "ResourceError",
     "ScenarioError",
     "StabilityError",
 ]
@@ -53,6 +54,26 @@ class StabilityError(QuantgeoError, RuntimeError):
     def __init__(self, message: str, *, t: float, step: int) -> None:
         self.t = float(t)
         self.step = int(step)
+        super().__init__(message)
+
+
+class ResourceError(QuantgeoError, ValueError):
+    """A run would need more memory (or more steps, records or sites) than allowed.
+
+    Raised by the pre-flight checks (:mod:`quantgeo._preflight`) before anything big is
+    allocated, with one line saying what is needed and which key or argument to change.  A
+    ``ValueError`` because the cure is a different input (the CLI exits with status 2), not a
+    ``MemoryError``: nothing ran out of memory.
+
+    Attributes
+    ----------
+    needed, limit
+        Bytes the run needs and the limit it exceeds (NaN for a step or record count).
+    """
+
+    def __init__(self, message: str, *, needed: float, limit: float) -> None:
+        self.needed = float(needed)
+        self.limit = float(limit)
         super().__init__(message)
 
 

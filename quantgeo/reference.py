@@ -20,6 +20,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from quantgeo._options import check_options, option
+from quantgeo._preflight import Estimate, check_run, fmt_count, run_estimate
 from quantgeo._progress import progress_enabled
 from quantgeo._validation import check_choice, check_int, check_positive, check_span
 from quantgeo.hamiltonian import Hamiltonian
@@ -139,6 +140,40 @@ class QutipReference:
 
         return qutip.QobjEvo(h_of_t)
 
+    def memory_estimate(self, t_span: tuple[float, float], recorder: Recorder) -> Estimate:
+        """Bytes :meth:`run` will hold (:mod:`quantgeo._preflight`): H as a ``Qobj`` (dense,
+        N² complex numbers, unless ``kinetic = "lattice"``: a sparse stencil), the ODE
+        integrator's work vectors (~20 states), QuTiP's stored states (every record, as
+        ``Qobj``) and the records."""
+        lat, n = self.ham.lattice, float(self.ham.lattice.size)
+        state = 16.0 * n
+        if self.ham.kinetic == "lattice":
+            operator = (2 * lat.ndim + 1) * n * 28.0  # CSR: complex value + int64 index
+        else:
+            operator = 16.0 * n * n
+        rec = Recorder(
+            getattr(recorder, "_times", None),
+            every=recorder.every,
+            observables=recorder.observables,
+            store_states=True,
+        )
+        est = run_estimate(
+            t_span,
+            rec,
+            None,
+            state_bytes=state,
+            working={
+                "for the Hamiltonian operator": operator,
+                "for the ODE work vectors": 20 * state,
+            },
+            records_fix="record less often (`Recorder(every=…)`)",
+        )
+        return est.add(
+            f"for QuTiP's {fmt_count(est.records)} stored states",
+            est.records * (state + 1000.0),
+            est.records_fix,
+        )
+
     def run(
         self,
         state0: Wavefunction | NDArray[np.complex128],
@@ -158,6 +193,7 @@ class QutipReference:
         psi = _as_data(state0, lat, "state0")
         t0, t1 = check_span(t_span)
         recorder = recorder if recorder is not None else Recorder()
+        check_run(self.memory_estimate((t0, t1), recorder), "QutipReference.run: ")
         times = recorder.schedule((t0, t1))
         if times[0] > t0:
             tlist = np.concatenate([[t0], times])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
+import os
 import shlex
 import sys
 import time
@@ -20,6 +21,7 @@ __all__ = [
     "EXIT_INTERRUPT",
     "EXIT_OK",
     "EXIT_USAGE",
+    "add_max_memory",
     "check_rows",
     "command_line",
     "err",
@@ -82,6 +84,36 @@ def provenance(
     block["created"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     block["seconds"] = None if started is None else time.perf_counter() - started
     return block
+
+
+def _max_memory(text: str) -> int | None:
+    """argparse ``type`` of ``--max-memory``: the size in bytes, also put in the environment
+    (:data:`quantgeo._preflight.ENV_VAR`) so that every run of the command — sweep workers
+    included — checks against it.  argparse converts the ``""`` default too, which clears a
+    limit left by an earlier command of the same process."""
+    from quantgeo._preflight import ENV_VAR, parse_size
+
+    if text == "":
+        os.environ.pop(ENV_VAR, None)
+        return None
+    try:
+        nbytes = parse_size(text, "--max-memory")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).replace("`--max-memory` ", "")) from None
+    os.environ[ENV_VAR] = str(nbytes)
+    return nbytes
+
+
+def add_max_memory(parser: argparse.ArgumentParser) -> None:
+    """Add ``--max-memory SIZE`` (the pre-flight memory limit, :mod:`quantgeo._preflight`)."""
+    parser.add_argument(
+        "--max-memory",
+        type=_max_memory,
+        default="",
+        metavar="SIZE",
+        help="refuse runs estimated to need more memory, e.g. 4GiB or 500MB "
+        "(default: the memory available)",
+    )
 
 
 def write_json(path: str | Path, obj: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from quantgeo.cli import _common
 from quantgeo.cli._common import EXIT_OK, load, out, progress
 
 __all__ = ["add_parsers"]
@@ -30,6 +31,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, scen: argparse.Argume
         choices=("auto", "analytic", "qutip", "none"),
         help="1D reference curve (default: [animation].overlay)",
     )
+    _common.add_max_memory(p)  # pre-flight memory limit
     p.set_defaults(func=_cmd_animate)
 
 

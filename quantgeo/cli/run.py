@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from quantgeo._table import format_table
+from quantgeo.cli import _common
 from quantgeo.cli._common import (
     EXIT_FAIL,
     EXIT_OK,
@@ -39,6 +40,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, scen: argparse.Argume
     )
     p.add_argument("-o", "--out", help="output folder (default: quantgeo-out/<name>)")
     p.add_argument("--no-reference", action="store_true", help="skip the QuTiP baseline")
+    _common.add_max_memory(p)  # pre-flight memory limit
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser(
@@ -59,6 +61,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, scen: argparse.Argume
         help="override a value in every scenario",
     )
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    _common.add_max_memory(p)  # pre-flight memory limit
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser(
@@ -71,6 +74,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, scen: argparse.Argume
     )
     p.add_argument("-o", "--out", help="output folder (default: quantgeo-out/<name>)")
     p.add_argument("--dpi", type=int, default=120, help="plot resolution (default 120)")
+    _common.add_max_memory(p)  # pre-flight memory limit
     p.set_defaults(func=_cmd_compare)
 
 

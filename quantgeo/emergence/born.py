@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from quantgeo._options import check_options, option
+from quantgeo._preflight import Estimate, check_run, fmt_count, run_estimate
 from quantgeo._validation import check_int, check_positive, check_real
 from quantgeo.errors import StabilityError
 from quantgeo.hamiltonian import Hamiltonian
@@ -441,6 +442,38 @@ class BornEnsemble:
             x[:, i] = lo + np.mod(x[:, i] - lo, hi - lo)
 
     # -- public API ---------------------------------------------------------------------------
+    def memory_estimate(self, t_span: tuple[float, float], recorder: Recorder) -> Estimate:
+        """Bytes :meth:`run` will hold (:mod:`quantgeo._preflight`): ψ and its drift field at
+        every ``psi_dt`` (complex and ``ndim`` real lattice arrays), the walkers (positions,
+        cell indices, drifts: ``2·ndim + 2`` numbers each), the ``floor_draws`` multinomial
+        draws per record (counts and their frequencies: two lattice arrays each) and the
+        records (histogram densities when stored)."""
+        lat = self.ham.lattice
+        n, d = float(lat.size), lat.ndim
+        span = abs(float(t_span[1]) - float(t_span[0]))
+        n_psi = span / self.psi_dt + 2
+        return run_estimate(
+            t_span,
+            recorder,
+            self.dt,
+            state_bytes=8.0 * n,
+            working={
+                f"for ψ and its drift at {fmt_count(n_psi)} times": (
+                    n_psi * (16.0 + 8.0 * d) * n,
+                    "raise `psi_dt`",
+                ),
+                f"for {fmt_count(self.walkers)} walkers": (
+                    self.walkers * 8.0 * (2 * d + 2),
+                    "lower `walkers`",
+                ),
+                f"for {fmt_count(self.floor_draws)} floor draws": (
+                    self.floor_draws * 16.0 * n,
+                    "lower `floor_draws`",
+                ),
+            },
+            records_fix="record less often or lower `walkers` / `floor_draws`",
+        )
+
     def run(
         self,
         state0: Wavefunction | CArray,
@@ -478,6 +511,7 @@ class BornEnsemble:
         psi0 = _as_data(state0, lat, "state0")
         if recorder is None:
             recorder = Recorder(every=self.psi_dt, observables=FLOOR_OBSERVABLES)
+        check_run(self.memory_estimate(t_span, recorder), "BornEnsemble.run: ")
         plan = plan_run(t_span, recorder, self.dt)
         grid = _PsiGrid(plan, self.psi_dt)
         psi_info: Mapping[str, Any] = {"compile_time": 0.0, "run_time": 0.0}

@@ -58,6 +58,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from quantgeo._kernels import BACKENDS, kernels
+from quantgeo._preflight import Estimate, check_run, run_estimate
 from quantgeo._validation import check_choice, check_finite_array, check_positive, check_span
 from quantgeo.errors import StabilityError
 from quantgeo.hamiltonian import Hamiltonian
@@ -446,6 +447,19 @@ class MadelungLattice:
         )
 
     # -- public API ---------------------------------------------------------------------------
+    def memory_estimate(self, t_span: tuple[float, float], recorder: Recorder) -> Estimate:
+        """Bytes :meth:`run` will hold (:mod:`quantgeo._preflight`): the ``2N`` learning
+        variables ``(ln p, S/ħ)`` times the adaptive integrator's stages and work vectors
+        (DOP853: 13 stages, ~20 vectors in all), and the records (ψ when stored)."""
+        n = float(self.ham.lattice.size)
+        return run_estimate(
+            t_span,
+            recorder,
+            None,
+            state_bytes=16.0 * n,
+            working={"for the integrator's stages": 20 * 16.0 * n},
+        )
+
     def run(
         self,
         state0: Wavefunction | CArray,
@@ -483,8 +497,6 @@ class MadelungLattice:
             (message and ``.t`` give the time, the message names the site), the state became
             non-finite, or the integrator failed.
         """
-        from scipy import integrate
-
         ham, lat = self.ham, self.ham.lattice
         psi0 = _as_data(state0, lat, "state0")
         check_finite_array("state0", psi0)
@@ -492,6 +504,9 @@ class MadelungLattice:
             raise ValueError("`state0` is zero everywhere; there is no density to evolve")
         t0, t1 = check_span(t_span)
         recorder = recorder if recorder is not None else Recorder()
+        check_run(self.memory_estimate((t0, t1), recorder), "MadelungLattice.run: ")
+        from scipy import integrate  # after the pre-flight check: a refusal imports nothing
+
         times = recorder.schedule((t0, t1))
         recorder.begin(resolver(ham, lambda: recorder.time))
         compile_time = warmup() if self.backend == "numba" else 0.0

@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from quantgeo._kernels import BACKENDS, kernels
+from quantgeo._preflight import Estimate, check_run, fmt_count, run_estimate
 from quantgeo._validation import check_choice, check_int
 from quantgeo.errors import StabilityError
 from quantgeo.evolution.analytic import gene_copies
@@ -258,6 +259,26 @@ class WrightFisher:
             )
         return table[name]
 
+    def memory_estimate(self, generations: int, recorder: Recorder, replicates: int) -> Estimate:
+        """Bytes :meth:`run` will hold (:mod:`quantgeo._preflight`): the frequencies ``(R, K)``
+        and the fixation and loss times (``2R + RK`` integers), with ``R`` times the fitness
+        weights' temporaries, and the records (stored frequencies ``(R, K)`` each)."""
+        freqs = 8.0 * replicates * self.n_alleles
+        return run_estimate(
+            (0.0, float(generations)),
+            recorder,
+            1.0,
+            state_bytes=freqs,
+            working={
+                f"for {fmt_count(replicates)} replicates": (
+                    4 * freqs + 16.0 * replicates,
+                    "lower `replicates`",
+                )
+            },
+            records_fix="record fewer generations, store no states or lower `replicates`",
+            steps_fix="lower `generations`",
+        )
+
     def run(
         self,
         x0: ArrayLike,
@@ -299,8 +320,9 @@ class WrightFisher:
         if isinstance(span, float) and span.is_integer():
             span = int(span)
         gens = check_int("generations", span, 0)
-        x = self._start(x0, reps)
         rec = recorder or Recorder(observables=("mean", "heterozygosity"))
+        check_run(self.memory_estimate(gens, rec, reps), "WrightFisher.run: ")
+        x = self._start(x0, reps)
         times = rec.schedule((0.0, float(gens)))
         # record times may start after generation 0, as in every engine (solvers.base)
         if np.any(np.abs(times - np.round(times)) > 1e-9):

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from quantgeo._kernels import BACKENDS, kernels
+from quantgeo._preflight import Estimate, check_run, fmt_count, run_estimate
 from quantgeo._validation import check_choice, check_finite_array, check_int, check_positive
 from quantgeo.learning._engine import check_grid, check_problem, check_t_span
 from quantgeo.learning.coefficients import CONVENTIONS, check_dynamics
@@ -209,6 +210,22 @@ class LangevinEnsemble:
             )
         return table[name]
 
+    def memory_estimate(self, t_span: tuple[float, float], recorder: Recorder) -> Estimate:
+        """Bytes :meth:`run` will hold (:mod:`quantgeo._preflight`): the walkers ``(n, d)``,
+        the input copy and the temporaries of an observable (three walker arrays), and the
+        records (stored states are walker arrays)."""
+        walkers = 8.0 * self.n_walkers * self.dim
+        return run_estimate(
+            t_span,
+            recorder,
+            self.dt,
+            state_bytes=walkers,
+            working={
+                f"for {fmt_count(self.n_walkers)} walkers": (3 * walkers, "lower `n_walkers`")
+            },
+            records_fix="record less often, store no states or lower `n_walkers`",
+        )
+
     def run(
         self,
         state0: ArrayLike,
@@ -234,9 +251,10 @@ class LangevinEnsemble:
         StabilityError
             If a walker becomes non-finite (reduce ``dt``; ``γ Δt λ_max(g⁻¹∇²H) < 2`` is needed).
         """
-        q = self._walkers(state0)
         rec = recorder or Recorder(observables=("mean", "cov", "loss"), store_states=False)
         check_t_span(t_span)
+        check_run(self.memory_estimate(t_span, rec), "LangevinEnsemble.run: ")
+        q = self._walkers(state0)
         plan = plan_run(t_span, rec, self.dt)
         rec.begin(self._resolve)
         compile_time = 0.0

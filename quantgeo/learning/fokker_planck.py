@@ -48,6 +48,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike, NDArray
 
+from quantgeo._preflight import Estimate, check_run, run_estimate
 from quantgeo._validation import check_choice, check_positive
 from quantgeo.errors import StabilityError
 from quantgeo.learning._engine import check_grid, check_problem, check_t_span
@@ -317,6 +318,22 @@ class FokkerPlanck:
                 self._lu[key] = lu.solve
         return self._lu[key]
 
+    def memory_estimate(self, t_span: tuple[float, float], recorder: Recorder) -> Estimate:
+        """Bytes :meth:`run` will hold (:mod:`quantgeo._preflight`): the density, the LU
+        factors of the implicit step (cached per step size; a run uses up to two) and the
+        records.  A banded d-dimensional grid of N cells has bandwidth ``N^((d−1)/d)``, so L
+        and U together hold about ``2·N^((2d−1)/d)`` entries of 12 bytes (value and index)."""
+        n, d = float(self.grid.size), self.grid.ndim
+        lu = 2 * 2 * 12.0 * n ** ((2 * d - 1) / d)
+        return run_estimate(
+            t_span,
+            recorder,
+            self.dt,
+            state_bytes=8.0 * n,
+            working={"for the LU factors of the step (the grid)": lu + 4 * 8.0 * n},
+            records_fix="record less often or store no densities (`store_states=False`)",
+        )
+
     def run(
         self,
         state0: ArrayLike,
@@ -336,8 +353,9 @@ class FokkerPlanck:
             If the density becomes non-finite.
         """
         rec = recorder or Recorder(observables=("mass", "mean", "cov"))
-        density = _Density(self, self._state(state0).ravel().copy())
         check_t_span(t_span)
+        check_run(self.memory_estimate(t_span, rec), "FokkerPlanck.run: ")
+        density = _Density(self, self._state(state0).ravel().copy())
         plan = plan_run(t_span, rec, self.dt)
         rec.begin(self._resolve)
         checks = [

@@ -14,7 +14,7 @@ from quantgeo._io import jsonable
 from quantgeo.recording import Trajectory
 from quantgeo.scenario.specs import Scenario
 
-__all__ = ["CheckResult", "ScenarioResult", "provenance", "run_scenario"]
+__all__ = ["CheckResult", "ScenarioResult", "preflight", "provenance", "run_scenario"]
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,7 @@ def run_scenario(
     callbacks: Sequence[Callable[[float, Any], None]] = (),
     reference: bool | None = None,
     store_states: bool | None = None,
+    max_memory: str | float | None = None,
 ) -> ScenarioResult:
     """Run a scenario with its kind's engine and evaluate every expectation.
 
@@ -162,6 +163,15 @@ def run_scenario(
     store_states
         Keep the recorded states (default: ``[record].store_states``; forced on for a
         reference comparison; Schrödinger kind).
+    max_memory
+        Memory limit of the pre-flight check (:func:`preflight`): bytes or a size such as
+        ``"4GiB"``; default: ``QUANTGEO_MAX_MEMORY``, else the available memory.
+
+    Raises
+    ------
+    ResourceError
+        Before anything is built, when the run would exceed ``max_memory`` or the step,
+        record or lattice-size limits (one line naming the file and the key to change).
 
     Returns
     -------
@@ -171,10 +181,137 @@ def run_scenario(
     """
     from quantgeo.scenario.kinds import get_kind
 
+    preflight(scenario, reference=reference, store_states=store_states, max_memory=max_memory)
     return get_kind(scenario.meta.kind).run(
         scenario,
         progress=progress,
         callbacks=callbacks,
         reference=reference,
         store_states=store_states,
+    )
+
+
+def preflight(
+    scenario: Scenario,
+    *,
+    reference: bool | None = None,
+    store_states: bool | None = None,
+    max_memory: str | float | None = None,
+) -> Any:
+    """Estimate the run's size from the validated specs, before anything is built, and refuse
+    it (:class:`~quantgeo.errors.ResourceError`, one line naming the file and key) above the
+    limits of :mod:`quantgeo._preflight`; returns the :class:`~quantgeo._preflight.Estimate`.
+
+    Counted: the lattice state and what the engine holds per site (the Hamiltonian's V and
+    kinetic arrays, the step factors, the FFT work array: 14 states), the records of
+    ``[record]`` (with the stored states when kept or compared), and QuTiP's operator (dense
+    N² unless ``kinetic = "lattice"``), work vectors and stored states.
+    """
+    from quantgeo import _preflight as pf
+
+    est = pf.Estimate()
+    where = f"{scenario.file}: "
+    if scenario.lattice is None:
+        return est
+    n = float(math.prod(scenario.lattice.shape))
+    state = 16.0 * n
+    fix_shape = "lower `[lattice].shape`"
+    est.add(f"for the {pf.fmt_count(n)}-site lattice", 14 * state, fix_shape, "[lattice].shape")
+    s = scenario.solver
+    if scenario.meta.kind == "born_ensemble":
+        _born_items(est, scenario, n)
+        where_steps = f"{where}[born].dt: "
+        pf.check_count(est.steps, pf.MAX_STEPS, "time steps", est.steps_fix, where_steps)
+        pf.check_count(est.records, pf.MAX_RECORDS, "record times", est.records_fix, where)
+    if scenario.meta.kind != "schrodinger" or s is None:
+        pf.check_memory(est, max_memory, where)
+        return est
+    rec = scenario.record
+    use_ref = scenario.reference.qutip if reference is None else bool(reference)
+    keep = (rec.store_states if store_states is None else bool(store_states)) or use_ref
+    if s.mode == "imaginary":
+        est.steps, records = float(s.max_steps), 1.0
+        est.steps_fix = "lower `[solver].max_steps` or raise `[solver].dt`"
+        key = "[solver].max_steps"
+    else:
+        t0, t1 = s.t_start, s.t_end if s.t_end is not None else s.t_start
+        est.steps, est.steps_fix = (t1 - t0) / s.dt, "raise `[solver].dt` or lower `[solver].t_end`"
+        every = rec.every if rec.every is not None else (t1 - t0) / 100
+        records = pf.record_count((t0, t1), times=rec.times, every=every)
+        key = "[record].times" if rec.times is not None else "[record].every"
+    fix = (
+        f"raise `{key}`, shorten the run, lower `[lattice].shape` or set "
+        "`[record].store_states = false`"
+        if keep and not use_ref
+        else f"raise `{key}` or shorten the run"
+    )
+    est.records, est.records_fix = records, fix
+    est.extend(
+        pf.record_items(
+            records,
+            len(rec.observables) + 2,
+            state_bytes=state if keep else 0.0,
+            value_bytes=16.0,
+            fix=fix,
+            key=key,
+        )
+    )
+    if use_ref:
+        h = scenario.hamiltonian
+        dense = h is None or h.kinetic != "lattice"
+        operator = 16.0 * n * n if dense else (2 * len(scenario.lattice.shape) + 1) * n * 28.0
+        ref_fix = "set `[reference].qutip = false`" + (
+            ' or `[hamiltonian].kinetic = "lattice"` (sparse)' if dense else ""
+        )
+        est.add("for QuTiP's Hamiltonian", operator, ref_fix, "[reference].qutip")
+        est.add(
+            f"for QuTiP's {pf.fmt_count(records)} stored states",
+            records * (state + 1000.0) + 20 * state,
+            fix,
+            key,
+        )
+    pf.check_count(est.steps, pf.MAX_STEPS, "time steps", est.steps_fix, where + "[solver].dt: ")
+    pf.check_count(records, pf.MAX_RECORDS, "record times", fix, f"{where}{key}: ")
+    pf.check_memory(est, max_memory, where)
+    return est
+
+
+def _born_items(est: Any, scenario: Scenario, n: float) -> None:
+    """What a ``born_ensemble`` run adds per ensemble (one at a time): ψ and its drift at every
+    ``psi_dt``, the walkers, the floor draws and the records (see
+    :meth:`quantgeo.emergence.BornEnsemble.memory_estimate`)."""
+    from quantgeo import _preflight as pf
+
+    v = scenario.extra["born"]
+    d = len(scenario.lattice.shape) if scenario.lattice is not None else 1
+    span = abs(v["t_end"] - v["t_start"])
+    psi_dt = v["psi_dt"] if v["psi_dt"] is not None else 10 * v["dt"]
+    n_psi = span / psi_dt + 2
+    est.steps = span / v["dt"]
+    est.steps_fix = "raise `[born].dt` or lower `[born].t_end`"
+    est.records = pf.record_count((v["t_start"], v["t_end"]), every=v["every"])
+    est.records_fix = "raise `[born].every` or lower `[born].t_end`"
+    est.add(
+        f"for ψ and its drift at {pf.fmt_count(n_psi)} times",
+        n_psi * (16.0 + 8.0 * d) * n,
+        "raise `[born].psi_dt`",
+        "[born].psi_dt",
+    )
+    walkers = v["walkers"]
+    est.add(
+        f"for {pf.fmt_count(walkers)} walkers",
+        walkers * 8.0 * (2 * d + 2),
+        "lower `[born].walkers`",
+        "[born].walkers",
+    )
+    est.add(
+        f"for {pf.fmt_count(v['floor_draws'])} floor draws of {pf.fmt_count(n)} cells",
+        v["floor_draws"] * 16.0 * n,
+        "lower `[born].floor_draws`",
+        "[born].floor_draws",
+    )
+    est.extend(
+        pf.record_items(
+            est.records, 4, state_bytes=8.0 * n, fix=est.records_fix, key="[born].every"
+        )
     )

@@ -71,6 +71,10 @@ class Key:
         Numeric constraints.
     minimum
         Smallest allowed integer (``int`` kinds).
+    maximum
+        Largest allowed value; default :data:`MAX_NUMBER` for numbers (which are also
+        ≥ −:data:`MAX_NUMBER`) and :data:`MAX_INT` for integers, so that no value overflows a
+        step count, an allocation or a float product.
     """
 
     name: str
@@ -82,6 +86,14 @@ class Key:
     positive: bool = False
     nonneg: bool = False
     minimum: int | None = None
+    maximum: float | None = None
+
+
+#: Largest magnitude of a number in a scenario (times, lengths, energies, ħ …): 10¹², far
+#: beyond any physical scale in the scenario's units, far below float overflow.
+MAX_NUMBER = 1e12
+#: Largest integer in a scenario (steps, walkers, frames …) unless the key says otherwise.
+MAX_INT = 10**9
 
 
 def _k(
@@ -121,6 +133,7 @@ def keys_of(options: type, *names: str) -> tuple[Key, ...]:
                 positive=number and m.gt == 0,
                 nonneg=number and m.ge == 0,
                 minimum=int(m.ge) if m.kind == "int" and m.ge is not None else None,
+                maximum=m.le,
             )
         )
     return tuple(out)
@@ -144,6 +157,7 @@ SCENARIO_KEYS = (
         0,
         doc="Seed of every random number generator (recorded in the report)",
         minimum=0,
+        maximum=2**63 - 1,
     ),
 )
 

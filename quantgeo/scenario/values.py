@@ -39,7 +39,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from quantgeo.scenario.checker import is_number, suggest, tname
-from quantgeo.scenario.schema import BAD, REQUIRED, Key
+from quantgeo.scenario.schema import BAD, MAX_INT, MAX_NUMBER, MAX_SITES, REQUIRED, Key
 
 __all__ = [
     "TableResult",
@@ -67,17 +67,27 @@ def _ndim(info: ValidationInfo) -> int | None:
 
 
 # -- scalar types ------------------------------------------------------------------------------
+def _largest(k: Key) -> float:
+    """The upper bound of a key (:data:`~quantgeo.scenario.schema.MAX_NUMBER` or
+    :data:`~quantgeo.scenario.schema.MAX_INT` by default): no value may overflow."""
+    if k.maximum is not None:
+        return k.maximum
+    return MAX_INT if k.kind in ("int", "int_or_ints") else MAX_NUMBER
+
+
 def _number(k: Key, *, finite: bool = True) -> Any:
-    kw: dict[str, Any] = {"strict": True, "allow_inf_nan": not finite}
+    kw: dict[str, Any] = {"strict": True, "allow_inf_nan": not finite, "le": _largest(k)}
     if k.positive:
         kw["gt"] = 0
     elif k.nonneg:
         kw["ge"] = 0
+    else:
+        kw["ge"] = -_largest(k)
     return Annotated[float, Field(**kw)]
 
 
-def _int(minimum: int | None) -> Any:
-    return Annotated[int, Field(strict=True, ge=minimum)]
+def _int(minimum: int | None, maximum: float = MAX_INT) -> Any:
+    return Annotated[int, Field(strict=True, ge=minimum, le=maximum)]
 
 
 def _str(k: Key) -> Any:
@@ -133,6 +143,9 @@ def _shape() -> Any:
         vals = [v] if not isinstance(v, list) else v
         if not 1 <= len(vals) <= 3:
             raise _fail(f"must have 1 to 3 axes, got {v!r}")
+        big = [n for n in vals if isinstance(n, int) and n > MAX_SITES]
+        if big:
+            raise _fail(f"must have at most MAX_SITES = {MAX_SITES:,} sites, got {big[0]:.3g}")
         return vals
 
     sites = Annotated[int, Field(strict=True, ge=2)]
@@ -235,7 +248,7 @@ def _grid() -> Any:
 
 _KINDS: dict[str, Callable[[Key], Any]] = {
     "number": _number,
-    "int": lambda k: _int(k.minimum),
+    "int": lambda k: _int(k.minimum, _largest(k)),
     "bool": lambda k: Annotated[bool, Field(strict=True)],
     "str": _str,
     "strs": _strs,
@@ -268,15 +281,19 @@ def _number_message(k: Key, err: ErrorDetails) -> str:
     if t == "greater_than":
         return f"must be positive, got {v!r}"
     if t == "greater_than_equal":
-        return f"must be ≥ 0, got {v!r}"
+        return f"must be ≥ {0 if k.nonneg else -_largest(k):g}, got {v!r}"
+    if t == "less_than_equal":
+        return f"must be ≤ {_largest(k):g}, got {v!r}"
     unit = f" ({k.unit})" if k.unit not in ("—", "") else ""
     return f"must be a number{unit}, got {tname(v)} {v!r}"
 
 
-def _int_message(minimum: int | None, err: ErrorDetails) -> str:
+def _int_message(minimum: int | None, err: ErrorDetails, maximum: float = MAX_INT) -> str:
     v = err["input"]
     if err["type"] == "greater_than_equal":
         return f"must be an integer ≥ {minimum}, got {v!r}"
+    if err["type"] == "less_than_equal":
+        return f"must be an integer ≤ {int(maximum):,}, got {v:.3g}"
     return f"must be an integer, got {tname(v)} {v!r}"
 
 
@@ -335,7 +352,7 @@ def _message(k: Key, value: Any, e: ErrorDetails) -> str:
             )
         return f"must be a string, got {tname(value)} {value!r}"
     if kind in ("int", "int_or_ints"):
-        return _int_message(k.minimum if kind == "int" else 0, e)
+        return _int_message(k.minimum if kind == "int" else 0, e, _largest(k))
     return _number_message(k, e)
 
 

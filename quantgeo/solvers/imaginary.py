@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from quantgeo._kernels import BACKENDS, kernels
 from quantgeo._options import check_options, option
+from quantgeo._preflight import Estimate, check_run, run_estimate
 from quantgeo._validation import check_choice, check_int, check_positive, check_real
 from quantgeo.errors import QuantgeoWarning, StabilityError
 from quantgeo.hamiltonian import Hamiltonian
@@ -133,7 +134,7 @@ class ImaginaryTimeOptions:
         1e-12, unit="relative energy", doc="Imaginary mode: stop when ⟨H⟩ changes less", gt=0
     )
     max_steps: int = option(
-        1_000_000, unit="steps", doc="Imaginary mode: most steps", kind="int", ge=1
+        1_000_000, unit="steps", doc="Imaginary mode: most steps", kind="int", ge=1, le=10**9
     )
     check_every: int = option(
         20,
@@ -206,6 +207,24 @@ class ImaginaryTimeSolver:
         self._v_index = np.array([0, 1], dtype=np.int64)
         self._k_index = np.array([0], dtype=np.int64)
 
+    def memory_estimate(
+        self, t_span: tuple[float, float] | None, recorder: Recorder | None
+    ) -> Estimate:
+        """Bytes :meth:`run` will hold (:mod:`quantgeo._preflight`): the state, its FFT work
+        array, the residual, three step factors and the records (a relaxation: ``max_steps``
+        steps and, by default, one record)."""
+        state = 16.0 * self.ham.lattice.size
+        span = (0.0, self.max_steps * self.dtau) if t_span is None else t_span
+        rec = recorder if recorder is not None else Recorder(times=[span[1]])
+        return run_estimate(
+            span,
+            rec,
+            self.dtau,
+            state_bytes=state,
+            working={"for the state and its step factors": 6 * state},
+            steps_fix="raise `dtau` or lower `max_steps`",
+        )
+
     def default_state(self) -> Wavefunction:
         """A Gaussian at the minimum of V (width a tenth of the box per axis)."""
         from quantgeo.wavefunction import gaussian
@@ -251,6 +270,7 @@ class ImaginaryTimeSolver:
             (``‖Hψ − Eψ‖``, lattice L2 norm), ``converged``, ``dtau``, ``tol``, ``scheme``.
         """
         lat, ham = self.ham.lattice, self.ham
+        check_run(self.memory_estimate(t_span, recorder), "ImaginaryTimeSolver.run: ")
         if state0 is None:
             state0 = self.default_state()
         psi = np.array(_as_data(state0, lat, "state0"), dtype=np.complex128, order="C")

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from quantgeo.cli import _common
 from quantgeo.cli._common import parse_sets, toml_value
 
 __all__ = ["add_arguments", "add_parser", "build_parser", "main", "parse_sets", "parse_vary"]
@@ -128,6 +129,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--no-reference", action="store_true", help="skip the QuTiP baselines")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar or table")
+    _common.add_max_memory(parser)  # pre-flight memory limit (inherited by the workers)
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
