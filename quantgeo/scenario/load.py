@@ -96,11 +96,11 @@ def _text_depth(text: str) -> tuple[int, int]:
 
 
 def parse_toml(text: str, label: str) -> dict[str, Any]:
-    deepest, line = _text_depth(text)
+    deepest, at = _text_depth(text)
     if deepest > MAX_DEPTH:
         raise ScenarioError(
-            f"{label}: [toml]: arrays or inline tables nested {deepest} levels deep (at line "
-            f"{line}), at most {MAX_DEPTH}"
+            f"{label}: {_where(text.splitlines(), at)}: arrays or inline tables nested "
+            f"{deepest} levels deep (line {at}), at most {MAX_DEPTH}"
         )
     try:
         return tomllib.loads(text)
@@ -111,27 +111,31 @@ def parse_toml(text: str, label: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         m = _LINE_RE.search(msg)
-        where = "[toml]"
         lines = text.splitlines()
         lineno = int(m.group(1)) if m else 0
         if not m and "end of document" in msg:
             lineno = max((i + 1 for i, ln in enumerate(lines) if ln.strip()), default=0)
-        if lineno:
-            table = ""
-            for line in lines[: lineno - 1]:
-                h = _HEADER_RE.match(line)
-                if h and not _KEY_RE.match(line):
-                    table = h.group(1)
-            cur = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
-            h = _OPEN_HEADER_RE.match(cur)
-            km = _KEY_RE.match(cur)
-            if km:
-                where = f"[{table or 'toml'}].{km.group(1).strip(chr(34) + chr(39))}"
-            elif h:
-                where = f"[{h.group(1)}]"
-            elif table:
-                where = f"[{table}]"
+        where = _where(lines, lineno)
         raise ScenarioError(f"{label}: {where}: invalid TOML: {msg}") from None
+
+
+def _where(lines: list[str], lineno: int) -> str:
+    """``[table].key`` of line ``lineno`` (1-based) of a TOML text, or ``[toml]``."""
+    if not lineno:
+        return "[toml]"
+    table = ""
+    for line in lines[: lineno - 1]:
+        h = _HEADER_RE.match(line)
+        if h and not _KEY_RE.match(line):
+            table = h.group(1)
+    cur = lines[lineno - 1] if 0 < lineno <= len(lines) else ""
+    h = _OPEN_HEADER_RE.match(cur)
+    km = _KEY_RE.match(cur)
+    if km:
+        return f"[{table or 'toml'}].{km.group(1).strip(chr(34) + chr(39))}"
+    if h:
+        return f"[{h.group(1)}]"
+    return f"[{table}]" if table else "[toml]"
 
 
 def _merge(
@@ -280,22 +284,34 @@ def check_limits(doc: dict[str, Any], file: str) -> None:
     brackets) or with an array of more than :data:`MAX_TABLES` tables, before anything walks it
     recursively (the merge of ``[fast]``, pydantic, the potential sum)."""
     problems: list[str] = []
-    stack: list[tuple[Any, tuple[str, ...], int]] = [(doc, (), 0)]
+    # (node, tables on the way, first key below them, depth)
+    stack: list[tuple[Any, tuple[str, ...], str, int]] = [(doc, (), "", 0)]
     while stack:  # iterative: the walk itself must not recurse
-        node, where, depth = stack.pop()
-        tables = [k for k in where if not k.isdigit()]
-        safe = [t for t in tables[:3] if re.fullmatch(r"[A-Za-z0-9_-]+", t)]
-        label = ".".join(safe) or "toml"
+        node, tables, key, depth = stack.pop()
+        label = "[" + (".".join(tables[:3]) or "toml") + "]" + (f".{key}" if key else "")
         if depth > MAX_DEPTH:
-            problems.append(f"{file}: [{label}]: nested more than {MAX_DEPTH} levels deep")
+            problems.append(f"{file}: {label}: nested more than {MAX_DEPTH} levels deep")
             continue
+        children: list[tuple[str, Any]] = []
         if isinstance(node, dict):
-            stack.extend((v, (*where, str(k)), depth + 1) for k, v in node.items())
+            children = [(str(k), v) for k, v in node.items()]
         elif isinstance(node, list):
             if len(node) > MAX_TABLES and all(isinstance(x, dict) for x in node):
-                problems.append(f"{file}: [{label}]: {len(node)} tables, at most {MAX_TABLES}")
+                problems.append(f"{file}: {label}: {len(node)} tables, at most {MAX_TABLES}")
                 continue
-            stack.extend((v, (*where, str(i)), depth + 1) for i, v in enumerate(node))
+            children = [("", v) for v in node]
+        for name, v in children:
+            is_table = isinstance(v, dict) or (
+                isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
+            )
+            if key or not name:  # inside a value, or an entry of an array
+                stack.append((v, tables, key, depth + 1))
+            elif is_table and re.fullmatch(r"[A-Za-z0-9_-]+", name):
+                stack.append((v, (*tables, name), "", depth + 1))
+            else:
+                stack.append(
+                    (v, tables, name if re.fullmatch(r"[^\]:\s]+", name) else "?", depth + 1)
+                )
     if problems:
         raise ScenarioError(sorted(set(problems)))
 

@@ -62,11 +62,12 @@ def load_npy(path: Path) -> NDArray[Any]:
         raise ValueError(f"must be a regular .npy file, {path} is {what}")
     try:
         with open(path, "rb") as f:
-            np.lib.format.read_magic(f)
+            np.lib.format.read_magic(f)  # a pickle or a .npz fails here, not in np.load
             f.seek(0)
             arr = np.load(f, allow_pickle=False)
     except (ValueError, EOFError, OSError) as exc:
-        raise ValueError(f"not a NumPy .npy array file: {path} ({exc})") from None
+        why = "it holds Python objects" if "allow_pickle" in str(exc) else str(exc)
+        raise ValueError(f"not a NumPy .npy array file: {path} ({why})") from None
     if not isinstance(arr, np.ndarray) or arr.dtype.hasobject:
         raise ValueError(f"not a NumPy .npy array file: {path}")
     if arr.dtype.kind not in "iufc":
@@ -327,12 +328,12 @@ def check_array_source(
         return
     if has_inline and vals[main] is not BAD and shape not in (None, BAD):
         for key in (main, "imag"):
-            arr = vals.get(key)
-            if arr is not None and arr is not BAD and tuple(arr.shape) != tuple(shape):
+            inline = vals.get(key)
+            if inline is not None and inline is not BAD and inline.shape != tuple(shape):
                 ck.add(
                     label,
                     key,
-                    f"has shape {tuple(arr.shape)}, the lattice has shape {tuple(shape)}",
+                    f"has shape {inline.shape}, the lattice has shape {tuple(shape)}",
                 )
                 vals[key] = BAD
 
@@ -349,7 +350,7 @@ def _spacings(lat: dict[str, Any], ndim: int | None) -> list[tuple[float, float]
 def _normalisable(ck: Checker, init: dict[str, Any], lat: dict[str, Any]) -> None:
     """Refuse an ``array`` state that is zero everywhere or whose norm over- or underflows (it
     would run with energy NaN)."""
-    data = init.pop("_data", None)
+    data: Any = init.pop("_data", None)
     if data is None:
         if not ok(init["real"]) or init["real"] is None or not ok(init["imag"]):
             return
