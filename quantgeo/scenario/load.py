@@ -288,7 +288,7 @@ def check_limits(doc: dict[str, Any], file: str) -> None:
     stack: list[tuple[Any, tuple[str, ...], str, int]] = [(doc, (), "", 0)]
     while stack:  # iterative: the walk itself must not recurse
         node, tables, key, depth = stack.pop()
-        label = "[" + (".".join(tables[:3]) or "toml") + "]" + (f".{key}" if key else "")
+        label = "[" + (".".join(tables[:4]) or "toml") + "]" + (f".{key}" if key else "")
         if depth > MAX_DEPTH:
             problems.append(f"{file}: {label}: nested more than {MAX_DEPTH} levels deep")
             continue

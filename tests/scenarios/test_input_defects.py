@@ -103,9 +103,9 @@ def test_deep_inline_arrays_are_refused_before_tomllib(tmp_path: Path) -> None:
 def test_deep_inline_tables_and_dotted_keys_are_refused(tmp_path: Path) -> None:
     refused(tmp_path, "[lattice]\nx = " + "{a = " * 1000 + "1" + "}" * 1000, "[lattice].x", "1000")
     # dotted keys nest without brackets: the parsed document's depth is checked iteratively
-    refused(tmp_path, "[scenario]\n" + "a." * 1000 + "b = 1\n", "[scenario.a.a]", "nested more")
+    refused(tmp_path, "[scenario]\n" + "a." * 1000 + "b = 1\n", "[scenario.a.a.a]", "nested more")
     text = "[scenario]\nx.y.z = [" + "{a = " * 7 + "[" * 7 + "]" * 7 + "}" * 7 + "]\n"
-    refused(tmp_path, text, "[scenario.x.y].z", f"more than {MAX_DEPTH} levels")
+    refused(tmp_path, text, "[scenario.x.y.z].a", f"more than {MAX_DEPTH} levels")
 
 
 def test_the_depth_limit_is_exact(tmp_path: Path) -> None:
