@@ -240,11 +240,10 @@ def dry_build(sc: Scenario, ck: Checker) -> None:
         except (ValueError, TypeError, OSError) as exc:
             ck.add(label, None, str(exc))
     parts: dict[str, Any] = {"lattice": lattice, "terms": terms}
-    if sc.initial_state is not None and sc.initial_state.type in ("plane_wave", "gaussian"):
+    if sc.initial_state is not None and sc.initial_state.type == "plane_wave":
         try:
             parts["state0"] = _initial_state(sc, lattice, None)
         except (ValueError, TypeError) as exc:
-            key = "momentum" if sc.initial_state.type == "plane_wave" else "center"
-            ck.add("initial_state", key, str(exc))
+            ck.add("initial_state", "momentum", str(exc))
     if not ck.problems:
         sc.parts.update(parts)

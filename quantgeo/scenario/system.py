@@ -106,7 +106,7 @@ def validate_system(doc: dict[str, Any], ck: Checker, base: Path | None = None) 
     base = base if base is not None else Path.cwd()
     potentials = _potentials(ham_raw, ck, ndim, lat, base)
     itype, init = _initial_state(doc, ck, ndim, size, lat, ham, potentials, base)
-    _packet_warnings(ck, itype, init, ndim, lat, ham)
+    _packet_checks(ck, itype, init, ndim, lat, ham)
     return {
         "ndim": ndim,
         "size": size,
@@ -368,7 +368,7 @@ def _normalisable(ck: Checker, init: dict[str, Any], lat: dict[str, Any]) -> Non
         init[key] = BAD
 
 
-def _packet_warnings(
+def _packet_checks(
     ck: Checker,
     itype: Any,
     init: dict[str, Any],
@@ -376,8 +376,10 @@ def _packet_warnings(
     lat: dict[str, Any],
     ham: dict[str, Any],
 ) -> None:
-    """Warn about a momentum beyond the lattice's largest, πħ/Δ (it aliases), and a Gaussian
-    packet narrower than a spacing or wider than the box (±2σ longer than L)."""
+    """Refuse a Gaussian centred outside the box (as :func:`~quantgeo.wavefunction.gaussian`
+    does, but without allocating the state); warn about a momentum at or beyond the lattice's
+    largest, πħ/Δ (it aliases), and a packet narrower than a spacing or wider than the box
+    (±2σ longer than L)."""
     cells = _spacings(lat, ndim)
     if cells is None or itype not in ("gaussian", "coherent", "plane_wave") or not ok(ham["hbar"]):
         return
@@ -387,6 +389,17 @@ def _packet_warnings(
         return tuple(v) if isinstance(v, tuple) else (v,) * ndim
 
     hbar = ham["hbar"]
+    if itype == "gaussian" and ok(init["center"]):  # checked here: no state is allocated
+        for i, (c, (lo, hi)) in enumerate(
+            zip(per_axis(init["center"]), lat["bounds"], strict=True)
+        ):
+            if not lo <= c <= hi:
+                ck.add(
+                    "initial_state",
+                    "center",
+                    f"the packet lies outside the box: {c:g} on axis {i} is outside "
+                    f"[{lo:g}, {hi:g}]; put the centre inside the box",
+                )
     if ok(init.get("momentum")):
         for i, (p, (d, _)) in enumerate(zip(per_axis(init["momentum"]), cells, strict=True)):
             pmax = math.pi * hbar / d
