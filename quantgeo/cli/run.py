@@ -169,7 +169,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     )
     if args.json:
         write_json(args.json, {"mode": mode, "results": summary, "provenance": provenance(args)})
-    if n_invalid:  # a file that does not load is a usage error (exit 2), as in `run`
+    if n_invalid == n:  # no file loads: a usage error (exit 2), as in `run`
         return EXIT_USAGE
     return EXIT_FAIL if n_fail else EXIT_OK
 
