@@ -301,6 +301,8 @@ def check_limits(doc: dict[str, Any], file: str) -> None:
                 continue
             children = [("", v) for v in node]
         for name, v in children:
+            if not isinstance(v, (dict, list)):
+                continue  # a scalar adds no level (and long arrays of numbers stay cheap)
             is_table = isinstance(v, dict) or (
                 isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
             )

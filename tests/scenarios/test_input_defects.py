@@ -139,8 +139,17 @@ def test_too_many_potential_tables_are_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["../../x", "/tmp/abs", "a" * (MAX_NAME_LENGTH + 1), "a\\u0000b", ".hidden", "a b", ""],
-    ids=["parent", "absolute", "long", "nul", "dot", "space", "empty"],
+    [
+        "../../x",
+        "/tmp/abs",
+        "a" * (MAX_NAME_LENGTH + 1),
+        "a" * 300,
+        "a\\u0000b",
+        ".hidden",
+        "a b",
+        "",
+    ],
+    ids=["parent", "absolute", "long", "300", "nul", "dot", "space", "empty"],
 )
 def test_unsafe_names_are_refused(tmp_path: Path, name: str) -> None:
     refused(tmp_path, edit('name = "tiny"', f'name = "{name}"'), "[scenario].name", "file name")
