@@ -1,9 +1,27 @@
-"""Shared fixtures: a seeded generator and small reference helpers."""
+"""Shared fixtures: a seeded generator and small reference helpers; the hypothesis profiles."""
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+
+try:  # the moments check runs these tests in a venv of its own, without hypothesis
+    from hypothesis import settings
+except ImportError:  # pragma: no cover
+    settings = None
+
+# CI runs the same examples every time (derandomize): a CI run cannot fail on a draw nobody has
+# seen before, and a failure there reproduces locally with HYPOTHESIS_PROFILE=ci.  Developers
+# keep the random profile, which explores new inputs on every run (and stores failures in the
+# example database).
+if settings is not None:
+    settings.register_profile("ci", derandomize=True, print_blob=True)
+    settings.register_profile("dev")
+    settings.load_profile(
+        os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+    )
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from quantgeo.cli._common import (
     tolerance,
     write_json,
 )
+from quantgeo.errors import QuantgeoWarning
 
 __all__ = ["add_parsers"]
 
@@ -92,7 +94,10 @@ def _scenario_provenance(args: argparse.Namespace, sc: Any, result: Any) -> dict
 def _cmd_run(args: argparse.Namespace) -> int:
     from quantgeo.scenario import run_scenario
 
-    sc = load(args.file, args)
+    with warnings.catch_warnings(action="ignore", category=QuantgeoWarning):  # printed below
+        sc = load(args.file, args)
+    for line in sc.warnings:  # accepted but questionable values (issue 9)
+        err(f"warning: {line}")
     folder = Path(args.out) if args.out else Path("quantgeo-out") / sc.name
     result = run_scenario(
         sc,
@@ -146,12 +151,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     sets = parse_sets(args.set)
     rows: list[list[Any]] = []
     summary: list[dict[str, Any]] = []
-    n_fail = 0
+    n_fail = n_invalid = 0
     start = time.perf_counter()
     with progress_bar(len(files), "validate", progress(args), unit="scenario") as bar:
         for path in files:
             bar.set_postfix_str(path.name)
             passed, record = _validate_one(path, fast, sets, rows)
+            n_invalid += bool(record.get("invalid"))
             n_fail += not passed
             summary.append(record)
             bar.update()
@@ -167,6 +173,8 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     )
     if args.json:
         write_json(args.json, {"mode": mode, "results": summary, "provenance": provenance(args)})
+    if n_invalid == n:  # no file loads: a usage error (exit 2), as in `run`
+        return EXIT_USAGE
     return EXIT_FAIL if n_fail else EXIT_OK
 
 
@@ -179,11 +187,15 @@ def _validate_one(
 
     t0 = time.perf_counter()
     try:
-        sc = load_scenario(path, fast=fast, overrides=sets or None)
+        sc = load_scenario(path, fast=fast, overrides=sets or None, warn=False)
     except ScenarioError as exc:
+        for problem in exc.problems:  # one line per problem on stderr, as `run` prints them
+            err(problem)
         rows.append([path.stem, "-", "load", "-", "-", "FAIL", exc.problems[0]])
         rows.extend(["", "", "", "", "", "", p] for p in exc.problems[1:])
-        return False, {"file": str(path), "passed": False, "error": str(exc)}
+        return False, {"file": str(path), "passed": False, "error": str(exc), "invalid": True}
+    for line in sc.warnings:
+        err(f"warning: {line}")
     try:
         result = run_scenario(sc, progress=False)
     except Exception as exc:  # report and keep validating the others

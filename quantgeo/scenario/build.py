@@ -16,6 +16,7 @@ from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.lattice import Lattice
 from quantgeo.recording import Recorder
 from quantgeo.scenario.specs import PotentialSpec, Scenario
+from quantgeo.scenario.system import load_npy
 from quantgeo.solvers.split_operator import SplitOperatorSolver
 from quantgeo.wavefunction import Wavefunction
 
@@ -62,8 +63,8 @@ def _potential(p: PotentialSpec, lattice: Lattice, sc: Scenario) -> Any:
     if p.type == "array":
         if q["values"] is not None:
             return P.from_array(q["values"])
-        arr = np.load(_resolve(sc, q["file"]), allow_pickle=False)
-        return P.from_array(np.asarray(arr, dtype=float))
+        arr = load_npy(_resolve(sc, q["file"]))
+        return P.from_array(np.asarray(arr.real, dtype=float))  # validated: no imaginary part
     raise AssertionError(p.type)  # pragma: no cover
 
 
@@ -108,7 +109,7 @@ def _initial_state(
         return Wavefunction(lattice, data).normalized()
     if spec.type == "array":
         if q["file"] is not None:
-            data = np.load(_resolve(sc, q["file"]), allow_pickle=False)
+            data = load_npy(_resolve(sc, q["file"]))
         else:
             data = np.asarray(q["real"], dtype=complex)
             if q["imag"] is not None:

@@ -53,10 +53,19 @@ class Checker:
     def __init__(self, file: str, overrides: set[str] | None = None) -> None:
         self.file = file
         self.problems: list[str] = []
+        #: Accepted but questionable values, in the same one-line form.
+        self.warnings: list[str] = []
         #: Dotted paths set by [fast] (None: not a fast-mode pass).
         self.overrides = overrides
 
     def add(self, table: str, key: str | None, msg: str) -> None:
+        self.problems.append(self._line(table, key, msg))
+
+    def warn(self, table: str, key: str | None, msg: str) -> None:
+        """Record a warning ``file: [table].key: message`` (the file is still accepted)."""
+        self.warnings.append(self._line(table, key, msg))
+
+    def _line(self, table: str, key: str | None, msg: str) -> str:
         label, suffix = table, ""
         if self.overrides is not None:
             full = re.sub(r"\.\d+(?=\.|$)", "", table + (f".{key}" if key else ""))
@@ -65,7 +74,7 @@ class Checker:
             else:
                 suffix = " (with the [fast] overrides)"
         loc = f"[{label}]" + (f".{key}" if key else "")
-        self.problems.append(f"{self.file}: {loc}: {msg}{suffix}")
+        return f"{self.file}: {loc}: {msg}{suffix}"
 
     # -- tables ----------------------------------------------------------------------------
     def table(

@@ -109,6 +109,7 @@ def schema_markdown() -> str:
     out.append("")
     section("`[animation]`", ANIMATION_KEYS)
     out.append(_kinds_markdown())
+    out.append(_limits_markdown())
     out.append(EDITOR_SUPPORT)
     return "\n".join(out)
 
@@ -130,6 +131,37 @@ def _kinds_markdown() -> str:
             out.extend(_key_table(keys))
             out.append("")
     return "\n".join(out)
+
+
+def _limits_markdown() -> str:
+    """The limits every file must keep and the values accepted with a warning."""
+    from quantgeo.scenario.kinds.emergence import MIN_RTOL
+    from quantgeo.scenario.load import MAX_DEPTH, MAX_NAME_LENGTH, MAX_TABLES
+
+    return f"""### Limits and warnings
+
+A file is refused, before anything else is checked, when its arrays and tables are nested more
+than {MAX_DEPTH} levels deep (counting tables, dotted keys, arrays and inline tables) or an array
+of tables (`[[hamiltonian.potential]]`, `[[expect.analytic]]`) has more than {MAX_TABLES} entries.
+Also refused:
+
+- a `[scenario].name` that is not a plain file name: letters, digits, `.`, `_` and `-`, not
+  starting with `.`, at most {MAX_NAME_LENGTH} characters (it names the default output folder
+  `quantgeo-out/<name>`);
+- a `file =` that is not a regular file (a FIFO, a device or a folder is never opened) or not a
+  NumPy `.npy` array (pickles and object arrays are never loaded), that has another shape than
+  the lattice or holds nan or inf; a potential file with a non-zero imaginary part;
+- an `array` initial state that is zero everywhere or whose norm over- or underflows;
+- `[reference].rtol` ≥ 1, and `[emergence].rtol` < {MIN_RTOL:.3g} (100 × float64 epsilon: scipy's
+  integrators raise a smaller tolerance to this one).
+
+Accepted with a warning (`QuantgeoWarning` from `load_scenario()`, one line
+`warning: file: [table].key: …` from `quantgeo run` and `quantgeo validate`): a real-time `dt` ≥
+`t_end − t_start` (a one-step run); a momentum at or beyond the lattice's largest, πħ/Δ (it
+folds back to another momentum); a packet width σ below the lattice spacing or with ±2σ longer
+than the box; `workers` above the number of cores; `tol` or `max_steps` with `mode = "real"`
+(they have no effect).
+"""
 
 
 #: How to check scenario files in an editor with the JSON Schema (``quantgeo schema``).

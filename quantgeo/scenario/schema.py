@@ -148,7 +148,12 @@ MAX_SITES = 1 << 26
 KINDS = ("schrodinger", "emergence_three_way", "born_ensemble")
 
 SCENARIO_KEYS = (
-    _k("name", "str", None, doc="Scenario name (default: the file stem)"),
+    _k(
+        "name",
+        "str",
+        None,
+        doc="Scenario name, a plain file name (default: the file stem); names the output folder",
+    ),
     _k("description", "str", "", doc="One-paragraph description of what is checked"),
     _k("kind", "str", "schrodinger", doc="Which engine runs the scenario", choices=KINDS),
     _k(

@@ -222,6 +222,9 @@ class Scenario:
     #: validated (:func:`~quantgeo.scenario.build.dry_build`), reused by the build so each
     #: library constructor runs once; not compared and not copied by ``replace``.
     parts: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: Accepted but questionable values found while validating, one line each as
+    #: ``file: [table].key: message`` (issued as QuantgeoWarning by ``load_scenario``).
+    warnings: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def name(self) -> str:

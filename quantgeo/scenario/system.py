@@ -4,8 +4,14 @@ potential terms) and ``[initial_state]``; and their frozen specs."""
 from __future__ import annotations
 
 import math
+import os
+import stat
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from quantgeo.hamiltonian import MAX_DENSE_SITES
 from quantgeo.scenario.checker import Checker, ok, suggest, tname
@@ -27,7 +33,46 @@ from quantgeo.scenario.specs import (
     PotentialSpec,
 )
 
-__all__ = ["animation_spec", "system_specs", "validate_animation", "validate_system"]
+__all__ = [
+    "animation_spec",
+    "load_npy",
+    "system_specs",
+    "validate_animation",
+    "validate_system",
+]
+
+
+def load_npy(path: Path) -> NDArray[Any]:
+    """The array of the ``.npy`` file ``path``: only a regular file (a FIFO or a device would
+    block the read) holding a NumPy array, never a pickle (``allow_pickle=False``).
+
+    Raises
+    ------
+    ValueError
+        Naming the path and what it is instead.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ValueError(f"file not found: {path}") from None
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file (FIFO, device …)"
+        raise ValueError(f"must be a regular .npy file, {path} is {what}")
+    try:
+        with open(path, "rb") as f:
+            np.lib.format.read_magic(f)  # a pickle or a .npz fails here, not in np.load
+            f.seek(0)
+            arr = np.load(f, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as exc:
+        why = "it holds Python objects" if "allow_pickle" in str(exc) else str(exc)
+        raise ValueError(f"not a NumPy .npy array file: {path} ({why})") from None
+    if not isinstance(arr, np.ndarray) or arr.dtype.hasobject:
+        raise ValueError(f"not a NumPy .npy array file: {path}")
+    if arr.dtype.kind not in "iufc":
+        raise ValueError(f"must hold numbers, {path} holds dtype {arr.dtype}")
+    return arr
 
 
 def validate_animation(doc: dict[str, Any], ck: Checker) -> dict[str, Any]:
@@ -44,8 +89,9 @@ def validate_animation(doc: dict[str, Any], ck: Checker) -> dict[str, Any]:
     return animation
 
 
-def validate_system(doc: dict[str, Any], ck: Checker) -> dict[str, Any]:
-    """Validate ``[lattice]``, ``[hamiltonian]`` and ``[initial_state]``.
+def validate_system(doc: dict[str, Any], ck: Checker, base: Path | None = None) -> dict[str, Any]:
+    """Validate ``[lattice]``, ``[hamiltonian]`` and ``[initial_state]`` (``file =`` arrays are
+    read relative to ``base``, default the working folder).
 
     Returns
     -------
@@ -57,8 +103,10 @@ def validate_system(doc: dict[str, Any], ck: Checker) -> dict[str, Any]:
     lat, ndim, size = _lattice(doc, ck)
     ham_raw = doc.get("hamiltonian", {})
     ham = ck.table(ham_raw, "hamiltonian", HAMILTONIAN_KEYS, ndim, extra=("potential",))
-    potentials = _potentials(ham_raw, ck, ndim, lat)
-    itype, init = _initial_state(doc, ck, ndim, size, lat, ham, potentials)
+    base = base if base is not None else Path.cwd()
+    potentials = _potentials(ham_raw, ck, ndim, lat, base)
+    itype, init = _initial_state(doc, ck, ndim, size, lat, ham, potentials, base)
+    _packet_checks(ck, itype, init, ndim, lat, ham)
     return {
         "ndim": ndim,
         "size": size,
@@ -124,7 +172,7 @@ def _typed_table(
 
 
 def _potentials(
-    ham_raw: Any, ck: Checker, ndim: int | None, lat: dict[str, Any]
+    ham_raw: Any, ck: Checker, ndim: int | None, lat: dict[str, Any], base: Path
 ) -> list[tuple[str, str, dict[str, Any]]]:
     pot_raw = ham_raw.get("potential", []) if isinstance(ham_raw, dict) else []
     if isinstance(pot_raw, dict):
@@ -152,7 +200,8 @@ def _potentials(
                 ck.add(label, "axis", f"must be < the lattice dimension {ndim}, got {vals['axis']}")
                 vals["axis"] = BAD
         if ptype == "array":
-            check_array_source(ck, label, vals, lat["shape"] if ndim else None, "values")
+            check_array_source(ck, label, vals, lat["shape"] if ndim else None, "values", base)
+            vals.pop("_data", None)  # the build reads the file again
         if ptype == "double_slit":
             _double_slit(ck, label, vals, ndim)
     return potentials
@@ -177,6 +226,7 @@ def _initial_state(
     lat: dict[str, Any],
     ham: dict[str, Any],
     potentials: list[tuple[str, str, dict[str, Any]]],
+    base: Path,
 ) -> tuple[Any, dict[str, Any]]:
     init_raw = doc.get("initial_state", {})
     if not isinstance(init_raw, dict):
@@ -196,7 +246,8 @@ def _initial_state(
         context=f" for type = {itype!r}",
     )
     if itype == "array":
-        check_array_source(ck, "initial_state", init, lat["shape"] if ndim else None, "real")
+        check_array_source(ck, "initial_state", init, lat["shape"] if ndim else None, "real", base)
+        _normalisable(ck, init, lat)
     if itype == "eigenstate" and ok(init["n"]):
         _superposition(ck, init, size, ham)
     if itype == "coherent" and init["omega"] is None:
@@ -236,24 +287,152 @@ def _superposition(
 
 
 def check_array_source(
-    ck: Checker, label: str, vals: dict[str, Any], shape: Any, main: str
+    ck: Checker,
+    label: str,
+    vals: dict[str, Any],
+    shape: Any,
+    main: str,
+    base: Path | None = None,
 ) -> None:
-    """Exactly one of inline values (``main``) and ``file``; inline arrays of the lattice shape."""
+    """Exactly one of inline values (``main``) and ``file``; arrays of the lattice shape; a
+    ``file`` (relative to ``base``) is read with :func:`load_npy` (its array is kept in
+    ``vals["_data"]`` for the checks, not in the spec)."""
     has_inline = vals.get(main) is not None
     has_file = vals.get("file") is not None
     if has_inline == has_file:
         ck.add(label, main, f"give exactly one of `{main}` and `file`")
         return
+    if has_file and vals["file"] is not BAD:
+        try:
+            arr = load_npy((base if base is not None else Path.cwd()) / vals["file"])
+        except ValueError as exc:
+            ck.add(label, "file", str(exc))
+            vals["file"] = BAD
+            return
+        if shape not in (None, BAD) and tuple(arr.shape) != tuple(shape):
+            ck.add(label, "file", f"has shape {tuple(arr.shape)}, the lattice has {tuple(shape)}")
+            vals["file"] = BAD
+        elif not np.all(np.isfinite(arr)):
+            ck.add(label, "file", "must hold finite numbers (it has nan or inf)")
+            vals["file"] = BAD
+        elif main == "values" and np.iscomplexobj(arr) and np.any(arr.imag != 0):
+            ck.add(
+                label,
+                "file",
+                "holds complex values and their imaginary part would be dropped; save the real "
+                "part (an absorbing boundary is [solver.absorber])",
+            )
+            vals["file"] = BAD
+        else:
+            vals["_data"] = arr
+        return
     if has_inline and vals[main] is not BAD and shape not in (None, BAD):
         for key in (main, "imag"):
-            arr = vals.get(key)
-            if arr is not None and arr is not BAD and tuple(arr.shape) != tuple(shape):
+            inline = vals.get(key)
+            if inline is not None and inline is not BAD and inline.shape != tuple(shape):
                 ck.add(
                     label,
                     key,
-                    f"has shape {tuple(arr.shape)}, the lattice has shape {tuple(shape)}",
+                    f"has shape {inline.shape}, the lattice has shape {tuple(shape)}",
                 )
                 vals[key] = BAD
+
+
+def _spacings(lat: dict[str, Any], ndim: int | None) -> list[tuple[float, float]] | None:
+    """``(Δ, L)`` per axis, or ``None`` when the lattice is not valid."""
+    if ndim is None or not ok(lat["shape"], lat["bounds"]):
+        return None
+    return [
+        ((hi - lo) / n, hi - lo) for n, (lo, hi) in zip(lat["shape"], lat["bounds"], strict=True)
+    ]
+
+
+def _normalisable(ck: Checker, init: dict[str, Any], lat: dict[str, Any]) -> None:
+    """Refuse an ``array`` state that is zero everywhere or whose norm over- or underflows (it
+    would run with energy NaN)."""
+    data: Any = init.pop("_data", None)
+    if data is None:
+        if not ok(init["real"]) or init["real"] is None or not ok(init["imag"]):
+            return
+        data = init["real"] if init["imag"] is None else init["real"] + 1j * init["imag"]
+        key = "real"
+    else:
+        key = "file"
+    cells = _spacings(lat, len(lat["shape"]) if ok(lat["shape"]) else None)
+    dv = math.prod(d for d, _ in cells) if cells else 1.0
+    with np.errstate(over="ignore", under="ignore"):
+        norm2 = float(np.sum(np.abs(data) ** 2) * dv)
+    if not (math.isfinite(norm2) and norm2 > 0):
+        what = "zero everywhere" if not np.any(data) else f"of norm² Σ|ψ|²ΔV = {norm2:.3g}"
+        ck.add("initial_state", key, f"is {what}: the state cannot be normalised")
+        init[key] = BAD
+
+
+def _packet_checks(
+    ck: Checker,
+    itype: Any,
+    init: dict[str, Any],
+    ndim: int | None,
+    lat: dict[str, Any],
+    ham: dict[str, Any],
+) -> None:
+    """Refuse a Gaussian centred outside the box (as :func:`~quantgeo.wavefunction.gaussian`
+    does, but without allocating the state); warn about a momentum at or beyond the lattice's
+    largest, πħ/Δ (it aliases), and a packet narrower than a spacing or wider than the box
+    (±2σ longer than L)."""
+    cells = _spacings(lat, ndim)
+    if cells is None or itype not in ("gaussian", "coherent", "plane_wave") or not ok(ham["hbar"]):
+        return
+    assert ndim is not None
+
+    def per_axis(v: Any) -> tuple[float, ...]:
+        return tuple(v) if isinstance(v, tuple) else (v,) * ndim
+
+    hbar = ham["hbar"]
+    if itype == "gaussian" and ok(init["center"]):  # checked here: no state is allocated
+        for i, (c, (lo, hi)) in enumerate(
+            zip(per_axis(init["center"]), lat["bounds"], strict=True)
+        ):
+            if not lo <= c <= hi:
+                ck.add(
+                    "initial_state",
+                    "center",
+                    f"the packet lies outside the box: {c:g} on axis {i} is outside "
+                    f"[{lo:g}, {hi:g}]; put the centre inside the box",
+                )
+    if ok(init.get("momentum")):
+        for i, (p, (d, _)) in enumerate(zip(per_axis(init["momentum"]), cells, strict=True)):
+            pmax = math.pi * hbar / d
+            if abs(p) >= pmax * (1 - 1e-12):
+                ck.warn(
+                    "initial_state",
+                    "momentum",
+                    f"{p:g} on axis {i} is at or beyond the lattice's largest momentum πħ/Δ = "
+                    f"{pmax:.6g}: it folds back to another momentum; refine the lattice",
+                )
+    width: Any = None
+    if itype == "gaussian" and ok(init["width"]):
+        width = per_axis(init["width"])
+    elif itype == "coherent" and ok(init["omega"], ham["mass"]) and init["omega"] is not None:
+        width = tuple(
+            math.sqrt(hbar / (2 * m * w))
+            for m, w in zip(per_axis(ham["mass"]), per_axis(init["omega"]), strict=True)
+        )
+    for i, (w, (d, length)) in enumerate(zip(width or (), cells, strict=False)):
+        if w < d:
+            ck.warn(
+                "initial_state",
+                "width" if itype == "gaussian" else "omega",
+                f"the packet width σ = {w:.4g} on axis {i} is narrower than the lattice "
+                f"spacing Δ = {d:.4g}: it is not resolved",
+            )
+        elif 4 * w > length:
+            ck.warn(
+                "initial_state",
+                "width" if itype == "gaussian" else "omega",
+                f"the packet (±2σ = ±{2 * w:.4g}) on axis {i} is wider than the box (L = "
+                f"{length:.4g}): it overlaps its periodic images",
+            )
 
 
 def system_specs(d: dict[str, Any]) -> tuple[LatticeSpec, HamiltonianSpec, InitialStateSpec]:

@@ -371,6 +371,9 @@ def mutated(draw: st.DrawFn) -> tuple[dict[str, Any], tuple[str, str, str]]:
     return doc, last
 
 
+# a mutated value may be accepted with a QuantgeoWarning (a dt as long as the run …): this test
+# is about errors, tests/scenarios/test_input_defects.py checks the warnings
+@pytest.mark.filterwarnings("ignore::quantgeo.errors.QuantgeoWarning")
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=mutated())
 def test_mutated_scenarios_give_scenario_errors(

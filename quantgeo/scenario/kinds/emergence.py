@@ -15,7 +15,7 @@ from quantgeo.errors import StabilityError
 from quantgeo.hamiltonian import MAX_DENSE_SITES, Hamiltonian
 from quantgeo.lattice import Lattice
 from quantgeo.recording import Trajectory
-from quantgeo.scenario.checker import Checker
+from quantgeo.scenario.checker import Checker, ok
 from quantgeo.scenario.kinds import Context, Kind
 from quantgeo.scenario.kinds._shared import (
     expectation_checks,
@@ -28,7 +28,11 @@ from quantgeo.scenario.schema import BAD, REQUIRED, _k, keys_of
 from quantgeo.scenario.specs import Scenario
 from quantgeo.wavefunction import Wavefunction
 
-__all__ = ["EMERGENCE_KEYS", "EXPECT_EMERGENCE_KEYS", "KIND"]
+__all__ = ["EMERGENCE_KEYS", "EXPECT_EMERGENCE_KEYS", "KIND", "MIN_RTOL"]
+
+#: Smallest ``[emergence].rtol``: scipy's ``solve_ivp`` (DOP853, RK45, RK23) raises a smaller
+#: ``rtol`` to 100·eps with a warning, so the tolerance asked for would not be the one met.
+MIN_RTOL = 100 * float(np.finfo(float).eps)
 
 EMERGENCE_KEYS = (
     _k("t_start", "number", 0.0, "time", "Start time"),
@@ -61,6 +65,13 @@ def _validate(doc: dict[str, Any], ck: Checker, ctx: Context) -> Scenario | None
     vals, exp = validate_tables(
         doc, ck, "emergence", EMERGENCE_KEYS, EXPECT_EMERGENCE_KEYS, common["ndim"]
     )
+    if ok(vals["rtol"]) and vals["rtol"] < MIN_RTOL:
+        ck.add(
+            "emergence",
+            "rtol",
+            f"must be ≥ {MIN_RTOL:.3g} (100 × float64 epsilon, the least scipy's solve_ivp "
+            f"accepts), got {vals['rtol']!r}",
+        )
     ham = common["hamiltonian"]
     if ham["kinetic"] not in (BAD, "lattice"):
         ck.add("hamiltonian", "kinetic", "the learning variables need kinetic = 'lattice'")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import os
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -122,7 +123,33 @@ def _solver(
             )
     if absorber not in (None, BAD):
         _absorber(ck, sol, absorber, lat, ndim)
+    _solver_warnings(ck, sol, sol_raw)
     return sol, absorber
+
+
+def _solver_warnings(ck: Checker, sol: dict[str, Any], sol_raw: Any) -> None:
+    """Accepted but questionable ``[solver]`` values."""
+    mode, given = sol["mode"], sol_raw if isinstance(sol_raw, dict) else {}
+    if mode == "real" and ok(sol["dt"], sol["t_start"], sol["t_end"]):
+        span = sol["t_end"] - sol["t_start"]
+        if sol["dt"] >= span:
+            ck.warn(
+                "solver",
+                "dt",
+                f"{sol['dt']:g} ≥ the run span t_end − t_start = {span:g}: the whole run is one "
+                "step; lower `dt`",
+            )
+    if mode == "real":
+        for key in ("tol", "max_steps"):
+            if key in given:
+                ck.warn("solver", key, "has no effect with mode = 'real' (imaginary time only)")
+    cores = os.cpu_count() or 1
+    if isinstance(sol["workers"], int) and sol["workers"] > cores:
+        ck.warn(
+            "solver",
+            "workers",
+            f"{sol['workers']} threads on a machine with {cores} cores: oversubscribed, slower",
+        )
 
 
 def _absorber(
@@ -183,6 +210,9 @@ def _reference(
     doc: dict[str, Any], ck: Checker, mode: Any, absorber: Any, common: dict[str, Any]
 ) -> dict[str, Any]:
     ref = ck.table(doc.get("reference", {}), "reference", REFERENCE_KEYS, common["ndim"])
+    if ok(ref["rtol"]) and ref["rtol"] >= 1:
+        ck.add("reference", "rtol", f"must be < 1 (a relative tolerance), got {ref['rtol']!r}")
+        ref["rtol"] = BAD
     if ref["qutip"] is not True:
         return ref
     if mode == "imaginary":
