@@ -40,7 +40,7 @@ from .test_malformed import BASE, PROBLEM, toml_value
 #: ``quantgeo/_options.py`` and ``quantgeo/scenario/values.py``), an overflow value may still be
 #: accepted at validation, or trip a numpy overflow warning (an error under pytest) while the
 #: cheap parts are built.  Set to False after that merge: every overflow case is then refused.
-OVERFLOW_BOUNDS_PENDING = True
+OVERFLOW_BOUNDS_PENDING = False
 
 DOCS = [tomllib.loads(BASE)] + [
     tomllib.loads(p.read_text(encoding="utf-8")) for p in SCENARIO_FILES
