@@ -123,11 +123,16 @@ def write_json(path: str | Path, obj: Any) -> None:
     atomic_write_text(path, json.dumps(jsonable(obj), indent=2) + "\n")
 
 
-def toml_value(raw: str) -> Any:
+def toml_value(raw: str, where: str = "value") -> Any:
     """A command-line value read as TOML (``[4, 4]``, ``1e-3``, ``true``); a bare word that is
     not TOML is the string itself."""
     import tomllib
 
+    from quantgeo.scenario.load import MAX_DEPTH, _text_depth
+
+    depth, _ = _text_depth(raw)
+    if depth > MAX_DEPTH:  # tomllib would recurse that deep (RecursionError)
+        raise ValueError(f"{where}: nested {depth} levels deep, at most {MAX_DEPTH}")
     try:
         return tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
@@ -141,7 +146,7 @@ def parse_sets(items: Sequence[str] | None) -> dict[str, Any]:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
             raise ValueError(f"`--set` expects TABLE.KEY=VALUE, got {item!r}")
-        parsed[key.strip()] = toml_value(raw)
+        parsed[key.strip()] = toml_value(raw, f"`--set {key.strip()}`")
     return parsed
 
 

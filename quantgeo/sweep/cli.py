@@ -81,7 +81,7 @@ def parse_vary(items: Sequence[str] | None) -> dict[str, list[Any]]:
         parts = _split_top(raw)
         if any(not p.strip() for p in parts):
             raise ValueError(f"`--vary {key}`: empty value in {raw!r}")
-        out[key] = [toml_value(p) for p in parts]
+        out[key] = [toml_value(p, f"`--vary {key}`") for p in parts]
     if not out:
         raise ValueError("`--vary`: give at least one TABLE.KEY=V1,V2,...")
     return out

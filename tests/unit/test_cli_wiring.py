@@ -75,3 +75,13 @@ def test_sweep_command_runs_every_point(tmp_path: Path) -> None:
     table = json.loads((out / "sweep.json").read_text(encoding="utf-8"))
     assert len(table["rows"]) == 2 and "provenance" in table
     assert len(list((out / "points").iterdir())) == 2
+
+
+def test_deeply_nested_set_value_is_one_line_not_a_recursion_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    src = next(p for p in SCENARIOS if p.stem == "free_packet")
+    deep = "[" * 3000 + "]" * 3000
+    assert cli.main(["run", str(src), "--set", f"a.b={deep}"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["quantgeo run: `--set a.b`: nested 3000 levels deep, at most 16"]
