@@ -2,6 +2,12 @@
 
 import sys
 
-from quantgeo.cli import main
+# SIGINT/SIGTERM handling first, before anything heavier is imported (quantgeo.cli.main
+# installs it again, for the console script)
+from quantgeo._interrupt import install
+
+install()
+
+from quantgeo.cli import main  # noqa: E402
 
 sys.exit(main())

@@ -10,6 +10,7 @@ the Qobj of H(t).  QuTiP is imported lazily.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from quantgeo._interrupt import PAUSE_ENV, pause_at, watch
 from quantgeo._options import check_options, option
 from quantgeo._progress import progress_enabled
 from quantgeo._validation import check_choice, check_int, check_positive, check_span
@@ -163,7 +165,10 @@ class QutipReference:
             "progress_bar": "tqdm" if progress_enabled(progress) else "",
         }
         start = time.perf_counter()
-        res = qutip.sesolve(h, ket, tlist, e_ops=e_ops or None, options=options)
+        # QuTiP's integrators turn a KeyboardInterrupt raised in a callback into a ValueError
+        # ("Function to integrate must not return a tuple."): watch() turns it back
+        with watch():
+            res = qutip.sesolve(_paused(h), ket, tlist, e_ops=e_ops or None, options=options)
         run_time = time.perf_counter() - start
         resolve = resolver(ham, lambda: recorder.time)
         expect = {k: np.real(np.asarray(v))[skip:] for k, v in res.e_data.items()}
@@ -193,6 +198,22 @@ class QutipReference:
             "run_time": run_time,
         }
         return recorder.finish(info, lat)
+
+
+def _paused(h: Any) -> Any:
+    """``h``; under the interruption test hook (:func:`quantgeo._interrupt.pause_at`) the same
+    operator behind a Python callback that pauses inside QuTiP's integrator."""
+    if os.environ.get(PAUSE_ENV) != "reference":
+        return h
+    import qutip
+
+    inner = qutip.QobjEvo(h)
+
+    def h_of_t(t: float) -> Any:
+        pause_at("reference")
+        return inner(t)
+
+    return qutip.QobjEvo(h_of_t)
 
 
 def _diag(values: NDArray[Any], *, sparse: bool) -> Any:
