@@ -168,7 +168,7 @@ class QutipReference:
         # QuTiP's integrators turn a KeyboardInterrupt raised in a callback into a ValueError
         # ("Function to integrate must not return a tuple."): watch() turns it back
         with watch():
-            res = qutip.sesolve(_paused(h), ket, tlist, e_ops=e_ops or None, options=options)
+            res = qutip.sesolve(_paused(h, tlist[0]), ket, tlist, e_ops=e_ops or None, options=options)
         run_time = time.perf_counter() - start
         resolve = resolver(ham, lambda: recorder.time)
         expect = {k: np.real(np.asarray(v))[skip:] for k, v in res.e_data.items()}
@@ -200,9 +200,10 @@ class QutipReference:
         return recorder.finish(info, lat)
 
 
-def _paused(h: Any) -> Any:
+def _paused(h: Any, t0: float) -> Any:
     """``h``; under the interruption test hook (:func:`quantgeo._interrupt.pause_at`) the same
-    operator behind a Python callback that pauses inside QuTiP's integrator."""
+    operator behind a Python callback that pauses inside QuTiP's integrator (at its first
+    evaluation after ``t0``: QobjEvo evaluates the function once when it is built)."""
     if os.environ.get(PAUSE_ENV) != "reference":
         return h
     import qutip
@@ -210,7 +211,8 @@ def _paused(h: Any) -> Any:
     inner = qutip.QobjEvo(h)
 
     def h_of_t(t: float) -> Any:
-        pause_at("reference")
+        if t > t0:
+            pause_at("reference")
         return inner(t)
 
     return qutip.QobjEvo(h_of_t)
