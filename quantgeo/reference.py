@@ -168,7 +168,9 @@ class QutipReference:
         # QuTiP's integrators turn a KeyboardInterrupt raised in a callback into a ValueError
         # ("Function to integrate must not return a tuple."): watch() turns it back
         with watch():
-            res = qutip.sesolve(_paused(h, tlist[0]), ket, tlist, e_ops=e_ops or None, options=options)
+            res = qutip.sesolve(
+                _paused(h, tlist[0]), ket, tlist, e_ops=e_ops or None, options=options
+            )
         run_time = time.perf_counter() - start
         resolve = resolver(ham, lambda: recorder.time)
         expect = {k: np.real(np.asarray(v))[skip:] for k, v in res.e_data.items()}
