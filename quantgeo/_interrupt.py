@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Iterator
 from types import FrameType
+from typing import Any
 
 __all__ = [
     "PAUSE_ENV",
@@ -35,6 +36,7 @@ __all__ = [
     "install",
     "interrupted_by",
     "pause_at",
+    "restore",
     "signals_seen",
     "watch",
 ]
@@ -84,12 +86,28 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def install() -> None:
-    """Make SIGINT and SIGTERM raise :class:`Interrupted` (main thread only; elsewhere a no-op,
-    since Python accepts signal handlers from the main thread only)."""
+def install() -> dict[int, Any]:
+    """Make SIGINT and SIGTERM raise :class:`Interrupted`; return the previous handlers (for
+    :func:`restore`).
+
+    Main thread only (elsewhere a no-op: Python accepts signal handlers from the main thread
+    only).  A signal the parent process set to be ignored (``nohup``, a shell's background
+    job) stays ignored, as Python itself does for SIGINT.
+    """
+    previous: dict[int, Any] = {}
     if _main_thread():
         for sig in SIGNALS:
-            signal.signal(sig, _handler)
+            current = signal.getsignal(sig)
+            if current is not signal.SIG_IGN and current is not _handler:
+                previous[sig] = signal.signal(sig, _handler)
+    return previous
+
+
+def restore(previous: dict[int, Any]) -> None:
+    """Put back the handlers :func:`install` replaced."""
+    if _main_thread():
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def interrupted_by(since: int = 0) -> Interrupted | None:

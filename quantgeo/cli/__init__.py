@@ -176,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     from quantgeo import _interrupt
 
-    _interrupt.install()
+    previous = _interrupt.install()
     args_list = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in args_list if not a.startswith("-")), "")
     name = f"quantgeo {command}".rstrip()
@@ -194,6 +194,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         err(f"{name}: interrupted ({got.name}); no partial output was left")
         return got.exit_status
+    finally:  # for callers in the same process (tests, notebooks)
+        _interrupt.restore(previous)
 
 
 def _main(args_list: list[str], name: str) -> int:
