@@ -200,3 +200,33 @@ def test_interrupt_swallowed_by_qutip_is_turned_back(handlers: None) -> None:
         qutip.sesolve(h, psi0, times, options={"method": "adams"})
     assert info.value.exit_status == 130 and isinstance(info.value.__cause__, ValueError)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+
+@pytest.mark.parametrize("command", ["animate", "validate"])
+def test_file_outputs_are_checked_before_running(
+    command: str,
+    tiny: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    handlers: None,
+) -> None:
+    """``animate -o`` and ``validate --json`` naming an existing folder: exit 2 at once."""
+    import quantgeo.animation as animation
+    import quantgeo.scenario as scenario
+
+    def must_not_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the run started")
+
+    monkeypatch.setattr(animation, "animate", must_not_run)
+    monkeypatch.setattr(scenario, "run_scenario", must_not_run)
+    folder = tmp_path / "movie.gif"
+    folder.mkdir()
+    argv = (
+        ["animate", str(tiny), "-o", str(folder)]
+        if command == "animate"
+        else ["validate", str(tiny), "--json", str(folder)]
+    )
+    assert cli.main(argv) == cli.EXIT_USAGE
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "is an existing folder, not a file" in lines[0], lines
