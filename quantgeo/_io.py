@@ -152,6 +152,12 @@ def check_folder_target(path: str | os.PathLike[str], *, option: str = "-o") -> 
     where = f"`{option}` {os.fspath(target)!r}"
     if target.exists() and not target.is_dir():
         raise ValueError(f"{where} is an existing file, not a folder; choose a folder name")
+    here = Path.cwd().resolve()
+    if target.resolve() in (here, *here.parents):
+        raise ValueError(
+            f"{where} is the current folder or contains it; the output folder is replaced as a "
+            "whole, so name a folder of its own"
+        )
     _writable_base(target, where)
     if target.is_dir():
         subs = sorted(e.name for e in target.iterdir() if e.is_dir() and not e.is_symlink())
@@ -249,7 +255,9 @@ def atomic_folder(
     can fall into it, and then the previous output is still complete under its ``.old`` name:
     :func:`remove_stale_folders` (called here before every write of ``path``) renames it back.
     """
-    target = Path(path)
+    target = Path(path).absolute()
+    if target.is_symlink():  # replace the folder it points to, not the link
+        target = target.resolve()
     check_folder_target(target)
     parent = target.parent
     parent.mkdir(parents=True, exist_ok=True)

@@ -230,3 +230,27 @@ def test_file_outputs_are_checked_before_running(
     assert cli.main(argv) == cli.EXIT_USAGE
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "is an existing folder, not a file" in lines[0], lines
+
+
+def test_current_folder_is_refused_as_output_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from quantgeo._io import check_folder_target
+
+    monkeypatch.chdir(tmp_path)
+    for path in (".", "..", str(tmp_path)):
+        with pytest.raises(ValueError, match="is the current folder or contains it"):
+            check_folder_target(path)
+    check_folder_target("out")  # a new folder below it is fine
+
+
+def test_symlinked_output_folder_replaces_its_target(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    with atomic_folder(real, own=("a.txt",)) as tmp:
+        (tmp / "a.txt").write_text("1", encoding="utf-8")
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    with atomic_folder(link, own=("a.txt",)) as tmp:
+        (tmp / "a.txt").write_text("2", encoding="utf-8")
+    assert link.is_symlink() and (link / "a.txt").read_text(encoding="utf-8") == "2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]
