@@ -47,6 +47,8 @@ def _pid_alive(pid: int) -> bool:
     """Whether a process ``pid`` exists (signal 0 checks without sending anything)."""
     if pid <= 0:
         return False
+    if os.name == "nt":  # os.kill would terminate it there: never treat a writer as gone
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
