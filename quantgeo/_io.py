@@ -228,7 +228,11 @@ def _carry_over(old: Path, new: Path, own: Collection[str]) -> None:
 
 @contextlib.contextmanager
 def atomic_folder(
-    path: str | os.PathLike[str], *, own: Collection[str] = (), replace: bool = True
+    path: str | os.PathLike[str],
+    *,
+    own: Collection[str] = (),
+    replace: bool = True,
+    clean: bool = True,
 ) -> Iterator[Path]:
     """Yield an empty temporary folder beside ``path``; it becomes ``path`` only on success.
 
@@ -248,6 +252,9 @@ def atomic_folder(
     replace
         When ``path`` already exists: replace it (``True``), or keep it and discard the new
         folder (``False``: "another writer completed it first", as for a sweep's points).
+    clean
+        First remove the leftovers of dead writers of ``path`` (:func:`remove_stale_folders`);
+        a caller writing many folders into one parent cleans the parent once instead.
 
     Notes
     -----
@@ -263,7 +270,8 @@ def atomic_folder(
     check_folder_target(target)
     parent = target.parent
     parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_folders(parent, target.name)
+    if clean:
+        remove_stale_folders(parent, target.name)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=parent))
     old: Path | None = None
     try:

@@ -160,7 +160,8 @@ def _safe_run_point(task: Mapping[str, Any]) -> dict[str, Any]:
 def _write_point(points_dir: Path, point: Point, outcome: Mapping[str, Any]) -> None:
     """Write the point's files into a temporary folder, then rename it onto its final name
     (:func:`quantgeo._io.atomic_folder`; kept when another run completed it first)."""
-    with atomic_folder(points_dir / point.hash, replace=False) as tmp:
+    # the driver cleans points_dir once per run (_remove_stale_tmp), not once per point
+    with atomic_folder(points_dir / point.hash, replace=False, clean=False) as tmp:
         report = dict(outcome["report"])
         files = {"report": "report.json"}
         for name in ("trajectory", "reference"):
