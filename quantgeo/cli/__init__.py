@@ -183,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     mark = _interrupt.signals_seen()
     try:
         _interrupt.pause_at("imports")
-        return _main(args_list, name)
+        return _main(args_list)
     except BaseException as exc:
         # whatever a library raised once a signal arrived (QuTiP turns the KeyboardInterrupt
         # raised in its integrator into a ValueError) is the interrupt
@@ -198,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _interrupt.restore(previous)
 
 
-def _main(args_list: list[str], name: str) -> int:
+def _main(args_list: list[str]) -> int:
     started = time.perf_counter()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser(args_list)
