@@ -10,6 +10,7 @@ the Qobj of H(t).  QuTiP is imported lazily.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from quantgeo._interrupt import PAUSE_ENV, pause_at, watch
 from quantgeo._options import check_options, option
 from quantgeo._preflight import Estimate, check_run, fmt_count, run_estimate
 from quantgeo._progress import progress_enabled
@@ -224,7 +226,12 @@ class QutipReference:
         }
         options["store_states"] = True  # the trajectory is made of the states
         start = time.perf_counter()
-        res = qutip.sesolve(h, ket, tlist, e_ops=e_ops or None, options=options)
+        # QuTiP's integrators turn a KeyboardInterrupt raised in a callback into a ValueError
+        # ("Function to integrate must not return a tuple."): watch() turns it back
+        with watch():
+            res = qutip.sesolve(
+                _paused(h, tlist[0]), ket, tlist, e_ops=e_ops or None, options=options
+            )
         run_time = time.perf_counter() - start
         resolve = resolver(ham, lambda: recorder.time)
         expect = {k: np.real(np.asarray(v))[skip:] for k, v in res.e_data.items()}
@@ -281,6 +288,24 @@ def _allowed_options(qutip: Any, method: str) -> set[str]:
     """Names ``qutip.sesolve`` accepts in ``options`` for ``method``."""
     integrator = qutip.SESolver.avail_integrators()[method]
     return set(qutip.SESolver.solver_options) | set(integrator.integrator_options)
+
+
+def _paused(h: Any, t0: float) -> Any:
+    """``h``; under the interruption test hook (:func:`quantgeo._interrupt.pause_at`) the same
+    operator behind a Python callback that pauses inside QuTiP's integrator (at its first
+    evaluation after ``t0``: QobjEvo evaluates the function once when it is built)."""
+    if os.environ.get(PAUSE_ENV) != "reference":
+        return h
+    import qutip
+
+    inner = qutip.QobjEvo(h)
+
+    def h_of_t(t: float) -> Any:
+        if t > t0:
+            pause_at("reference")
+        return inner(t)
+
+    return qutip.QobjEvo(h_of_t)
 
 
 def _diag(values: NDArray[Any], *, sparse: bool) -> Any:

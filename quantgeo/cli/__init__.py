@@ -16,9 +16,11 @@ Subcommands, one module per group::
 Every table goes through :func:`quantgeo._table.format_table`, and every JSON file carries the
 same ``provenance`` block (:func:`quantgeo.cli._common.provenance`).
 
-Exit codes: 0 success; 1 a check failed; 2 bad input (scenario errors, unknown options);
-130 interrupted.  The command (this package and the ``*_cli`` functions it delegates to) is the
-only place in quantgeo that prints.
+Exit codes (:data:`EXIT_STATUSES`, also in ``quantgeo --help``): 0 success; 1 a check failed;
+2 bad input (scenario errors, unknown options, unusable output paths; nothing was run); 3 the
+run failed (numerical instability, out of memory, an error writing output); 130 interrupted
+by SIGINT (Ctrl-C), 143 by SIGTERM, with no partial output left.  The command (this package
+and the ``*_cli`` functions it delegates to) is the only place in quantgeo that prints.
 """
 
 from __future__ import annotations
@@ -31,7 +33,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from quantgeo.cli import animate, bench, optional, run, schema
-from quantgeo.cli._common import EXIT_FAIL, EXIT_INTERRUPT, EXIT_OK, EXIT_USAGE, err
+from quantgeo.cli._common import (
+    EXIT_FAIL,
+    EXIT_INTERRUPT,
+    EXIT_OK,
+    EXIT_RUN_FAILED,
+    EXIT_STATUSES,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    err,
+)
 from quantgeo.cli._common import parse_sets as _parse_sets  # noqa: F401 (tests use the old name)
 from quantgeo.cli.optional import OPTIONAL_COMMANDS
 
@@ -39,6 +50,9 @@ __all__ = [
     "EXIT_FAIL",
     "EXIT_INTERRUPT",
     "EXIT_OK",
+    "EXIT_RUN_FAILED",
+    "EXIT_STATUSES",
+    "EXIT_TERMINATED",
     "EXIT_USAGE",
     "OPTIONAL_COMMANDS",
     "VERSION_OF",
@@ -108,8 +122,9 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
             "Geometric learning dynamics and the emergent lattice Schrödinger equation: run and "
             "validate scenarios, compare with QuTiP, make animations."
         ),
-        epilog="Scenario files: see scenarios/README.md. "
-        "Exit codes: 0 ok, 1 a check failed, 2 bad input.",
+        epilog="Scenario files: see scenarios/README.md. Exit codes: "
+        + ", ".join(f"{code} {meaning}" for code, meaning in EXIT_STATUSES.items())
+        + ".",
     )
     parser.add_argument("--version", action=_VersionAction)
     # global options (before the subcommand); their own dests, so that a subcommand's
@@ -153,9 +168,38 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``quantgeo`` console script; returns the exit code."""
-    started = time.perf_counter()
+    """Entry point of the ``quantgeo`` console script; returns the exit code.
+
+    SIGINT and SIGTERM are routed to :class:`quantgeo._interrupt.Interrupted` first of all,
+    before any heavy import: an interrupt anywhere prints one line and returns 130 (SIGINT) or
+    143 (SIGTERM), the temporary files having been removed by the writers' ``finally`` blocks.
+    """
+    from quantgeo import _interrupt
+
+    previous = _interrupt.install()
     args_list = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in args_list if not a.startswith("-")), "")
+    name = f"quantgeo {command}".rstrip()
+    mark = _interrupt.signals_seen()
+    try:
+        _interrupt.pause_at("imports")
+        return _main(args_list)
+    except BaseException as exc:
+        # whatever a library raised once a signal arrived (QuTiP turns the KeyboardInterrupt
+        # raised in its integrator into a ValueError) is the interrupt
+        got = exc if isinstance(exc, _interrupt.Interrupted) else _interrupt.interrupted_by(mark)
+        if got is None and isinstance(exc, KeyboardInterrupt):
+            got = _interrupt.Interrupted(2)
+        if got is None:
+            raise
+        err(f"{name}: interrupted ({got.name}); no partial output was left")
+        return got.exit_status
+    finally:  # for callers in the same process (tests, notebooks)
+        _interrupt.restore(previous)
+
+
+def _main(args_list: list[str]) -> int:
+    started = time.perf_counter()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = build_parser(args_list)
     args = parser.parse_args(args_list)
@@ -172,17 +216,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.quiet = True
     # the one source of the command line and its duration in provenance blocks
     args.argv, args.started = args_list, started
-    from quantgeo.errors import ScenarioError
+    from quantgeo.errors import ScenarioError, StabilityError
 
+    name = f"quantgeo {args.command}"
     try:
         return int(args.func(args))
     except ScenarioError as exc:
         for problem in exc.problems:
             err(problem)
         return EXIT_USAGE
-    except (ValueError, FileNotFoundError) as exc:
-        err(f"quantgeo {args.command}: {exc}")
+    except (ValueError, FileNotFoundError, FileExistsError) as exc:
+        err(f"{name}: error: {exc}")
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        err("interrupted (no partial output files were left)")
-        return EXIT_INTERRUPT
+    except StabilityError as exc:
+        err(f"{name}: error: numerical failure at t = {exc.t:g} (step {exc.step}): {exc}")
+        return EXIT_RUN_FAILED
+    except MemoryError as exc:
+        detail = f" ({exc})" if str(exc) else ""
+        err(f"{name}: error: out of memory{detail}; reduce the lattice, the records or the steps")
+        return EXIT_RUN_FAILED
+    except OSError as exc:
+        err(f"{name}: error: {exc}")
+        return EXIT_RUN_FAILED

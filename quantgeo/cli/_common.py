@@ -20,6 +20,9 @@ __all__ = [
     "EXIT_FAIL",
     "EXIT_INTERRUPT",
     "EXIT_OK",
+    "EXIT_RUN_FAILED",
+    "EXIT_STATUSES",
+    "EXIT_TERMINATED",
     "EXIT_USAGE",
     "add_max_memory",
     "check_rows",
@@ -35,7 +38,19 @@ __all__ = [
     "write_json",
 ]
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERRUPT = 0, 1, 2, 130
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_RUN_FAILED = 0, 1, 2, 3
+#: 128 + the signal number, the shell's convention: SIGINT (Ctrl-C) and SIGTERM.
+EXIT_INTERRUPT, EXIT_TERMINATED = 130, 143
+
+#: Every exit status of the ``quantgeo`` command and its meaning (printed by ``--help``).
+EXIT_STATUSES = {
+    EXIT_OK: "ok",
+    EXIT_FAIL: "a check failed",
+    EXIT_USAGE: "bad input (nothing was run)",
+    EXIT_RUN_FAILED: "the run failed (numerical instability, out of memory, writing output)",
+    EXIT_INTERRUPT: "interrupted by SIGINT",
+    EXIT_TERMINATED: "by SIGTERM (no partial output is left)",
+}
 
 
 def out(text: str = "") -> None:

@@ -36,9 +36,11 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser, scen: argparse.Argume
 
 
 def _cmd_animate(args: argparse.Namespace) -> int:
+    from quantgeo._io import check_file_target
     from quantgeo.animation import animate
 
     sc = load(args.file, args)
+    check_file_target(args.output, option="-o")
     res = animate(
         sc,
         args.output,

@@ -91,14 +91,32 @@ def _scenario_provenance(args: argparse.Namespace, sc: Any, result: Any) -> dict
 
 
 # -- run ----------------------------------------------------------------------------------------
+#: The files ``quantgeo run`` writes into its folder (replaced together, as one run's).
+RUN_FILES = ("report.json", "trajectory.npz", "reference.npz")
+#: The files ``quantgeo compare`` writes into its folder.
+COMPARE_FILES = ("compare.json", "compare.png")
+
+
+def _out_folder(args: argparse.Namespace, sc: Any) -> Path:
+    """``-o`` or ``quantgeo-out/<name>``, checked before anything is run (one line, exit 2)."""
+    from quantgeo._io import check_folder_target
+
+    folder = Path(args.out) if args.out else Path("quantgeo-out") / sc.name
+    check_folder_target(folder, option="-o" if args.out else "[scenario].name")
+    return folder
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
+    from quantgeo._interrupt import pause_at
+    from quantgeo._io import atomic_folder
     from quantgeo.scenario import run_scenario
 
     with warnings.catch_warnings(action="ignore", category=QuantgeoWarning):  # printed below
         sc = load(args.file, args)
     for line in sc.warnings:  # accepted but questionable values (issue 9)
         err(f"warning: {line}")
-    folder = Path(args.out) if args.out else Path("quantgeo-out") / sc.name
+    folder = _out_folder(args, sc)
+    pause_at("setup")  # test hook (quantgeo._interrupt), inert unless set
     result = run_scenario(
         sc,
         progress=progress(args),
@@ -109,14 +127,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     report["command"] = report["provenance"]["command"]
     report["created"] = report["provenance"]["created"]
     files = {"report": str(folder / "report.json")}
-    if result.trajectory is not None:
-        result.trajectory.save(folder / "trajectory.npz")
-        files["trajectory"] = str(folder / "trajectory.npz")
-    if result.reference is not None:
-        result.reference.save(folder / "reference.npz")
-        files["reference"] = str(folder / "reference.npz")
-    report["files"] = files
-    write_json(folder / "report.json", report)
+    # the whole run goes to a temporary folder renamed onto `folder`: never a mix of two runs
+    with atomic_folder(folder, own=RUN_FILES) as tmp:
+        if result.trajectory is not None:
+            result.trajectory.save(tmp / "trajectory.npz")
+            files["trajectory"] = str(folder / "trajectory.npz")
+        if result.reference is not None:
+            result.reference.save(tmp / "reference.npz")
+            files["reference"] = str(folder / "reference.npz")
+        report["files"] = files
+        pause_at("writing")
+        write_json(tmp / "report.json", report)
     if not args.quiet:
         mode = "fast" if sc.fast else "full"
         out(f"{sc.name} ({mode}): " + " ".join(sc.meta.description.split()))
@@ -141,6 +162,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from quantgeo._progress import progress_bar
     from quantgeo.scenario import find_scenarios
 
+    if args.json:
+        from quantgeo._io import check_file_target
+
+        check_file_target(args.json, option="--json")
     bundled = not args.paths
     fast = args.fast or (bundled and not args.full)
     files = find_scenarios(args.paths)
@@ -224,10 +249,11 @@ def _validate_one(
 def _cmd_compare(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from quantgeo._io import atomic_folder
     from quantgeo.scenario import run_scenario
 
     sc = load(args.file, args, **{"reference.qutip": True})
-    folder = Path(args.out) if args.out else Path("quantgeo-out") / sc.name
+    folder = _out_folder(args, sc)
     result = run_scenario(sc, progress=progress(args), reference=True)
     if result.comparison is None:
         err(f"{sc.name}: no comparison was made: {result.error or 'the split-operator run failed'}")
@@ -237,7 +263,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     sol_t = float(result.timings.get("run", math.nan))
     ref_t = float(result.timings.get("reference", math.nan))
     png = folder / "compare.png"
-    _plot_errors(sc, cmp, png, args.dpi)
     data = {
         "scenario": sc.name,
         "fast": sc.fast,
@@ -250,7 +275,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         "reference": dict(result.info.get("reference", {})),
         "provenance": _scenario_provenance(args, sc, result),
     }
-    write_json(folder / "compare.json", data)
+    with atomic_folder(folder, own=COMPARE_FILES) as tmp:
+        _plot_errors(sc, cmp, tmp / "compare.png", args.dpi)
+        write_json(tmp / "compare.json", data)
     rows = [
         ["max L2 error", cmp.max_l2],
         ["max infidelity", cmp.max_infidelity],

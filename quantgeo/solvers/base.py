@@ -32,6 +32,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
+from quantgeo._interrupt import pause_at
 from quantgeo._progress import progress_bar
 from quantgeo._validation import check_span
 from quantgeo.errors import StabilityError
@@ -269,6 +270,7 @@ def run_plan(
             while done < iv.steps:
                 n = min(chunk, iv.steps - done)
                 stepper.advance(t, iv.h, n)
+                pause_at("solver")  # test hook (quantgeo._interrupt), inert unless set
                 done += n
                 step += n
                 t = iv.t_end if done == iv.steps else iv.t_start + done * iv.h

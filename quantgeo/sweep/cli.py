@@ -208,9 +208,10 @@ def main(args: argparse.Namespace) -> int:
     except (ValueError, TypeError, FileNotFoundError, ConnectionError, ImportError) as exc:
         print(f"quantgeo sweep: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print("interrupted: completed points are kept; re-run to resume", file=sys.stderr)
-        return EXIT_INTERRUPT
+        # SIGTERM arrives as an Interrupted carrying its own status (143), SIGINT as 130
+        return int(getattr(exc, "exit_status", EXIT_INTERRUPT))
     finally:
         if handle is not None:
             handle.close()

@@ -7,7 +7,7 @@ Layout of the output folder ``OUT``::
     OUT/sweep.json                     one row per point, counts, provenance
     OUT/sweep.csv                      the same rows, flat
 
-A point's folder is written as ``points/.tmp-<hash>-<pid>-<random>/`` and renamed onto
+A point's folder is written as ``points/.<hash>.tmp-<pid>-<random>/`` and renamed onto
 ``points/<hash>/`` when every file is in it, so **a point is complete iff its folder exists**:
 a re-run skips it (resume), and Ctrl-C or a killed driver leaves no half-written point.  Only
 the driver writes; workers return their report and trajectories (so workers need the scenario
@@ -24,7 +24,6 @@ import functools
 import io
 import json
 import os
-import shutil
 import socket
 import time
 import traceback
@@ -34,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from quantgeo._io import atomic_write_text, jsonable
+from quantgeo._io import atomic_folder, atomic_write_text, jsonable, remove_stale_folders
 from quantgeo._progress import progress_bar
 from quantgeo.sweep.executors import (
     default_pool,
@@ -46,8 +45,6 @@ from quantgeo.sweep.executors import (
 from quantgeo.sweep.points import Point, plan_points
 
 __all__ = ["SweepResult", "run_point", "sweep"]
-
-_TMP_PREFIX = ".tmp-"
 
 
 @dataclass(frozen=True)
@@ -161,11 +158,10 @@ def _safe_run_point(task: Mapping[str, Any]) -> dict[str, Any]:
 # Driver side: folders
 # =============================================================================================
 def _write_point(points_dir: Path, point: Point, outcome: Mapping[str, Any]) -> None:
-    """Write the point's files into a temporary folder, then rename it onto its final name."""
-    final = points_dir / point.hash
-    tmp = points_dir / f"{_TMP_PREFIX}{point.hash}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir(parents=True)
-    try:
+    """Write the point's files into a temporary folder, then rename it onto its final name
+    (:func:`quantgeo._io.atomic_folder`; kept when another run completed it first)."""
+    # the driver cleans points_dir once per run (_remove_stale_tmp), not once per point
+    with atomic_folder(points_dir / point.hash, replace=False, clean=False) as tmp:
         report = dict(outcome["report"])
         files = {"report": "report.json"}
         for name in ("trajectory", "reference"):
@@ -176,14 +172,6 @@ def _write_point(points_dir: Path, point: Point, outcome: Mapping[str, Any]) -> 
         report["files"] = files
         report["point"] = _point_block(point)
         atomic_write_text(tmp / "report.json", json.dumps(jsonable(report), indent=2) + "\n")
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not final.is_dir():  # not "another run completed it first"
-                raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _point_block(point: Point) -> dict[str, Any]:
@@ -196,27 +184,10 @@ def _point_block(point: Point) -> dict[str, Any]:
     }
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _remove_stale_tmp(points_dir: Path) -> None:
-    """Remove temporary folders left by a killed driver (one whose pid is no longer running)."""
-    if not points_dir.is_dir():
-        return
-    for entry in points_dir.iterdir():
-        if not (entry.is_dir() and entry.name.startswith(_TMP_PREFIX)):
-            continue
-        parts = entry.name[len(_TMP_PREFIX) :].split("-")
-        pid = int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else -1
-        if pid == os.getpid() or pid < 0 or not _pid_alive(pid):
-            shutil.rmtree(entry, ignore_errors=True)
+def _remove_stale_tmp(points_dir: Path, *, include_own: bool = False) -> None:
+    """Remove temporary folders left by a killed driver (one whose pid is no longer running;
+    this driver's own too with ``include_own``, after it stopped)."""
+    remove_stale_folders(points_dir, include_own=include_own)
 
 
 def _read_report(folder: Path) -> dict[str, Any]:
@@ -420,7 +391,7 @@ def sweep(
             results.close()  # cancels pending tasks
             if owned is not None and hasattr(owned, "stop"):
                 owned.stop()
-            _remove_stale_tmp(points_dir)
+            _remove_stale_tmp(points_dir, include_own=True)
             raise
         finally:
             bar.close()
