@@ -69,6 +69,13 @@ def add_emergence_parser(subparsers: Any) -> Any:
     p.add_argument("--seed", type=int, default=0, help="Born-ensemble seed")
     p.add_argument("--born-t-end", type=float, default=5.0, help="Born-ensemble end time")
     p.add_argument(
+        "--learners",
+        type=int,
+        default=0,
+        metavar="M",
+        help="also run M lattice learners (Bell's jumps) for each a; 0: none (default)",
+    )
+    p.add_argument(
         "--json", metavar="PATH", help="also write the full result (and the provenance) as JSON"
     )
     p.add_argument(
@@ -133,6 +140,7 @@ def run_emergence_cli(args: argparse.Namespace) -> int:
             walkers=args.walkers,
             seed=args.seed,
             born_t_end=min(float(args.born_t_end), float(args.t_end)),
+            learners=args.learners,
             progress=args.progress,
         )
     except (QuantgeoError, ValueError, TypeError) as err:
