@@ -4,7 +4,8 @@ Frames are drawn at the learners' record times from the state the learners hand 
 :class:`~quantgeo.recording.Recorder` callback and streamed at once to the GIF/MP4 writers of
 :mod:`quantgeo.animation` (nothing is kept in memory between frames):
 
-- **1D**: the learners' histogram :math:`h_n/(M\Delta V)` as bars over the curve
+- **1D**: the learners' histogram :math:`h_n/(M\Delta V)` as bars (one per site, a filled step
+  patch) over the curve
   :math:`|\psi_n(t)|^2` (normalised on the lattice) of the split-operator ψ that guides them;
   the title carries the total-variation distance and the sampling floor's mean at that time.
 - **2D**: up to ``dots`` learners (a fixed random subset, the same learners in every frame) as
@@ -101,8 +102,11 @@ class LearnerRenderer:
         target = np.asarray(state.target, dtype=float).ravel() / dv
         top = max(float(hist.max()), float(target.max()))
         if "bars" not in self._artists:
-            self._artists["bars"] = ax.bar(
-                x, hist, width=lat.spacing[0], color="tab:blue", alpha=0.55, label="learners"
+            # one filled step patch (a bar per site, edges at the cell boundaries): one artist
+            # to update per frame instead of one rectangle per site
+            self._edges = np.append(x - 0.5 * lat.spacing[0], x[-1] + 0.5 * lat.spacing[0])
+            self._artists["bars"] = ax.stairs(
+                hist, self._edges, fill=True, color="tab:blue", alpha=0.55, label="learners"
             )
             (self._artists["curve"],) = ax.plot(x, target, color="k", lw=1.3, label="|ψ(t)|²")
             ax.set_xlim(x[0], x[-1])
@@ -110,8 +114,7 @@ class LearnerRenderer:
             ax.set_ylabel("density")
             ax.legend(loc="upper right", fontsize=7)
         else:
-            for bar, h in zip(self._artists["bars"], hist, strict=True):
-                bar.set_height(h)
+            self._artists["bars"].set_data(hist, self._edges)
             self._artists["curve"].set_ydata(target)
         if top > self._top:
             self._top = 1.15 * top
@@ -141,7 +144,7 @@ class LearnerRenderer:
                 cmap="magma",
             )
             self._artists["dots"] = ax.scatter(
-                pos[:, 0], pos[:, 1], s=2.0, c="cyan", linewidths=0, alpha=0.8
+                pos[:, 0], pos[:, 1], s=1.5, c="cyan", linewidths=0, alpha=0.6
             )
             ax.set_xlabel("x")
             ax.set_ylabel("y")
