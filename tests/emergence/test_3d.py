@@ -135,3 +135,18 @@ def test_learners_equivariance_3d(record_property):
     np.testing.assert_allclose(s.times, times, atol=1e-9)
     assert traj.info["jumps"] > 20_000  # the learners move: the packet travels ~1 along y
     assert max(abs(z) for z in s.z) <= 3.0
+
+
+def test_learners_kernel_equals_twin_in_3d():
+    """Six neighbours per site: the Numba kernel and its NumPy twin jump the same learners."""
+    ham = trap3d((8, 6, 5))
+    psi0 = state(ham)
+    rec = (Recorder(times=[0.0, 0.5], observables=("sites", "jumps")) for _ in range(2))
+    a, b = (
+        LatticeLearners(ham, 2_000, 5, backend=be).run(psi0, (0.0, 0.5), recorder=r)
+        for be, r in zip(("numba", "numpy"), rec, strict=True)
+    )
+    np.testing.assert_array_equal(a["sites"], b["sites"])
+    np.testing.assert_array_equal(a["jumps"], b["jumps"])
+    assert a["jumps"][-1] > 500
+    assert a["sites"].shape == (2, 2_000)
