@@ -78,3 +78,13 @@ def test_bad_learner_count(bad):
     ham = Hamiltonian(Lattice(32, (-8.0, 8.0)), harmonic(1.0))
     with pytest.raises(ValueError, match=r"`learners` must be an integer ≥ 0"):
         emergence(ham, coherent(ham), (0.0, 0.1), qutip=False, born_a=(), learners=bad)
+
+
+def test_cli_3d_learners(capsys):
+    args = _parse(["emergence", "--dim", "3", "--sites", "10", "8", "6", "--box", "3.5", "2.8",
+                   "2.1", "--t-end", "0.2", "--every", "0.1", "--no-qutip", "--no-born",
+                   "--learners", "500", "--born-t-end", "0.2"])  # fmt: skip
+    assert run_emergence_cli(args) == 0
+    out = capsys.readouterr().out
+    assert "mass=[1.0, 1.5, 2.0]" in out and "Lattice learners" in out
+    assert "Born ensemble" not in out
