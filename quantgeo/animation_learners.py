@@ -35,9 +35,10 @@ from quantgeo.animation import (
 
 if TYPE_CHECKING:
     from quantgeo.emergence.learners import LatticeLearners
+    from quantgeo.scenario.specs import Scenario
     from quantgeo.wavefunction import Wavefunction
 
-__all__ = ["LearnerRenderer", "animate_learners"]
+__all__ = ["LearnerRenderer", "animate_learner_scenario", "animate_learners"]
 
 RGB = NDArray[np.uint8]
 FArray = NDArray[np.float64]
@@ -249,4 +250,76 @@ def animate_learners(
     writer = "pillow" if fmt == "gif" else "ffmpeg"
     return AnimationResult(
         target, n, size, spec.fps, writer, time.perf_counter() - start, render_time
+    )
+
+
+def animate_learner_scenario(
+    scenario: Scenario,
+    path: str | Path,
+    *,
+    a: float = 1.0,
+    dots: int = 2000,
+    progress: bool | None = None,
+) -> AnimationResult:
+    """Movie of one learner run of a ``lattice_learners`` scenario (for ``quantgeo animate``).
+
+    The ``[learners]`` table sets the engine (M, seed, refresh, …) and the span
+    (``[animation].t_end`` overrides its end); ``[animation]`` sets size, dpi and fps.  About
+    ``[animation].frames`` frames: the frame interval is the span over ``frames − 1`` rounded up
+    to a multiple of ``refresh`` (records sit on the refresh grid).
+
+    Parameters
+    ----------
+    scenario
+        A loaded scenario of kind ``lattice_learners``.
+    path
+        ``.gif`` or ``.mp4``.
+    a
+        Exponent of the member drawn (default 1: Bell's process).
+    dots
+        Largest number of learners drawn as dots (2D/3D).
+    """
+    import math
+
+    from quantgeo.emergence.learners import LatticeLearners
+    from quantgeo.scenario.build import build_system
+
+    if scenario.meta.kind != "lattice_learners":
+        raise ValueError(
+            f"`scenario` must be of kind 'lattice_learners', got kind = {scenario.meta.kind!r}"
+        )
+    v = scenario.extra["learners"]
+    _, ham, state0, _ = build_system(scenario)
+    seed = v["seed"] if v["seed"] is not None else scenario.meta.seed
+    engine = LatticeLearners(
+        ham,
+        v["learners"],
+        seed,
+        a,
+        refresh=v["refresh"],
+        rule=v["rule"],
+        solver_dt=v["solver_dt"],
+        scheme=v["scheme"],
+        floor_draws=v["floor_draws"],
+        backend=v["backend"],
+    )
+    spec = scenario.animation
+    t0 = float(v["t_start"])
+    t1 = float(spec.t_end) if spec.t_end is not None else float(v["t_end"])
+    span = t1 - t0
+    if span <= 0:
+        raise ValueError(f"`[animation].t_end` must be > t_start = {t0:g}, got {t1:g}")
+    h = float(v["refresh"])
+    every = h * max(1, math.ceil(span / (spec.frames - 1) / h - 1e-9))
+    t1 = t0 + every * math.floor(span / every + 1e-9)
+    return animate_learners(
+        engine,
+        state0,
+        (t0, t1),
+        path,
+        every=every,
+        spec=spec,
+        dots=dots,
+        title=f"{scenario.name}: a = {a:g}",
+        progress=progress,
     )

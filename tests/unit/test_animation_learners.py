@@ -61,3 +61,18 @@ def test_bad_arguments(tmp_path):
         LearnerRenderer(eng, SPEC, jitter=2.0)
     with pytest.raises(ValueError, match="`dots`"):
         LearnerRenderer(eng, SPEC, dots=0)
+
+
+def test_bundled_scenario_movie(tmp_path):
+    """``animate_learner_scenario``: the [learners] engine, about [animation].frames frames."""
+    from quantgeo.animation_learners import animate_learner_scenario
+    from quantgeo.scenario import find_scenarios, load_scenario
+
+    path = next(p for p in find_scenarios() if p.stem == "lattice_learners")
+    sc = load_scenario(path, fast=True, overrides={"animation.frames": 6, "animation.dpi": 40})
+    res = animate_learner_scenario(sc, tmp_path / "crowd.gif", dots=300)
+    # span 2.5 over 5 intervals: one frame every 0.5 (a multiple of refresh = 0.02)
+    _check_movie(res, tmp_path / "crowd.gif", 6)
+    with pytest.raises(ValueError, match="kind 'lattice_learners'"):
+        other = next(p for p in find_scenarios() if p.stem == "free_packet")
+        animate_learner_scenario(load_scenario(other, fast=True), tmp_path / "x.gif")

@@ -182,7 +182,7 @@ def _runs(
 KIND = Kind(
     name="lattice_learners",
     required=("lattice", "hamiltonian", "initial_state", "learners", "expect"),
-    optional=(),
+    optional=("animation",),  # quantgeo.animation_learners.animate_learner_scenario
     tables=("learners",),
     validate=_validate,
     run=functools.partial(run_engine, body=_runs),
