@@ -7,7 +7,7 @@ The ``quantgeo`` command's owner wires it with::
     ...
     return args.func(args)
 
-Set-up: a harmonic trap on a periodic lattice (1D or 2D), a coherent state displaced to
+Set-up: a harmonic trap on a periodic lattice (1D, 2D or 3D), a coherent state displaced to
 ``--center`` with ``--momentum``; ``kinetic="lattice"``.
 """
 
@@ -30,6 +30,13 @@ _DEFAULTS: dict[int, dict[str, list[float]]] = {
         "omega": [1.0, 1.0],
         "center": [1.5, 0.5],
     },
+    3: {
+        "sites": [20.0, 16.0, 12.0],
+        "box": [7.0, 5.6, 4.2],
+        "mass": [1.0, 1.5, 2.0],
+        "omega": [1.0, 1.2, 1.5],
+        "center": [0.8, -0.5, 0.3],
+    },
 }
 
 
@@ -48,10 +55,15 @@ def add_emergence_parser(subparsers: Any) -> Any:
             "each a (THEORY.md §2, E1 and E3)."
         ),
     )
-    p.add_argument("--dim", type=int, choices=(1, 2), default=1, help="lattice dimension")
-    p.add_argument("--sites", type=int, nargs="+", help="sites per axis (default 160 | 64 64)")
+    p.add_argument("--dim", type=int, choices=(1, 2, 3), default=1, help="lattice dimension")
     p.add_argument(
-        "--box", type=float, nargs="+", help="half-width L per axis: box [-L, L) (10 | 8 4)"
+        "--sites", type=int, nargs="+", help="sites per axis (default 160 | 64 64 | 20 16 12)"
+    )
+    p.add_argument(
+        "--box",
+        type=float,
+        nargs="+",
+        help="half-width L per axis: box [-L, L) (10 | 8 4 | 7 5.6 4.2)",
     )
     p.add_argument("--mass", type=float, nargs="+", help="mass per axis (default 1 | 1 4)")
     p.add_argument("--omega", type=float, nargs="+", help="trap frequency per axis")
@@ -68,6 +80,13 @@ def add_emergence_parser(subparsers: Any) -> Any:
     p.add_argument("--walkers", type=int, default=20_000, help="Born-ensemble walkers")
     p.add_argument("--seed", type=int, default=0, help="Born-ensemble seed")
     p.add_argument("--born-t-end", type=float, default=5.0, help="Born-ensemble end time")
+    p.add_argument(
+        "--learners",
+        type=int,
+        default=0,
+        metavar="M",
+        help="also run M lattice learners (Bell's jumps) for each a; 0: none (default)",
+    )
     p.add_argument(
         "--json", metavar="PATH", help="also write the full result (and the provenance) as JSON"
     )
@@ -133,6 +152,7 @@ def run_emergence_cli(args: argparse.Namespace) -> int:
             walkers=args.walkers,
             seed=args.seed,
             born_t_end=min(float(args.born_t_end), float(args.t_end)),
+            learners=args.learners,
             progress=args.progress,
         )
     except (QuantgeoError, ValueError, TypeError) as err:

@@ -5,7 +5,8 @@ r"""Three-way comparison of the emergent quantum regime (THEORY.md §2, E1 and E
 on the same lattice Hamiltonian, records them on common times and reports the largest L2
 distance of each pair, each engine's norm and energy drift and the smallest density met by the
 learning variables; then runs the Born ensemble for each a and reports its total-variation
-distance to :math:`|\psi(t)|^2` against the sampling floor.
+distance to :math:`|\psi(t)|^2` against the sampling floor, and (``learners=M``) the same
+distances for M lattice learners (:class:`~quantgeo.emergence.LatticeLearners`, Bell's jumps).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from quantgeo.solvers.split_operator import SplitOperatorSolver
 from quantgeo.wavefunction import Wavefunction
 
 from .born import FLOOR_OBSERVABLES, BornEnsemble, BornSummary
+from .learners import LatticeLearners
 from .madelung import MadelungLattice
 
 __all__ = ["EmergenceOptions", "EmergenceResult", "EngineStats", "PairError", "emergence"]
@@ -149,6 +151,9 @@ class EmergenceResult:
         (``{"message", "t", "step"}``) when they stopped at a singular density.
     born
         One :class:`~quantgeo.emergence.BornSummary` per a.
+    learners
+        One :class:`~quantgeo.emergence.BornSummary` per a of the lattice learners (empty
+        unless ``learners`` was given).
     """
 
     setup: dict[str, Any]
@@ -159,6 +164,7 @@ class EmergenceResult:
     min_relative_density: float
     singular: dict[str, Any] | None
     born: tuple[BornSummary, ...]
+    learners: tuple[BornSummary, ...] = ()
 
     @property
     def max_l2(self) -> float:
@@ -177,6 +183,7 @@ class EmergenceResult:
             "min_relative_density": self.min_relative_density,
             "singular": self.singular,
             "born": [b.to_dict() for b in self.born],
+            "learners": [b.to_dict() for b in self.learners],
         }
 
     def format(self) -> str:
@@ -204,8 +211,14 @@ class EmergenceResult:
                 f"(W = {self.born[0].walkers} walkers; floor = mean TV of W exact draws from "
                 "|ψ|², z = (TV − floor)/std of the floor)"
             )
-            if len(set(s["mass"])) == 1:
-                lines.append("(isotropic mass: D_a is Nelson's ħ/2m for every a)")
+        if self.learners:
+            lines += ["", _born_table(self.learners, "Lattice learners")]
+            lines.append(
+                f"(M = {self.learners[0].walkers} learners on the sites, Bell's jump rates of "
+                "ψ(t); floor and z as above)"
+            )
+        if (self.born or self.learners) and len(set(s["mass"])) == 1:
+            lines.append("(isotropic mass: D_a is Nelson's ħ/2m for every a)")
         return "\n".join(lines)
 
 
@@ -230,9 +243,9 @@ def _engines_table(engines: Iterable[EngineStats]) -> str:
     return format_table(rows, columns, rule=None, strip=False)
 
 
-def _born_table(born: Iterable[BornSummary]) -> str:
+def _born_table(born: Iterable[BornSummary], label: str = "Born ensemble") -> str:
     columns = [
-        Column("Born ensemble", "<", 16, gap=""),
+        Column(label, "<", 18, gap=""),
         Column("D_a", ">", 22, gap=""),
         Column("TV(end)", ">", 10, ".4f", gap=""),
         Column("max TV", ">", 10, ".4f", gap=""),
@@ -269,6 +282,8 @@ def emergence(
     seed: int | None = 0,
     born_t_end: float | None = 5.0,
     born_every: float = 0.1,
+    learners: int = 0,
+    learners_a: Sequence[float] = (0.0, 0.5, 1.0),
     progress: bool | None = None,
 ) -> EmergenceResult:
     r"""Learning variables vs split-operator vs QuTiP, and the Born ensembles for each a.
@@ -297,7 +312,13 @@ def emergence(
     born_t_end
         End time of the Born ensembles (from ``t_span[0]``); ``None``: ``t_span[1]``.
     born_every
-        Record interval of the Born ensembles.
+        Record interval of the Born ensembles (and of the learners: a multiple of their
+        refresh interval 0.01).
+    learners
+        Number M of lattice learners run for each a of ``learners_a`` over the Born
+        ensembles' span (0: none).  Same seed, ``solver_dt`` and ``scheme``.
+    learners_a
+        Exponents a of the learner runs.
     progress
         tqdm bars; default on when stderr is a terminal.
 
@@ -312,6 +333,8 @@ def emergence(
     t0, t1 = check_span(t_span)
     check_positive("every", every)
     check_positive("born_every", born_every)
+    if isinstance(learners, bool) or not isinstance(learners, (int, np.integer)) or learners < 0:
+        raise ValueError(f"`learners` must be an integer ≥ 0 (0: no learners), got {learners!r}")
     learner = MadelungLattice(ham, rtol=rtol, atol=atol)  # validates ham.kinetic, tolerances
     split = SplitOperatorSolver(ham, solver_dt, scheme)
 
@@ -349,6 +372,18 @@ def emergence(
                 ens.run(state0, (t0, t_born), recorder=rec, progress=progress)
             )
         )
+    crowd: list[BornSummary] = []
+    if learners:
+        for a_exp in learners_a:
+            eng = LatticeLearners(
+                ham, learners, seed, float(a_exp), solver_dt=solver_dt, scheme=scheme
+            )
+            rec = Recorder(every=born_every, observables=FLOOR_OBSERVABLES)
+            crowd.append(
+                BornSummary.from_trajectory(
+                    eng.run(state0, (t0, t_born), recorder=rec, progress=progress)
+                )
+            )
     setup = {
         "lattice": repr(ham.lattice),
         "mass": ham.mass.tolist(),
@@ -371,4 +406,5 @@ def emergence(
         min_relative_density=float(info.get("min_relative_density", math.nan)),
         singular=singular,
         born=tuple(born),
+        learners=tuple(crowd),
     )

@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -59,6 +60,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.linalg import expm_multiply
 
 from quantgeo._kernels import BACKENDS, kernels, warmup
+from quantgeo._options import check_options, option
 from quantgeo._validation import check_choice, check_int, check_positive, check_real, check_span
 from quantgeo.emergence.born import (
     FLOOR_OBSERVABLES,
@@ -70,6 +72,7 @@ from quantgeo.emergence.madelung import neighbour_table
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.lattice import Lattice
 from quantgeo.recording import Recorder, Trajectory
+from quantgeo.solvers.schemes import SCHEMES
 from quantgeo.solvers.split_operator import SplitOperatorSolver
 from quantgeo.wavefunction import Wavefunction, _as_data
 
@@ -77,6 +80,7 @@ __all__ = [
     "LEARNER_OBSERVABLES",
     "REFRESH_RULES",
     "LatticeLearners",
+    "LearnerOptions",
     "bell_rates",
     "osmotic_rates",
 ]
@@ -99,6 +103,34 @@ LEARNER_OBSERVABLES = (
 )
 #: Where in a refresh interval ψ (and so the rates) is taken.
 REFRESH_RULES = ("midpoint", "left")
+
+
+@dataclass(frozen=True)
+class LearnerOptions:
+    """Options of :class:`LatticeLearners` (besides learners, seed and a): defaults, units and
+    ranges written once (the constructor and the scenario ``[learners]`` table take them)."""
+
+    refresh: float = option(
+        0.01, unit="time", doc="Interval over which ψ and the jump rates are frozen", gt=0
+    )
+    rule: str = option(
+        "midpoint",
+        doc="Where ψ is taken in a refresh interval (midpoint: O(h²) bias; left: O(h))",
+        choices=REFRESH_RULES,
+    )
+    solver_dt: float = option(0.005, unit="time", doc="Split-operator step for ψ(t)", gt=0)
+    scheme: str = option(
+        "yoshida4", doc="Split-operator scheme for ψ(t)", kind="str", choices=tuple(SCHEMES)
+    )
+    floor_draws: int = option(
+        200, unit="draws", doc="Multinomial samples of the sampling floor", kind="int", ge=2
+    )
+    backend: str = option(
+        "numba", doc="Jump kernel: numba or its NumPy twin", choices=tuple(BACKENDS)
+    )
+
+    def __post_init__(self) -> None:
+        check_options(self)
 
 
 def check_learners(ham: Any, learners: Any, seed: Any) -> tuple[Hamiltonian, int, int | None]:
@@ -267,12 +299,12 @@ class LatticeLearners:
         seed: int | None = None,
         a: float = 1.0,
         *,
-        refresh: float = 0.01,
-        rule: str = "midpoint",
-        solver_dt: float = 0.005,
-        scheme: str = "yoshida4",
-        floor_draws: int = 200,
-        backend: str = "numba",
+        refresh: float = LearnerOptions.refresh,
+        rule: str = LearnerOptions.rule,
+        solver_dt: float = LearnerOptions.solver_dt,
+        scheme: str = LearnerOptions.scheme,
+        floor_draws: int = LearnerOptions.floor_draws,
+        backend: str = LearnerOptions.backend,
     ) -> None:
         self.ham, self.learners, self.seed = check_learners(ham, learners, seed)
         self.a = check_real("a", a)

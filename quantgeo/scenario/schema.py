@@ -145,7 +145,9 @@ MAX_SITES = 1 << 26
 
 #: Scenario kinds: the engine a scenario runs.  The emergence kinds are provided by
 #: :mod:`quantgeo.emergence` (see ``scenarios/README.md``).
-KINDS = ("schrodinger", "emergence_three_way", "born_ensemble")
+from quantgeo.scenario.kinds import KIND_MODULES  # noqa: E402  (the one registry of kinds)
+
+KINDS = tuple(KIND_MODULES)
 
 SCENARIO_KEYS = (
     _k(

@@ -28,6 +28,7 @@ KIND_MODULES: dict[str, str] = {
     "schrodinger": "quantgeo.scenario.kinds.schrodinger",
     "emergence_three_way": "quantgeo.scenario.kinds.emergence",
     "born_ensemble": "quantgeo.scenario.kinds.born",
+    "lattice_learners": "quantgeo.scenario.kinds.learners",
 }
 
 
