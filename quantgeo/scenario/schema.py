@@ -16,6 +16,7 @@ from quantgeo._options import option_fields
 from quantgeo.animation import AnimationOptions
 from quantgeo.hamiltonian import KINETIC_MODELS
 from quantgeo.reference import QutipOptions
+from quantgeo.scenario.kinds import KIND_MODULES
 from quantgeo.solvers.imaginary import ImaginaryTimeOptions
 from quantgeo.solvers.split_operator import AbsorbingBoundary, SplitOperatorOptions
 
@@ -132,7 +133,7 @@ MAX_SITES = 1 << 26
 
 #: Scenario kinds: the engine a scenario runs.  The emergence kinds are provided by
 #: :mod:`quantgeo.emergence` (see ``scenarios/README.md``).
-KINDS = ("schrodinger", "emergence_three_way", "born_ensemble")
+KINDS = tuple(KIND_MODULES)  # the registered kinds (quantgeo.scenario.kinds)
 
 SCENARIO_KEYS = (
     _k("name", "str", None, doc="Scenario name (default: the file stem)"),

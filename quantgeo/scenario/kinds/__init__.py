@@ -28,6 +28,10 @@ KIND_MODULES: dict[str, str] = {
     "schrodinger": "quantgeo.scenario.kinds.schrodinger",
     "emergence_three_way": "quantgeo.scenario.kinds.emergence",
     "born_ensemble": "quantgeo.scenario.kinds.born",
+    "wright_fisher_fixation": "quantgeo.scenario.kinds.wf_fixation",
+    "neutral_heterozygosity": "quantgeo.scenario.kinds.wf_heterozygosity",
+    "wright_stationary": "quantgeo.scenario.kinds.wf_stationary",
+    "crossover_window": "quantgeo.scenario.kinds.crossover",
 }
 
 
