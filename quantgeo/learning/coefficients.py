@@ -16,6 +16,10 @@ Conventions (:mod:`quantgeo.learning.fokker_planck` for the equations):
     ``∂_t p = ∇·(γ p g⁻¹∇H) + ½ ∂_i∂_j(D_ij p)``; the limit of the discrete algorithm (noise
     evaluated before the step).  Effective drift ``b``.
 
+``a`` may also be a metric object (:mod:`quantgeo.learning.metric_law`, e.g.
+:class:`~quantgeo.learning.CrossoverMetric`): then ``φ(λ)`` is its ``phi`` and
+``∂ ln φ/∂λ`` its ``dlog_phi`` (``c`` and ``eps`` keep their defaults).
+
 Derivatives of matrix functions use Daleckii–Krein (:func:`~.metric.matrix_function_derivative`);
 eigen-decompositions use ``numpy.linalg.eigh`` (independent of the kernels' Jacobi rotations).
 """
@@ -23,12 +27,14 @@ eigen-decompositions use ``numpy.linalg.eigh`` (independent of the kernels' Jaco
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from quantgeo._validation import check_choice, check_positive, check_real
 from quantgeo.learning.metric import eigh_stack, matrix_function_derivative
+from quantgeo.learning.metric_law import is_metric_object, metric_object_for_engine
 from quantgeo.learning.problem import LearningProblem
 
 __all__ = [
@@ -92,31 +98,48 @@ def check_dynamics(
     )
 
 
-def _dhalf_logdet(vec: Array, lam: Array, dkap: Array, a: float, eps: float) -> Array:
-    """``∂_k ln √det g = ½ a Σ_i (Vᵀ ∂_kκ V)_ii/(λ_i + eps)``, shape ``(*S, n)``."""
+def _dhalf_logdet(vec: Array, lam: Array, dkap: Array, a: Any, eps: float) -> Array:
+    """``∂_k ln √det g = ½ a Σ_i (Vᵀ ∂_kκ V)_ii/(λ_i + eps)``, shape ``(*S, n)``; for a metric
+    object ``½ Σ_i (Vᵀ ∂_kκ V)_ii φ'(λ_i)/φ(λ_i)``."""
+    if is_metric_object(a):
+        m_diag = np.einsum("...ak,...nab,...bk->...nk", vec, dkap, vec)
+        return 0.5 * np.sum(m_diag * a.dlog_phi(lam)[..., None, :], axis=-1)
     if a == 0.0:
         return np.zeros(dkap.shape[:-2])
     m_diag = np.einsum("...ak,...nab,...bk->...nk", vec, dkap, vec)
     return 0.5 * a * np.sum(m_diag / (lam + eps)[..., None, :], axis=-1)
 
 
+def _check_metric(a: Any, gamma: float, c: float, eps: float) -> tuple[Any, float, float, float]:
+    """``check_dynamics``, with ``a`` allowed to be a metric object (then ``c = 1``,
+    ``eps = 0``)."""
+    if is_metric_object(a):
+        _, gamma, c, eps = check_dynamics(0.0, gamma, c, eps)
+        return metric_object_for_engine(a, c, eps, "the learning coefficients"), gamma, c, eps
+    return check_dynamics(a, gamma, c, eps)
+
+
 def metric_fields(
-    problem: LearningProblem, points: ArrayLike, a: float, *, c: float = 1.0, eps: float = 0.0
+    problem: LearningProblem, points: ArrayLike, a: Any, *, c: float = 1.0, eps: float = 0.0
 ) -> MetricFields:
-    """Inverse metric and its derivatives at ``points`` (shape ``(*S, d)``)."""
-    a, _, c, eps = check_dynamics(a, 1.0, c, eps)
+    """Inverse metric and its derivatives at ``points`` (shape ``(*S, d)``); ``a`` a power or
+    a metric object."""
+    a, _, c, eps = _check_metric(a, 1.0, c, eps)
     x = np.asarray(points, dtype=float)
     kap = problem.kappa_at(x)
     dkap = problem.dkappa_at(x)
     lam, vec = eigh_stack(kap)
+    law = a if is_metric_object(a) else None
 
     def phi(v: Array) -> Array:
-        return c * (v + eps) ** a
+        return np.asarray(law.phi(v)) if law is not None else c * (v + eps) ** a
 
     def inv(v: Array) -> Array:
         return 1.0 / phi(v)
 
     def dinv(v: Array) -> Array:
+        if law is not None:
+            return np.asarray(-law.dlog_phi(v) / law.phi(v))
         return -a * (v + eps) ** (-a - 1.0) / c
 
     ginv = np.einsum("...ik,...k,...jk->...ij", vec, inv(lam), vec)
@@ -129,28 +152,35 @@ def metric_fields(
 def langevin_coefficients(
     problem: LearningProblem,
     points: ArrayLike,
-    a: float,
+    a: Any,
     *,
     gamma: float = 1.0,
     c: float = 1.0,
     eps: float = 0.0,
     convention: str = "covariant",
 ) -> Coefficients:
-    """Drift, diffusion and noise-induced drift at ``points`` (shape ``(*S, d)``)."""
-    a, gamma, c, eps = check_dynamics(a, gamma, c, eps)
+    """Drift, diffusion and noise-induced drift at ``points`` (shape ``(*S, d)``); ``a`` a
+    power or a metric object."""
+    a, gamma, c, eps = _check_metric(a, gamma, c, eps)
     conv = check_choice("convention", convention, CONVENTIONS)
     x = np.asarray(points, dtype=float)
     kap = problem.kappa_at(x)
     lam, vec = eigh_stack(kap)
-    phi = c * (lam + eps) ** a
+    law = a if is_metric_object(a) else None
+    phi = np.asarray(law.phi(lam)) if law is not None else c * (lam + eps) ** a
     grad = problem.grad(x)
     y = np.einsum("...ki,...k->...i", vec, grad)
     b = -gamma * np.einsum("...ik,...k->...i", vec, y / phi)
 
     def f(v: Array) -> Array:
+        if law is not None:
+            return np.asarray(gamma * gamma * v / law.phi(v) ** 2)
         return gamma * gamma * v / (c * c * (v + eps) ** (2.0 * a))
 
     def fp(v: Array) -> Array:
+        # d/dλ (γ²λ/φ²) = γ²(1 − 2λ φ'/φ)/φ²
+        if law is not None:
+            return np.asarray(gamma * gamma * (1.0 - 2.0 * v * law.dlog_phi(v)) / law.phi(v) ** 2)
         return gamma * gamma * ((v + eps) - 2.0 * a * v) / (c * c * (v + eps) ** (2.0 * a + 1.0))
 
     D = np.einsum("...ik,...k,...jk->...ij", vec, f(lam), vec)

@@ -97,6 +97,12 @@ class CrossoverMetric:
         x = np.maximum(np.asarray(lam, dtype=float), 0.0)
         return np.asarray(self.c * np.sqrt(self._g2(x)))
 
+    def dlog_phi(self, lam: ArrayLike) -> Array:
+        """``φ'(λ)/φ(λ) = (b + 2ζλ)/(2(ε + bλ + ζλ²))`` (``λ`` clipped at 0; for the
+        learning engines' coefficients)."""
+        x = np.maximum(np.asarray(lam, dtype=float), 0.0)
+        return np.asarray((self.b + 2 * self.zeta * x) / (2 * self._g2(x)))
+
     def a_eff(self, lam: ArrayLike) -> Array:
         """Local exponent ``d ln φ/d ln λ = λ(b + 2ζλ)/(2(ε + bλ + ζλ²))``."""
         x = np.asarray(lam, dtype=float)

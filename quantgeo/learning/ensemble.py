@@ -31,6 +31,7 @@ from quantgeo._validation import check_choice, check_finite_array, check_int, ch
 from quantgeo.learning._engine import check_grid, check_problem, check_t_span
 from quantgeo.learning.coefficients import CONVENTIONS, check_dynamics
 from quantgeo.learning.grid import Grid
+from quantgeo.learning.metric_law import metric_object_for_engine, spectrum_power_law
 from quantgeo.learning.problem import LearningProblem
 from quantgeo.recording import Recorder, Trajectory
 from quantgeo.solvers.base import FiniteCheck, ProgressTracker, plan_run, run_info, run_plan
@@ -91,6 +92,24 @@ class _Walkers:
         return self.state, self.state.copy() if store else None
 
 
+def _resolve_metric(
+    problem: LearningProblem, a: Any, gamma: float, c: float, eps: float
+) -> tuple[float, float, float, float, Any]:
+    """``(a, gamma, c, eps, metric)`` for the kernel: a metric object on a constant κ becomes
+    the power law ``c′λ^{a′}`` equal to it on κ's spectrum (:mod:`.metric_law`)."""
+    metric = metric_object_for_engine(a, c, eps, "LangevinEnsemble")
+    if metric is None:
+        return (*check_dynamics(a, gamma, c, eps), None)
+    if not problem.constant_kappa:
+        raise ValueError(
+            f"`a`: a metric object ({type(a).__name__}) needs a constant κ in LangevinEnsemble "
+            "(its kernel evaluates g = c·(κ + eps)^a per walker); for a state-dependent κ pass "
+            "a power `a`, or use FokkerPlanck, which accepts a metric object for any κ"
+        )
+    a_eq, c_eq = spectrum_power_law(metric, problem.kappa_at(np.zeros(problem.dim)))
+    return (*check_dynamics(a_eq, gamma, c_eq, 0.0), metric)
+
+
 class LangevinEnsemble:
     r"""Independent learners following the stochastic covariant gradient flow.
 
@@ -99,7 +118,10 @@ class LangevinEnsemble:
     problem
         Loss ``H`` and noise covariance ``κ(q)`` (polynomials, ``dim`` 1 or 2).
     a
-        Metric power.
+        Metric power, or a metric object applied per eigen-direction of κ such as
+        :class:`~quantgeo.learning.CrossoverMetric` (constant κ only: the kernel then runs the
+        power law ``c′λ^{a′}`` equal to it on κ's eigenvalues, stored as ``self.a``,
+        ``self.c``; the object is ``self.metric``; ``c`` and ``eps`` keep their defaults).
     gamma
         Learning rate ``γ`` (drift ``−γ g⁻¹∇H``).
     c, eps
@@ -125,7 +147,7 @@ class LangevinEnsemble:
     def __init__(
         self,
         problem: LearningProblem,
-        a: float,
+        a: float | Any,
         *,
         gamma: float = 1.0,
         c: float = 1.0,
@@ -139,7 +161,9 @@ class LangevinEnsemble:
         progress: bool = False,
     ) -> None:
         self.problem = check_problem(problem)
-        self.a, self.gamma, self.c, self.eps = check_dynamics(a, gamma, c, eps)
+        self.a, self.gamma, self.c, self.eps, self.metric = _resolve_metric(
+            problem, a, gamma, c, eps
+        )
         self.dt = check_positive("dt", dt)
         self.n_walkers = check_int("n_walkers", n_walkers, 2)
         self.seed = check_int("seed", seed, 0)

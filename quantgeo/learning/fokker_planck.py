@@ -40,6 +40,7 @@ Crank–Nicolson (second order) or backward Euler (first order, for rough initia
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -54,6 +55,7 @@ from quantgeo.errors import StabilityError
 from quantgeo.learning._engine import check_grid, check_problem, check_t_span
 from quantgeo.learning.coefficients import CONVENTIONS, check_dynamics, langevin_coefficients
 from quantgeo.learning.grid import Grid
+from quantgeo.learning.metric_law import metric_object_for_engine
 from quantgeo.learning.problem import LearningProblem
 from quantgeo.recording import Recorder, Trajectory
 from quantgeo.solvers.base import FiniteCheck, ProgressTracker, plan_run, run_info, run_plan
@@ -91,7 +93,9 @@ class FokkerPlanck:
     grid
         Cell-centred box; zero-flux walls (put them where ``p`` is negligible).
     a
-        Metric power in ``g = c·(κ + eps·I)^a``.
+        Metric power in ``g = c·(κ + eps·I)^a``, or a metric object applied per
+        eigen-direction of κ such as :class:`~quantgeo.learning.CrossoverMetric` (any κ; then
+        ``c`` and ``eps`` keep their defaults and ``self.a`` is nan).
     gamma, c, eps
         Learning rate ``γ``, metric scale, regulariser.
     convention
@@ -118,7 +122,7 @@ class FokkerPlanck:
         self,
         problem: LearningProblem,
         grid: Grid,
-        a: float,
+        a: float | Any,
         *,
         gamma: float = 1.0,
         c: float = 1.0,
@@ -131,7 +135,12 @@ class FokkerPlanck:
     ) -> None:
         self.problem = check_problem(problem)
         self.grid = check_grid(grid, problem)
-        self.a, self.gamma, self.c, self.eps = check_dynamics(a, gamma, c, eps)
+        # a metric object (e.g. CrossoverMetric) may stand in for the power a (self.a = nan)
+        self.metric = metric_object_for_engine(a, c, eps, "FokkerPlanck")
+        metric_free = 0.0 if self.metric is not None else a
+        self.a, self.gamma, self.c, self.eps = check_dynamics(metric_free, gamma, c, eps)
+        if self.metric is not None:
+            self.a = math.nan
         self.convention = check_choice("convention", convention, CONVENTIONS)
         self.dt = check_positive("dt", dt)
         self.scheme = check_choice("scheme", scheme, tuple(SCHEMES))
@@ -147,7 +156,7 @@ class FokkerPlanck:
         return langevin_coefficients(
             self.problem,
             pts,
-            self.a,
+            self.a if self.metric is None else self.metric,
             gamma=self.gamma,
             c=self.c,
             eps=self.eps,

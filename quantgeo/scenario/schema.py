@@ -16,6 +16,7 @@ from quantgeo._options import option_fields
 from quantgeo.animation import AnimationOptions
 from quantgeo.hamiltonian import KINETIC_MODELS
 from quantgeo.reference import QutipOptions
+from quantgeo.scenario.kinds import KIND_MODULES
 from quantgeo.solvers.imaginary import ImaginaryTimeOptions
 from quantgeo.solvers.split_operator import AbsorbingBoundary, SplitOperatorOptions
 
@@ -143,10 +144,8 @@ OBSERVABLE_NAMES = ("norm", "energy", "position", "momentum", "width")
 #: Largest lattice a scenario may ask for.
 MAX_SITES = 1 << 26
 
-#: Scenario kinds: the engine a scenario runs.  The emergence kinds are provided by
-#: :mod:`quantgeo.emergence` (see ``scenarios/README.md``).
-from quantgeo.scenario.kinds import KIND_MODULES  # noqa: E402  (the one registry of kinds)
-
+#: Scenario kinds: the engine a scenario runs, one per registered kind module
+#: (:data:`quantgeo.scenario.kinds.KIND_MODULES`, the one registry; ``scenarios/README.md``).
 KINDS = tuple(KIND_MODULES)
 
 SCENARIO_KEYS = (

@@ -29,6 +29,10 @@ KIND_MODULES: dict[str, str] = {
     "emergence_three_way": "quantgeo.scenario.kinds.emergence",
     "born_ensemble": "quantgeo.scenario.kinds.born",
     "lattice_learners": "quantgeo.scenario.kinds.learners",
+    "wright_fisher_fixation": "quantgeo.scenario.kinds.wf_fixation",
+    "neutral_heterozygosity": "quantgeo.scenario.kinds.wf_heterozygosity",
+    "wright_stationary": "quantgeo.scenario.kinds.wf_stationary",
+    "crossover_window": "quantgeo.scenario.kinds.crossover",
 }
 
 
