@@ -262,6 +262,11 @@ class SplitOperatorSolver:
         FFT threads.  Default: all cores for lattices of ≥ 2¹⁵ sites, else 1.
     absorber
         Optional :class:`AbsorbingBoundary`; the norm then decays as flux leaves the box.
+        Only with a scheme of positive sub-steps (``"strang"``): Yoshida's negative sub-steps
+        turn the damping :math:`e^{-\eta\,dt}` into gain.  With the complex potential
+        :math:`V - i\eta(d/\ell)^p` Strang splitting keeps its order 2 (the symmetric product
+        is second order for any two operators, Hermitian or not); ``ground_state()`` refuses
+        an absorber.
     check_every
         Steps between finiteness/norm checks (and progress updates).
     norm_tol
@@ -301,6 +306,12 @@ class SplitOperatorSolver:
         self.workers = check_int("workers", workers)
         if absorber is not None and not isinstance(absorber, AbsorbingBoundary):
             raise TypeError(f"`absorber` must be an AbsorbingBoundary, got {absorber!r}")
+        if absorber is not None and not self.scheme.positive:
+            # the same rule as the scenario loader's [solver].scheme check
+            raise ValueError(
+                f"`scheme` {self.scheme.name!r} has negative sub-steps, which amplify instead "
+                "of absorb in the absorbing layer; use 'strang' with `absorber`"
+            )
         self.absorber = absorber
         self.check_every = check_int("check_every", check_every)
         self.norm_tol = check_positive("norm_tol", norm_tol)
@@ -505,8 +516,19 @@ class SplitOperatorSolver:
             Imaginary time step; default the solver's ``dt``.
         t
             Time at which a time-dependent V is frozen.
+
+        Raises
+        ------
+        ValueError
+            If the solver has an ``absorber`` (a complex potential has no ground state).
         """
         from quantgeo.solvers.imaginary import ImaginaryTimeSolver
+
+        if self.absorber is not None:
+            raise ValueError(
+                "`absorber` applies to real-time runs only: ground_state() relaxes to the ground "
+                "state of the Hermitian H; build the solver without `absorber`"
+            )
 
         solver = ImaginaryTimeSolver(
             self.ham,

@@ -40,3 +40,16 @@ def test_absorber_rejects_too_wide_layer():
         qg.SplitOperatorSolver(
             qg.Hamiltonian(lat), 0.01, absorber=qg.AbsorbingBoundary(width=6.0, strength=1.0)
         )
+
+
+def test_absorber_rules_agree_with_the_scenario_loader():
+    """Yoshida schemes (negative sub-steps) are refused with an absorber, as by the scenario
+    loader, and the imaginary-time ground state refuses an absorber instead of ignoring it."""
+    lat = qg.Lattice(128, (-20.0, 20.0))
+    ham = qg.Hamiltonian(lat)
+    absorber = qg.AbsorbingBoundary(width=3.0, strength=1.0)
+    with pytest.raises(ValueError, match="`scheme` 'yoshida4' has negative sub-steps"):
+        qg.SplitOperatorSolver(ham, 0.01, "yoshida4", absorber=absorber)
+    solver = qg.SplitOperatorSolver(ham, 0.01, absorber=absorber)
+    with pytest.raises(ValueError, match="`absorber` applies to real-time runs only"):
+        solver.ground_state()
