@@ -145,7 +145,7 @@ def _shape() -> Any:
             raise _fail(f"must have 1 to 3 axes, got {v!r}")
         big = [n for n in vals if isinstance(n, int) and n > MAX_SITES]
         if big:
-            raise _fail(f"must have at most MAX_SITES = {MAX_SITES:,} sites, got {big[0]:.3g}")
+            raise _fail(f"must have at most MAX_SITES = {MAX_SITES:,} sites, got {_g3(big[0])}")
         return vals
 
     sites = Annotated[int, Field(strict=True, ge=2)]
@@ -288,12 +288,22 @@ def _number_message(k: Key, err: ErrorDetails) -> str:
     return f"must be a number{unit}, got {tname(v)} {v!r}"
 
 
+def _g3(v: Any) -> str:
+    """``v`` to 3 significant digits; an int of any size (``float(v)`` overflows past 1e308)."""
+    try:
+        return f"{v:.3g}"
+    except OverflowError:
+        import decimal
+
+        return format(decimal.Decimal(v), ".3g")
+
+
 def _int_message(minimum: int | None, err: ErrorDetails, maximum: float = MAX_INT) -> str:
     v = err["input"]
     if err["type"] == "greater_than_equal":
         return f"must be an integer ≥ {minimum}, got {v!r}"
     if err["type"] == "less_than_equal":
-        return f"must be an integer ≤ {int(maximum):,}, got {v:.3g}"
+        return f"must be an integer ≤ {int(maximum):,}, got {_g3(v)}"
     return f"must be an integer, got {tname(v)} {v!r}"
 
 

@@ -84,4 +84,4 @@ def test_deeply_nested_set_value_is_one_line_not_a_recursion_error(
     deep = "[" * 3000 + "]" * 3000
     assert cli.main(["run", str(src), "--set", f"a.b={deep}"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["quantgeo run: `--set a.b`: nested 3000 levels deep, at most 16"]
+    assert err == ["quantgeo run: error: `--set a.b`: nested 3000 levels deep, at most 16"]
