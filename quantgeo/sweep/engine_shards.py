@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from quantgeo.recording import Recorder, Trajectory
-from quantgeo.sweep.shards import run_sharded
+from quantgeo.sweep.shards import run_sharded, shard_sizes
 
 __all__ = ["KINDS", "EngineClone", "run_engine_sharded"]
 
@@ -280,6 +280,14 @@ def run_engine_sharded(
         ``shards``, ``shard_walkers``, ``shard_seeds``, ``shard_run_times``.
     """
     rec, hidden = _shard_recorder(recorder, kind)
+    # a sample variance needs two walkers in every shard (the Langevin engine needs two anyway)
+    if kind == "langevin" or set(rec.observables) & set(_NEEDS):
+        smallest = min(shard_sizes(walkers, shards))
+        if smallest < 2:
+            raise ValueError(
+                f"`shards` = {shards} leaves {smallest} walker in a shard of {walkers}; a sample "
+                f"(co)variance needs ≥ 2 per shard: use `shards` ≤ {walkers // 2}"
+            )
     root = int(np.random.SeedSequence().entropy) if seed is None else seed  # type: ignore[arg-type]
     names = list(recorder.observables)
     merge: dict[str, Any] = {}

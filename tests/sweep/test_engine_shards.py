@@ -121,6 +121,8 @@ def test_bad_sharded_input_is_refused_before_running() -> None:
         _langevin().run(np.zeros(2), (0.0, 0.1), shards=0, executor="serial")
     with pytest.raises(ValueError, match="`shards` must be ≤ `walkers` = 1001"):
         _langevin().run(np.zeros(2), (0.0, 0.1), shards=2000, executor="serial")
+    with pytest.raises(ValueError, match="a sample \\(co\\)variance needs ≥ 2 per shard"):
+        _langevin().run(np.zeros(2), (0.0, 0.1), shards=600, executor="serial")
 
 
 # -- Born -----------------------------------------------------------------------------------
@@ -182,7 +184,7 @@ def test_born_sharded_equals_unsharded_statistically() -> None:
 def test_closure_potential_on_processes_names_the_executor(pool: ProcessPoolExecutor) -> None:
     ens = _born(potential=harmonic(1.0))
     psi0 = coherent(ens.ham, 1.0, 0.5)
-    with pytest.raises(TypeError, match="`executor`: ProcessPoolExecutor .* cannot be pickled"):
+    with pytest.raises(TypeError, match=r"`executor`: ProcessPoolExecutor .* cannot be pickled"):
         ens.run(psi0, (0.0, 0.1), shards=S, executor=pool)
 
 
