@@ -240,3 +240,16 @@ def test_wright_fisher_replicate_shards(pool: ProcessPoolExecutor) -> None:
     for name in ("heterozygosity", "mean"):
         se = np.hypot(one[f"{name}_se"][1:], tr[f"{name}_se"][1:])
         _within(one[name][1:], tr[name][1:], se)
+
+
+def test_learners_sharded_equals_unsharded_statistically() -> None:
+    ens = _learners(m=2000, seed=12)
+    psi0 = coherent(ens.ham, 1.0, 0.0, 1.5)
+    obs = ("tv", "floor_mean", "floor_std", "floor_normal")
+    one = ens.run(psi0, (0.0, 0.2), recorder=Recorder(times=[0.0, 0.2], observables=obs))
+    rec = Recorder(times=[0.0, 0.2], observables=obs)
+    many = ens.run(psi0, (0.0, 0.2), recorder=rec, shards=S, executor="serial")
+    np.testing.assert_allclose(many["floor_normal"], one["floor_normal"], rtol=1e-12)
+    draws = ens.floor_draws
+    _within(many["floor_mean"], one["floor_mean"], one["floor_std"] * np.sqrt(2.0 / draws))
+    _within(many["tv"], one["tv"], np.sqrt(2.0) * one["floor_std"])
