@@ -481,6 +481,8 @@ class BornEnsemble:
         *,
         recorder: Recorder | None = None,
         progress: bool | None = None,
+        shards: int | None = None,
+        executor: Any = None,
     ) -> Trajectory:
         r"""Evolve ψ and the walkers over ``t_span``; return the histograms as a Trajectory.
 
@@ -496,7 +498,13 @@ class BornEnsemble:
             every ``psi_dt``).  Record times may start after ``t0``; each interval between them
             is split into equal walker steps ``≤ dt``, so the records land exactly on them.
         progress
-            tqdm progress bar; default on when stderr is a terminal.
+            tqdm progress bar; default on when stderr is a terminal (off in shards).
+        shards, executor
+            Split the walkers into ``shards`` shards with ``SeedSequence(seed).spawn`` streams
+            run on ``executor`` (``"serial"``, ``None``: a process pool, any
+            ``concurrent.futures.Executor`` or a Dask ``distributed.Client``; a potential
+            given by a closure needs ``"serial"`` or threads) and merge them: ``tv`` and the
+            floor are recomputed from the merged histogram (:mod:`quantgeo.sweep.engine_shards`).
 
         Returns
         -------
@@ -511,6 +519,14 @@ class BornEnsemble:
         psi0 = _as_data(state0, lat, "state0")
         if recorder is None:
             recorder = Recorder(every=self.psi_dt, observables=FLOOR_OBSERVABLES)
+        if shards is not None:
+            from quantgeo.sweep.engine_shards import EngineClone, run_engine_sharded
+
+            return run_engine_sharded(
+                self, "born", psi0, t_span, recorder, shards=shards, executor=executor,
+                walkers=self.walkers, seed=self.seed, floor_draws=self.floor_draws,
+                clone=EngineClone(self, "walkers", run_kwargs={"progress": False}),
+            )  # fmt: skip
         check_run(self.memory_estimate(t_span, recorder), "BornEnsemble.run: ")
         plan = plan_run(t_span, recorder, self.dt)
         grid = _PsiGrid(plan, self.psi_dt)

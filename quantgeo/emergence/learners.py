@@ -428,6 +428,8 @@ class LatticeLearners:
         recorder: Recorder | None = None,
         start: ArrayLike | None = None,
         progress: bool | None = None,
+        shards: int | None = None,
+        executor: Any = None,
     ) -> Trajectory:
         r"""Evolve ψ and the learners over ``t_span``; return the histograms as a Trajectory.
 
@@ -447,6 +449,12 @@ class LatticeLearners:
             draw from :math:`|\psi_0|^2\Delta V`).  Every start site needs ψ ≠ 0.
         progress
             tqdm progress bar of the split-operator run; default on when stderr is a terminal.
+        shards, executor
+            Split the learners into ``shards`` shards with ``SeedSequence(seed).spawn`` streams
+            run on ``executor`` (``"serial"``, ``None``: a process pool, any
+            ``concurrent.futures.Executor`` or a Dask ``distributed.Client``) and merge them;
+            ``tv`` and the floor are recomputed from the merged histogram
+            (:mod:`quantgeo.sweep.engine_shards`).  Not with ``start``.
 
         Returns
         -------
@@ -460,6 +468,16 @@ class LatticeLearners:
         t0, t1 = check_span(t_span)
         if recorder is None:
             recorder = Recorder(every=0.1, observables=FLOOR_OBSERVABLES)
+        if shards is not None:
+            from quantgeo.sweep.engine_shards import EngineClone, run_engine_sharded
+
+            if start is not None:
+                raise ValueError("`start` cannot be combined with `shards` (draw the start)")
+            return run_engine_sharded(
+                self, "learners", psi0, t_span, recorder, shards=shards, executor=executor,
+                walkers=self.learners, seed=self.seed, floor_draws=self.floor_draws,
+                clone=EngineClone(self, "learners", run_kwargs={"progress": False}),
+            )  # fmt: skip
         n, h = self._grid(t0, t1)
         want = _record_steps(recorder.schedule((t0, t1)), t0, h)
         seq = np.random.SeedSequence(self.seed)

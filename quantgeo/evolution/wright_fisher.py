@@ -286,6 +286,8 @@ class WrightFisher:
         *,
         recorder: Recorder | None = None,
         replicates: int = 1,
+        shards: int | None = None,
+        executor: Any = None,
     ) -> Trajectory:
         """Evolve ``replicates`` independent populations for ``generations`` generations.
 
@@ -301,6 +303,12 @@ class WrightFisher:
             frequencies stored.  Stored states are the frequencies, shape ``(R, K)`` per record.
         replicates
             ``R``.
+        shards, executor
+            Split the replicates into ``shards`` shards with ``SeedSequence(seed).spawn``
+            streams run on ``executor`` (``"serial"``, ``None``: a process pool, any
+            ``concurrent.futures.Executor`` or a Dask ``distributed.Client``) and merge them
+            (:mod:`quantgeo.sweep.engine_shards`); the per-replicate ``info`` arrays are
+            concatenated in shard order.
 
         Returns
         -------
@@ -321,6 +329,14 @@ class WrightFisher:
             span = int(span)
         gens = check_int("generations", span, 0)
         rec = recorder or Recorder(observables=("mean", "heterozygosity"))
+        if shards is not None:
+            from quantgeo.sweep.engine_shards import EngineClone, run_engine_sharded
+
+            return run_engine_sharded(
+                self, "wright-fisher", x0, gens, rec, shards=shards, executor=executor,
+                walkers=reps, seed=self.seed, split_state0=np.ndim(x0) == 2,
+                clone=EngineClone(self, None, walkers_kwarg="replicates"),
+            )  # fmt: skip
         check_run(self.memory_estimate(gens, rec, reps), "WrightFisher.run: ")
         x = self._start(x0, reps)
         times = rec.schedule((0.0, float(gens)))

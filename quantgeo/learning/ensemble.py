@@ -256,6 +256,8 @@ class LangevinEnsemble:
         t_span: tuple[float, float],
         *,
         recorder: Recorder | None = None,
+        shards: int | None = None,
+        executor: Any = None,
     ) -> Trajectory:
         """Evolve the walkers over ``t_span``.
 
@@ -269,6 +271,12 @@ class LangevinEnsemble:
             Default: ``"mean"``, ``"cov"``, ``"loss"`` at both ends, no states.  Its times may
             start after ``t0`` (the walkers are then advanced there first).  States, if
             stored, are the walker arrays ``(n_walkers, d)``.
+        shards, executor
+            Split the walkers into ``shards`` shards with ``SeedSequence(seed).spawn`` streams
+            run on ``executor`` (``"serial"``, ``None``: a process pool, any
+            ``concurrent.futures.Executor`` or a Dask ``distributed.Client``) and merge them
+            (:mod:`quantgeo.sweep.engine_shards`): bit-identical for any number of workers at
+            fixed ``shards``, statistically equal to the unsharded run.  ``None``: one stream.
 
         Raises
         ------
@@ -276,6 +284,14 @@ class LangevinEnsemble:
             If a walker becomes non-finite (reduce ``dt``; ``γ Δt λ_max(g⁻¹∇²H) < 2`` is needed).
         """
         rec = recorder or Recorder(observables=("mean", "cov", "loss"), store_states=False)
+        if shards is not None:
+            from quantgeo.sweep.engine_shards import EngineClone, run_engine_sharded
+
+            return run_engine_sharded(
+                self, "langevin", state0, t_span, rec, shards=shards, executor=executor,
+                walkers=self.n_walkers, seed=self.seed, clone=EngineClone(self, "n_walkers"),
+                split_state0=np.ndim(state0) == 2,
+            )  # fmt: skip
         check_t_span(t_span)
         check_run(self.memory_estimate(t_span, rec), "LangevinEnsemble.run: ")
         q = self._walkers(state0)

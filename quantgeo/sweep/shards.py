@@ -14,21 +14,30 @@ for bit the same for any number of workers** at fixed ``S`` (it differs from an 
 which draws from one stream).  Merge rules per recorded observable, with weights
 :math:`w_s = W_s / W` (times must agree between shards):
 
-- ``mean``, ``loss``, ``norm``, ``outside``, ``histogram``: :math:`\sum_s w_s x_s`;
+- ``mean``, ``loss``, ``norm``, ``outside``, ``histogram``, ``heterozygosity``, ``fixed``,
+  ``lost``: :math:`\sum_s w_s x_s`;
 - ``cov`` (sample covariance, ``ddof = 1``; needs ``mean``):
   :math:`C = \big[\sum_s (W_s - 1) C_s + \sum_s W_s (m_s - m)(m_s - m)^T\big] / (W - 1)`;
-- ``mean_se`` (needs ``mean``), ``loss_se`` (needs ``loss``): the standard error
+- ``mean_se`` (needs ``mean``), ``loss_se`` (needs ``loss``), ``heterozygosity_se`` (needs
+  ``heterozygosity``): the standard error
   :math:`\sqrt{v/W}` of the pooled sample variance :math:`v` (same formula as ``cov``);
 - states: walker arrays ``(W_s, d)`` are concatenated; lattice histograms (trajectories with a
   lattice, e.g. the Born ensemble's densities) are combined with the weights :math:`w_s`.
 
 Other observables (the Born ensemble's ``tv`` and ``floor_*``, which depend on the total W
-non-linearly) need a rule in ``merge=``; otherwise :func:`run_sharded` refuses them.
+non-linearly) need a rule in ``merge=``; otherwise :func:`run_sharded` refuses them.  The
+engines' own ``run(..., shards=S)`` supply those rules (:mod:`quantgeo.sweep.engine_shards`).
+
+Executors other than ``"serial"`` and a thread pool send each shard to another process, so the
+factory, the start state and the recorder must pickle; a Hamiltonian whose potential is a
+closure does not, and :func:`run_sharded` says so (naming ``executor``) before anything runs.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import copy
+import pickle
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -38,7 +47,14 @@ from numpy.typing import NDArray
 from quantgeo.recording import Recorder, Trajectory
 from quantgeo.sweep.executors import default_pool, map_unordered, stop_pool
 
-__all__ = ["EngineFactory", "merge_shards", "run_sharded", "shard_seeds", "shard_sizes"]
+__all__ = [
+    "EngineFactory",
+    "check_picklable",
+    "merge_shards",
+    "run_sharded",
+    "shard_seeds",
+    "shard_sizes",
+]
 
 FArray = NDArray[np.float64]
 #: ``rule(shard trajectories, walker counts, merged observables so far) -> merged values``.
@@ -135,8 +151,12 @@ def merge_shards(
     seeds: Sequence[int] = (),
     merge: Mapping[str, MergeRule] | None = None,
     info: Mapping[str, Any] | None = None,
+    info_rule: Callable[[Sequence[Trajectory], Sequence[int]], Mapping[str, Any]] | None = None,
 ) -> Trajectory:
     """Merge shard trajectories in shard order (module docstring for the rules).
+
+    ``info_rule(shard_trajectories, sizes)`` gives merged ``info`` entries (per-walker arrays
+    concatenated, counts summed, …); ``info`` entries are applied last.
 
     Raises
     ------
@@ -154,13 +174,18 @@ def merge_shards(
     rules = dict(merge or {})
     names = list(first.observables)
     out: dict[str, Any] = {}
-    simple = ("mean", "loss", "norm", "outside", "histogram")
+    simple = ("mean", "loss", "norm", "outside", "histogram", "heterozygosity", "fixed", "lost")
     for name in names:
         if name in rules:
             continue
         if name in simple:
             out[name] = _weighted(trajs, w, name)
-    need = {"cov": "mean", "mean_se": "mean", "loss_se": "loss"}
+    need = {
+        "cov": "mean",
+        "mean_se": "mean",
+        "loss_se": "loss",
+        "heterozygosity_se": "heterozygosity",
+    }
     for name, base in need.items():
         if name in names and name not in rules:
             if base not in out:
@@ -194,7 +219,7 @@ def merge_shards(
                 acc = acc + ws * np.asarray(tr.states)
             states = acc
     merged_info = dict(first.info)
-    for key in ("walkers", "n_walkers"):
+    for key in ("walkers", "n_walkers", "learners", "replicates"):
         if key in merged_info:
             merged_info[key] = total
     merged_info.update(
@@ -205,6 +230,8 @@ def merge_shards(
             "shard_run_times": [tr.info.get("run_time", tr.info.get("wall_time")) for tr in trajs],
         }
     )
+    if info_rule is not None:
+        merged_info.update(dict(info_rule(trajs, sizes)))
     merged_info.update(dict(info or {}))
     return Trajectory(first.times, out, states, merged_info, first.lattice)
 
@@ -222,6 +249,7 @@ def run_sharded(
     workers: int | None = None,
     merge: Mapping[str, MergeRule] | None = None,
     split_state0: bool = False,
+    info_rule: Callable[[Sequence[Trajectory], Sequence[int]], Mapping[str, Any]] | None = None,
 ) -> Trajectory:
     """Run an ensemble as ``shards`` independent shards and merge them (module docstring).
 
@@ -247,12 +275,22 @@ def run_sharded(
     merge
         Extra rules ``name -> rule(shard_trajectories, sizes, merged)`` for observables the
         built-in rules do not cover (they override the built-in ones too).
+    split_state0
+        Cut ``state0`` (one row per walker) into the shards' consecutive rows.
+    info_rule
+        ``info_rule(shard_trajectories, sizes) -> merged info entries`` (:func:`merge_shards`).
 
     Returns
     -------
     Trajectory
         Merged observables and states; ``info`` from shard 0 with the total walker count and
         ``shards``, ``shard_walkers``, ``shard_seeds``, ``shard_run_times``.
+
+    Raises
+    ------
+    TypeError
+        ``executor`` runs the shards in other processes and a task does not pickle (e.g. a
+        Hamiltonian whose potential is a closure).
     """
     sizes = shard_sizes(walkers, shards)
     seeds = shard_seeds(seed, shards)
@@ -276,6 +314,7 @@ def run_sharded(
         }
         for n, s, q0 in zip(sizes, seeds, starts, strict=True)
     ]
+    check_picklable(executor, tasks[0])
     pool = None
     if executor is None:
         import os
@@ -298,4 +337,26 @@ def run_sharded(
         if pool is not None:
             pool.shutdown(wait=True)
     done = [r for r in results if r is not None]
-    return merge_shards(done, sizes, seeds=seeds, merge=merge, info={"seed": seed})
+    return merge_shards(
+        done, sizes, seeds=seeds, merge=merge, info={"seed": seed}, info_rule=info_rule
+    )
+
+
+def check_picklable(executor: Any, task: Any) -> None:
+    """Refuse, before anything runs, a task that an out-of-process ``executor`` cannot receive
+    (``"serial"`` and thread pools share memory and need no pickling)."""
+    if (isinstance(executor, str) and executor == "serial") or isinstance(
+        executor, cf.ThreadPoolExecutor
+    ):
+        return
+    try:
+        pickle.dumps(task)
+    except Exception as exc:
+        where = "a process pool" if executor is None else type(executor).__name__
+        raise TypeError(
+            f"`executor`: {where} sends each shard to another process, but the shard's engine "
+            f"cannot be pickled ({type(exc).__name__}: {exc}); a potential defined by a "
+            "closure (e.g. quantgeo.potentials.harmonic) cannot cross processes. Use "
+            "`executor='serial'` or a concurrent.futures.ThreadPoolExecutor, a potential given "
+            "as an array, or run_sharded with a factory that builds the engine in the worker"
+        ) from exc
