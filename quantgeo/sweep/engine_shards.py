@@ -24,9 +24,11 @@ concatenated in shard order.  A seed of ``None`` becomes fresh entropy, recorded
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import copy
 import importlib
 import io
+import os
 import pickle
 from collections.abc import Mapping, Sequence
 from types import ModuleType
@@ -236,6 +238,14 @@ def _info_rule(kind: str) -> Any:
     return {"learners": learners, "wright-fisher": wright_fisher}.get(kind)
 
 
+def _picklable(task: Any) -> bool:
+    try:
+        pickle.dumps(task)
+    except Exception:
+        return False
+    return True
+
+
 def run_engine_sharded(
     engine: Any,
     kind: str,
@@ -263,7 +273,9 @@ def run_engine_sharded(
         The run's recorder (copied per shard, not filled).
     shards, executor
         S, and where the shards run: ``"serial"``, ``None`` (a process pool, one worker per
-        core up to S), a :class:`concurrent.futures.Executor` or a Dask ``distributed.Client``.
+        core up to S; a thread pool instead when the engine cannot be pickled, e.g. a potential
+        defined by a closure), a :class:`concurrent.futures.Executor` or a Dask
+        ``distributed.Client``.
     walkers, seed
         Total walkers W and root seed (``None``: fresh entropy).
     clone
@@ -295,19 +307,29 @@ def run_engine_sharded(
         merge.update(_floor_rules(names, np.random.SeedSequence(root), shards, floor_draws))
     if kind == "learners":
         merge.update(_learner_rules())
-    traj = run_sharded(
-        clone,
-        state0,
-        t_span,
-        rec,
-        walkers=walkers,
-        shards=shards,
-        seed=root,
-        executor=executor,
-        merge=merge,
-        split_state0=split_state0,
-        info_rule=_info_rule(kind),
-    )
+    own_pool = None
+    if executor is None and not _picklable(clone):
+        # the default must work for the common case (closure potentials such as harmonic()):
+        # threads share the engine; the result is the same bit for bit (fixed S)
+        own_pool = cf.ThreadPoolExecutor(max_workers=min(shards, os.cpu_count() or 1))
+        executor = own_pool
+    try:
+        traj = run_sharded(
+            clone,
+            state0,
+            t_span,
+            rec,
+            walkers=walkers,
+            shards=shards,
+            seed=root,
+            executor=executor,
+            merge=merge,
+            split_state0=split_state0,
+            info_rule=_info_rule(kind),
+        )
+    finally:
+        if own_pool is not None:
+            own_pool.shutdown()
     if hidden:
         obs = {k: v for k, v in traj.observables.items() if k not in hidden}
         traj = Trajectory(traj.times, obs, traj.states, traj.info, traj.lattice)

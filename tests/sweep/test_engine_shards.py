@@ -253,3 +253,15 @@ def test_learners_sharded_equals_unsharded_statistically() -> None:
     draws = ens.floor_draws
     _within(many["floor_mean"], one["floor_mean"], one["floor_std"] * np.sqrt(2.0 / draws))
     _within(many["tv"], one["tv"], np.sqrt(2.0) * one["floor_std"])
+
+
+def test_closure_potential_with_the_default_executor_runs_on_threads() -> None:
+    """`executor=None` falls back to threads for an engine that cannot cross processes, and
+    gives the same merged result as the serial run (fixed S)."""
+    ens = _born(potential=harmonic(1.0))
+    psi0 = coherent(ens.ham, 1.0, 0.5)
+    rec = Recorder([0.05, 0.1], observables=("mean",))
+    default = ens.run(psi0, (0.0, 0.1), recorder=rec, shards=S)
+    serial = ens.run(psi0, (0.0, 0.1), recorder=rec, shards=S, executor="serial")
+    np.testing.assert_array_equal(default["mean"], serial["mean"])
+    np.testing.assert_array_equal(default.states, serial.states)
