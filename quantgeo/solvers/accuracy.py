@@ -12,7 +12,7 @@ the segment).  Redoing the same segment from the same start state with 2m steps 
 
 The run is unitary, so the local errors of its segments reach the final time undamped; adding
 them up (coherently: the phase error of an energy shift grows linearly, which is the common
-case) gives the global estimate
+case) gives a first global estimate (refined below)
 
 .. math::
 
@@ -20,9 +20,9 @@ case) gives the global estimate
     \qquad \varepsilon \le 2\,\|\psi_0\| ,
 
 the rate per unit time sampled on ``samples`` segments spread evenly over the run (starting at
-steps ⌊(j + ½)N/S⌋), saturated at the largest distance two states of norm ‖ψ₀‖ can have.  It estimates
-``Comparison.max_l2`` against the exact propagator of the same lattice Hamiltonian (spatial
-discretisation is not part of it).
+steps ⌊(j + ½)N/S⌋), saturated at the largest distance two states of norm ‖ψ₀‖ can have.  It
+estimates ``Comparison.max_l2`` against the exact propagator of the same lattice Hamiltonian
+(spatial discretisation is not part of it).
 
 **Two lengths per sample.**  Part of a splitting error does not accumulate: the numerical flow
 is, to leading order, a near-identity change of variables :math:`e^{X}`, X = O(h^p), of a flow
@@ -55,8 +55,9 @@ steps, so ≤ 40 %), which costs little time there.
 φ − 2π: the splitting then evolves the state with a wrong energy, whatever the norm says.  The
 phases checked at run start are the spread of V, :math:`(\max V - \min V)\,h/\hbar` (a
 constant offset is a global phase, the same for the exact propagator), over the sites that
-carry the initial state, and ε(k)·h/ħ over the Fourier modes that carry it (all but a fraction
-:data:`SPECTRAL_TAIL` of its weight: empty sites and modes alias harmlessly).  With V constant
+carry the initial state, and ε(k)·h/ħ over the Fourier modes that carry it: all but a weight
+``(error_tol/20)²`` (:data:`SPECTRAL_TAIL` by default), whose amplitude, even aliased, moves ψ
+by at most ``error_tol/10``; emptier sites and modes alias harmlessly.  With V constant
 on the state the split is exact and only the V phase is checked.  A state that later reaches
 new sites or modes is not re-checked; the step-doubling estimate covers it.
 """
@@ -88,8 +89,10 @@ CArray = NDArray[np.complex128]
 COST_FRACTION = 0.05
 #: Fewest steps of each of the two lengths of a sampled segment (short runs pay more).
 MIN_SEGMENT = 4
-#: Spectral weight of the initial state left out of the kinetic phase check.
-SPECTRAL_TAIL = 1e-10
+#: Weight of the initial state left out of the phase checks by default: (10⁻¹/20)², the weight
+#: whose amplitude, even if entirely wrong, moves ψ by at most a tenth of the default
+#: ``error_tol`` = 0.1 (the solver passes ``(error_tol/20)²``).
+SPECTRAL_TAIL = 2.5e-5
 #: Name of the estimator in ``Trajectory.info["error_estimate_method"]``.
 METHOD = "step doubling (Richardson) on sampled segments"
 
@@ -130,7 +133,9 @@ class StepDoubling:
         self._advance, self.order, self.dv = advance, order, cell_volume
         # short runs: one sample per 40 steps at most (each costs ≥ 4·MIN_SEGMENT steps)
         samples = min(samples, max(1, total_steps // 40)) if total_steps else 0
-        self.length = max(MIN_SEGMENT, int(COST_FRACTION * total_steps / (4 * samples))) if samples else 0
+        self.length = (
+            max(MIN_SEGMENT, int(COST_FRACTION * total_steps / (4 * samples))) if samples else 0
+        )
         # segment j starts at step ⌊(j + ½)N/S⌋, clipped so that segments do not overlap
         starts = [int((j + 0.5) * total_steps / samples) for j in range(samples)]
         self._starts = sorted({min(s, total_steps - 1) for s in starts})
@@ -203,33 +208,39 @@ class StepDoubling:
         }
 
 
-def _support(weight: NDArray[np.float64]) -> NDArray[np.intp]:
-    """Indices of the largest entries of ``weight`` holding all but :data:`SPECTRAL_TAIL` of
-    its sum (empty when the sum is 0)."""
+def _support(weight: NDArray[np.float64], tail: float) -> NDArray[np.intp]:
+    """Indices of the largest entries of ``weight`` holding all but ``tail`` of its sum (empty
+    when the sum is 0)."""
     total = float(np.sum(weight))
     if not total > 0:
         return np.zeros(0, dtype=np.intp)
     order = np.argsort(weight)[::-1]
     cum = np.cumsum(weight[order])
-    n = int(np.searchsorted(cum, (1.0 - SPECTRAL_TAIL) * total)) + 1
+    n = int(np.searchsorted(cum, (1.0 - tail) * total)) + 1
     return order[: min(n, weight.size)]
 
 
 def check_phase_per_step(
-    ham: Hamiltonian, psi: CArray, dt: float, t: float = 0.0, *, stacklevel: int = 3
+    ham: Hamiltonian,
+    psi: CArray,
+    dt: float,
+    t: float = 0.0,
+    *,
+    tail: float = SPECTRAL_TAIL,
+    stacklevel: int = 3,
 ) -> dict[str, float]:
     r"""Warn (:class:`~quantgeo.errors.QuantgeoWarning`) when a phase per step exceeds π.
 
     Returns ``{"phase_v": (max V − min V)·dt/ħ, "phase_t": max ε(k)·dt/ħ}``, V over the sites
-    and ε over the modes carrying all but :data:`SPECTRAL_TAIL` of ``psi``'s weight; the
-    kinetic phase is 0 when V is constant there (module docstring).
+    and ε over the modes carrying all but ``tail`` of ``psi``'s weight; the kinetic phase is 0
+    when V is constant there (module docstring).
     """
     v = ham.potential_values(t).ravel()
     density = np.abs(psi).ravel() ** 2
-    sites = _support(density)
+    sites = _support(density, tail)
     phase_v = float(np.ptp(v[sites])) * dt / ham.hbar if sites.size else 0.0
     eps = ham.dispersion().ravel()
-    modes = _support(np.abs(np.fft.fftn(psi)).ravel() ** 2)
+    modes = _support(np.abs(np.fft.fftn(psi)).ravel() ** 2, tail)
     # with V constant on the state the kinetic factor is exact: high phases are harmless
     phase_t = float(np.max(eps[modes])) * dt / ham.hbar if modes.size and phase_v > 0 else 0.0
     for what, phase in (("(max V − min V)·dt/ħ", phase_v), ("max ε(k)·dt/ħ", phase_t)):
