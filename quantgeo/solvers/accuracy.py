@@ -49,7 +49,8 @@ over-estimated.
 so that the extra steps are :data:`COST_FRACTION` (5 %) of the run's N steps,
 ``m = max(MIN_SEGMENT, ⌊COST_FRACTION·N/(4S)⌋)`` for S samples.  Runs shorter than
 ``4·S·MIN_SEGMENT/COST_FRACTION`` (1280 for S = 4) steps take one sample per 100 steps and
-segments of at most N/100 steps, and pay up to 16 % (8 % below 400 steps).
+pay up to 16 % (more below 100 steps: 16 extra steps), since a sample needs
+:data:`MIN_SEGMENT` steps per length to tell a transient error from a growing one.
 
 **Aliasing.**  A factor :math:`e^{-i\phi}` with a phase φ > π per step cannot be told from
 φ − 2π: the splitting then evolves the state with a wrong energy, whatever the norm says.  The
@@ -131,12 +132,12 @@ class StepDoubling:
         cell_volume: float,
     ) -> None:
         self._advance, self.order, self.dv = advance, order, cell_volume
-        # short runs (N < 4·S·MIN_SEGMENT/COST_FRACTION): one sample per 100 steps and segments
-        # of N/100 steps at most, so that the cost stays ≲ 16 %
+        # short runs (N < 4·S·MIN_SEGMENT/COST_FRACTION): one sample per 100 steps, so that the
+        # cost stays ≤ 16 % from 100 steps on (a sample needs MIN_SEGMENT steps to tell a
+        # transient error from a growing one)
         samples = min(samples, max(1, total_steps // 100)) if total_steps else 0
-        shortest = min(MIN_SEGMENT, max(1, total_steps // 100))
         self.length = (
-            max(shortest, int(COST_FRACTION * total_steps / (4 * samples))) if samples else 0
+            max(MIN_SEGMENT, int(COST_FRACTION * total_steps / (4 * samples))) if samples else 0
         )
         # segment j starts at step ⌊(j + ½)N/S⌋, clipped so that segments do not overlap
         starts = [int((j + 0.5) * total_steps / samples) for j in range(samples)]
