@@ -148,6 +148,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             + ", ".join(f"{k} {v:.3f} s" for k, v in result.timings.items())
             + "  (compile = Numba compile or cache load, not included in run)"
         )
+        out(f"accuracy: {result.info.get('accuracy', 'not estimated for this kind')}")
         for k, v in files.items():
             out(f"{k}: {v}")
     if result.error:

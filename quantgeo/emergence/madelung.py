@@ -606,6 +606,14 @@ class MadelungLattice:
             kinetic=ham.kinetic,
             hbar=hb,
             rhs_evals=counter[0],
+            # the accuracy the integrator met: its embedded error estimate kept every accepted
+            # step's local error below atol + rtol·|y| in each component (no global estimate:
+            # a re-run at tighter tolerances would cost another full run)
+            error_estimate_method=(
+                f"{self.method} embedded local error control: |err_i| ≤ atol + rtol·|y_i| "
+                "per accepted step"
+            ),
+            error_tolerance={"rtol": self.rtol, "atol": self.atol},
             **tracker.info(self._site),
         )
         return recorder.finish(info, lat)

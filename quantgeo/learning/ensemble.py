@@ -250,6 +250,28 @@ class LangevinEnsemble:
             records_fix="record less often, store no states or lower `n_walkers`",
         )
 
+    def _step_bias(self) -> dict[str, Any]:
+        r"""The Euler–Maruyama step-size bias where a prediction exists: for a quadratic loss
+        with constant κ, :math:`\|\Sigma_{dt} - \Sigma_\infty\|_F / \|\Sigma_\infty\|_F`
+        between the chain's and the flow's stationary covariances (P3 of
+        :mod:`quantgeo.learning.predictions`); else NaN."""
+        from quantgeo.learning.predictions import stationary_covariance
+
+        prob, method = self.problem, "none (needs a quadratic loss with constant κ)"
+        bias = float("nan")
+        if prob.loss.degree <= 2 and prob.constant_kappa and prob.minimizer is not None:
+            a_mat, kappa = prob.local_quadratic()
+            args = (a_mat, kappa, self.a)
+            kw = {"gamma": self.gamma, "c": self.c, "eps": self.eps}
+            try:
+                flow = stationary_covariance(*args, **kw)
+                chain = stationary_covariance(*args, **kw, dt=self.dt)
+                bias = float(np.linalg.norm(chain - flow) / np.linalg.norm(flow))
+                method = "Euler–Maruyama stationary covariance vs the flow's (Lyapunov)"
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                method = f"none ({exc})"
+        return {"step_bias": bias, "step_bias_method": method}
+
     def run(
         self,
         state0: ArrayLike,
@@ -329,6 +351,7 @@ class LangevinEnsemble:
             # the normals are drawn inside the kernel: kernel_time includes them
             kernel_time=t_kernel,
             walker_steps_per_second=n * stats.steps / t_kernel if t_kernel > 0 else float("nan"),
+            **self._step_bias(),
         )
         log.debug("ensemble run: %s", info)
         return rec.finish(info=info)

@@ -143,6 +143,12 @@ class ImaginaryTimeOptions:
         kind="int",
         ge=1,
     )
+    residual_tol: float = option(
+        1e-3,
+        unit="relative energy",
+        doc="Converged also needs ‖Hψ − Eψ‖ < residual_tol·max(1, |E|)",
+        gt=0,
+    )
 
     def __post_init__(self) -> None:
         check_options(self)
@@ -167,6 +173,14 @@ class ImaginaryTimeSolver:
         Most steps of a relaxation (:meth:`run` without ``t_span``).
     check_every
         Steps between the renormalisation-and-energy checks.
+    residual_tol
+        ``converged`` also needs the residual :math:`r = \|H\psi - E\psi\| <`
+        ``residual_tol·max(1, |E|)``.  The Strang fixed point is the ground state of
+        :math:`H + O(d\tau^2)`, so r = O(dτ²) and, by Temple's bound, the energy error
+        :math:`E - E_0 \approx r^2/(E_1 - E_0)` = O(dτ⁴).  The default 10⁻³ therefore accepts
+        states whose energy is good to ~10⁻⁶ relative when the gap is of the order of E — a
+        floor the energy ``tol`` alone cannot see: with too large a dτ the energy settles (the
+        change falls below ``tol``) on the wrong state.
     t
         Time at which a time-dependent V is frozen.
     backend, workers
@@ -186,6 +200,7 @@ class ImaginaryTimeSolver:
         tol: float = _DEFAULTS.tol,
         max_steps: int = _DEFAULTS.max_steps,
         check_every: int = _DEFAULTS.check_every,
+        residual_tol: float = _DEFAULTS.residual_tol,
         t: float = 0.0,
         backend: str = "numba",
         workers: int | None = None,
@@ -197,6 +212,7 @@ class ImaginaryTimeSolver:
         self.tol = check_positive("tol", tol)
         self.max_steps = check_int("max_steps", max_steps)
         self.check_every = check_int("check_every", check_every)
+        self.residual_tol = check_positive("residual_tol", residual_tol)
         self.t = check_real("t", t)
         self.backend = check_choice("backend", backend, BACKENDS)
         self._k = kernels("split", backend)
@@ -267,7 +283,9 @@ class ImaginaryTimeSolver:
         -------
         Trajectory
             ``info``: the common keys, ``energy`` (⟨H⟩ of the last state), ``residual``
-            (``‖Hψ − Eψ‖``, lattice L2 norm), ``converged``, ``dtau``, ``tol``, ``scheme``.
+            (``‖Hψ − Eψ‖``, lattice L2 norm), ``converged`` (the energy change below ``tol``
+            *and* the residual below ``residual_tol·max(1, |E|)``), ``energy_converged`` (the
+            first alone), ``dtau``, ``tol``, ``residual_tol``, ``scheme``.
         """
         lat, ham = self.ham.lattice, self.ham
         check_run(self.memory_estimate(t_span, recorder), "ImaginaryTimeSolver.run: ")
@@ -301,6 +319,10 @@ class ImaginaryTimeSolver:
             chunk=self.check_every,
             trackers=[check, ProgressTracker("imaginary time", progress)],
         )
+        e = check.energy
+        resid = ham.apply(stepper.state, self.t) - e * stepper.state
+        residual = math.sqrt(float(np.vdot(resid, resid).real) * lat.cell_volume)
+        residual_ok = residual < self.residual_tol * max(1.0, abs(e))
         if relax and not check.converged:
             warnings.warn(
                 f"imaginary-time propagation did not converge to tol = {self.tol:g} in "
@@ -309,18 +331,32 @@ class ImaginaryTimeSolver:
                 QuantgeoWarning,
                 stacklevel=2,
             )
-        e = check.energy
-        resid = ham.apply(stepper.state, self.t) - e * stepper.state
+        elif relax and not residual_ok:
+            # r = O(dτ²): the dτ that would meet the tolerance
+            better = min(
+                self.dtau * math.sqrt(self.residual_tol * max(1.0, abs(e)) / residual),
+                0.5 * self.dtau,
+            )
+            warnings.warn(
+                f"imaginary-time propagation settled with dtau = {self.dtau:g} on a state with "
+                f"residual ‖Hψ − Eψ‖ = {residual:.3g} > residual_tol·max(1, |E|) = "
+                f"{self.residual_tol * max(1.0, abs(e)):.3g} (E = {e:.6g}): the splitting error "
+                f"dominates, so it is not the ground state; use dtau ≲ {better:.3g}",
+                QuantgeoWarning,
+                stacklevel=2,
+            )
         info = run_info(
             ENGINE,
             steps=stats.steps,
             compile_time=compile_time,
             run_time=stats.run_time,
             energy=float(e),
-            residual=math.sqrt(float(np.vdot(resid, resid).real) * lat.cell_volume),
-            converged=check.converged,
+            residual=residual,
+            converged=check.converged and residual_ok,
+            energy_converged=check.converged,
             dtau=self.dtau,
             tol=self.tol,
+            residual_tol=self.residual_tol,
             scheme="strang",
             order=2,
             backend=self.backend,
