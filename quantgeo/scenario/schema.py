@@ -366,8 +366,17 @@ SOLVER_KEYS = (
     *keys_of(SplitOperatorOptions, "dt"),
     _k("t_start", "number", 0.0, "time", "Start time"),
     _k("t_end", "number", None, "time", "End time (required in real mode)"),
-    *keys_of(SplitOperatorOptions, "scheme", "backend", "workers", "check_every", "norm_tol"),
-    *keys_of(ImaginaryTimeOptions, "tol", "max_steps"),
+    *keys_of(
+        SplitOperatorOptions,
+        "scheme",
+        "backend",
+        "workers",
+        "check_every",
+        "norm_tol",
+        "error_samples",
+        "error_tol",
+    ),
+    *keys_of(ImaginaryTimeOptions, "tol", "max_steps", "residual_tol"),
 )
 
 ABSORBER_KEYS = keys_of(AbsorbingBoundary)

@@ -140,8 +140,11 @@ class SolverSpec:
     workers: int | None = SplitOperatorOptions.workers
     check_every: int = SplitOperatorOptions.check_every
     norm_tol: float = SplitOperatorOptions.norm_tol
+    error_samples: int = SplitOperatorOptions.error_samples
+    error_tol: float = SplitOperatorOptions.error_tol
     tol: float = _SOLVER["tol"]
     max_steps: int = _SOLVER["max_steps"]
+    residual_tol: float = _SOLVER["residual_tol"]
     absorber: AbsorbingBoundary | None = None
 
 

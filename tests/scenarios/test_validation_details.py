@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from quantgeo.errors import ScenarioError
@@ -55,10 +57,30 @@ def test_every_problem_of_a_table_is_reported_in_key_order() -> None:
         scenario_from_text(text.format(state='type = "gaussian"'), "e.toml")
     assert list(info.value.problems) == [
         "e.toml: [solver].wrkers: unknown key (did you mean 'workers'?); valid keys: absorber, "
-        "backend, check_every, dt, max_steps, mode, norm_tol, scheme, t_end, t_start, tol, "
+        "backend, check_every, dt, error_samples, error_tol, max_steps, mode, norm_tol, "
+        "residual_tol, scheme, t_end, t_start, tol, "
         "workers",
         "e.toml: [solver].dt: must be a number (time), got string 'small'",
         "e.toml: [solver].scheme: unknown value 'strang4' (did you mean 'strang'?); valid: "
         "strang, yoshida4, yoshida6",
         "e.toml: [solver].check_every: must be an integer ≥ 1, got 0",
     ]
+
+
+def test_accuracy_options_reach_the_engines() -> None:
+    """`[solver].error_samples`, `error_tol` and `residual_tol` come from the engines' options
+    classes (defaults included) and are handed to the solvers the scenario builds."""
+    from quantgeo.scenario import load_scenario
+    from quantgeo.solvers.imaginary import ImaginaryTimeOptions
+    from quantgeo.solvers.split_operator import SplitOperatorOptions
+
+    root = Path(__file__).resolve().parents[2] / "scenarios"
+    sc = load_scenario(root / "coherent_trap.toml")
+    assert sc.solver is not None
+    assert sc.solver.error_tol == SplitOperatorOptions.error_tol
+    assert sc.solver.residual_tol == ImaginaryTimeOptions.residual_tol
+    sc = load_scenario(
+        root / "coherent_trap.toml", overrides={"solver.error_tol": 0.5, "solver.error_samples": 2}
+    )
+    built = sc.build()
+    assert built.solver.error_tol == 0.5 and built.solver.error_samples == 2

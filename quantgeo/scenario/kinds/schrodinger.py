@@ -140,7 +140,7 @@ def _solver_warnings(ck: Checker, sol: dict[str, Any], sol_raw: Any) -> None:
                 "step; lower `dt`",
             )
     if mode == "real":
-        for key in ("tol", "max_steps"):
+        for key in ("tol", "max_steps", "residual_tol"):
             if key in given:
                 ck.warn("solver", key, "has no effect with mode = 'real' (imaginary time only)")
     cores = os.cpu_count() or 1
@@ -274,8 +274,11 @@ def _freeze(
         workers=None if sol["workers"] == "auto" else sol["workers"],
         check_every=sol["check_every"],
         norm_tol=sol["norm_tol"],
+        error_samples=sol["error_samples"],
+        error_tol=sol["error_tol"],
         tol=sol["tol"],
         max_steps=sol["max_steps"],
+        residual_tol=sol["residual_tol"],
         absorber=absorber_obj,
     )
     rspec = RecordSpec(rec["every"], rec["times"], rec["observables"], rec["store_states"])
@@ -323,6 +326,8 @@ def build(sc: Scenario) -> Built:
             absorber=s.absorber,
             check_every=s.check_every,
             norm_tol=s.norm_tol,
+            error_samples=s.error_samples,
+            error_tol=s.error_tol,
         )
     except (ValueError, TypeError) as exc:
         raise ScenarioError(f"{file}: [solver]: {exc}") from None
@@ -521,6 +526,7 @@ def _imaginary_time(built: Built) -> tuple[Trajectory, list[str]]:
         s.dt,
         tol=s.tol,
         max_steps=s.max_steps,
+        residual_tol=s.residual_tol,
         backend=built.solver.backend,
         workers=built.solver.workers,
     )
