@@ -307,3 +307,39 @@ def test_reference_overlay_follows_the_packet_around_the_ring() -> None:
     analytic = free_gaussian(lat, t, 1.5, 0.15, 3.0, period=lat.lengths)
     assert np.array_equal(drawn, np.abs(analytic) ** 2)
     r.close()
+
+
+def test_2d_frame_shows_the_phase_colour_wheel() -> None:
+    """Issue 14: the legend disc in the rendered frame has hue arg/2π and brightness r at
+    known points, the same map as the frame's image (matplotlib's HSV conversion is the
+    independent reference)."""
+    from matplotlib.colors import hsv_to_rgb, rgb_to_hsv
+
+    from quantgeo._colorwheel import WHEEL_PIXELS
+    from quantgeo.animation import AnimationOptions
+
+    built = scenario_from_text(SLIT, "slit.toml").build()
+    r = FrameRenderer(
+        built.hamiltonian, AnimationOptions(dpi=100), state0=built.state0.data, t0=0.0
+    )
+    img = r.render(0.0, built.state0.data).astype(float) / 255
+    box = r.wheel.get_window_extent()
+    height = img.shape[0]
+    # data → pixel: the disc [-1, 1]² sits inside the wheel axes' limits [-1.5, 1.5]²
+    (x0, x1), (y0, y1) = r.wheel.get_xlim(), r.wheel.get_ylim()
+    # a pixel of the disc image is 2/WHEEL_PIXELS wide: hue and brightness vary by about that
+    tol = 2 * 2.0 / WHEEL_PIXELS + 2 / 255
+    for phi in np.linspace(0.0, 2 * np.pi, 12, endpoint=False):
+        for rad in (0.45, 0.8):
+            u, v = rad * np.cos(phi), rad * np.sin(phi)
+            px = box.x0 + (u - x0) / (x1 - x0) * box.width
+            py = box.y0 + (v - y0) / (y1 - y0) * box.height
+            rgb = img[round(height - py), round(px)]
+            want = hsv_to_rgb([phi / (2 * np.pi), 1.0, rad])
+            hsv = rgb_to_hsv(rgb)
+            dh = abs((hsv[0] - phi / (2 * np.pi) + 0.5) % 1.0 - 0.5)
+            assert dh < tol and abs(hsv[2] - rad) < tol, (phi, rad, rgb, want)
+    # outside the disc: the figure's white background
+    cy = box.y0 + box.height / 2
+    assert np.all(img[round(height - cy), round(box.x0 + 2)] == 1.0)
+    r.close()
