@@ -520,6 +520,12 @@ class AnimationResult:
     seconds: float
     render_seconds: float
 
+    def _repr_html_(self) -> str:
+        """Jupyter's inline view (:func:`quantgeo._notebook.movie_html`)."""
+        from quantgeo._notebook import movie_html
+
+        return movie_html(self.path, self.size, self.writer)
+
 
 def animate(
     scenario: Any,

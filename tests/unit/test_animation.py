@@ -343,3 +343,26 @@ def test_2d_frame_shows_the_phase_colour_wheel() -> None:
     cy = box.y0 + box.height / 2
     assert np.all(img[round(height - cy), round(box.x0 + 2)] == 1.0)
     r.close()
+
+
+def test_result_plays_inline_in_a_notebook(tmp_path: Path) -> None:
+    """Issue 14: animate() still writes the file and returns an AnimationResult, which
+    Jupyter shows through _repr_html_ with the movie's own bytes embedded."""
+    import base64
+    import re
+
+    import matplotlib
+
+    sc = scenario_from_text(FREE, "free.toml")
+    gif = animate(sc, tmp_path / "a.gif", frames=3, dpi=40)
+    page = gif._repr_html_()
+    assert page.startswith("<img")
+    m = re.search(r'src="data:image/gif;base64,([^"]+)"', page)
+    assert m is not None and base64.b64decode(m.group(1)) == (tmp_path / "a.gif").read_bytes()
+    with matplotlib.rc_context({"animation.embed_limit": 1e-6}):  # 1 byte: named, not embedded
+        assert "embed_limit" in gif._repr_html_() and "base64" not in gif._repr_html_()
+    if mp4_available():
+        mp4 = animate(sc, tmp_path / "a.mp4", frames=3, dpi=40)
+        page = mp4._repr_html_()
+        m = re.search(r'<video [^>]*src="data:video/mp4;base64,([^"]+)"', page)
+        assert m is not None and base64.b64decode(m.group(1)) == (tmp_path / "a.mp4").read_bytes()
