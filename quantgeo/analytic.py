@@ -4,7 +4,8 @@ Every function here is an exact solution of a model that quantgeo also integrate
 so a scenario's ``[expect.analytic]`` checks compare the solver with an independent formula:
 
 - :func:`free_gaussian` — a free Gaussian packet :math:`\psi(x, t)` with its exact phase
-  (continuum dispersion :math:`\hbar^2k^2/2m`, i.e. ``kinetic="spectral"``);
+  (continuum dispersion :math:`\hbar^2k^2/2m`, i.e. ``kinetic="spectral"``), on the line or
+  on the periodic box (sum over images);
 - :func:`harmonic_coherent` — a coherent state of a harmonic trap with its exact phase;
 - :func:`driven_oscillator` — the mean position in a shaken harmonic trap (Ehrenfest's theorem
   is exact for a linear force);
@@ -30,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from quantgeo._ring import _line_gaussian, _ring_gaussian
 from quantgeo._validation import as_per_axis, check_positive, check_real
 
 if TYPE_CHECKING:
@@ -79,19 +81,34 @@ def free_gaussian(
     momentum: float | Sequence[float] = 0.0,
     mass: float | Sequence[float] = 1.0,
     hbar: float = 1.0,
+    *,
+    period: float | Sequence[float] | None = None,
 ) -> CArray:
-    r"""Free Gaussian packet at time ``t``, exact phase included.
+    r"""Free Gaussian packet at time ``t``, exact phase included, on the line or on a ring.
+
+    On the infinite line,
 
     .. math::
-        \psi(x, t) = \prod_i (2\pi\sigma_i^2)^{-1/4}(1 + i\tau_i)^{-1/2}
+        \psi_\infty(x, t) = \prod_i (2\pi\sigma_i^2)^{-1/4}(1 + i\tau_i)^{-1/2}
         \exp\Big(-\frac{(x_i - c_i - v_i t)^2}{4\sigma_i^2(1 + i\tau_i)}
         + \frac{i p_i (x_i - c_i)}{\hbar} - \frac{i p_i^2 t}{2 m_i \hbar}\Big)
 
-    with :math:`\tau_i = \hbar t / (2 m_i \sigma_i^2)` and :math:`v_i = p_i/m_i`.  At ``t = 0``
-    this is
-    :func:`quantgeo.wavefunction.gaussian` (same phase convention :math:`p(x - c)/\hbar`), and it
-    solves :math:`i\hbar\partial_t\psi = -\sum_i \frac{\hbar^2}{2m_i}\partial_i^2\psi` on the whole
-    space (the periodic box must be large enough that the tails stay negligible at its edges).
+    with :math:`\tau_i = \hbar t / (2 m_i \sigma_i^2)` and :math:`v_i = p_i/m_i`.  On a periodic
+    box of lengths :math:`L_i` (a ring per axis) the exact solution is the sum over images,
+    equal by Poisson summation to the Fourier series over the ring's momenta
+    :math:`k_j = 2\pi j/L_i`:
+
+    .. math::
+        \psi_i(x, t) = \sum_n \psi_{\infty,i}(x + nL_i, t)
+        = \frac{1}{L_i}\sum_j \hat g_i(k_j)\, e^{ik_jx - i\hbar k_j^2t/2m_i},\qquad
+        \hat g_i(k) = (8\pi\sigma_i^2)^{1/4} e^{-\sigma_i^2(k - p_i/\hbar)^2 - ikc_i}.
+
+    Each axis uses whichever sum needs fewer terms (images while the packet is narrower than
+    the box, the Fourier series once it has spread around the ring); both are truncated where
+    the terms fall below :math:`e^{-42}` of the peak.  The ring solution stays right after the
+    centre :math:`c_i + v_i t` has left the box, where :math:`\psi_\infty` alone is ~0.  At
+    ``t = 0`` this is :func:`quantgeo.wavefunction.gaussian` (same phase convention
+    :math:`p(x - c)/\hbar`) up to the tails beyond the box edges.
 
     Parameters
     ----------
@@ -104,12 +121,17 @@ def free_gaussian(
         :math:`|\psi|^2` and mean momentum :math:`p_i` (scalar or one per axis).
     mass, hbar
         Mass per axis and ħ.
+    period
+        Box length :math:`L_i` per axis for the periodic box (``math.inf`` on an axis: the
+        line), e.g. ``lattice.lengths`` to compare with a run on that lattice.  ``None``
+        (default): the infinite line, :math:`\psi_\infty`, whose packet leaves a periodic box
+        instead of wrapping around it.
 
     Returns
     -------
     ndarray
         complex128, the broadcast shape of the coordinates, normalised in the continuum
-        (:math:`\int|\psi|^2 dx = 1`).
+        (:math:`\int|\psi|^2 dx = 1` over the line, or over one period).
     """
     x = _coords(where)
     d = len(x)
@@ -119,16 +141,22 @@ def free_gaussian(
     m = as_per_axis("mass", mass, d, positive=True)
     hb = check_positive("hbar", hbar)
     tt = check_real("t", t)
+    try:
+        box = np.broadcast_to(np.asarray(math.inf if period is None else period, float), (d,))
+    except (TypeError, ValueError):
+        box = np.zeros(d)  # refused below with the house message
+    if not np.all(box > 0):
+        raise ValueError(
+            f"`period` must be None or a positive length (math.inf: the line) per axis ({d}), "
+            f"got {period!r}"
+        )
     parts = []
     for i in range(d):
-        tau = hb * tt / (2.0 * m[i] * s[i] ** 2)
-        z = 1.0 + 1j * tau
-        expo = (
-            -((x[i] - c[i] - p[i] / m[i] * tt) ** 2) / (4.0 * s[i] ** 2 * z)
-            + 1j * p[i] * (x[i] - c[i]) / hb
-            - 1j * p[i] ** 2 * tt / (2.0 * m[i] * hb)
-        )
-        parts.append((2.0 * np.pi * s[i] ** 2) ** -0.25 / np.sqrt(z) * np.exp(expo))
+        args = (tt, c[i], s[i], p[i], m[i], hb)
+        if not math.isfinite(box[i]):
+            parts.append(_line_gaussian(x[i], *args))
+        else:
+            parts.append(_ring_gaussian(x[i], float(box[i]), *args))
     return np.asarray(math.prod(parts), dtype=np.complex128)
 
 

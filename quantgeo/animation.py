@@ -9,7 +9,8 @@ memory used does not grow with the number of frames (the recorder keeps no state
   bottom panel :math:`\mathrm{Re}\,\psi`, :math:`\mathrm{Im}\,\psi` and :math:`\pm|\psi|`.
 - **2D**: the phase :math:`\arg\psi` as hue and the density as brightness
   (:math:`\sqrt{\rho/\rho_\max} = |\psi|/|\psi|_\max`, so the tails stay visible), with
-  optional contours of V.  3D lattices show the mid-plane of the last axis.
+  optional contours of V and a colour-wheel legend of that map (:mod:`quantgeo._colorwheel`).
+  3D lattices show the mid-plane of the last axis.
 
 Writers: GIF through Pillow (always available; frames are quantised to 256 colours and
 appended to the file one by one) and MP4 (H.264) through ``imageio-ffmpeg`` when installed.
@@ -31,6 +32,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import numpy as np
 from numpy.typing import NDArray
 
+from quantgeo._colorwheel import add_phase_wheel, phase_rgb
 from quantgeo._io import atomic_path
 from quantgeo._options import check_options, option
 
@@ -459,22 +461,17 @@ class FrameRenderer:
                 ax.contour(xs, ys, v.T, levels=levels, colors="w", linewidths=0.6, alpha=0.6)
         ax.set_xlabel("x")
         ax.set_ylabel("y")
-        self.fig.tight_layout()
+        self.fig.tight_layout(rect=(0.0, 0.0, 0.8, 1.0))  # the right fifth holds the legend
+        self.wheel = add_phase_wheel(self.fig, ax)
 
     def _rgb_2d(self, psi: CArray) -> NDArray[np.float64]:
-        from matplotlib.colors import hsv_to_rgb
-
-        amp = np.abs(psi)
-        scale = self._scale0 if self.spec.normalize == "initial" else (float(amp.max()) or 1.0)
-        hsv = np.empty((*psi.shape, 3))
-        hsv[..., 0] = (np.angle(psi) / (2 * np.pi)) % 1.0
-        hsv[..., 1] = 1.0
-        hsv[..., 2] = np.clip(amp / scale, 0.0, 1.0)
-        return np.asarray(hsv_to_rgb(hsv).transpose(1, 0, 2))
+        amp = float(np.abs(psi).max())
+        scale = self._scale0 if self.spec.normalize == "initial" else (amp or 1.0)
+        return phase_rgb(psi, scale).transpose(1, 0, 2)
 
     def _draw_2d(self, t: float, psi: CArray) -> None:
         self.image.set_data(self._rgb_2d(self._plane(psi)))
-        self.ax.set_title(f"{self.title}  t = {t:.4g}   (hue: arg ψ, brightness: |ψ|)", fontsize=9)
+        self.ax.set_title(f"{self.title}  t = {t:.4g}", fontsize=9)
 
     # -- public -----------------------------------------------------------------------------
     def render(self, t: float, psi: CArray) -> RGB:
@@ -522,6 +519,12 @@ class AnimationResult:
     writer: str
     seconds: float
     render_seconds: float
+
+    def _repr_html_(self) -> str:
+        """Jupyter's inline view (:func:`quantgeo._notebook.movie_html`)."""
+        from quantgeo._notebook import movie_html
+
+        return movie_html(self.path, self.size, self.writer)
 
 
 def animate(

@@ -461,11 +461,15 @@ def regimes(
     fig_path = None
     if figure is not None:
         fig_path = Path(figure)
-        _figure(per_a, problem.name, fig_path)
+        fig = _regimes_figure(per_a, problem.name, settings)
+        with atomic_path(fig_path) as tmp:
+            fig.savefig(tmp, format="png", dpi=110)
     return RegimesReport(rows, problem.name, settings, fig_path)
 
 
-def _figure(per_a: dict[float, dict[str, Any]], name: str, path: Path) -> None:
+def _regimes_figure(per_a: dict[float, dict[str, Any]], name: str, settings: dict[str, Any]) -> Any:
+    """The 2×2 figure of P1, P4, P5, P6 against ``a`` (labelled axes, a caption line with the
+    run's settings); a matplotlib ``Figure`` (Agg canvas, no pyplot state)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -478,12 +482,18 @@ def _figure(per_a: dict[float, dict[str, Any]], name: str, path: Path) -> None:
     ax.errorbar(a, get("p1", 3), yerr=get("p1", 4), fmt="o", label="measured")
     ax.plot(a, get("p1", 5), "-", label="predicted")
     ax.axhline(1.0, color="0.7", lw=0.8)
-    ax.set(xlabel="a", ylabel="λmax/λmin of Cov(Δq)", title="P1 update anisotropy", yscale="log")
+    xlab = "metric power a  (g = c·κ^a)"
+    ax.set(
+        xlabel=xlab,
+        ylabel="λmax/λmin of Cov(Δq)  (dimensionless)",
+        title="P1 update anisotropy",
+        yscale="log",
+    )
     ax.legend()
     ax = axs[0, 1]
     ax.errorbar(a, get("p4", 0), yerr=get("p4", 1), fmt="o", label="measured")
     ax.plot(a, get("p4", 2), "-", label="predicted")
-    ax.set(xlabel="a", ylabel="⟨H⟩ − H_min", title="P4 excess loss")
+    ax.set(xlabel=xlab, ylabel="⟨H⟩ − H_min  (loss units)", title="P4 excess loss")
     ax.legend()
     ax = axs[1, 0]
     rm = np.array([per_a[x]["p5"][0] for x in a])
@@ -492,17 +502,28 @@ def _figure(per_a: dict[float, dict[str, Any]], name: str, path: Path) -> None:
     for k, lab in enumerate(("slow", "fast")):
         ax.errorbar(a, rm[:, k], yerr=rs[:, k], fmt="o", label=f"measured {lab}")
         ax.plot(a, rp[:, k], "-", label=f"predicted {lab}")
-    ax.set(xlabel="a", ylabel="rate", title="P5 relaxation rates", yscale="log")
+    ax.set(xlabel=xlab, ylabel="relaxation rate  (1/t)", title="P5 relaxation rates", yscale="log")
     ax.legend(fontsize="small")
     ax = axs[1, 1]
     ax.errorbar(a, get("p6", 0), yerr=get("p6", 1), fmt="o-", label="relative current (FP)")
     ax.plot(a, get("p6", 2), "s--", label="L1(hist, √det g e^(−H/T))")
     ax.plot(a, get("p6", 3), ":", color="0.5", label="L1 noise floor")
-    ax.set(xlabel="a", title="P6 detailed balance at a = 1", yscale="log")
+    ax.set(
+        xlabel=xlab,
+        ylabel="current, L1 distance  (dimensionless)",
+        title="P6 detailed balance at a = 1",
+        yscale="log",
+    )
     ax.legend(fontsize="small")
     fig.suptitle(f"geometric learning regimes — {name}")
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
+    fig.supxlabel(
+        f"Measured (points, ± 1 standard error) vs predicted (lines): {settings['walkers']} "
+        f"walkers, dt = {settings['dt']:g}, γ = {settings['gamma']:g}, c = {settings['c']:g}, "
+        f"T = γ/2c = {settings['T']:g}, {settings['convention']} convention, "
+        f"seed {settings['seed']}.",
+        fontsize=8,
+    )
+    return fig
 
 
 # -- command line -----------------------------------------------------------------------------

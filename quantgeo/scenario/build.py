@@ -172,7 +172,14 @@ class Built:
         types = [p.type for p in h.nonzero_terms()]
         if not types and init.type == "gaussian":
             return lambda t: A.free_gaussian(
-                lat, t - t0, q["center"], q["width"], q["momentum"], h.mass, h.hbar
+                lat,
+                t - t0,
+                q["center"],
+                q["width"],
+                q["momentum"],
+                h.mass,
+                h.hbar,
+                period=lat.lengths,  # the ring's solution: the packet wraps around the box
             )
         if types == ["harmonic"] and init.type == "coherent":
             trap = h.nonzero_terms()[0].params

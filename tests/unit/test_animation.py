@@ -278,3 +278,91 @@ def test_peak_rss_of_a_2d_movie_does_not_scale_with_frames(tmp_path: Path) -> No
     # 180 more frames of 600×600 px would be ≥ 190 MiB if kept; the solver's bounded cache of
     # phase factors (≤ 9 step sizes × 4 MiB at 256²) is all that may differ.
     assert peaks[200] - peaks[20] < 48, peaks
+
+
+def test_reference_overlay_follows_the_packet_around_the_ring() -> None:
+    """Issue 14: in talbot_ring at t = 6.336 the packet centre 1.5 + 3t has wrapped around
+    the box; the dashed reference must still be the analytic |ψ|² (the ring's sum over
+    images), equal to the exact evolution of the run's own initial state.  The split-operator
+    step is exact for V = 0, so the two agree to the initial tails cut at the box edges."""
+    from quantgeo.analytic import SpectralPropagator, free_gaussian
+    from quantgeo.animation import AnimationOptions, _overlay
+    from quantgeo.scenario import bundled_scenarios_dir
+
+    d = bundled_scenarios_dir()
+    assert d is not None
+    built = load_scenario(d / "talbot_ring.toml", fast=True).build()
+    t = 6.336
+    ref = _overlay(built, "analytic", np.array([0.0, t]))
+    assert ref is not None
+    spec = AnimationOptions(dpi=40, size=(3.0, 2.0))
+    r = FrameRenderer(built.hamiltonian, spec, overlay=ref, state0=built.state0.data, t0=0.0)
+    exact = SpectralPropagator(built.hamiltonian).states(built.state0, [t])[0]
+    r.render(t, exact)
+    drawn = np.asarray(r.lines["reference"].get_ydata())
+    rho = np.abs(exact) ** 2
+    assert rho.max() > 1.0  # a sharp fractional revival, not a flat curve
+    assert np.abs(drawn - rho).max() < 1e-9 * rho.max()
+    lat = built.lattice
+    analytic = free_gaussian(lat, t, 1.5, 0.15, 3.0, period=lat.lengths)
+    assert np.array_equal(drawn, np.abs(analytic) ** 2)
+    r.close()
+
+
+def test_2d_frame_shows_the_phase_colour_wheel() -> None:
+    """Issue 14: the legend disc in the rendered frame has hue arg/2π and brightness r at
+    known points, the same map as the frame's image (matplotlib's HSV conversion is the
+    independent reference)."""
+    from matplotlib.colors import hsv_to_rgb, rgb_to_hsv
+
+    from quantgeo._colorwheel import WHEEL_PIXELS
+    from quantgeo.animation import AnimationOptions
+
+    built = scenario_from_text(SLIT, "slit.toml").build()
+    r = FrameRenderer(
+        built.hamiltonian, AnimationOptions(dpi=100), state0=built.state0.data, t0=0.0
+    )
+    img = r.render(0.0, built.state0.data).astype(float) / 255
+    box = r.wheel.get_window_extent()
+    height = img.shape[0]
+    # data → pixel: the disc [-1, 1]² sits inside the wheel axes' limits [-1.5, 1.5]²
+    (x0, x1), (y0, y1) = r.wheel.get_xlim(), r.wheel.get_ylim()
+    # a pixel of the disc image is 2/WHEEL_PIXELS wide: hue and brightness vary by about that
+    tol = 2 * 2.0 / WHEEL_PIXELS + 2 / 255
+    for phi in np.linspace(0.0, 2 * np.pi, 12, endpoint=False):
+        for rad in (0.45, 0.8):
+            u, v = rad * np.cos(phi), rad * np.sin(phi)
+            px = box.x0 + (u - x0) / (x1 - x0) * box.width
+            py = box.y0 + (v - y0) / (y1 - y0) * box.height
+            rgb = img[round(height - py), round(px)]
+            want = hsv_to_rgb([phi / (2 * np.pi), 1.0, rad])
+            hsv = rgb_to_hsv(rgb)
+            dh = abs((hsv[0] - phi / (2 * np.pi) + 0.5) % 1.0 - 0.5)
+            assert dh < tol and abs(hsv[2] - rad) < tol, (phi, rad, rgb, want)
+    # outside the disc: the figure's white background
+    cy = box.y0 + box.height / 2
+    assert np.all(img[round(height - cy), round(box.x0 + 2)] == 1.0)
+    r.close()
+
+
+def test_result_plays_inline_in_a_notebook(tmp_path: Path) -> None:
+    """Issue 14: animate() still writes the file and returns an AnimationResult, which
+    Jupyter shows through _repr_html_ with the movie's own bytes embedded."""
+    import base64
+    import re
+
+    import matplotlib
+
+    sc = scenario_from_text(FREE, "free.toml")
+    gif = animate(sc, tmp_path / "a.gif", frames=3, dpi=40)
+    page = gif._repr_html_()
+    assert page.startswith("<img")
+    m = re.search(r'src="data:image/gif;base64,([^"]+)"', page)
+    assert m is not None and base64.b64decode(m.group(1)) == (tmp_path / "a.gif").read_bytes()
+    with matplotlib.rc_context({"animation.embed_limit": 1e-6}):  # 1 byte: named, not embedded
+        assert "embed_limit" in gif._repr_html_() and "base64" not in gif._repr_html_()
+    if mp4_available():
+        mp4 = animate(sc, tmp_path / "a.mp4", frames=3, dpi=40)
+        page = mp4._repr_html_()
+        m = re.search(r'<video [^>]*src="data:video/mp4;base64,([^"]+)"', page)
+        assert m is not None and base64.b64decode(m.group(1)) == (tmp_path / "a.mp4").read_bytes()
