@@ -191,6 +191,30 @@ def run_scenario(
     )
 
 
+def _qutip_items(
+    est: Any, scenario: Scenario, n: float, records: float, fix: str, key: str
+) -> None:
+    """QuTiP's share of a Schrödinger run: its operator (dense N² unless ``kinetic =
+    "lattice"``; sparse CSR ≈ 28 B per stored entry) and its stored states and work vectors."""
+    from quantgeo import _preflight as pf
+
+    assert scenario.lattice is not None
+    state = 16.0 * n
+    h = scenario.hamiltonian
+    dense = h is None or h.kinetic != "lattice"
+    operator = 16.0 * n * n if dense else (2 * len(scenario.lattice.shape) + 1) * n * 28.0
+    ref_fix = "set `[reference].qutip = false`" + (
+        ' or `[hamiltonian].kinetic = "lattice"` (sparse)' if dense else ""
+    )
+    est.add("for QuTiP's Hamiltonian", operator, ref_fix, "[reference].qutip")
+    est.add(
+        f"for QuTiP's {pf.fmt_count(records)} stored states",
+        records * (state + 1000.0) + 20 * state,
+        fix,
+        key,
+    )
+
+
 def preflight(
     scenario: Scenario,
     *,
@@ -257,19 +281,7 @@ def preflight(
         )
     )
     if use_ref:
-        h = scenario.hamiltonian
-        dense = h is None or h.kinetic != "lattice"
-        operator = 16.0 * n * n if dense else (2 * len(scenario.lattice.shape) + 1) * n * 28.0
-        ref_fix = "set `[reference].qutip = false`" + (
-            ' or `[hamiltonian].kinetic = "lattice"` (sparse)' if dense else ""
-        )
-        est.add("for QuTiP's Hamiltonian", operator, ref_fix, "[reference].qutip")
-        est.add(
-            f"for QuTiP's {pf.fmt_count(records)} stored states",
-            records * (state + 1000.0) + 20 * state,
-            fix,
-            key,
-        )
+        _qutip_items(est, scenario, n, records, fix, key)
     pf.check_count(est.steps, pf.MAX_STEPS, "time steps", est.steps_fix, where + "[solver].dt: ")
     pf.check_count(records, pf.MAX_RECORDS, "record times", fix, f"{where}{key}: ")
     pf.check_memory(est, max_memory, where)
