@@ -41,16 +41,33 @@ def _cmd_animate(args: argparse.Namespace) -> int:
 
     sc = load(args.file, args)
     check_file_target(args.output, option="-o")
-    res = animate(
-        sc,
-        args.output,
-        fps=args.fps,
-        dpi=args.dpi,
-        frames=args.frames,
-        t_end=args.t_end,
-        overlay=args.overlay,
-        progress=progress(args),
-    )
+    if sc.meta.kind == "lattice_learners":
+        # the learners' own movie: histogram bars over |ψ|² (1D), learner dots (2D/3D)
+        from quantgeo.animation_learners import animate_learner_scenario
+
+        given = [
+            f"--{name.replace('_', '-')}"
+            for name in ("fps", "dpi", "frames", "t_end", "overlay")
+            if getattr(args, name) is not None
+        ]
+        if given:
+            raise ValueError(
+                f"{', '.join(given)}: a lattice_learners movie takes its settings from "
+                "[animation]; use --set animation.KEY=VALUE (no overlay: the bars are drawn "
+                "over |ψ|²)"
+            )
+        res = animate_learner_scenario(sc, args.output, progress=progress(args))
+    else:
+        res = animate(
+            sc,
+            args.output,
+            fps=args.fps,
+            dpi=args.dpi,
+            frames=args.frames,
+            t_end=args.t_end,
+            overlay=args.overlay,
+            progress=progress(args),
+        )
     if not args.quiet:
         out(
             f"wrote {res.path} ({res.frames} frames, {res.size[0]}×{res.size[1]} px, "

@@ -85,3 +85,22 @@ def test_deeply_nested_set_value_is_one_line_not_a_recursion_error(
     assert cli.main(["run", str(src), "--set", f"a.b={deep}"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["quantgeo run: error: `--set a.b`: nested 3000 levels deep, at most 16"]
+
+
+@pytest.mark.animation
+def test_animate_a_lattice_learners_scenario(tmp_path: Path) -> None:
+    """`quantgeo animate` renders the learners' own movie for that kind (frames that differ)
+    and refuses the Schrödinger-only options instead of ignoring them."""
+    from PIL import Image, ImageSequence
+
+    src = next(p for p in SCENARIOS if p.stem == "lattice_learners")
+    movie = tmp_path / "learners.gif"
+    args = ["animate", str(src), "--fast", "-q", "-o", str(movie), "--set", "animation.frames=5"]
+    assert cli.main(args) == 0
+    with Image.open(movie) as im:
+        frames = [np.asarray(f.convert("RGB"), dtype=float) for f in ImageSequence.Iterator(im)]
+    assert len(frames) >= 3
+    assert np.abs(frames[0] - frames[-1]).max() > 0
+    code = cli.main(["animate", str(src), "--fast", "-o", str(tmp_path / "x.gif"), "--fps", "5"])
+    assert code == cli.EXIT_USAGE
+    assert not (tmp_path / "x.gif").exists()
