@@ -4,12 +4,13 @@ timings) and the expectations → :class:`~quantgeo.scenario.CheckResult` mappin
 from __future__ import annotations
 
 import importlib
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from quantgeo.errors import ScenarioError
+from quantgeo.errors import ScenarioError, StabilityError
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.lattice import Lattice
 from quantgeo.recording import Trajectory
@@ -95,6 +96,46 @@ def expectation_checks(
             bound, name = key.split("_", 1)
             out.append(CheckResult(name, value, exp[key], units[key], detail, bound))
     return out
+
+
+def per_exponent(
+    run_one: Callable[[float], Trajectory], exponents: Sequence[float]
+) -> tuple[dict[float, Trajectory], list[Any], Any, list[Any], str]:
+    """Run ``run_one(a)`` for every exponent a of a Born-type family (walkers or learners
+    against |ψ(t)|²): the trajectories by a, their :class:`~quantgeo.emergence.BornSummary`,
+    the a = 1 summary (or None), the others, and the message of a StabilityError that ended
+    the family early ("" when none did)."""
+    from quantgeo.emergence.born import BornSummary
+
+    trajs: dict[float, Trajectory] = {}
+    summaries: list[Any] = []
+    error = ""
+    try:
+        for a in exponents:
+            trajs[float(a)] = tr = run_one(float(a))
+            summaries.append(BornSummary.from_trajectory(tr))
+    except StabilityError as exc:
+        error = f"StabilityError: {exc}"
+    a1 = {s.a: s for s in summaries}.get(1.0)
+    return trajs, summaries, a1, [s for s in summaries if s.a != 1.0], error
+
+
+def family_result(
+    exp: Mapping[str, float],
+    ekeys: Sequence[Key],
+    measured: Mapping[str, tuple[float, str]],
+    error: str,
+    completed: str,
+    trajs: Mapping[float, Trajectory],
+) -> tuple[list[CheckResult], Trajectory | None, str]:
+    """The checks of a Born-type family (:func:`expectation_checks`, plus a failed
+    ``completed`` check when a run stopped early) and the trajectory shown: a = 1's, else the
+    first."""
+    checks = expectation_checks(exp, ekeys, measured)
+    if error:
+        checks.append(CheckResult(completed, math.nan, 0.0, "—", error))
+    traj = trajs.get(1.0) or (next(iter(trajs.values())) if trajs else None)
+    return checks, traj, error
 
 
 def run_engine(

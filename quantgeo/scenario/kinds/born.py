@@ -8,15 +8,15 @@ import math
 from typing import Any
 
 from quantgeo.emergence.born import BornOptions
-from quantgeo.errors import StabilityError
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.lattice import Lattice
 from quantgeo.recording import Recorder, Trajectory
 from quantgeo.scenario.checker import Checker, ok
 from quantgeo.scenario.kinds import Context, Kind
 from quantgeo.scenario.kinds._shared import (
-    expectation_checks,
+    family_result,
     freeze,
+    per_exponent,
     run_engine,
     validate_tables,
 )
@@ -83,33 +83,26 @@ def _ensembles(
 ) -> tuple[list[CheckResult], Trajectory | None, str]:
     """One walker ensemble per exponent a against |ψ(t)|²."""
     v = scenario.extra["born"]
-    summaries = []
-    trajs = {}
-    error = ""
-    try:
-        for a in v["a"]:
-            ens = em.BornEnsemble(
-                ham,
-                float(a),
-                v["walkers"],
-                scenario.meta.seed,
-                dt=v["dt"],
-                psi_dt=v["psi_dt"],
-                solver_dt=v["solver_dt"],
-                scheme=v["scheme"],
-                floor_draws=v["floor_draws"],
-            )
-            rec = Recorder(
-                every=v["every"], observables=("tv", "floor_mean", "floor_std", "floor_normal")
-            )
-            tr = ens.run(state0, (v["t_start"], v["t_end"]), recorder=rec, progress=progress)
-            trajs[float(a)] = tr
-            summaries.append(em.BornSummary.from_trajectory(tr))
-    except StabilityError as exc:
-        error = f"StabilityError: {exc}"
+
+    def run_one(a: float) -> Trajectory:
+        ens = em.BornEnsemble(
+            ham,
+            a,
+            v["walkers"],
+            scenario.meta.seed,
+            dt=v["dt"],
+            psi_dt=v["psi_dt"],
+            solver_dt=v["solver_dt"],
+            scheme=v["scheme"],
+            floor_draws=v["floor_draws"],
+        )
+        rec = Recorder(
+            every=v["every"], observables=("tv", "floor_mean", "floor_std", "floor_normal")
+        )
+        return ens.run(state0, (v["t_start"], v["t_end"]), recorder=rec, progress=progress)
+
+    trajs, summaries, a1, others, error = per_exponent(run_one, v["a"])
     info["born"] = [s.to_dict() for s in summaries]
-    a1 = {s.a: s for s in summaries}.get(1.0)
-    others = [s for s in summaries if s.a != 1.0]
     measured = {
         "max_z_a1": (
             math.nan if a1 is None else a1.max_z,
@@ -121,11 +114,9 @@ def _ensembles(
             ", ".join(f"a={s.a:g}: max z {s.max_z:.1f}, TV {s.final_tv:.3f}" for s in others),
         ),
     }
-    checks = expectation_checks(scenario.expect.extra, EXPECT_BORN_KEYS, measured)
-    if error:
-        checks.append(CheckResult("ensembles_completed", math.nan, 0.0, "—", error))
-    traj = trajs.get(1.0) or (next(iter(trajs.values())) if trajs else None)
-    return checks, traj, error
+    return family_result(
+        scenario.expect.extra, EXPECT_BORN_KEYS, measured, error, "ensembles_completed", trajs
+    )
 
 
 KIND = Kind(

@@ -10,15 +10,15 @@ from typing import Any
 
 from quantgeo.emergence.born import FLOOR_OBSERVABLES
 from quantgeo.emergence.learners import LearnerOptions
-from quantgeo.errors import StabilityError
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.lattice import Lattice
 from quantgeo.recording import Recorder, Trajectory
 from quantgeo.scenario.checker import Checker, ok
 from quantgeo.scenario.kinds import Context, Kind
 from quantgeo.scenario.kinds._shared import (
-    expectation_checks,
+    family_result,
     freeze,
+    per_exponent,
     run_engine,
     validate_tables,
 )
@@ -129,33 +129,26 @@ def _runs(
     """One learner run per exponent a against |ψ(t)|²."""
     v = scenario.extra["learners"]
     seed = v["seed"] if v["seed"] is not None else scenario.meta.seed
-    summaries = []
-    trajs = {}
-    error = ""
-    try:
-        for a in v["a"]:
-            eng = em.LatticeLearners(
-                ham,
-                v["learners"],
-                seed,
-                float(a),
-                refresh=v["refresh"],
-                rule=v["rule"],
-                solver_dt=v["solver_dt"],
-                scheme=v["scheme"],
-                floor_draws=v["floor_draws"],
-                backend=v["backend"],
-            )
-            rec = Recorder(every=v["every"], observables=FLOOR_OBSERVABLES)
-            tr = eng.run(state0, (v["t_start"], v["t_end"]), recorder=rec, progress=progress)
-            trajs[float(a)] = tr
-            summaries.append(em.BornSummary.from_trajectory(tr))
-    except StabilityError as exc:
-        error = f"StabilityError: {exc}"
+
+    def run_one(a: float) -> Trajectory:
+        eng = em.LatticeLearners(
+            ham,
+            v["learners"],
+            seed,
+            a,
+            refresh=v["refresh"],
+            rule=v["rule"],
+            solver_dt=v["solver_dt"],
+            scheme=v["scheme"],
+            floor_draws=v["floor_draws"],
+            backend=v["backend"],
+        )
+        rec = Recorder(every=v["every"], observables=FLOOR_OBSERVABLES)
+        return eng.run(state0, (v["t_start"], v["t_end"]), recorder=rec, progress=progress)
+
+    trajs, summaries, a1, others, error = per_exponent(run_one, v["a"])
     info["learners"] = [s.to_dict() for s in summaries]
     info["learner_seed"] = seed
-    a1 = {s.a: s for s in summaries}.get(1.0)
-    others = [s for s in summaries if s.a != 1.0]
     # |z| after t_start: the first record is the initial multinomial draw itself.
     z_a1 = max((abs(z) for z in a1.z[1:]), default=math.nan) if a1 is not None else math.nan
     measured = {
@@ -172,11 +165,9 @@ def _runs(
             ", ".join(f"a={s.a:g}: z(end) {s.z[-1]:.1f}, TV {s.final_tv:.3f}" for s in others),
         ),
     }
-    checks = expectation_checks(scenario.expect.extra, EXPECT_LEARNER_KEYS, measured)
-    if error:
-        checks.append(CheckResult("learners_completed", math.nan, 0.0, "—", error))
-    traj = trajs.get(1.0) or (next(iter(trajs.values())) if trajs else None)
-    return checks, traj, error
+    return family_result(
+        scenario.expect.extra, EXPECT_LEARNER_KEYS, measured, error, "learners_completed", trajs
+    )
 
 
 KIND = Kind(
