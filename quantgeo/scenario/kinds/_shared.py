@@ -156,11 +156,7 @@ def run_engine(
     timings["build"] = time.perf_counter() - t_start
     from quantgeo._kernels import warmup
 
-    compile_time = warmup((lattice.ndim,))
-    warm = getattr(importlib.import_module("quantgeo.emergence.madelung"), "warmup", None)
-    if callable(warm):
-        compile_time += float(warm())
-    timings["compile"] = compile_time
+    timings["compile"] = warmup(("split", "madelung"), (lattice.ndim,))
     info: dict[str, Any] = {
         "lattice": {"shape": list(lattice.shape), "bounds": [list(b) for b in lattice.bounds]},
         "kinetic": ham.kinetic,
