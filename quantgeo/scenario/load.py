@@ -179,7 +179,15 @@ def validate_doc(
             ck.add(table, None, f"missing required table for kind = {kind.name!r}")
     for table in doc:
         if table in order and table not in (*kind.required, *kind.optional, "scenario", "fast"):
-            ck.add(table, None, f"not used by kind = {kind.name!r}")
+            owners = [
+                k for k in kind_names() if table in (*get_kind(k).required, *get_kind(k).optional)
+            ]
+            ck.add(
+                table,
+                None,
+                f"unknown table for kind = {kind.name!r} (not used by it"
+                + (f"; it belongs to kind {', '.join(map(repr, owners))})" if owners else ")"),
+            )
     name = meta["name"]
     if isinstance(name, str) and (len(name) > MAX_NAME_LENGTH or not _NAME_RE.fullmatch(name)):
         ck.add(
