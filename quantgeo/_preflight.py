@@ -136,10 +136,6 @@ class Estimate:
         """The biggest item (``None`` when empty)."""
         return max(self.items, key=lambda i: i.nbytes, default=None)
 
-    def to_dict(self) -> dict[str, float]:
-        """``{what: bytes}`` (for ``Trajectory.info`` and reports)."""
-        return {i.what: i.nbytes for i in self.items}
-
 
 def fmt_count(n: float) -> str:
     """``12,345`` below 10⁵, else ``4·10⁸`` / ``2.5·10¹²`` (three significant digits)."""

@@ -24,6 +24,7 @@ from quantgeo._interrupt import PAUSE_ENV, pause_at, watch
 from quantgeo._options import check_options, option
 from quantgeo._preflight import Estimate, check_run, fmt_count, run_estimate
 from quantgeo._progress import progress_enabled
+from quantgeo._qutip import ket_from_array
 from quantgeo._validation import check_choice, check_int, check_positive, check_span
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.observables import resolver
@@ -203,8 +204,7 @@ class QutipReference:
         else:
             tlist, skip = times, 0
         scale = np.sqrt(lat.cell_volume)
-        dims = [list(lat.shape), [1] * lat.ndim]
-        ket = qutip.Qobj((psi * scale).reshape(-1, 1), dims=dims)
+        ket = ket_from_array(psi, lat)
         h = self.operator()
         e_ops = {}
         if "energy" in recorder.observables and recorder.observables["energy"] == "energy":

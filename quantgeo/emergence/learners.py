@@ -51,7 +51,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -72,6 +71,7 @@ from quantgeo.emergence.madelung import neighbour_table
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.lattice import Lattice
 from quantgeo.recording import Recorder, Trajectory
+from quantgeo.solvers.base import run_info
 from quantgeo.solvers.schemes import SCHEMES
 from quantgeo.solvers.split_operator import SplitOperatorSolver
 from quantgeo.wavefunction import Wavefunction, _as_data
@@ -160,10 +160,6 @@ def _record_steps(times: Any, t0: float, h: float) -> dict[int, list[float]]:
             )
         out.setdefault(k, []).append(float(t))
     return out
-
-
-def _kernels(backend: str) -> ModuleType:
-    return kernels("learners", backend)
 
 
 def bell_rates(psi: CArray, nbr: IArray, hop: FArray) -> FArray:
@@ -315,7 +311,7 @@ class LatticeLearners:
         self.solver = SplitOperatorSolver(ham, solver_dt, scheme)
         self.floor_draws = check_int("floor_draws", floor_draws, 2)
         self.backend = check_choice("backend", backend, BACKENDS)
-        self._k = _kernels(self.backend)
+        self._k = kernels("learners", self.backend)
         self.diffusion = diffusion_tensor(ham.mass, self.a, ham.hbar)
         self._d1 = diffusion_tensor(ham.mass, 1.0, ham.hbar)
         self.nbr, self.hop = neighbour_table(ham.lattice, ham.mass, ham.hbar)
@@ -516,29 +512,28 @@ class LatticeLearners:
         _, _, solver_traj = self._drive(psi0, t0, t1, on_grid, on_interval, progress)
         run_time = float(solver_traj.info.get("run_time", 0.0))
         compile_time += float(solver_traj.info.get("compile_time", 0.0))
-        info: dict[str, Any] = {
-            "engine": "lattice-learners",
-            "steps": n,  # refresh intervals (the jumps are events: "jumps")
-            "a": self.a,
-            "learners": m,
-            "walkers": m,
-            "seed": self.seed,
-            "diffusion": self.diffusion.tolist(),
-            "mass": self.ham.mass.tolist(),
-            "refresh": h,
-            "rule": self.rule,
-            "intervals": n,
-            "jumps": jumps[0],
-            "jump_time": stats["jump_time"],
-            "record_time": stats["record_time"],
-            "solver_time": run_time - stats["jump_time"] - stats["record_time"],
-            "run_time": run_time,
-            "compile_time": compile_time,
-            "solver_dt": self.solver.dt,
-            "scheme": self.solver.scheme.name,
-            "floor_draws": self.floor_draws,
-            "backend": self.backend,
-        }
+        info = run_info(
+            "lattice-learners",
+            steps=n,  # refresh intervals (the jumps are events: "jumps")
+            run_time=run_time,
+            compile_time=compile_time,
+            a=self.a,
+            learners=m,
+            walkers=m,
+            seed=self.seed,
+            diffusion=self.diffusion.tolist(),
+            mass=self.ham.mass.tolist(),
+            refresh=h,
+            rule=self.rule,
+            jumps=jumps[0],
+            jump_time=stats["jump_time"],
+            record_time=stats["record_time"],
+            solver_time=run_time - stats["jump_time"] - stats["record_time"],
+            solver_dt=self.solver.dt,
+            scheme=self.solver.scheme.name,
+            floor_draws=self.floor_draws,
+            backend=self.backend,
+        )
         return recorder.finish(info, lat)
 
     def law(

@@ -38,11 +38,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from quantgeo._kernels import warmup
+from quantgeo._kernels import kernels, warmup
 from quantgeo._validation import check_choice, check_int, check_positive, check_span
 from quantgeo.emergence.learners import (
     BACKENDS,
-    _kernels,
     _record_steps,
     bell_rates,
     check_learners,
@@ -50,6 +49,7 @@ from quantgeo.emergence.learners import (
 from quantgeo.emergence.madelung import neighbour_table
 from quantgeo.hamiltonian import Hamiltonian
 from quantgeo.recording import Recorder, Trajectory
+from quantgeo.solvers.base import run_info
 from quantgeo.wavefunction import Wavefunction, _as_data
 
 __all__ = ["SELF_CONSISTENT_OBSERVABLES", "SelfConsistentLearners", "density_error", "smooth"]
@@ -154,7 +154,7 @@ class SelfConsistentLearners:
         self.smooth = check_int("smooth", smooth, 0)
         self.refresh = check_positive("refresh", refresh)
         self.backend = check_choice("backend", backend, BACKENDS)
-        self._k = _kernels(self.backend)
+        self._k = kernels("learners", self.backend)
         self.nbr, self.hop = neighbour_table(ham.lattice, ham.mass, ham.hbar)
         self._tau = ham.hbar * self.hop  # τ of each direction (energy)
 
@@ -255,19 +255,18 @@ class SelfConsistentLearners:
                 self._k.jump_interval(site, clock, left, active, fired, cum, self.nbr, h, rng)
             )
             jump_time += time.perf_counter() - tic
-        info: dict[str, Any] = {
-            "engine": "self-consistent-learners",
-            "steps": n,  # refresh intervals (the jumps are events: "jumps")
-            "learners": m,
-            "seed": self.seed,
-            "smooth": self.smooth,
-            "refresh": h,
-            "intervals": n,
-            "jumps": jumps,
-            "substeps": substeps,
-            "jump_time": jump_time,
-            "run_time": time.perf_counter() - start,
-            "compile_time": compile_time,
-            "backend": self.backend,
-        }
+        info = run_info(
+            "self-consistent-learners",
+            steps=n,  # refresh intervals (the jumps are events: "jumps")
+            run_time=time.perf_counter() - start,
+            compile_time=compile_time,
+            learners=m,
+            seed=self.seed,
+            smooth=self.smooth,
+            refresh=h,
+            jumps=jumps,
+            substeps=substeps,
+            jump_time=jump_time,
+            backend=self.backend,
+        )
         return recorder.finish(info, lat)

@@ -13,7 +13,6 @@ import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -184,10 +183,6 @@ def _bounded(cache: dict[float, Any], size: int = 8) -> None:
     """Keep a factor cache small: a run uses one or two step sizes."""
     if len(cache) >= size:
         cache.clear()
-
-
-def _backend(name: str) -> ModuleType:
-    return kernels("split", name)
 
 
 def kinetic_factors(

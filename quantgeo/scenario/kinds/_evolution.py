@@ -109,7 +109,8 @@ def run_timed(
 
 
 def warm_wright_fisher() -> None:
-    """Compile (or load from cache) the Wright–Fisher kernel outside the timed run."""
-    from quantgeo.evolution import WrightFisher
+    """Compile (or load from cache) the Wright–Fisher kernel outside the timed run (once per
+    process: :func:`quantgeo._kernels.warmup` remembers it)."""
+    from quantgeo._kernels import warmup
 
-    WrightFisher(4, [0.1, 0.0], (0.01, 0.01), seed=0).run([0.5, 0.5], 2, replicates=2)
+    warmup(("evolution",))

@@ -151,7 +151,7 @@ KIND = Kind(
     optional=(),
     tables=("emergence",),
     validate=_validate,
-    run=functools.partial(run_engine, body=_three_way),
+    run=functools.partial(run_engine, body=_three_way, families=("split", "madelung")),
     engine="quantgeo.emergence",
     table_keys={"emergence": EMERGENCE_KEYS, "expect": EXPECT_EMERGENCE_KEYS},
 )

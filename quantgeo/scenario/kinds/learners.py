@@ -176,7 +176,7 @@ KIND = Kind(
     optional=("animation",),  # quantgeo.animation_learners.animate_learner_scenario
     tables=("learners",),
     validate=_validate,
-    run=functools.partial(run_engine, body=_runs),
+    run=functools.partial(run_engine, body=_runs, families=("split", "learners")),
     engine="quantgeo.emergence",
     table_keys={"learners": LEARNER_KEYS, "expect": EXPECT_LEARNER_KEYS},
 )
