@@ -72,7 +72,11 @@ SELLA_HIRSH_MODELS: tuple[str, ...] = ("wright-fisher", "moran")
 def gene_copies(n: int, ploidy: int = 2) -> int:
     """``N_g = ploidy · n``: the number of gene copies (``2N`` for a diploid population)."""
     n = check_int("n", n)
-    if isinstance(ploidy, bool) or ploidy not in (1, 2):
+    if (
+        isinstance(ploidy, bool)
+        or not isinstance(ploidy, (int, np.integer))
+        or ploidy not in (1, 2)
+    ):
         raise ValueError(f"`ploidy` must be 1 (haploid) or 2 (diploid), got {ploidy!r}")
     return int(ploidy) * n
 

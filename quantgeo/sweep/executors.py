@@ -23,6 +23,8 @@ import signal
 from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
+from quantgeo._validation import check_int
+
 __all__ = ["EXECUTORS", "ExecutorHandle", "is_dask_client", "make_executor", "map_unordered"]
 
 #: The ``--executor`` choices.
@@ -49,9 +51,7 @@ def default_pool(workers: int | None = None) -> cf.ProcessPoolExecutor:
     Workers start from a fresh interpreter (``forkserver`` where available, else ``spawn``):
     never a fork of a driver that may hold threads, and they ignore SIGINT.
     """
-    n = (os.cpu_count() or 1) if workers is None else workers
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"`workers` must be an integer ≥ 1 or None, got {workers!r}")
+    n = (os.cpu_count() or 1) if workers is None else check_int("workers", workers, or_none=True)
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     return cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_ignore_sigint)

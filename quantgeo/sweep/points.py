@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from quantgeo._validation import check_int
 from quantgeo.errors import ScenarioError
 from quantgeo.scenario import Scenario, load_scenario
 
@@ -226,8 +227,8 @@ def plan_points(
     ValueError
         For a malformed ``vary`` or ``seed``.
     """
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ValueError(f"`seed` must be an integer ≥ 0 or None, got {seed!r}")
+    if seed is not None:
+        check_int("seed", seed, 0, or_none=True)
     grid = expand_grid(vary)
     fixed = dict(overrides or {})
     path = Path(file).resolve()

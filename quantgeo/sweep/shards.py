@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from quantgeo._validation import check_int
 from quantgeo.recording import Recorder, Trajectory
 from quantgeo.sweep.executors import default_pool, map_unordered, stop_pool
 
@@ -75,8 +76,7 @@ def shard_sizes(walkers: int, shards: int) -> list[int]:
 
 def shard_seeds(seed: int, shards: int) -> list[int]:
     """Integer seeds (63-bit) of ``SeedSequence(seed).spawn(shards)``: independent streams."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"`seed` must be an integer ≥ 0, got {seed!r}")
+    seed = check_int("seed", seed, 0)
     children = np.random.SeedSequence(int(seed)).spawn(int(shards))
     return [int(c.generate_state(1, np.uint64)[0] >> np.uint64(1)) for c in children]
 
