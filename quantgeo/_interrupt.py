@@ -124,7 +124,8 @@ def signals_seen() -> int:
 @contextlib.contextmanager
 def watch() -> Iterator[None]:
     """Turn any exception raised after a signal arrived inside the block into
-    :class:`Interrupted` (chained to it).
+    :class:`Interrupted` (chained to it), and raise it too when the block swallowed the
+    signal and returned normally.
 
     When SIGINT still has Python's default handler (library use, main thread), the recording
     handler is installed for the block and the previous one restored afterwards.
@@ -142,6 +143,12 @@ def watch() -> Iterator[None]:
         if got is None:
             raise
         raise got from exc
+    else:
+        # a library that swallowed the interrupt (an integrator catching exceptions in its
+        # callback) returns normally: the signal still ends the block
+        got = interrupted_by(mark)
+        if got is not None:
+            raise got
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
