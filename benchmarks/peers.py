@@ -1,0 +1,446 @@
+"""Peers benchmark: quantgeo's SplitOperatorSolver against qmsolve, pytalises and pygpe.
+
+Every solver runs the *same* problem — the same site values of V and ψ₀ on the same periodic
+grid, the continuum dispersion ħ²k²/2m (quantgeo ``kinetic="spectral"``), the same dt — on one
+thread (quantgeo ``workers=1``; pytalises ``num_of_threads=1``; qmsolve and pygpe call
+``numpy.fft``, which is serial; OMP/MKL/OpenBLAS/Numba/numexpr threads set to 1 when run as a
+script).  Problem: harmonic trap ``V = |x|²/2`` in the box ``[-8, 8)^d``, a Gaussian packet
+(centre 1, width 0.8, momentum 0.5 per axis), ħ = m = 1.
+
+(a) Time per split step at 1D 4096, 2D 512², 3D 64³ (where the peer has that dimension), each
+    solver through its own public entry point.  One round times ``n`` and ``2n`` steps of every
+    solver back to back; the time per step is the slope ``(t(2n) − t(n))/n``, which drops each
+    solver's per-run set-up (array allocation, FFTW planning, factor tables).  The ratio
+    peer/quantgeo is taken per round; the table prints the median of ``--rounds`` (7) rounds.
+(b) Accuracy: each peer's final state against quantgeo's in the peer's own splitting order
+    (qmsolve: V/2 T V/2, quantgeo's Strang; pytalises and pygpe: T/2 V T/2, obtained from
+    quantgeo's solver through the exact identity below), and against the exact evolution (dense
+    diagonalisation of quantgeo's spectral Hamiltonian) on a small grid.
+
+T/2 V T/2 from a V/2 T V/2 solver, exactly::
+
+    (e^{-iTh/2} e^{-iVh} e^{-iTh/2})^n = e^{+iTh/2} e^{+iVh/2} (e^{-iVh/2} e^{-iTh} e^{-iVh/2})^(n+1)
+                                          e^{+iVh/2} e^{+iTh/2}
+
+qmsolve 2.0.0's split-step does not use the FFT grid: its momenta are
+``linspace(-k_max, k_max, N)`` placed in ``fftshift`` order, so the momentum of every mode is off
+by about half a Fourier spacing (Δk/2 = π/L) and its dispersion is (k + Δk/2)²/2 instead of k²/2:
+a spurious drift of the packet by πt/L.  The accuracy table shows it as shipped and, as a
+diagnostic, with ``method.p2`` replaced by the FFT grid's k² (then it matches quantgeo's Strang
+step to round-off).  Its split-step has no 3D path (it raises AttributeError at set-up).
+
+Usage: python benchmarks/peers.py [--quick] [--rounds 7] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import os
+
+if __name__ == "__main__":  # before NumPy/Numba/numexpr start their pools
+    for _var in (
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "NUMBA_NUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+        "NUMEXPR_MAX_THREADS",
+    ):
+        os.environ[_var] = "1"
+
+import argparse
+import contextlib
+import importlib.util
+import io
+import json
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+CArray = NDArray[np.complex128]
+
+PEERS = ("qmsolve", "pytalises", "pygpe")
+#: Splitting order of each solver's step, as shipped.
+ORDER = {"quantgeo": "V/2 T V/2", "qmsolve": "V/2 T V/2", "pytalises": "T/2 V T/2", "pygpe": "T/2 V T/2"}
+#: Benchmark sizes (issue 13) and the small grids of the exact cross-check.
+SIZES: dict[int, tuple[int, ...]] = {1: (4096,), 2: (512, 512), 3: (64, 64, 64)}
+QUICK_SIZES: dict[int, tuple[int, ...]] = {1: (1024,), 2: (128, 128), 3: (32, 32, 32)}
+SMALL: dict[int, tuple[int, ...]] = {1: (128,), 2: (32, 32), 3: (12, 12, 12)}
+BOX = (-8.0, 8.0)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem handed to every solver: quantgeo's spectral Hamiltonian, ψ₀ and dt."""
+
+    ham: Any
+    psi0: CArray
+    dt: float
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.psi0.shape)
+
+    @property
+    def spacing(self) -> float:
+        return float(self.ham.lattice.spacing[0])
+
+    def norm(self, psi: CArray) -> float:
+        """L2 norm ``sqrt(Σ|ψ|² ΔV)`` (ψ₀ has norm 1)."""
+        return float(np.sqrt(np.sum(np.abs(psi) ** 2) * self.ham.lattice.cell_volume))
+
+
+def make_problem(shape: tuple[int, ...], dt: float) -> Problem:
+    """Harmonic trap in ``[-8, 8)^d``, Gaussian packet off centre and moving, spectral kinetic."""
+    import quantgeo as qg
+    from quantgeo.potentials import harmonic
+
+    lat = qg.Lattice(shape, BOX)
+    ham = qg.Hamiltonian(lat, harmonic(1.0), kinetic="spectral")
+    psi0 = qg.gaussian(lat, center=1.0, width=0.8, momentum=0.5).data
+    return Problem(ham, np.ascontiguousarray(psi0, dtype=np.complex128), dt)
+
+
+# -- quantgeo ---------------------------------------------------------------------------------
+def quantgeo_stepper(p: Problem, order: str = "V/2 T V/2") -> Callable[[int], CArray]:
+    """``advance(n)``: ψ after n steps of quantgeo's Strang solver (1 worker) from ψ₀.
+
+    ``order="T/2 V T/2"`` gives the other Strang splitting exactly, through the identity in the
+    module docstring (n + 1 solver steps between two half-step corrections in NumPy).
+    """
+    import quantgeo as qg
+
+    solver = qg.SplitOperatorSolver(p.ham, p.dt, "strang", workers=1)
+
+    def run(psi: CArray, n: int) -> CArray:
+        traj = solver.run(
+            psi, (0.0, n * p.dt), recorder=qg.Recorder(observables=()), progress=False
+        )
+        assert traj.states is not None
+        return np.asarray(traj.states[-1])
+
+    if order == "V/2 T V/2":
+        return lambda n: run(p.psi0, n)
+    if order != "T/2 V T/2":
+        raise ValueError(f"`order` must be 'V/2 T V/2' or 'T/2 V T/2', got {order!r}")
+    back_v = np.exp(0.5j * p.dt * p.ham.potential_values() / p.ham.hbar)
+    back_t = np.exp(0.5j * p.dt * p.ham.dispersion() / p.ham.hbar)
+
+    def undo(psi: CArray) -> CArray:  # e^{+iVh/2} e^{+iTh/2} ψ — same on both sides
+        return back_v * np.fft.ifftn(back_t * np.fft.fftn(psi))
+
+    def advance(n: int) -> CArray:
+        out = run(undo(p.psi0), n + 1)
+        return np.fft.ifftn(back_t * np.fft.fftn(back_v * out))
+
+    return advance
+
+
+# -- peers ------------------------------------------------------------------------------------
+def installed(peer: str) -> bool:
+    """Whether the peer package can be imported."""
+    return importlib.util.find_spec(peer) is not None
+
+
+def qmsolve_stepper(p: Problem, grid: str = "shipped") -> Callable[[int], CArray]:
+    """qmsolve 2.0.0 ``TimeSimulation(method="split-step")``: V/2 T V/2, ``numpy.fft``.
+
+    Its box is ``extent = N·Δ`` (so its ``H.dx`` is quantgeo's spacing); V and ψ₀ are handed
+    over as site arrays, so its own coordinate grid (a ``linspace`` with both end points) does
+    not enter.  ``grid="fft"`` replaces its momentum grid ``method.p2`` by the FFT grid's
+    ``2m·ε(k)`` in its ``fftshift`` order — a diagnostic of what the shipped grid costs.
+    """
+    import qmsolve
+
+    if p.ham.lattice.ndim == 3:
+        raise NotImplementedError(
+            "qmsolve 2.0.0 has no 3D split-step: SingleParticle.compute_momentum_space raises "
+            "AttributeError ('SingleParticle' object has no attribute 'H') for spatial_ndim=3"
+        )
+    n_axis, ndim = p.shape[0], p.ham.lattice.ndim
+    if any(n != n_axis for n in p.shape):
+        raise ValueError(f"qmsolve needs a square grid, got shape {p.shape}")
+    v = p.ham.potential_values().copy()
+    with contextlib.redirect_stdout(io.StringIO()):
+        ham = qmsolve.Hamiltonian(
+            particles=qmsolve.SingleParticle(m=1.0),
+            potential=lambda _particle: v,
+            spatial_ndim=ndim,
+            N=n_axis,
+            extent=n_axis * p.spacing,
+        )
+        sim = qmsolve.TimeSimulation(ham, method="split-step")
+    if grid == "fft":
+        sim.method.p2 = np.fft.fftshift(2.0 * p.ham.mass[0] * p.ham.dispersion())
+    elif grid != "shipped":
+        raise ValueError(f"`grid` must be 'shipped' or 'fft', got {grid!r}")
+
+    def advance(n: int) -> CArray:
+        # qmsolve prints its run time and draws a progress bar: keep them off the tables
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            sim.run(lambda _particle: p.psi0, total_time=n * p.dt, dt=p.dt, store_steps=1)
+        return np.asarray(sim.Ψ[-1])
+
+    return advance
+
+
+def pytalises_stepper(p: Problem) -> Callable[[int], CArray]:
+    """pytalises 0.2.7 ``propagate``: T/2 V T/2, pyFFTW (FFTW_ESTIMATE), 1 thread.
+
+    Its box ``spatial_ext = (lo, lo + N·Δ)`` gives its wavenumbers ``2π·fftfreq(N, Δ)``
+    (quantgeo's); ψ₀ and V enter as numexpr variables holding the site arrays, and the mass
+    equals its default ħ (SI value) so that ħ/2m = 1/2 as in quantgeo's units.
+    """
+    import pytalises
+
+    lo = float(p.ham.lattice.bounds[0][0])
+    pad = p.shape + (1,) * (3 - len(p.shape))  # pytalises works on (nX, nY, nZ) grids
+    u0 = p.psi0.reshape(pad)
+    v = p.ham.potential_values().reshape(pad).astype(np.complex128)
+    hbar_si = 1.054571817e-34  # pytalises' ħ: with m = ħ its kinetic factor is k²/2
+
+    def advance(n: int) -> CArray:
+        psi = pytalises.Wavefunction(
+            "u0",
+            p.shape,
+            [(lo, lo + n_i * p.spacing) for n_i in p.shape],
+            m=hbar_si,
+            variables={"u0": u0},
+        )
+        pytalises.propagate(
+            psi, "vsites", n, p.dt, variables={"vsites": v}, diag=True, num_of_threads=1
+        )
+        return np.asarray(psi.amp).reshape(p.shape)
+
+    return advance
+
+
+def pygpe_stepper(p: Problem) -> Callable[[int], CArray]:
+    """pygpe 2.0.4 scalar ``step_wavefunction`` with g = 0: T/2 V T/2, ``numpy.fft``.
+
+    (Without CuPy, pygpe runs on NumPy.)  Its grid ``Grid(shape, spacing)`` has quantgeo's
+    wavenumbers; the state lives in Fourier space between steps, as pygpe's own loop keeps it.
+    """
+    from pygpe.scalar.evolution import step_wavefunction
+    from pygpe.scalar.wavefunction import ScalarWavefunction
+    from pygpe.shared.grid import Grid
+
+    if len(p.shape) == 1:
+        grid = Grid(p.shape[0], p.spacing)
+    else:
+        grid = Grid(p.shape, (p.spacing,) * len(p.shape))
+    params = {"dt": p.dt, "g": 0.0, "trap": p.ham.potential_values().copy()}
+
+    def advance(n: int) -> CArray:
+        wfn = ScalarWavefunction(grid)
+        wfn.set_wavefunction(p.psi0.copy())  # pygpe keeps the array and updates it in place
+        wfn.fft()
+        for _ in range(n):
+            step_wavefunction(wfn, params)
+        wfn.ifft()
+        return np.asarray(wfn.component)
+
+    return advance
+
+
+STEPPERS: dict[str, Callable[[Problem], Callable[[int], CArray]]] = {
+    "qmsolve": qmsolve_stepper,
+    "pytalises": pytalises_stepper,
+    "pygpe": pygpe_stepper,
+}
+
+
+def peer_stepper(peer: str, p: Problem) -> tuple[Callable[[int], CArray] | None, str]:
+    """The peer's ``advance(n)``, or None and the reason it cannot run this problem."""
+    if not installed(peer):
+        return None, f"{peer} is not installed (pip install -e '.[bench]')"
+    try:
+        return STEPPERS[peer](p), ""
+    except (NotImplementedError, ValueError) as exc:
+        return None, str(exc)
+
+
+# -- (a) time per step ----------------------------------------------------------------------
+def _elapsed(fn: Callable[[], Any]) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def time_per_step(
+    steppers: dict[str, Callable[[int], CArray]], n: int, rounds: int = 7
+) -> dict[str, dict[str, float]]:
+    """Median time per step of every stepper and median per-round ratio to ``"quantgeo"``.
+
+    Each round times ``n`` and ``2n`` steps of every stepper back to back (all solvers see the
+    same load); per step = ``(t(2n) − t(n))/n``.
+    """
+    for advance in steppers.values():  # compile, plan, warm caches
+        advance(1)
+    per_step: dict[str, list[float]] = {name: [] for name in steppers}
+    for _ in range(rounds):
+        for name, advance in steppers.items():
+            t1 = _elapsed(lambda a=advance: a(n))
+            t2 = _elapsed(lambda a=advance: a(2 * n))
+            per_step[name].append(max(t2 - t1, 1e-12) / n)
+    base = per_step["quantgeo"]
+    return {
+        name: {
+            "step_ms": 1e3 * statistics.median(ts),
+            "ratio": statistics.median(t / b for t, b in zip(ts, base, strict=True)),
+            "spread": (max(ts) - min(ts)) / statistics.median(ts),
+        }
+        for name, ts in per_step.items()
+    }
+
+
+# -- (b) accuracy ---------------------------------------------------------------------------
+def cross_check(p: Problem, steps: int, exact: CArray | None = None) -> list[dict[str, Any]]:
+    """L2 distances ``‖ψ_a − ψ_b‖`` after ``steps`` steps (ψ₀ has norm 1).
+
+    One row per solver: its order, the distance to quantgeo in the same order, to quantgeo's
+    V/2 T V/2 step, and (if ``exact`` is given) to the exact state at ``t = steps·dt``.
+    """
+    ours = {o: quantgeo_stepper(p, o)(steps) for o in ("V/2 T V/2", "T/2 V T/2")}
+    rows = [
+        {
+            "solver": f"quantgeo ({o})",
+            "order": o,
+            "vs_quantgeo_same_order": 0.0,
+            "vs_quantgeo_strang": p.norm(psi - ours["V/2 T V/2"]),
+            "vs_exact": None if exact is None else p.norm(psi - exact),
+        }
+        for o, psi in ours.items()
+    ]
+    candidates: list[tuple[str, str, Callable[[], Callable[[int], CArray] | None], str]] = []
+    for peer in PEERS:
+        stepper, why = peer_stepper(peer, p)
+        candidates.append((peer, ORDER[peer], lambda s=stepper: s, why))
+        if peer == "qmsolve" and stepper is not None:
+            candidates.append(
+                ("qmsolve (FFT grid patched in)", ORDER[peer], lambda: qmsolve_stepper(p, "fft"), "")
+            )
+    for name, order, build, why in candidates:
+        stepper = build()
+        if stepper is None:
+            rows.append({"solver": name, "order": order, "skipped": why})
+            continue
+        psi = stepper(steps)
+        rows.append(
+            {
+                "solver": name,
+                "order": order,
+                "vs_quantgeo_same_order": p.norm(psi - ours[order]),
+                "vs_quantgeo_strang": p.norm(psi - ours["V/2 T V/2"]),
+                "vs_exact": None if exact is None else p.norm(psi - exact),
+            }
+        )
+    return rows
+
+
+def exact_state(p: Problem, t: float) -> CArray:
+    """ψ(t) by dense diagonalisation of quantgeo's spectral Hamiltonian (small grids only)."""
+    from quantgeo.analytic import SpectralPropagator
+
+    return SpectralPropagator(p.ham).states(p.psi0, [t])[0]
+
+
+def accuracy_small(ndim: int, dt: float = 0.01, steps: int = 100) -> list[dict[str, Any]]:
+    """:func:`cross_check` on the small grid of ``ndim`` with the exact state at ``steps·dt``."""
+    p = make_problem(SMALL[ndim], dt)
+    return cross_check(p, steps, exact_state(p, steps * dt))
+
+
+# -- script ---------------------------------------------------------------------------------
+def _fmt(x: float | None) -> str:
+    return "–" if x is None else f"{x:.1e}"
+
+
+def _speed_table(sizes: dict[int, tuple[int, ...]], dt: float, rounds: int, quick: bool) -> str:
+    lines = [
+        "| size | quantgeo | " + " | ".join(PEERS) + " | peer − quantgeo (same order), final ψ |",
+        "|---|---|" + "---|" * len(PEERS) + "---|",
+    ]
+    for ndim, shape in sizes.items():
+        p = make_problem(shape, dt)
+        steppers: dict[str, Callable[[int], CArray]] = {"quantgeo": quantgeo_stepper(p)}
+        why: dict[str, str] = {}
+        for peer in PEERS:
+            stepper, why[peer] = peer_stepper(peer, p)
+            if stepper is not None:
+                steppers[peer] = stepper
+        n = {1: 100, 2: 8, 3: 8}[ndim] if not quick else {1: 40, 2: 6, 3: 4}[ndim]
+        res = time_per_step(steppers, n, rounds)
+        final = {name: s(n) for name, s in steppers.items()}
+        tvt = quantgeo_stepper(p, "T/2 V T/2")(n)
+        cells, diffs = [], []
+        for peer in PEERS:
+            if peer not in res:
+                cells.append("–")
+                diffs.append(f"{peer}: – ({why[peer]})")
+                continue
+            cells.append(f"{res[peer]['ratio']:.1f}× slower" if res[peer]["ratio"] >= 1 else
+                         f"{1 / res[peer]['ratio']:.2f}× FASTER")
+            ref = final["quantgeo"] if ORDER[peer] == ORDER["quantgeo"] else tvt
+            diffs.append(f"{peer} {p.norm(final[peer] - ref):.0e}")
+        size = "×".join(map(str, shape))
+        lines.append(
+            f"| {ndim}D {size} | {res['quantgeo']['step_ms']:.3f} ms | "
+            + " | ".join(cells)
+            + f" | {', '.join(diffs)} |"
+        )
+        detail = ", ".join(
+            f"{k} {v['step_ms']:.3f} ms (spread {100 * v['spread']:.0f} %)" for k, v in res.items()
+        )
+        lines.append(f"|  | {n} and {2 * n} steps per round: {detail} |" + " |" * (len(PEERS) + 1))
+    return "\n".join(lines)
+
+
+def _accuracy_table(rows_by_dim: dict[int, list[dict[str, Any]]], dt: float, steps: int) -> str:
+    lines = [
+        f"Accuracy after {steps} steps of dt = {dt} (t = {steps * dt:g}); L2 distance, ‖ψ₀‖ = 1",
+        "| grid | solver | order | vs quantgeo, same order | vs quantgeo V/2 T V/2 | vs exact |",
+        "|---|---|---|---|---|---|",
+    ]
+    for ndim, rows in rows_by_dim.items():
+        size = f"{ndim}D " + "×".join(map(str, SMALL[ndim]))
+        for r in rows:
+            if "skipped" in r:
+                lines.append(f"| {size} | {r['solver']} | {r['order']} | – | – | – ({r['skipped']}) |")
+                continue
+            lines.append(
+                f"| {size} | {r['solver']} | {r['order']} | {_fmt(r['vs_quantgeo_same_order'])} "
+                f"| {_fmt(r['vs_quantgeo_strang'])} | {_fmt(r['vs_exact'])} |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer steps")
+    parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (median)")
+    parser.add_argument("--dt", type=float, default=1e-3, help="time step of the timing runs")
+    parser.add_argument("--json", help="also write the accuracy rows to this JSON file")
+    args = parser.parse_args()
+    import quantgeo._kernels as kernels
+
+    kernels.warmup(("split",), (1, 2, 3))
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"Time per split step, 1 thread, dt = {args.dt}, median of {args.rounds} rounds")
+    print(_speed_table(QUICK_SIZES if args.quick else SIZES, args.dt, args.rounds, args.quick))
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
+    acc = {ndim: accuracy_small(ndim) for ndim in SMALL}
+    print(_accuracy_table(acc, 0.01, 100))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump({str(k): v for k, v in acc.items()}, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()
