@@ -19,15 +19,17 @@ script).  Problem: harmonic trap ``V = |x|²/2`` in the box ``[-8, 8)^d``, a Gau
 
 T/2 V T/2 from a V/2 T V/2 solver, exactly::
 
-    (e^{-iTh/2} e^{-iVh} e^{-iTh/2})^n = e^{+iTh/2} e^{+iVh/2} (e^{-iVh/2} e^{-iTh} e^{-iVh/2})^(n+1)
-                                          e^{+iVh/2} e^{+iTh/2}
+    (e^{-iTh/2} e^{-iVh} e^{-iTh/2})^n
+        = e^{+iTh/2} e^{+iVh/2} (e^{-iVh/2} e^{-iTh} e^{-iVh/2})^(n+1) e^{+iVh/2} e^{+iTh/2}
 
 qmsolve 2.0.0's split-step does not use the FFT grid: its momenta are
-``linspace(-k_max, k_max, N)`` placed in ``fftshift`` order, so the momentum of every mode is off
-by about half a Fourier spacing (Δk/2 = π/L) and its dispersion is (k + Δk/2)²/2 instead of k²/2:
-a spurious drift of the packet by πt/L.  The accuracy table shows it as shipped and, as a
-diagnostic, with ``method.p2`` replaced by the FFT grid's k² (then it matches quantgeo's Strang
-step to round-off).  Its split-step has no 3D path (it raises AttributeError at set-up).
+``linspace(-k_lo, k_hi, N)`` in ``fftshift`` order, with end points near ±π/Δ rounded apart
+(N points over the whole range instead of N spacings of Δk = 2π/L), so near k = 0 every momentum
+is off by a fraction of Δk (:func:`qmsolve_momentum_offset`: 0.35Δk at N = 128, 0.34Δk at
+N = 4096 in this box) and its dispersion is ≈ (k + δ)²/2 instead of k²/2 — a spurious boost of
+the packet.  The accuracy table shows it as shipped and, as a diagnostic, with ``method.p2``
+replaced by the FFT grid's k² (then it matches quantgeo's Strang step to round-off).  Its
+split-step has no 3D path (it raises AttributeError at set-up).
 
 Usage: python benchmarks/peers.py [--quick] [--rounds 7] [--json FILE]
 """
@@ -65,7 +67,12 @@ CArray = NDArray[np.complex128]
 
 PEERS = ("qmsolve", "pytalises", "pygpe")
 #: Splitting order of each solver's step, as shipped.
-ORDER = {"quantgeo": "V/2 T V/2", "qmsolve": "V/2 T V/2", "pytalises": "T/2 V T/2", "pygpe": "T/2 V T/2"}
+ORDER = {
+    "quantgeo": "V/2 T V/2",
+    "qmsolve": "V/2 T V/2",
+    "pytalises": "T/2 V T/2",
+    "pygpe": "T/2 V T/2",
+}
 #: Benchmark sizes (issue 13) and the small grids of the exact cross-check.
 SIZES: dict[int, tuple[int, ...]] = {1: (4096,), 2: (512, 512), 3: (64, 64, 64)}
 QUICK_SIZES: dict[int, tuple[int, ...]] = {1: (1024,), 2: (128, 128), 3: (32, 32, 32)}
@@ -114,7 +121,9 @@ def quantgeo_stepper(p: Problem, order: str = "V/2 T V/2") -> Callable[[int], CA
     """
     import quantgeo as qg
 
-    solver = qg.SplitOperatorSolver(p.ham, p.dt, "strang", workers=1)
+    # error_samples=0: no step-doubling error estimate (the peers have none; by default it
+    # redoes a few segments with half steps, ≤ 16 % more work from 100 steps on)
+    solver = qg.SplitOperatorSolver(p.ham, p.dt, "strang", workers=1, error_samples=0)
 
     def run(psi: CArray, n: int) -> CArray:
         traj = solver.run(
@@ -186,6 +195,27 @@ def qmsolve_stepper(p: Problem, grid: str = "shipped") -> Callable[[int], CArray
         return np.asarray(sim.Ψ[-1])
 
     return advance
+
+
+def qmsolve_momentum_offset(n_sites: int, spacing: float) -> float:
+    """Offset of qmsolve's 1D momentum grid from the FFT grid at k = 0, in units of Δk = 2π/L.
+
+    Read from qmsolve's own ``SingleParticle.px`` for a box ``extent = N·Δ``.
+    """
+    import qmsolve
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        ham = qmsolve.Hamiltonian(
+            particles=qmsolve.SingleParticle(m=1.0),
+            potential=lambda _particle: np.zeros(n_sites),
+            spatial_ndim=1,
+            N=n_sites,
+            extent=n_sites * spacing,
+        )
+        qmsolve.TimeSimulation(ham, method="split-step")  # builds px
+    k_fft = np.fft.fftshift(2 * np.pi * np.fft.fftfreq(n_sites, spacing))
+    dk = 2 * np.pi / (n_sites * spacing)
+    return float((ham.particle_system.px[n_sites // 2] - k_fft[n_sites // 2]) / dk)
 
 
 def pytalises_stepper(p: Problem) -> Callable[[int], CArray]:
@@ -274,28 +304,55 @@ def _elapsed(fn: Callable[[], Any]) -> float:
 def time_per_step(
     steppers: dict[str, Callable[[int], CArray]], n: int, rounds: int = 7
 ) -> dict[str, dict[str, float]]:
-    """Median time per step of every stepper and median per-round ratio to ``"quantgeo"``.
+    """Time per step of every stepper, without its per-run set-up, and the ratio to quantgeo.
 
-    Each round times ``n`` and ``2n`` steps of every stepper back to back (all solvers see the
-    same load); per step = ``(t(2n) − t(n))/n``.
+    Each round runs ``n`` and ``2n`` steps of every stepper back to back, so all see the same
+    load; the order of the solvers rotates from round to round.  With the medians over rounds
+    ``t_n`` and ``t_2n``: per step = ``(t_2n − t_n)/n`` and set-up = ``2·t_n − t_2n`` (array
+    allocation, FFTW planning, factor tables, quantgeo's phase-per-step check).  ``spread`` is
+    the range of the per-round slopes over their median.
     """
     for advance in steppers.values():  # compile, plan, warm caches
         advance(1)
-    per_step: dict[str, list[float]] = {name: [] for name in steppers}
-    for _ in range(rounds):
-        for name, advance in steppers.items():
-            t1 = _elapsed(lambda a=advance: a(n))
-            t2 = _elapsed(lambda a=advance: a(2 * n))
-            per_step[name].append(max(t2 - t1, 1e-12) / n)
-    base = per_step["quantgeo"]
-    return {
-        name: {
-            "step_ms": 1e3 * statistics.median(ts),
-            "ratio": statistics.median(t / b for t, b in zip(ts, base, strict=True)),
-            "spread": (max(ts) - min(ts)) / statistics.median(ts),
+    names = list(steppers)
+    t_n: dict[str, list[float]] = {name: [] for name in names}
+    t_2n: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            t_n[name].append(_elapsed(lambda a=steppers[name]: a(n)))
+            t_2n[name].append(_elapsed(lambda a=steppers[name]: a(2 * n)))
+    out = {}
+    for name in names:
+        m1, m2 = statistics.median(t_n[name]), statistics.median(t_2n[name])
+        slopes = [(b - a) / n for a, b in zip(t_n[name], t_2n[name], strict=True)]
+        step = (m2 - m1) / n
+        out[name] = {
+            "step_ms": 1e3 * step,
+            "setup_ms": 1e3 * (2 * m1 - m2),
+            "spread": (max(slopes) - min(slopes)) / step,
         }
-        for name, ts in per_step.items()
-    }
+    for name in names:
+        out[name]["ratio"] = out[name]["step_ms"] / out["quantgeo"]["step_ms"]
+    return out
+
+
+def speed(shape: tuple[int, ...], dt: float, n: int, rounds: int = 7) -> dict[str, dict[str, Any]]:
+    """:func:`time_per_step` of quantgeo and every peer that runs ``shape``, plus each peer's
+    final-state distance to quantgeo in the peer's splitting order (``"vs_quantgeo"``)."""
+    p = make_problem(shape, dt)
+    steppers: dict[str, Callable[[int], CArray]] = {"quantgeo": quantgeo_stepper(p)}
+    out: dict[str, dict[str, Any]] = {}
+    for peer in PEERS:
+        stepper, why = peer_stepper(peer, p)
+        if stepper is None:
+            out[peer] = {"skipped": why}
+        else:
+            steppers[peer] = stepper
+    res = time_per_step(steppers, n, rounds)
+    ours = {o: quantgeo_stepper(p, o)(n) for o in ("V/2 T V/2", "T/2 V T/2")}
+    for name, stepper in steppers.items():
+        out[name] = {**res[name], "vs_quantgeo": p.norm(stepper(n) - ours[ORDER[name]])}
+    return out
 
 
 # -- (b) accuracy ---------------------------------------------------------------------------
@@ -322,7 +379,12 @@ def cross_check(p: Problem, steps: int, exact: CArray | None = None) -> list[dic
         candidates.append((peer, ORDER[peer], lambda s=stepper: s, why))
         if peer == "qmsolve" and stepper is not None:
             candidates.append(
-                ("qmsolve (FFT grid patched in)", ORDER[peer], lambda: qmsolve_stepper(p, "fft"), "")
+                (
+                    "qmsolve (FFT grid patched in)",
+                    ORDER[peer],
+                    lambda: qmsolve_stepper(p, "fft"),
+                    "",
+                )
             )
     for name, order, build, why in candidates:
         stepper = build()
@@ -360,43 +422,39 @@ def _fmt(x: float | None) -> str:
     return "–" if x is None else f"{x:.1e}"
 
 
-def _speed_table(sizes: dict[int, tuple[int, ...]], dt: float, rounds: int, quick: bool) -> str:
+def _speed_tables(rows: dict[str, dict[str, dict[str, Any]]], n: dict[str, int]) -> str:
     lines = [
-        "| size | quantgeo | " + " | ".join(PEERS) + " | peer − quantgeo (same order), final ψ |",
-        "|---|---|" + "---|" * len(PEERS) + "---|",
+        "| size | quantgeo | " + " | ".join(PEERS) + " |",
+        "|---|---|" + "---|" * len(PEERS),
     ]
-    for ndim, shape in sizes.items():
-        p = make_problem(shape, dt)
-        steppers: dict[str, Callable[[int], CArray]] = {"quantgeo": quantgeo_stepper(p)}
-        why: dict[str, str] = {}
+    for size, res in rows.items():
+        cells = []
         for peer in PEERS:
-            stepper, why[peer] = peer_stepper(peer, p)
-            if stepper is not None:
-                steppers[peer] = stepper
-        n = {1: 100, 2: 8, 3: 8}[ndim] if not quick else {1: 40, 2: 6, 3: 4}[ndim]
-        res = time_per_step(steppers, n, rounds)
-        final = {name: s(n) for name, s in steppers.items()}
-        tvt = quantgeo_stepper(p, "T/2 V T/2")(n)
-        cells, diffs = [], []
-        for peer in PEERS:
-            if peer not in res:
+            r = res[peer]
+            if "skipped" in r:
                 cells.append("–")
-                diffs.append(f"{peer}: – ({why[peer]})")
-                continue
-            cells.append(f"{res[peer]['ratio']:.1f}× slower" if res[peer]["ratio"] >= 1 else
-                         f"{1 / res[peer]['ratio']:.2f}× FASTER")
-            ref = final["quantgeo"] if ORDER[peer] == ORDER["quantgeo"] else tvt
-            diffs.append(f"{peer} {p.norm(final[peer] - ref):.0e}")
-        size = "×".join(map(str, shape))
-        lines.append(
-            f"| {ndim}D {size} | {res['quantgeo']['step_ms']:.3f} ms | "
-            + " | ".join(cells)
-            + f" | {', '.join(diffs)} |"
-        )
-        detail = ", ".join(
-            f"{k} {v['step_ms']:.3f} ms (spread {100 * v['spread']:.0f} %)" for k, v in res.items()
-        )
-        lines.append(f"|  | {n} and {2 * n} steps per round: {detail} |" + " |" * (len(PEERS) + 1))
+            elif r["ratio"] >= 1:
+                cells.append(f"{r['ratio']:.1f}× slower")
+            else:
+                cells.append(f"**{1 / r['ratio']:.2f}× faster**")
+        step = res["quantgeo"]["step_ms"]
+        lines.append(f"| {size} | {step:.3f} ms | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "| size | steps per run | solver | ms per step | set-up per run, ms | spread of rounds "
+        "| final ψ − quantgeo in its order |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for size, res in rows.items():
+        for name, r in res.items():
+            if "skipped" in r:
+                lines.append(f"| {size} | – | {name} | – | – | – | – ({r['skipped']}) |")
+            else:
+                lines.append(
+                    f"| {size} | {n[size]} and {2 * n[size]} | {name} | {r['step_ms']:.3f} "
+                    f"| {r['setup_ms']:.2f} "
+                    f"| {100 * r['spread']:.0f} % | {r['vs_quantgeo']:.0e} |"
+                )
     return "\n".join(lines)
 
 
@@ -410,7 +468,9 @@ def _accuracy_table(rows_by_dim: dict[int, list[dict[str, Any]]], dt: float, ste
         size = f"{ndim}D " + "×".join(map(str, SMALL[ndim]))
         for r in rows:
             if "skipped" in r:
-                lines.append(f"| {size} | {r['solver']} | {r['order']} | – | – | – ({r['skipped']}) |")
+                lines.append(
+                    f"| {size} | {r['solver']} | {r['order']} | – | – | – ({r['skipped']}) |"
+                )
                 continue
             lines.append(
                 f"| {size} | {r['solver']} | {r['order']} | {_fmt(r['vs_quantgeo_same_order'])} "
@@ -426,20 +486,37 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer steps")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (median)")
     parser.add_argument("--dt", type=float, default=1e-3, help="time step of the timing runs")
-    parser.add_argument("--json", help="also write the accuracy rows to this JSON file")
+    parser.add_argument("--json", help="also write all rows to this JSON file")
     args = parser.parse_args()
     import quantgeo._kernels as kernels
 
     kernels.warmup(("split",), (1, 2, 3))
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    sizes = QUICK_SIZES if args.quick else SIZES
+    steps = {1: 100, 2: 10, 3: 10} if args.quick else {1: 400, 2: 20, 3: 20}
+    rows, n = {}, {}
+    for ndim, shape in sizes.items():
+        size = f"{ndim}D " + "×".join(map(str, shape))
+        n[size] = steps[ndim]
+        rows[size] = speed(shape, args.dt, steps[ndim], args.rounds)
     print(f"Time per split step, 1 thread, dt = {args.dt}, median of {args.rounds} rounds")
-    print(_speed_table(QUICK_SIZES if args.quick else SIZES, args.dt, args.rounds, args.quick))
+    print(_speed_tables(rows, n))
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     acc = {ndim: accuracy_small(ndim) for ndim in SMALL}
+    if installed("qmsolve"):
+        offsets = {
+            n: qmsolve_momentum_offset(n, (BOX[1] - BOX[0]) / n) for n in (SMALL[1][0], *SIZES[1])
+        }
+        print(
+            "qmsolve momentum grid − FFT grid at k = 0: "
+            + ", ".join(f"{d:.3f} Δk (N = {n})" for n, d in offsets.items())
+        )
     print(_accuracy_table(acc, 0.01, 100))
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump({str(k): v for k, v in acc.items()}, fh, indent=2)
+            json.dump(
+                {"speed": rows, "accuracy": {str(k): v for k, v in acc.items()}}, fh, indent=2
+            )
 
 
 if __name__ == "__main__":
