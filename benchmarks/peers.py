@@ -9,9 +9,14 @@ script).  Problem: harmonic trap ``V = |x|²/2`` in the box ``[-8, 8)^d``, a Gau
 
 (a) Time per split step at 1D 4096, 2D 512², 3D 64³ (where the peer has that dimension), each
     solver through its own public entry point.  One round times ``n`` and ``2n`` steps of every
-    solver back to back; the time per step is the slope ``(t(2n) − t(n))/n``, which drops each
-    solver's per-run set-up (array allocation, FFTW planning, factor tables).  The ratio
-    peer/quantgeo is taken per round; the table prints the median of ``--rounds`` (7) rounds.
+    solver back to back (the order rotating from round to round); with the medians of
+    ``--rounds`` (7) rounds, the time per step is the slope ``(t(2n) − t(n))/n``, which drops
+    each solver's per-run set-up (array allocation, FFTW planning, factor tables), and the
+    ratio is peer/quantgeo.  Times are CPU time of the process by default (``--clock cpu``):
+    on a machine shared with other jobs, waiting for a core inflates wall time, not CPU time;
+    for one-threaded runs on a quiet machine the two agree (``--clock wall`` to check).
+    quantgeo runs with ``error_samples=0`` (no step-doubling error estimate; the peers have
+    none).
 (b) Accuracy: each peer's final state against quantgeo's in the peer's own splitting order
     (qmsolve: V/2 T V/2, quantgeo's Strang; pytalises and pygpe: T/2 V T/2, obtained from
     quantgeo's solver through the exact identity below), and against the exact evolution (dense
@@ -31,7 +36,7 @@ the packet.  The accuracy table shows it as shipped and, as a diagnostic, with `
 replaced by the FFT grid's k² (then it matches quantgeo's Strang step to round-off).  Its
 split-step has no 3D path (it raises AttributeError at set-up).
 
-Usage: python benchmarks/peers.py [--quick] [--rounds 7] [--json FILE]
+Usage: python benchmarks/peers.py [--quick] [--rounds 7] [--clock cpu|wall] [--json FILE]
 """
 
 from __future__ import annotations
@@ -295,14 +300,21 @@ def peer_stepper(peer: str, p: Problem) -> tuple[Callable[[int], CArray] | None,
 
 
 # -- (a) time per step ----------------------------------------------------------------------
-def _elapsed(fn: Callable[[], Any]) -> float:
-    t = time.perf_counter()
+#: ``"cpu"``: CPU time of the process (all its threads), which a loaded machine does not
+#: inflate for one-threaded solvers (waiting for a core is not counted); ``"wall"``: elapsed
+#: time.  On a quiet machine the two agree for 1-thread runs.
+CLOCKS: dict[str, Callable[[], float]] = {"cpu": time.process_time, "wall": time.perf_counter}
+
+
+def _elapsed(fn: Callable[[], Any], clock: str = "cpu") -> float:
+    now = CLOCKS[clock]
+    t = now()
     fn()
-    return time.perf_counter() - t
+    return now() - t
 
 
 def time_per_step(
-    steppers: dict[str, Callable[[int], CArray]], n: int, rounds: int = 7
+    steppers: dict[str, Callable[[int], CArray]], n: int, rounds: int = 7, clock: str = "cpu"
 ) -> dict[str, dict[str, float]]:
     """Time per step of every stepper, without its per-run set-up, and the ratio to quantgeo.
 
@@ -310,7 +322,7 @@ def time_per_step(
     load; the order of the solvers rotates from round to round.  With the medians over rounds
     ``t_n`` and ``t_2n``: per step = ``(t_2n − t_n)/n`` and set-up = ``2·t_n − t_2n`` (array
     allocation, FFTW planning, factor tables, quantgeo's phase-per-step check).  ``spread`` is
-    the range of the per-round slopes over their median.
+    the range of the per-round slopes over their median.  ``clock``: a key of :data:`CLOCKS`.
     """
     for advance in steppers.values():  # compile, plan, warm caches
         advance(1)
@@ -319,8 +331,8 @@ def time_per_step(
     t_2n: dict[str, list[float]] = {name: [] for name in names}
     for r in range(rounds):
         for name in names[r % len(names) :] + names[: r % len(names)]:
-            t_n[name].append(_elapsed(lambda a=steppers[name]: a(n)))
-            t_2n[name].append(_elapsed(lambda a=steppers[name]: a(2 * n)))
+            t_n[name].append(_elapsed(lambda a=steppers[name]: a(n), clock))
+            t_2n[name].append(_elapsed(lambda a=steppers[name]: a(2 * n), clock))
     out = {}
     for name in names:
         m1, m2 = statistics.median(t_n[name]), statistics.median(t_2n[name])
@@ -336,7 +348,9 @@ def time_per_step(
     return out
 
 
-def speed(shape: tuple[int, ...], dt: float, n: int, rounds: int = 7) -> dict[str, dict[str, Any]]:
+def speed(
+    shape: tuple[int, ...], dt: float, n: int, rounds: int = 7, clock: str = "cpu"
+) -> dict[str, dict[str, Any]]:
     """:func:`time_per_step` of quantgeo and every peer that runs ``shape``, plus each peer's
     final-state distance to quantgeo in the peer's splitting order (``"vs_quantgeo"``)."""
     p = make_problem(shape, dt)
@@ -348,7 +362,7 @@ def speed(shape: tuple[int, ...], dt: float, n: int, rounds: int = 7) -> dict[st
             out[peer] = {"skipped": why}
         else:
             steppers[peer] = stepper
-    res = time_per_step(steppers, n, rounds)
+    res = time_per_step(steppers, n, rounds, clock)
     ours = {o: quantgeo_stepper(p, o)(n) for o in ("V/2 T V/2", "T/2 V T/2")}
     for name, stepper in steppers.items():
         out[name] = {**res[name], "vs_quantgeo": p.norm(stepper(n) - ours[ORDER[name]])}
@@ -503,6 +517,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, fewer steps")
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (median)")
     parser.add_argument("--dt", type=float, default=1e-3, help="time step of the timing runs")
+    parser.add_argument("--clock", choices=tuple(CLOCKS), default="cpu", help="see CLOCKS")
     parser.add_argument("--json", help="also write all rows to this JSON file")
     args = parser.parse_args()
     import quantgeo._kernels as kernels
@@ -515,8 +530,11 @@ def main() -> None:
     for ndim, shape in sizes.items():
         size = f"{ndim}D " + "×".join(map(str, shape))
         n[size] = steps[ndim]
-        rows[size] = speed(shape, args.dt, steps[ndim], args.rounds)
-    print(f"Time per split step, 1 thread, dt = {args.dt}, median of {args.rounds} rounds")
+        rows[size] = speed(shape, args.dt, steps[ndim], args.rounds, args.clock)
+    print(
+        f"Time per split step ({args.clock} time), 1 thread, dt = {args.dt}, "
+        f"median of {args.rounds} rounds"
+    )
     print(_speed_tables(rows, n))
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
     acc = {ndim: accuracy(SMALL[ndim]) for ndim in SMALL}
