@@ -56,6 +56,7 @@ if __name__ == "__main__":  # before NumPy/Numba/numexpr start their pools
 
 import argparse
 import contextlib
+import functools
 import importlib.util
 import io
 import json
@@ -331,8 +332,8 @@ def time_per_step(
     t_2n: dict[str, list[float]] = {name: [] for name in names}
     for r in range(rounds):
         for name in names[r % len(names) :] + names[: r % len(names)]:
-            t_n[name].append(_elapsed(lambda a=steppers[name]: a(n), clock))
-            t_2n[name].append(_elapsed(lambda a=steppers[name]: a(2 * n), clock))
+            t_n[name].append(_elapsed(functools.partial(steppers[name], n), clock))
+            t_2n[name].append(_elapsed(functools.partial(steppers[name], 2 * n), clock))
     out = {}
     for name in names:
         m1, m2 = statistics.median(t_n[name]), statistics.median(t_2n[name])
@@ -387,21 +388,14 @@ def cross_check(p: Problem, steps: int, exact: CArray | None = None) -> list[dic
         }
         for o, psi in ours.items()
     ]
-    candidates: list[tuple[str, str, Callable[[], Callable[[int], CArray] | None], str]] = []
+    candidates: list[tuple[str, str, Callable[[int], CArray] | None, str]] = []
     for peer in PEERS:
         stepper, why = peer_stepper(peer, p)
-        candidates.append((peer, ORDER[peer], lambda s=stepper: s, why))
+        candidates.append((peer, ORDER[peer], stepper, why))
         if peer == "qmsolve" and stepper is not None:
-            candidates.append(
-                (
-                    "qmsolve (FFT grid patched in)",
-                    ORDER[peer],
-                    lambda: qmsolve_stepper(p, "fft"),
-                    "",
-                )
-            )
-    for name, order, build, why in candidates:
-        stepper = build()
+            patched = qmsolve_stepper(p, "fft")
+            candidates.append(("qmsolve (FFT grid patched in)", ORDER[peer], patched, ""))
+    for name, order, stepper, why in candidates:
         if stepper is None:
             rows.append({"solver": name, "order": order, "skipped": why})
             continue
