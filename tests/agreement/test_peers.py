@@ -5,7 +5,8 @@ in quantgeo's splitting order must give quantgeo's state to round-off; the other
 differs from it at O(dt²), so the check also pins the order each peer uses (qmsolve V/2 T V/2,
 pytalises and pygpe T/2 V T/2).  qmsolve's shipped momentum grid is not the FFT grid: its
 error against the exact evolution must dominate its splitting error (the figure reported in
-docs/performance.md), and with the FFT grid patched in it must match quantgeo.
+docs/performance.md), its state must be the exact evolution under the dispersion of its grid
+to within a splitting error, and with the FFT grid patched in it must match quantgeo.
 
 The peers are in the ``test`` extra; a peer that is not installed is reported as a skip that
 names the missing package.
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 
 _PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "peers.py"
-TINY = {1: (32,), 2: (16, 16), 3: (8, 8, 8)}
+TINY = {1: (32,), 2: (24, 24), 3: (8, 8, 8)}
 DT, STEPS = 0.02, 20
 VTV, TVT = "V/2 T V/2", "T/2 V T/2"
 
@@ -111,13 +112,17 @@ def test_qmsolve_with_fft_grid_equals_quantgeo_strang(peers, rows, ndim):
 
 @pytest.mark.parametrize("ndim", [1, 2])
 def test_qmsolve_shipped_grid_error_dominates(peers, rows, ndim):
-    """The shipped momentum grid, not the splitting, sets qmsolve's error."""
+    """The shipped momentum grid, not the splitting, sets qmsolve's error: its momenta are
+    a·k + bΔk, and the exact evolution under (a·k + bΔk)²/2 + V is within a Strang error of
+    its state (the same scheme and dt on a kinetic term a few % off: an error of the same
+    size; a factor 2 of headroom)."""
     _needs(peers, "qmsolve")
-    shipped = rows[ndim]["qmsolve"]["vs_exact"]
+    row = rows[ndim]["qmsolve"]
     strang = rows[ndim][f"quantgeo ({VTV})"]["vs_exact"]
-    assert shipped > 100 * strang
-    if ndim == 1:  # most of it is the offset δ of its momenta: a boost e^{iδx}
-        assert rows[ndim]["qmsolve"]["vs_boosted_exact"] < shipped / 2
+    assert row["vs_exact"] > 100 * strang
+    assert row["vs_boosted_exact"] < row["vs_exact"] / 2  # most of it is the offset b
+    assert row["vs_model_exact"] <= 2 * strang
+    assert 0 < row["momentum_offset"] < 0.5 and row["momentum_scale"] > 1
 
 
 def test_qmsolve_has_no_3d_split_step(peers, rows):
