@@ -58,6 +58,7 @@ if __name__ == "__main__":  # before NumPy/Numba/numexpr start their pools
 import argparse
 import contextlib
 import functools
+import importlib.metadata
 import importlib.util
 import io
 import json
@@ -172,11 +173,6 @@ def qmsolve_stepper(p: Problem, grid: str = "shipped") -> Callable[[int], CArray
     """
     import qmsolve
 
-    if p.ham.lattice.ndim == 3:
-        raise NotImplementedError(
-            "qmsolve 2.0.0 has no 3D split-step: SingleParticle.compute_momentum_space raises "
-            "AttributeError ('SingleParticle' object has no attribute 'H') for spatial_ndim=3"
-        )
     n_axis, ndim = p.shape[0], p.ham.lattice.ndim
     if any(n != n_axis for n in p.shape):
         raise ValueError(f"qmsolve needs a square grid, got shape {p.shape}")
@@ -189,7 +185,13 @@ def qmsolve_stepper(p: Problem, grid: str = "shipped") -> Callable[[int], CArray
             N=n_axis,
             extent=n_axis * p.spacing,
         )
-        sim = qmsolve.TimeSimulation(ham, method="split-step")
+        try:
+            sim = qmsolve.TimeSimulation(ham, method="split-step")
+        except (AttributeError, NotImplementedError) as exc:  # 2.0.0 in 3D: AttributeError
+            raise NotImplementedError(
+                f"qmsolve {importlib.metadata.version('qmsolve')} has no {ndim}D split-step: "
+                f"TimeSimulation(method='split-step') raises {type(exc).__name__}: {exc}"
+            ) from exc
     if grid == "fft":
         sim.method.p2 = np.fft.fftshift(2.0 * p.ham.mass[0] * p.ham.dispersion())
     elif grid != "shipped":
