@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
 project = "quantgeo"
 author = "the quantgeo developers"
-copyright = "the quantgeo developers"  # noqa: A001 - Sphinx's name
+copyright = "the quantgeo developers"
 release = quantgeo.__version__
 version = release
 
@@ -40,8 +40,7 @@ root_doc = "index"
 exclude_patterns = ["_build", "**/.ipynb_checkpoints", "Thumbs.db", ".DS_Store"]
 
 # -- API pages -----------------------------------------------------------------------------
-autosummary_generate = True
-autosummary_imported_members = True
+autosummary_generate = False  # the tables link to the entries on the same page
 autodoc_default_options = {"member-order": "bysource"}
 autodoc_typehints = "none"  # numpydoc's Parameters sections carry the types
 numpydoc_show_class_members = False  # autosummary already lists them
@@ -67,4 +66,3 @@ scenario_gallery_fast = True  # the scenarios' [fast] overrides: seconds, not mi
 html_theme = "furo"
 html_title = f"quantgeo {release}"
 html_static_path: list[str] = []
-templates_path = ["_templates"]

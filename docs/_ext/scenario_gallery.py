@@ -21,7 +21,6 @@ scenario: its frame, its description and the commands that reproduce it.
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
 import tempfile
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
@@ -36,8 +36,6 @@ from sphinx.util.nodes import nested_parse_with_titles
 GALLERY_DIR = "_gallery"
 SIZE = (6.4, 4.0)  # inch, as AnimationOptions.size
 DPI = 100
-
-log = logging.getLogger(__name__)
 
 #: Per scenario: ``at`` the time of the frame as a fraction of the animation span (default 1:
 #: its last frame), ``fast`` False where the fast mode drops what the figure shows and the full
@@ -271,9 +269,9 @@ def _builder_inited(app: Any) -> None:
     from sphinx.util import logging as sphinx_logging
 
     done = build_gallery(Path(app.srcdir), fast=app.config.scenario_gallery_fast)
+    fresh = sum(done.values())
     sphinx_logging.getLogger(__name__).info(
-        f"scenario gallery: {sum(done.values())} rendered, "
-        f"{len(done) - sum(done.values())} cached"
+        f"scenario gallery: {fresh} rendered, {len(done) - fresh} cached"
     )
 
 
@@ -322,14 +320,9 @@ class ScenarioGallery(SphinxDirective):
                 lines.append(f"   quantgeo animate scenarios/{path.name} -o {path.stem}.gif")
             lines.append("")
             self.env.note_dependency(str(path))
-        node = self._container()
-        nested_parse_with_titles(self.state, StringList(lines, source=self.get_source_info()[0]), node)
+        node = nodes.section()  # a holder: its children (one section per scenario) are returned
+        nested_parse_with_titles(self.state, StringList(lines, self.get_source_info()[0]), node)
         return node.children
-
-    def _container(self) -> Any:
-        from docutils import nodes
-
-        return nodes.section()
 
 
 def setup(app: Any) -> dict[str, Any]:
