@@ -104,7 +104,7 @@ def test_api_pages_carry_the_numpydoc_sections(site: tuple[Path, str]) -> None:
     run = page.index('id="quantgeo.SplitOperatorSolver.run"', start)
     # the class docstring's Parameters section, rendered by numpydoc, then its run() method
     assert "Parameters" in page[start:run]
-    assert "Returns" in page[run : page.index('id="quantgeo.SplitOperatorSolver.', run + 1)]
+    assert "Parameters" in page[run : page.index('id="quantgeo.SplitOperatorSolver.', run + 1)]
 
 
 def test_gallery_has_one_picture_per_bundled_scenario(site: tuple[Path, str]) -> None:
