@@ -58,6 +58,8 @@ nb_execution_timeout = -1  # no cell timeout (the house rule: no wall-clock limi
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_merge_streams = True
+# stderr holds the tqdm progress bars (text: a static page has no widgets) and their notices
+nb_output_stderr = "remove"
 
 # -- Gallery -------------------------------------------------------------------------------
 scenario_gallery_fast = True  # the scenarios' [fast] overrides: seconds, not minutes

@@ -132,6 +132,7 @@ def test_notebook_pages_show_their_outputs(site: tuple[Path, str]) -> None:
         assert page.count('class="cell_output') >= 1, nb.stem
         assert "<img" in page, f"{nb.stem}: no figure output"
         assert "Traceback" not in page, nb.stem
+        assert "site-packages" not in page, f"{nb.stem}: stderr (progress bars) is shown"
 
 
 def test_readme_names_the_build_command() -> None:
