@@ -149,7 +149,18 @@ def _config_inited(app: Any, config: Any) -> None:
     write_pages(Path(app.srcdir))
 
 
+def _drop_type_docstring(
+    app: Any, what: str, name: str, obj: Any, options: Any, lines: list[str]
+) -> None:
+    """A constant without a docstring of its own gets its type's ("Built-in immutable
+    sequence."): show none rather than that."""
+    doc = inspect.getdoc(type(obj))
+    if what == "data" and doc and "\n".join(lines).strip() == doc.strip():
+        lines.clear()
+
+
 def setup(app: Any) -> dict[str, Any]:
+    app.connect("autodoc-process-docstring", _drop_type_docstring, priority=400)  # before numpydoc
     # config-inited: before Sphinx lists the source files and autosummary scans them for stubs
     app.connect("config-inited", _config_inited)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
