@@ -12,10 +12,15 @@ example notebooks are executed by myst-nb (outputs cached under the build folder
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import quantgeo
+
+# The notebook kernels inherit this environment: MPLBACKEND=Agg (as CI sets it) would replace
+# the kernels' inline backend and the pages would lose the figures that plt.show() draws.
+os.environ.pop("MPLBACKEND", None)
 
 sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
