@@ -30,7 +30,8 @@ API_DIR = "api"
 
 def public_modules() -> list[str]:
     """``quantgeo``, its public top-level modules, then its public subpackages (sorted)."""
-    modules, packages = [], []
+    modules: list[str] = []
+    packages: list[str] = []
     for info in pkgutil.iter_modules(quantgeo.__path__):
         if info.name.startswith("_"):
             continue

@@ -187,6 +187,10 @@ def _save_figure(fig: Any, png: Path) -> None:
     fig.savefig(png, dpi=DPI)
 
 
+def _real_time(sc: Any) -> bool:
+    return sc.solver is not None and sc.solver.mode == "real"
+
+
 def render(path: Path, png: Path, *, fast: bool = True) -> None:
     """Run the scenario ``path`` and write its gallery picture to ``png``."""
     from quantgeo.scenario import load_scenario, run_scenario
@@ -194,11 +198,11 @@ def render(path: Path, png: Path, *, fast: bool = True) -> None:
     settings = SETTINGS.get(path.stem, {})
     sc = load_scenario(path, fast=fast and settings.get("fast", True))
     kind = sc.meta.kind
-    if kind == "schrodinger" and sc.solver.mode == "real":
+    if kind == "schrodinger" and _real_time(sc):
         from quantgeo.animation import animate, frames_of
 
-        t0 = sc.solver.t_start
-        end = sc.animation.t_end if sc.animation.t_end is not None else sc.solver.t_end
+        t0, t1 = sc.build().t_span  # as animate() spans the movie
+        end = sc.animation.t_end if sc.animation.t_end is not None else t1
         with tempfile.TemporaryDirectory() as tmp:
             movie = Path(tmp) / f"{sc.name}.gif"
             animate(sc, movie, frames=2, dpi=DPI, t_end=t0 + settings.get("at", 1.0) * (end - t0))
@@ -209,6 +213,8 @@ def render(path: Path, png: Path, *, fast: bool = True) -> None:
 
         res = run_scenario(sc, reference=False, store_states=True)
         traj = res.trajectory
+        if traj is None or traj.states is None:
+            raise RuntimeError(f"{sc.name}: {res.error or 'no states recorded'}")
         psi, t = traj.states[-1], float(traj.times[-1])
         built = sc.build()
         renderer = FrameRenderer(
@@ -239,7 +245,10 @@ def bundled() -> list[Path]:
     """The bundled scenario files, sorted by name."""
     from quantgeo.scenario import bundled_scenarios_dir
 
-    return sorted(Path(bundled_scenarios_dir()).glob("*.toml"))
+    folder = bundled_scenarios_dir()
+    if folder is None:
+        raise RuntimeError("the bundled scenarios (quantgeo.scenarios) are not installed")
+    return sorted(Path(folder).glob("*.toml"))
 
 
 def build_gallery(srcdir: Path, *, fast: bool = True) -> dict[str, bool]:
@@ -316,7 +325,7 @@ class ScenarioGallery(SphinxDirective):
                 "",
                 f"   quantgeo run scenarios/{path.name}{flag}",
             ]
-            if sc.meta.kind == "schrodinger" and sc.solver.mode == "real":
+            if sc.meta.kind == "schrodinger" and _real_time(sc):
                 lines.append(f"   quantgeo animate scenarios/{path.name} -o {path.stem}.gif")
             lines.append("")
             self.env.note_dependency(str(path))
