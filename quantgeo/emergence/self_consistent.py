@@ -184,7 +184,7 @@ class SelfConsistentLearners:
         *,
         recorder: Recorder | None = None,
     ) -> Trajectory:
-        r"""Evolve the learners and S from ψ₀ (learners drawn from |ψ₀|², S = ħ·arg ψ₀).
+        r"""Evolve the learners and S from ψ₀ (learners drawn from ``|ψ₀|²``, S = ħ·arg ψ₀).
 
         Parameters
         ----------

@@ -2,6 +2,7 @@
 
 Modules (one concept each):
 
+==================  ===========================================================================
 ``analytic``        closed forms: Wright's density, Kimura's fixation probability, neutral
                     heterozygosity and times, Sella–Hirsh, Shahshahani metric
 ``diffusion``       :class:`KimuraDiffusion` (absorbing: node chain; reflecting: FokkerPlanck)
@@ -9,6 +10,7 @@ Modules (one concept each):
 ``phases``          :func:`phases` — crossover phase diagram (PNG + JSON)
 ``sella_hirsh``     weak-mutation genotype walk and its Boltzmann law
 ``wright_fisher``   :class:`WrightFisher` (Numba kernel, NumPy twin), replicates vectorised
+==================  ===========================================================================
 """
 
 from quantgeo.evolution.analytic import (
