@@ -19,7 +19,14 @@ from __future__ import annotations
 import scipy.fft as sfft
 from numba import njit
 
-__all__ = ["apply_factor", "apply_kinetic", "fft_pair", "kinetic_step", "split_evolve"]
+__all__ = [
+    "apply_factor",
+    "apply_kinetic",
+    "apply_kinetic_scaled",
+    "fft_pair",
+    "kinetic_step",
+    "split_evolve",
+]
 
 
 @njit(cache=True)
@@ -47,6 +54,22 @@ def apply_kinetic(spec, k_rest, k_last):
             for j in range(n_last):
                 g = gr + k_last[j] + gr * k_last[j]
                 flat[base + j] += flat[base + j] * g
+
+
+@njit(cache=True)
+def apply_kinetic_scaled(spec, k_rest, k_last, scale):
+    """``spec ← scale·spec·(1 + g)`` (``g`` as in :func:`apply_kinetic`): the kinetic factor with
+    the ``1/N`` of an unnormalised inverse FFT (FFTW's, ``solvers/fft.py``) folded into the
+    same pass.  ``scale`` multiplies after ``1 + g``, so the ``u·θ`` accuracy of ``g`` is kept
+    (for N a power of two the scaling is exact)."""
+    flat = spec.reshape(spec.size)
+    n_last = k_last.size
+    for r in range(k_rest.size):
+        gr = k_rest[r]
+        base = r * n_last
+        for j in range(n_last):
+            g = gr + k_last[j] + gr * k_last[j]
+            flat[base + j] = (flat[base + j] + flat[base + j] * g) * scale
 
 
 @njit(cache=True)
