@@ -20,10 +20,11 @@ passes.  Where the FFTs run is the ``fft`` option of
     sub-step, so it is kept for ``backend="numpy"`` only, where ``"scipy"`` means the twins.)
 ``"auto"``
     Times the candidates (rocket and, with pyFFTW installed, fftw) on this shape and thread
-    count at set-up — a few sub-steps each, interleaved, best of 5 — and keeps the faster.  The
-    decision and FFTW's wisdom are cached on disk in :func:`cache_dir`, so a later solver (in
-    this or another process) reads them instead of timing and planning again.  Without pyFFTW
-    ``"auto"`` is ``"rocket"`` (``"scipy"`` with ``backend="numpy"``).
+    count at set-up — sub-steps for ~5 ms each, interleaved, best of 5 — and keeps the faster.
+    The decision and FFTW's wisdom are cached on disk in :func:`cache_dir`, so a later solver
+    (in this or another process) reads them instead of timing and planning again; delete
+    that folder to time again (a decision taken on a loaded machine stays until then).
+    Without pyFFTW ``"auto"`` is ``"rocket"`` (``"scipy"`` with ``backend="numpy"``).
 
 All backends compute the same map; states agree to ~1e-13 (rounding of different FFT codes).
 """
@@ -55,6 +56,10 @@ __all__ = [
 
 #: Values of the ``fft`` option.
 FFT_CHOICES: tuple[str, ...] = ("auto", "rocket", "fftw", "scipy")
+#: Longest FFTW planning of one plan, seconds (FFTW then keeps the best plan found so far).
+PLANNING_TIMELIMIT = 30.0
+#: Length of one timing of a candidate in ``"auto"`` (seconds; best of 5 interleaved rounds).
+AUTO_TIMING = 0.005
 _DECISIONS = "fft-decisions.json"
 _WISDOM = "fftw-wisdom.json"
 _log = logging.getLogger(__name__)
@@ -192,9 +197,20 @@ class FFTEngine:
 class _PlanEngine(FFTEngine):
     """The sub-step loop in Python around unnormalised in-place ``forward``/``inverse``."""
 
+    #: Run the element-wise passes over Numba's threads (``prange``) between the FFTs.
+    parallel_passes = False
+
     def __init__(self, kern: ModuleType, shape: tuple[int, ...], workers: int) -> None:
         super().__init__(kern, shape, workers)
         self.scale = 1.0 / float(np.prod(shape))
+
+    def _passes(self) -> tuple[Callable[..., None], Callable[..., None]]:
+        if self.parallel_passes and self.workers > 1:
+            import numba
+
+            numba.set_num_threads(min(self.workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+            return self._k.apply_factor_par, self._k.apply_kinetic_scaled_par
+        return self._k.apply_factor, self._k.apply_kinetic_scaled
 
     def _bind(self, psi: CArray) -> tuple[Callable[[], None], Callable[[], None]] | None:
         """``(forward, inverse)`` acting on ``psi`` in place, or None if it cannot."""
@@ -218,7 +234,7 @@ class _PlanEngine(FFTEngine):
             psi[...] = buf
             return
         forward, inverse = bound
-        factor, kinetic, scale = self._k.apply_factor, self._k.apply_kinetic_scaled, self.scale
+        (factor, kinetic), scale = self._passes(), self.scale
         s = k_index.size
         kr = [k_rest[k_index[j]] for j in range(s)]
         kl = [k_last[k_index[j]] for j in range(s)]
@@ -257,6 +273,7 @@ class _FFTWEngine(_PlanEngine):
                     flags=("FFTW_MEASURE", "FFTW_DESTROY_INPUT"),
                     threads=workers,
                     normalise_idft=False,
+                    planning_timelimit=PLANNING_TIMELIMIT,
                 )
                 for direction in ("FFTW_FORWARD", "FFTW_BACKWARD")
             ]
@@ -329,7 +346,7 @@ def _time_candidates(engines: dict[str, FFTEngine], shape: tuple[int, ...]) -> d
     steps = {}
     for name in engines:
         once(name, 1)  # compile / first touch
-        steps[name] = max(1, min(200, int(0.02 / max(once(name, 1), 1e-7))))
+        steps[name] = max(1, min(200, int(AUTO_TIMING / max(once(name, 1), 1e-7))))
     best = dict.fromkeys(engines, np.inf)
     for _ in range(5):
         for name in engines:

@@ -83,7 +83,8 @@ def test_imaginary_time_backends_agree():
     lat = qg.Lattice((32, 24), (-6.0, 6.0))
     ham = qg.Hamiltonian(lat, harmonic(1.0))
     runs = {
-        fft: ImaginaryTimeSolver(ham, 0.01, fft=fft).run(None, (0.0, 1.0)) for fft in ("rocket", "fftw")
+        fft: ImaginaryTimeSolver(ham, 0.01, fft=fft).run(None, (0.0, 1.0))
+        for fft in ("rocket", "fftw")
     }
     a, b = (runs[f].state(-1).data for f in ("rocket", "fftw"))
     assert np.max(np.abs(a - b)) <= 1e-12 * np.max(np.abs(a))
