@@ -171,3 +171,21 @@ def test_fftw_engine_runs_on_unaligned_arrays(rng):
     fftw.evolve(psi, *args)
     rocket.evolve(ref, *args)
     assert np.max(np.abs(psi - ref)) <= 1e-12 * np.max(np.abs(ref))
+
+
+@pytest.mark.parametrize("fft", ["fftw", "scipy"])
+def test_threaded_passes_give_the_same_states(rng, fft):
+    shape = (16, 12)
+    k = kernels("split")
+    threaded = fftmod.make_fft(fft, "numba", k, shape, 2)
+    threaded.parallel_passes = True  # type: ignore[attr-defined]
+    rocket = fftmod.make_fft("rocket", "numba", k, shape, 1)
+    psi = threaded.aligned(rng.standard_normal(shape) + 1j * rng.standard_normal(shape))
+    ref = psi.copy()
+    v = np.exp(1j * rng.uniform(-1, 1, (3, *shape))) - 1
+    k_rest = np.exp(1j * rng.uniform(-1, 1, (1, shape[0]))) - 1
+    k_last = np.exp(1j * rng.uniform(-1, 1, (1, shape[1]))) - 1
+    args = (v, k_rest, k_last, np.array([0, 1]), np.array([0]), 2, 5)
+    threaded.evolve(psi, *args)
+    rocket.evolve(ref, *args)
+    assert np.max(np.abs(psi - ref)) <= 1e-12 * np.max(np.abs(ref))
