@@ -19,12 +19,14 @@ passes.  Where the FFTs run is the ``fft`` option of
     rocket with a Python loop around it.  (The NumPy-twin path would add three temporaries per
     sub-step, so it is kept for ``backend="numpy"`` only, where ``"scipy"`` means the twins.)
 ``"auto"``
-    Times the candidates (rocket and, with pyFFTW installed, fftw) on this shape and thread
-    count at set-up — sub-steps for ~5 ms each, interleaved, best of 5 — and keeps the faster.
-    The decision and FFTW's wisdom are cached on disk in :func:`cache_dir`, so a later solver
-    (in this or another process) reads them instead of timing and planning again; delete
-    that folder to time again (a decision taken on a loaded machine stays until then).
-    Without pyFFTW ``"auto"`` is ``"rocket"`` (``"scipy"`` with ``backend="numpy"``).
+    Times the candidates (rocket and, with pyFFTW installed, fftw; with ``workers > 1`` also
+    ``"fftw+prange"``: FFTW's threads for the FFTs, Numba's ``prange`` for the element-wise
+    passes between them, never nested) on this shape and thread count at set-up — sub-steps
+    for ~5 ms each, interleaved, best of 5 — and keeps the fastest.  The decision and FFTW's
+    wisdom are cached on disk in :func:`cache_dir`, so a later solver (in this or another
+    process) reads them instead of timing and planning again; delete that folder to time
+    again (a decision taken on a loaded machine stays until then).  Without pyFFTW
+    ``"auto"`` is ``"rocket"`` (``"scipy"`` with ``backend="numpy"``).
 
 All backends compute the same map; states agree to ~1e-13 (rounding of different FFT codes).
 """
@@ -161,6 +163,11 @@ class FFTEngine:
     """
 
     name = "rocket"
+    #: The ``"auto"`` candidate it is when that is not ``name``: ``"fftw+prange"``.
+    variant = ""
+    #: Run the element-wise passes over Numba's threads (``prange``) between the FFTs
+    #: (the Python-driven backends; rocket's passes run inside its one kernel call).
+    parallel_passes = False
 
     def __init__(self, kern: ModuleType, shape: tuple[int, ...], workers: int) -> None:
         self._k, self.shape, self.workers = kern, shape, workers
@@ -171,7 +178,11 @@ class FFTEngine:
         and whether it was ``cached``; None when the backend was named explicitly."""
         if self.info.get("requested") != "auto" or "timings" not in self.info:
             return None
-        return {"timings": dict(self.info["timings"]), "cached": bool(self.info["cached"])}
+        return {
+            "picked": self.variant or self.name,
+            "timings": dict(self.info["timings"]),
+            "cached": bool(self.info["cached"]),
+        }
 
     def aligned(self, psi: CArray) -> CArray:
         """``psi`` in the memory layout the backend runs fastest on (may be ``psi`` itself)."""
@@ -196,9 +207,6 @@ class FFTEngine:
 
 class _PlanEngine(FFTEngine):
     """The sub-step loop in Python around unnormalised in-place ``forward``/``inverse``."""
-
-    #: Run the element-wise passes over Numba's threads (``prange``) between the FFTs.
-    parallel_passes = False
 
     def __init__(self, kern: ModuleType, shape: tuple[int, ...], workers: int) -> None:
         super().__init__(kern, shape, workers)
@@ -326,6 +334,17 @@ class _TwinEngine(FFTEngine):
 
 
 _ENGINES: dict[str, type[FFTEngine]] = {"rocket": FFTEngine, "fftw": _FFTWEngine}
+#: The ``"auto"`` candidate with FFTW's threads for the FFTs and Numba's for the passes.
+_PRANGE = "fftw+prange"
+
+
+def _candidate(name: str, kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
+    if name == _PRANGE:
+        engine = _FFTWEngine(kern, shape, workers)
+        engine.parallel_passes = True
+        engine.variant = _PRANGE
+        return engine
+    return _ENGINES[name](kern, shape, workers)
 
 
 def _time_candidates(engines: dict[str, FFTEngine], shape: tuple[int, ...]) -> dict[str, float]:
@@ -364,8 +383,8 @@ def _auto(kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
     )
     with _lock:
         entry = _read_json(_DECISIONS).get(key)
-    if isinstance(entry, dict) and entry.get("name") in _ENGINES:
-        engine = _ENGINES[entry["name"]](kern, shape, workers)
+    if isinstance(entry, dict) and entry.get("name") in (*_ENGINES, _PRANGE):
+        engine = _candidate(entry["name"], kern, shape, workers)
         engine.info = {
             "name": engine.name,
             "requested": "auto",
@@ -373,12 +392,14 @@ def _auto(kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
             "cached": True,
         }
         return engine
-    engines = {name: cls(kern, shape, workers) for name, cls in _ENGINES.items()}
+    names = [*_ENGINES, _PRANGE] if workers > 1 else list(_ENGINES)
+    engines = {name: _candidate(name, kern, shape, workers) for name in names}
     timings = _time_candidates(engines, shape)
-    engine = engines[min(timings, key=timings.__getitem__)]
+    best = min(timings, key=timings.__getitem__)
+    engine = engines[best]
     with _lock:
         data = _read_json(_DECISIONS)
-        data[key] = {"name": engine.name, "timings": timings}
+        data[key] = {"name": best, "timings": timings}
         _write_json(_DECISIONS, data)
     engine.info = {"name": engine.name, "requested": "auto", "timings": timings, "cached": False}
     return engine

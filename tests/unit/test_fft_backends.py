@@ -92,22 +92,26 @@ def test_imaginary_time_backends_agree():
     assert abs(runs["fftw"].info["energy"] - runs["rocket"].info["energy"]) <= 1e-12
 
 
-def test_auto_picks_an_existing_backend_and_caches_it():
+@pytest.mark.parametrize("workers", [1, 2])
+def test_auto_picks_an_existing_backend_and_caches_it(workers):
     ham, _, lat = _case("2d-yoshida4")
-    first = qg.SplitOperatorSolver(ham, 0.01, fft="auto")
+    first = qg.SplitOperatorSolver(ham, 0.01, fft="auto", workers=workers)
     assert first.fft in ("rocket", "fftw")
     auto = first._fft.auto_info()
     assert auto is not None and not auto["cached"]
-    assert set(auto["timings"]) == {"rocket", "fftw"}
+    candidates = {"rocket", "fftw"} | ({"fftw+prange"} if workers > 1 else set())
+    assert set(auto["timings"]) == candidates
     assert all(t > 0 for t in auto["timings"].values())
-    assert first.fft == min(auto["timings"], key=auto["timings"].__getitem__)
+    assert auto["picked"] == min(auto["timings"], key=auto["timings"].__getitem__)
+    assert first.fft == auto["picked"].split("+")[0]
     decisions = json.loads((fftmod.cache_dir() / "fft-decisions.json").read_text())
-    assert [d["name"] for d in decisions.values()] == [first.fft]
+    assert [d["name"] for d in decisions.values()] == [auto["picked"]]
     assert (fftmod.cache_dir() / "fftw-wisdom.json").is_file()
-    second = qg.SplitOperatorSolver(ham, 0.02, fft="auto")
+    second = qg.SplitOperatorSolver(ham, 0.02, fft="auto", workers=workers)
+    assert second._fft.parallel_passes == (auto["picked"] == "fftw+prange")
     traj = second.run(qg.gaussian(lat), (0.0, 0.1), progress=False)
     assert traj.info["fft"] == first.fft
-    assert traj.info["fft_auto"] == {"timings": auto["timings"], "cached": True}
+    assert traj.info["fft_auto"] == {**auto, "cached": True}
 
 
 def test_corrupt_cache_files_are_ignored_with_a_warning(caplog):

@@ -531,6 +531,7 @@ def _imaginary_time(built: Built) -> tuple[Trajectory, list[str]]:
         residual_tol=s.residual_tol,
         backend=built.solver.backend,
         workers=built.solver.workers,
+        fft=built.solver.fft,
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", QuantgeoWarning)
