@@ -15,7 +15,7 @@ R1 is step / min(rocket pair, pyFFTW pair); targets ≤ 1.10 at 1 thread and ≤
 cores.  The machine's ``uptime`` load is printed with the figures (ratios are measured
 interleaved, so load cancels to first order, but not threads competing for cores).
 
-Usage: python benchmarks/fft_floor.py [--quick] [--json FILE]
+Usage: python benchmarks/fft_floor.py [--quick] [--json FILE] [--cpu-clock] [--threads 1|all|both]
 """
 
 from __future__ import annotations
@@ -54,17 +54,21 @@ def _calibrate(fn: Callable[[int], Any], seconds: float) -> int:
     return max(3, min(20000, int(seconds / one)))
 
 
-def _medians(fns: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
+def _medians(
+    fns: dict[str, Callable[[], Any]], rounds: int, clock: Callable[[], float]
+) -> dict[str, float]:
     times: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(rounds):
         for name, fn in fns.items():
-            t = time.perf_counter()
+            t = clock()
             fn()
-            times[name].append(time.perf_counter() - t)
+            times[name].append(clock() - t)
     return {k: float(np.median(v)) for k, v in times.items()}
 
 
-def measure(shape: tuple[int, ...], workers: int, rounds: int, seconds: float) -> dict[str, Any]:
+def measure(
+    shape: tuple[int, ...], workers: int, rounds: int, seconds: float, cpu: bool = False
+) -> dict[str, Any]:
     """Per-step/per-pair seconds (median of ``rounds``) and the R1 ratios of one configuration."""
     import pyfftw
 
@@ -106,7 +110,7 @@ def measure(shape: tuple[int, ...], workers: int, rounds: int, seconds: float) -
         if name == "fftw+prange":
             solver._fft.parallel_passes = True  # type: ignore[attr-defined]
         if name == "auto":
-            chosen = {"picked": solver.fft, "timings": solver._fft.info.get("timings")}
+            chosen = solver._fft.auto_info() or {"picked": solver.fft}
             continue
         psi = solver._fft.aligned(psi0.copy())
         steppers[name] = lambda n, s=solver, p=psi: s._advance(p, 0.0, dt, n)
@@ -121,7 +125,9 @@ def measure(shape: tuple[int, ...], workers: int, rounds: int, seconds: float) -
     }
     for name, fn in steppers.items():
         fns[name] = lambda f=fn, n=reps[name]: f(n)  # type: ignore[misc]
-    med = _medians(fns, rounds)
+    # on a shared machine the calling thread's CPU time is what a single-threaded step costs
+    clock = time.thread_time if cpu and workers == 1 else time.perf_counter
+    med = _medians(fns, rounds, clock)
     per = {k: med[k] / reps[k] for k in med}
     floor = min(per["rocket pair"], per["fftw pair"])
     return {
@@ -141,6 +147,12 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="3 rounds of ~20 ms timings")
     parser.add_argument("--json", help="also write the rows to this JSON file")
+    parser.add_argument(
+        "--cpu-clock",
+        action="store_true",
+        help="time 1-thread rows by the thread's CPU time (a loaded machine; wall time otherwise)",
+    )
+    parser.add_argument("--threads", choices=("1", "all", "both"), default="both")
     args = parser.parse_args()
     rounds, seconds = (3, 0.02) if args.quick else (7, 0.06)
     cores = os.cpu_count() or 1
@@ -148,8 +160,9 @@ def main() -> None:
     rows = []
     print(f"{'size':>9} {'thr':>3}  {'rocket pair':>11} {'fftw pair':>9}  R1 per fft backend")
     for shape in SIZES:
-        for workers in sorted({1, cores}):
-            row = measure(shape, workers, rounds, seconds)
+        counts = {"1": [1], "all": [cores], "both": sorted({1, cores})}[args.threads]
+        for workers in counts:
+            row = measure(shape, workers, rounds, seconds, args.cpu_clock)
             rows.append(row)
             target = TARGET[1] if workers == 1 else TARGET["all"]
             ratios = "  ".join(
