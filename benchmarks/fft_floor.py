@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
@@ -154,6 +155,8 @@ def main() -> None:
     )
     parser.add_argument("--threads", choices=("1", "all", "both"), default="both")
     args = parser.parse_args()
+    if not os.environ.get("QUANTGEO_CACHE_DIR"):  # "auto" decides afresh, not from old timings
+        os.environ["QUANTGEO_CACHE_DIR"] = tempfile.mkdtemp(prefix="quantgeo-fft-floor-")
     rounds, seconds = (3, 0.02) if args.quick else (7, 0.06)
     cores = os.cpu_count() or 1
     before = _uptime()
