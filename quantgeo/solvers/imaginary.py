@@ -43,6 +43,7 @@ from quantgeo.solvers.base import (
 from quantgeo.solvers.fft import make_fft
 from quantgeo.solvers.split_operator import (
     THREAD_MIN_SITES,
+    SplitOperatorOptions,
     _bounded,
     _v_factors,
     kinetic_factors,
@@ -203,7 +204,7 @@ class ImaginaryTimeSolver:
         t: float = 0.0,
         backend: str = "numba",
         workers: int | None = None,
-        fft: str = "auto",
+        fft: str = SplitOperatorOptions.fft,
     ) -> None:
         if not isinstance(ham, Hamiltonian):
             raise TypeError(f"`ham` must be a Hamiltonian, got {type(ham).__name__}")

@@ -193,3 +193,14 @@ def test_threaded_passes_give_the_same_states(rng, fft):
     threaded.evolve(psi, *args)
     rocket.evolve(ref, *args)
     assert np.max(np.abs(psi - ref)) <= 1e-12 * np.max(np.abs(ref))
+
+
+def test_cache_dir_prefers_quantgeo_then_numba_then_xdg(tmp_path, monkeypatch):
+    monkeypatch.setenv("QUANTGEO_CACHE_DIR", str(tmp_path / "q"))
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "n"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
+    assert fftmod.cache_dir() == tmp_path / "q"
+    monkeypatch.delenv("QUANTGEO_CACHE_DIR")
+    assert fftmod.cache_dir() == tmp_path / "n" / "quantgeo"
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    assert fftmod.cache_dir() == tmp_path / "x" / "quantgeo"
