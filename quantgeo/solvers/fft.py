@@ -163,6 +163,8 @@ class FFTEngine:
     """
 
     name = "rocket"
+    #: Registry key of the class (:func:`_rebuild`).
+    key = "rocket"
     #: The ``"auto"`` candidate it is when that is not ``name``: ``"fftw+prange"``.
     variant = ""
     #: Run the element-wise passes over Numba's threads (``prange``) between the FFTs
@@ -172,6 +174,12 @@ class FFTEngine:
     def __init__(self, kern: ModuleType, shape: tuple[int, ...], workers: int) -> None:
         self._k, self.shape, self.workers = kern, shape, workers
         self.info: dict[str, Any] = {"name": self.name}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickled by what builds it (kernel module by name; FFTW plans are re-made from the
+        # wisdom), so that engines holding a solver go to process, Dask and MPI executors
+        args = (self.variant or self.key, self._k.__name__, self.shape, self.workers)
+        return _rebuild, (*args, dict(self.info), self.parallel_passes)
 
     def auto_info(self) -> dict[str, Any] | None:
         """``Trajectory.info["fft_auto"]``: the ``"auto"`` decision's ``timings`` (s per sub-step)
@@ -262,12 +270,15 @@ class _PlanEngine(FFTEngine):
 class _FFTWEngine(_PlanEngine):
     """pyFFTW plans (``FFTW_MEASURE``, in place, aligned, ``workers`` threads)."""
 
-    name = "fftw"
+    name = key = "fftw"
 
     def __init__(self, kern: ModuleType, shape: tuple[int, ...], workers: int) -> None:
         import pyfftw
 
         super().__init__(kern, shape, workers)
+        # the plans are bound to one array at a time: callers sharing this solver across
+        # threads (in-process shards) take turns instead of racing on update_arrays
+        self._busy = threading.RLock()
         with _lock:
             _load_wisdom()
             buf = pyfftw.empty_aligned(shape, dtype=np.complex128)
@@ -289,6 +300,10 @@ class _FFTWEngine(_PlanEngine):
         self._fwd, self._inv = plans
         self._align = pyfftw.simd_alignment
 
+    def evolve(self, psi: CArray, *args: Any) -> None:
+        with self._busy:
+            super().evolve(psi, *args)
+
     def aligned(self, psi: CArray) -> CArray:
         import pyfftw
 
@@ -307,7 +322,7 @@ class _FFTWEngine(_PlanEngine):
 class _ScipyEngine(_PlanEngine):
     """``scipy.fft.fftn`` / ``ifftn(norm="forward")`` in place (``overwrite_x``)."""
 
-    name = "scipy"
+    name = key = "scipy"
 
     def _bind(self, psi: CArray) -> tuple[Callable[[], None], Callable[[], None]] | None:
         import scipy.fft as sfft
@@ -330,7 +345,7 @@ class _ScipyEngine(_PlanEngine):
 class _TwinEngine(FFTEngine):
     """``backend="numpy"``: the twins' own ``split_evolve`` (``scipy.fft``)."""
 
-    name = "scipy"
+    name, key = "scipy", "twin"
 
 
 _ENGINES: dict[str, type[FFTEngine]] = {"rocket": FFTEngine, "fftw": _FFTWEngine}
@@ -344,7 +359,24 @@ def _candidate(name: str, kern: ModuleType, shape: tuple[int, ...], workers: int
         engine.parallel_passes = True
         engine.variant = _PRANGE
         return engine
-    return _ENGINES[name](kern, shape, workers)
+    classes = {**_ENGINES, "scipy": _ScipyEngine, "twin": _TwinEngine}
+    return classes[name](kern, shape, workers)
+
+
+def _rebuild(
+    key: str,
+    kern_name: str,
+    shape: tuple[int, ...],
+    workers: int,
+    info: dict[str, Any],
+    parallel_passes: bool,
+) -> FFTEngine:
+    """The unpickled engine: built again (FFTW plans from the wisdom), the same ``info``."""
+    import importlib
+
+    engine = _candidate(key, importlib.import_module(kern_name), shape, workers)
+    engine.info, engine.parallel_passes = info, parallel_passes
+    return engine
 
 
 def _time_candidates(engines: dict[str, FFTEngine], shape: tuple[int, ...]) -> dict[str, float]:

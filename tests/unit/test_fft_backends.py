@@ -204,3 +204,57 @@ def test_cache_dir_prefers_quantgeo_then_numba_then_xdg(tmp_path, monkeypatch):
     assert fftmod.cache_dir() == tmp_path / "n" / "quantgeo"
     monkeypatch.delenv("NUMBA_CACHE_DIR")
     assert fftmod.cache_dir() == tmp_path / "x" / "quantgeo"
+
+
+@pytest.mark.parametrize("fft", ["fftw", "scipy", "rocket", "auto"])
+def test_solvers_pickle_like_the_executors_do(fft):
+    """Engines holding a solver go to process, Dask and MPI executors pickled: same result."""
+    import io
+    import pickle
+
+    from quantgeo.potentials import from_array
+    from quantgeo.sweep.engine_shards import _Dumper  # how the executors pickle engines
+
+    lat = qg.Lattice((32, 16), (-6.0, 6.0))
+    x, y = lat.coordinates()
+    ham = qg.Hamiltonian(lat, from_array(0.5 * (x**2 + y**2) + 0 * y))
+    solver = qg.SplitOperatorSolver(ham, 0.01, fft=fft)
+    start = qg.gaussian(lat, center=0.5, width=1.0, momentum=1.0)
+    buf = io.BytesIO()
+    _Dumper(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(solver)
+    clone = pickle.loads(buf.getvalue())
+    assert clone.fft == solver.fft and clone._fft.info == solver._fft.info
+    assert np.array_equal(clone.evolve(start, 0.5).data, solver.evolve(start, 0.5).data)
+
+
+def test_fftw_engine_shared_by_threads_gives_the_serial_result(rng):
+    """In-process shards share one solver: its FFTW plans are bound to one array at a time
+    (without the engine's lock, this interleaving corrupts every state: measured)."""
+    import sys
+    import threading
+
+    shape = (32, 16)
+    engine = fftmod.make_fft("fftw", "numba", kernels("split"), shape, 1)
+    v = np.exp(1j * rng.uniform(-1, 1, (3, *shape))) - 1
+    k_rest = np.exp(1j * rng.uniform(-1, 1, (1, shape[0]))) - 1
+    k_last = np.exp(1j * rng.uniform(-1, 1, (1, shape[1]))) - 1
+    args = (v, k_rest, k_last, np.array([0, 1]), np.array([0]), 2, 500)
+    starts = [engine.aligned(rng.standard_normal(shape) + 0j) for _ in range(4)]
+    serial = []
+    for s in starts:
+        x = engine.aligned(s.copy())
+        engine.evolve(x, *args)
+        serial.append(x)
+    outs = [engine.aligned(s.copy()) for s in starts]
+    threads = [threading.Thread(target=engine.evolve, args=(o, *args)) for o in outs]
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads between every FFT and pass
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(switch)
+    for a, b in zip(outs, serial, strict=True):
+        assert np.array_equal(a, b)
