@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import numpy as np
 import pytest
@@ -22,6 +25,13 @@ if settings is not None:
     settings.load_profile(
         os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
     )
+
+
+# fft="auto" caches its decisions and FFTW's wisdom (quantgeo.solvers.fft.cache_dir): a test
+# run, and the CLI subprocesses it starts, use a folder of their own, not the user's cache.
+if not os.environ.get("QUANTGEO_CACHE_DIR"):
+    os.environ["QUANTGEO_CACHE_DIR"] = tempfile.mkdtemp(prefix="quantgeo-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["QUANTGEO_CACHE_DIR"], ignore_errors=True)
 
 
 @pytest.fixture

@@ -12,7 +12,16 @@ import numpy as np
 import scipy.fft as sfft
 from numpy.typing import NDArray
 
-__all__ = ["apply_factor", "apply_kinetic", "fft_pair", "kinetic_step", "split_evolve"]
+__all__ = [
+    "apply_factor",
+    "apply_factor_par",
+    "apply_kinetic",
+    "apply_kinetic_scaled",
+    "apply_kinetic_scaled_par",
+    "fft_pair",
+    "kinetic_step",
+    "split_evolve",
+]
 
 CArray = NDArray[np.complex128]
 
@@ -26,6 +35,19 @@ def apply_kinetic(spec: CArray, k_rest: CArray, k_last: CArray) -> None:
     """``spec ← spec·(1 + g)``, ``g[r, j] = k_rest[r] + k_last[j] + k_rest[r]·k_last[j]``."""
     g = k_rest[:, None] + k_last[None, :] + k_rest[:, None] * k_last[None, :]
     spec += spec * g.reshape(spec.shape)
+
+
+def apply_kinetic_scaled(spec: CArray, k_rest: CArray, k_last: CArray, scale: float) -> None:
+    """``spec ← scale·spec·(1 + g)``, ``g`` as in :func:`apply_kinetic`."""
+    g = k_rest[:, None] + k_last[None, :] + k_rest[:, None] * k_last[None, :]
+    flat = spec.reshape(g.shape)
+    flat += flat * g
+    flat *= scale
+
+
+#: The threaded kernels compute the same as the serial ones (NumPy has no threads to choose).
+apply_factor_par = apply_factor
+apply_kinetic_scaled_par = apply_kinetic_scaled
 
 
 def kinetic_step(psi: CArray, k_rest: CArray, k_last: CArray, workers: int) -> None:

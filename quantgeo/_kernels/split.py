@@ -17,9 +17,18 @@ factor array per step (measured: step/FFT-pair 1.20 → 1.13 at 512²).
 from __future__ import annotations
 
 import scipy.fft as sfft
-from numba import njit
+from numba import njit, prange
 
-__all__ = ["apply_factor", "apply_kinetic", "fft_pair", "kinetic_step", "split_evolve"]
+__all__ = [
+    "apply_factor",
+    "apply_factor_par",
+    "apply_kinetic",
+    "apply_kinetic_scaled",
+    "apply_kinetic_scaled_par",
+    "fft_pair",
+    "kinetic_step",
+    "split_evolve",
+]
 
 
 @njit(cache=True)
@@ -47,6 +56,26 @@ def apply_kinetic(spec, k_rest, k_last):
             for j in range(n_last):
                 g = gr + k_last[j] + gr * k_last[j]
                 flat[base + j] += flat[base + j] * g
+
+
+@njit(cache=True)
+def apply_kinetic_scaled(spec, k_rest, k_last, scale):
+    """``spec ← scale·spec·(1 + g)`` (``g`` as in :func:`apply_kinetic`): the kinetic factor with
+    the ``1/N`` of an unnormalised inverse FFT (FFTW's, ``solvers/fft.py``) folded into the
+    same pass.  ``scale`` multiplies after ``1 + g``, so the ``u·θ`` accuracy of ``g`` is kept
+    (for N a power of two the scaling is exact)."""
+    flat = spec.reshape(spec.size)
+    n_last = k_last.size
+    for r in range(k_rest.size):
+        gr = k_rest[r]
+        base = r * n_last
+        if gr == 0:  # 1D, and the k = 0 row: half the arithmetic (4.9 → 3.8 µs at 4096)
+            for j in range(n_last):
+                flat[base + j] = (flat[base + j] + flat[base + j] * k_last[j]) * scale
+        else:
+            for j in range(n_last):
+                g = gr + k_last[j] + gr * k_last[j]
+                flat[base + j] = (flat[base + j] + flat[base + j] * g) * scale
 
 
 @njit(cache=True)
@@ -97,3 +126,32 @@ def fft_pair(psi, nsteps, workers):
         out = sfft.ifftn(spec, workers=workers, overwrite_x=True)
         if out.ctypes.data != psi.ctypes.data:
             psi[...] = out
+
+
+@njit(cache=True, parallel=True)
+def apply_factor_par(a, g):
+    """:func:`apply_factor` over Numba's threads (``prange``; never called inside an FFT)."""
+    fa = a.reshape(a.size)
+    fg = g.reshape(g.size)
+    for i in prange(fa.size):
+        fa[i] += fa[i] * fg[i]
+
+
+@njit(cache=True, parallel=True)
+def apply_kinetic_scaled_par(spec, k_rest, k_last, scale):
+    """:func:`apply_kinetic_scaled` over Numba's threads (``prange`` over the leading rows;
+    1D: over the elements)."""
+    flat = spec.reshape(spec.size)
+    n_last = k_last.size
+    if k_rest.size == 1:  # 1D: k_rest is [0]
+        gr = k_rest[0]
+        for j in prange(n_last):
+            g = gr + k_last[j] + gr * k_last[j]
+            flat[j] = (flat[j] + flat[j] * g) * scale
+    else:
+        for r in prange(k_rest.size):
+            gr = k_rest[r]
+            base = r * n_last
+            for j in range(n_last):
+                g = gr + k_last[j] + gr * k_last[j]
+                flat[base + j] = (flat[base + j] + flat[base + j] * g) * scale

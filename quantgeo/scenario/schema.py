@@ -371,6 +371,7 @@ SOLVER_KEYS = (
         "scheme",
         "backend",
         "workers",
+        "fft",
         "check_every",
         "norm_tol",
         "error_samples",

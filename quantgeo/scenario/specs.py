@@ -138,6 +138,7 @@ class SolverSpec:
     scheme: str = SplitOperatorOptions.scheme
     backend: str = SplitOperatorOptions.backend
     workers: int | None = SplitOperatorOptions.workers
+    fft: str = SplitOperatorOptions.fft
     check_every: int = SplitOperatorOptions.check_every
     norm_tol: float = SplitOperatorOptions.norm_tol
     error_samples: int = SplitOperatorOptions.error_samples

@@ -40,8 +40,10 @@ from quantgeo.solvers.base import (
     run_plan,
     step_plan,
 )
+from quantgeo.solvers.fft import make_fft
 from quantgeo.solvers.split_operator import (
     THREAD_MIN_SITES,
+    SplitOperatorOptions,
     _bounded,
     _v_factors,
     kinetic_factors,
@@ -77,9 +79,7 @@ class _Stepper:
     def advance(self, t: float, h: float, n: int) -> None:
         v_fac, k_rest, k_last = self._factors_of(h)
         s = self.solver
-        s._k.split_evolve(
-            self.state, v_fac, k_rest, k_last, s._v_index, s._k_index, 2, n, s.workers
-        )
+        s._fft.evolve(self.state, v_fac, k_rest, k_last, s._v_index, s._k_index, 2, n)
         self.steps += n
         nrm = float(np.vdot(self.state, self.state).real) * s.ham.lattice.cell_volume
         if not (math.isfinite(nrm) and nrm > 0):
@@ -183,8 +183,8 @@ class ImaginaryTimeSolver:
         change falls below ``tol``) on the wrong state.
     t
         Time at which a time-dependent V is frozen.
-    backend, workers
-        As :class:`~quantgeo.solvers.SplitOperatorSolver`.
+    backend, workers, fft
+        As :class:`~quantgeo.solvers.SplitOperatorSolver` (``fft``: :mod:`quantgeo.solvers.fft`).
 
     Examples
     --------
@@ -204,6 +204,7 @@ class ImaginaryTimeSolver:
         t: float = 0.0,
         backend: str = "numba",
         workers: int | None = None,
+        fft: str = SplitOperatorOptions.fft,
     ) -> None:
         if not isinstance(ham, Hamiltonian):
             raise TypeError(f"`ham` must be a Hamiltonian, got {type(ham).__name__}")
@@ -219,6 +220,8 @@ class ImaginaryTimeSolver:
         if workers is None:
             workers = (os.cpu_count() or 1) if ham.lattice.size >= THREAD_MIN_SITES else 1
         self.workers = check_int("workers", workers)
+        self._fft = make_fft(fft, self.backend, self._k, ham.lattice.shape, self.workers)
+        self.fft = self._fft.name
         # one Strang sub-step: V factor 0 before the kinetic factor, V factor 1 after it
         self._v_index = np.array([0, 1], dtype=np.int64)
         self._k_index = np.array([0], dtype=np.int64)
@@ -292,6 +295,7 @@ class ImaginaryTimeSolver:
         if state0 is None:
             state0 = self.default_state()
         psi = np.array(_as_data(state0, lat, "state0"), dtype=np.complex128, order="C")
+        psi = self._fft.aligned(psi)
         psi /= math.sqrt(float(np.vdot(psi, psi).real) * lat.cell_volume)
         relax = t_span is None
         tau_max = self.max_steps * self.dtau
@@ -361,6 +365,8 @@ class ImaginaryTimeSolver:
             order=2,
             backend=self.backend,
             workers=self.workers,
+            fft=self.fft,
+            fft_auto=self._fft.auto_info(),
             kinetic=ham.kinetic,
             hbar=ham.hbar,
             t=self.t,

@@ -29,6 +29,7 @@ from quantgeo.potentials import absorbing_mask
 from quantgeo.recording import Recorder, Trajectory
 from quantgeo.solvers.accuracy import StepDoubling, check_phase_per_step, suggested_dt
 from quantgeo.solvers.base import Plan, ProgressTracker, Tracker, plan_run, run_info, run_plan
+from quantgeo.solvers.fft import FFT_CHOICES, make_fft
 from quantgeo.solvers.schemes import SCHEMES, SplittingScheme, get_scheme
 from quantgeo.wavefunction import Wavefunction, _as_data
 
@@ -96,6 +97,12 @@ class SplitOperatorOptions:
         doc="FFT threads, or 'auto' (all cores for ≥ 2¹⁵ sites)",
         kind="int_or_auto",
         ge=1,
+    )
+    fft: str = option(
+        "auto",
+        doc="FFT: 'rocket' (in Numba), 'fftw' (pyFFTW), 'scipy', or 'auto' (the faster, timed)",
+        kind="str",
+        choices=FFT_CHOICES,
     )
     check_every: int = option(
         100, unit="steps", doc="Steps between finiteness/norm checks", kind="int", ge=1
@@ -272,6 +279,12 @@ class SplitOperatorSolver:
         ``"numba"`` (compiled kernels, rocket-fft) or ``"numpy"`` (the reference twins).
     workers
         FFT threads.  Default: all cores for lattices of ≥ 2¹⁵ sites, else 1.
+    fft
+        Where the FFTs run (:mod:`quantgeo.solvers.fft`): ``"rocket"`` (rocket-fft inside the
+        Numba kernels), ``"fftw"`` (pyFFTW, ``FFTW_MEASURE`` plans, the ``[fftw]`` extra),
+        ``"scipy"`` (``scipy.fft`` from Python), or ``"auto"``: the faster of rocket and fftw
+        on this shape and thread count, timed once and cached on disk (rocket without
+        pyFFTW).  ``Trajectory.info["fft"]`` reports which ran.
     absorber
         Optional :class:`AbsorbingBoundary`; the norm then decays as flux leaves the box.
         Only with a scheme of positive sub-steps (``"strang"``): Yoshida's negative sub-steps
@@ -310,6 +323,7 @@ class SplitOperatorSolver:
         *,
         backend: str = SplitOperatorOptions.backend,
         workers: int | None = SplitOperatorOptions.workers,
+        fft: str = SplitOperatorOptions.fft,
         absorber: AbsorbingBoundary | None = None,
         check_every: int = SplitOperatorOptions.check_every,
         norm_tol: float = SplitOperatorOptions.norm_tol,
@@ -327,6 +341,8 @@ class SplitOperatorSolver:
         if workers is None:
             workers = (os.cpu_count() or 1) if size >= THREAD_MIN_SITES else 1
         self.workers = check_int("workers", workers)
+        self._fft = make_fft(fft, self.backend, self._k, ham.lattice.shape, self.workers)
+        self.fft = self._fft.name
         if absorber is not None and not isinstance(absorber, AbsorbingBoundary):
             raise TypeError(f"`absorber` must be an AbsorbingBoundary, got {absorber!r}")
         if absorber is not None and not self.scheme.positive:
@@ -402,7 +418,7 @@ class SplitOperatorSolver:
         merged = self.scheme.stages + 1
         if self.ham.time_dependent:
             for n in range(nsteps):
-                self._k.split_evolve(
+                self._fft.evolve(
                     psi,
                     self._td_potential(t + n * h, h),
                     k_rest,
@@ -411,10 +427,9 @@ class SplitOperatorSolver:
                     self._k_index,
                     merged,  # unused: one step per call
                     1,
-                    self.workers,
                 )
         else:
-            self._k.split_evolve(
+            self._fft.evolve(
                 psi,
                 self._static_potential(h),
                 k_rest,
@@ -423,7 +438,6 @@ class SplitOperatorSolver:
                 self._k_index,
                 merged,
                 nsteps,
-                self.workers,
             )
 
     # -- public API ---------------------------------------------------------------------------
@@ -451,6 +465,7 @@ class SplitOperatorSolver:
         """
         lat = self.ham.lattice
         psi = np.array(_as_data(state0, lat, "state0"), dtype=np.complex128, order="C")
+        psi = self._fft.aligned(psi)
         recorder = recorder if recorder is not None else Recorder()
         check_run(self.memory_estimate(t_span, recorder), "SplitOperatorSolver.run: ")
         plan = plan_run(t_span, recorder, self.dt)
@@ -491,6 +506,8 @@ class SplitOperatorSolver:
             fft_pairs=stats.steps * self.scheme.stages,
             backend=self.backend,
             workers=self.workers,
+            fft=self._fft.name,
+            fft_auto=self._fft.auto_info(),
             kinetic=self.ham.kinetic,
             hbar=self.ham.hbar,
             absorber=None if self.absorber is None else repr(self.absorber),
@@ -603,6 +620,7 @@ class SplitOperatorSolver:
             t=t,
             backend=self.backend,
             workers=self.workers,
+            fft=self.fft,
         )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", QuantgeoWarning)

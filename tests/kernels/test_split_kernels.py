@@ -88,3 +88,30 @@ def test_fft_pair_matches_twin(rng, shape):
     reference.fft_pair(y, 3, 1)
     assert np.max(np.abs(x - y)) <= 1e-12 * np.max(np.abs(y))
     assert np.max(np.abs(x - psi)) <= 1e-13 * np.max(np.abs(psi))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_apply_kinetic_scaled_matches_twin_and_unscaled(rng, shape):
+    spec = _random_state(rng, shape)
+    k_rest, k_last = _kinetic(rng, shape, 1)
+    x, y, z = spec.copy(), spec.copy(), spec.copy()
+    scale = 1.0 / spec.size
+    split.apply_kinetic_scaled(x, k_rest[0], k_last[0], scale)
+    reference.apply_kinetic_scaled(y, k_rest[0], k_last[0], scale)
+    assert np.max(np.abs(x - y)) <= 1e-12 * np.max(np.abs(y))
+    split.apply_kinetic(z, k_rest[0], k_last[0])
+    assert np.max(np.abs(x - z * scale)) <= 1e-15 * np.max(np.abs(x))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_threaded_passes_match_twins(rng, shape):
+    spec = _random_state(rng, shape)
+    g = _unit_phases(rng, shape)
+    k_rest, k_last = _kinetic(rng, shape, 1)
+    x, y = spec.copy(), spec.copy()
+    split.apply_factor_par(x, g)
+    reference.apply_factor_par(y, g)
+    assert np.max(np.abs(x - y)) <= 1e-12 * np.max(np.abs(y))
+    split.apply_kinetic_scaled_par(x, k_rest[0], k_last[0], 0.25)
+    reference.apply_kinetic_scaled_par(y, k_rest[0], k_last[0], 0.25)
+    assert np.max(np.abs(x - y)) <= 1e-12 * np.max(np.abs(y))

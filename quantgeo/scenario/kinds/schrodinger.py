@@ -272,6 +272,7 @@ def _freeze(
         scheme=sol["scheme"],
         backend=sol["backend"],
         workers=None if sol["workers"] == "auto" else sol["workers"],
+        fft=sol["fft"],
         check_every=sol["check_every"],
         norm_tol=sol["norm_tol"],
         error_samples=sol["error_samples"],
@@ -323,6 +324,7 @@ def build(sc: Scenario) -> Built:
             s.scheme,
             backend=s.backend,
             workers=s.workers,
+            fft=s.fft,
             absorber=s.absorber,
             check_every=s.check_every,
             norm_tol=s.norm_tol,
@@ -529,6 +531,7 @@ def _imaginary_time(built: Built) -> tuple[Trajectory, list[str]]:
         residual_tol=s.residual_tol,
         backend=built.solver.backend,
         workers=built.solver.workers,
+        fft=built.solver.fft,
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", QuantgeoWarning)

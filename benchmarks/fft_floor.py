@@ -1,0 +1,187 @@
+"""R1, the FFT floor: split-operator step / fastest FFT pair on this machine, per fft backend.
+
+For 1D 4096, 2D 512² and 3D 64³, at 1 thread and at all cores, one process times, interleaved
+in each of 7 rounds (the median of each is reported):
+
+* the rocket-fft pair: ``fftn`` + ``ifftn`` in place inside Numba (``_kernels.split.fft_pair``);
+* the pyFFTW pair: ``execute()`` of forward and backward plans made with ``FFTW_MEASURE``,
+  in place on an aligned buffer, with the same thread count;
+* one Strang step of ``SplitOperatorSolver`` (its ``_advance``: the stepping alone, without
+  the run's once-per-chunk norm check or step-doubling samples) for ``fft`` = rocket, fftw,
+  scipy, and — at all cores — fftw with the element-wise passes threaded by Numba's ``prange``
+  between the FFTs (``fftw+prange``).
+
+R1 is step / min(rocket pair, pyFFTW pair); targets ≤ 1.10 at 1 thread and ≤ 1.15 at all
+cores.  The machine's ``uptime`` load is printed with the figures (ratios are measured
+interleaved, so load cancels to first order, but not threads competing for cores).
+
+Usage: python benchmarks/fft_floor.py [--quick] [--json FILE] [--cpu-clock] [--threads 1|all|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import quantgeo as qg
+from quantgeo._kernels import split
+from quantgeo.potentials import harmonic
+
+SIZES: tuple[tuple[int, ...], ...] = ((4096,), (512, 512), (64, 64, 64))
+TARGET = {1: 1.10, "all": 1.15}
+
+
+def _uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return f"load average {os.getloadavg()}"
+
+
+def _calibrate(fn: Callable[[int], Any], seconds: float) -> int:
+    """Repetitions of ``fn`` that take about ``seconds``."""
+    fn(1)
+    t = time.perf_counter()
+    fn(1)
+    one = max(time.perf_counter() - t, 1e-7)
+    return max(3, min(20000, int(seconds / one)))
+
+
+def _medians(
+    fns: dict[str, Callable[[], Any]], rounds: int, clock: Callable[[], float]
+) -> dict[str, float]:
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            t = clock()
+            fn()
+            times[name].append(clock() - t)
+    return {k: float(np.median(v)) for k, v in times.items()}
+
+
+def measure(
+    shape: tuple[int, ...], workers: int, rounds: int, seconds: float, cpu: bool = False
+) -> dict[str, Any]:
+    """Per-step/per-pair seconds (median of ``rounds``) and the R1 ratios of one configuration."""
+    import pyfftw
+
+    lat = qg.Lattice(shape, (-8.0, 8.0))
+    ham = qg.Hamiltonian(lat, harmonic(1.0))
+    psi0 = qg.gaussian(lat, center=1.0, width=0.8, momentum=0.5).data
+    dt = 1e-3
+
+    # the two bare FFT pairs
+    rbuf = psi0.copy()
+    fbuf = pyfftw.empty_aligned(shape, dtype=np.complex128)
+    axes = tuple(range(len(shape)))
+    t = time.perf_counter()
+    fwd, inv = (
+        pyfftw.FFTW(fbuf, fbuf, axes=axes, direction=d, flags=("FFTW_MEASURE",), threads=workers)
+        for d in ("FFTW_FORWARD", "FFTW_BACKWARD")
+    )
+    plan_time = time.perf_counter() - t
+    fbuf[...] = 0.0  # the bare pair is unnormalised: zeros cannot overflow (FFT time is data-blind)
+
+    def fftw_pairs(n: int) -> None:
+        fe, be = fwd.execute, inv.execute
+        for _ in range(n):
+            fe()
+            be()
+
+    def rocket_pairs(n: int) -> None:
+        split.fft_pair(rbuf, n, workers)
+
+    # the solver's steps per backend
+    steppers: dict[str, Callable[[int], None]] = {}
+    chosen = {}
+    for name in ("rocket", "fftw", "scipy", "fftw+prange", "auto"):
+        if name == "fftw+prange" and workers == 1:
+            continue
+        solver = qg.SplitOperatorSolver(
+            ham, dt, workers=workers, fft="fftw" if name == "fftw+prange" else name
+        )
+        if name == "fftw+prange":
+            solver._fft.parallel_passes = True  # type: ignore[attr-defined]
+        if name == "auto":
+            chosen = solver._fft.auto_info() or {"picked": solver.fft}
+            continue
+        psi = solver._fft.aligned(psi0.copy())
+        steppers[name] = lambda n, s=solver, p=psi: s._advance(p, 0.0, dt, n)
+
+    reps = {"rocket pair": _calibrate(rocket_pairs, seconds)}
+    reps["fftw pair"] = _calibrate(fftw_pairs, seconds)
+    for name, fn in steppers.items():
+        reps[name] = _calibrate(fn, seconds)
+    fns: dict[str, Callable[[], Any]] = {
+        "rocket pair": lambda: rocket_pairs(reps["rocket pair"]),
+        "fftw pair": lambda: fftw_pairs(reps["fftw pair"]),
+    }
+    for name, fn in steppers.items():
+        fns[name] = lambda f=fn, n=reps[name]: f(n)  # type: ignore[misc]
+    # on a shared machine the calling thread's CPU time is what a single-threaded step costs
+    clock = time.thread_time if cpu and workers == 1 else time.perf_counter
+    med = _medians(fns, rounds, clock)
+    per = {k: med[k] / reps[k] for k in med}
+    floor = min(per["rocket pair"], per["fftw pair"])
+    return {
+        "shape": "x".join(map(str, shape)),
+        "workers": workers,
+        "us": {k: v * 1e6 for k, v in per.items()},
+        "r1": {k: per[k] / floor for k in steppers},
+        "floor": "rocket" if per["rocket pair"] <= per["fftw pair"] else "fftw",
+        "fftw_plan_s": plan_time,
+        "auto": chosen,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="3 rounds of ~20 ms timings")
+    parser.add_argument("--json", help="also write the rows to this JSON file")
+    parser.add_argument(
+        "--cpu-clock",
+        action="store_true",
+        help="time 1-thread rows by the thread's CPU time (a loaded machine; wall time otherwise)",
+    )
+    parser.add_argument("--threads", choices=("1", "all", "both"), default="both")
+    args = parser.parse_args()
+    if not os.environ.get("QUANTGEO_CACHE_DIR"):  # "auto" decides afresh, not from old timings
+        os.environ["QUANTGEO_CACHE_DIR"] = tempfile.mkdtemp(prefix="quantgeo-fft-floor-")
+    rounds, seconds = (3, 0.02) if args.quick else (7, 0.06)
+    cores = os.cpu_count() or 1
+    before = _uptime()
+    rows = []
+    print(f"{'size':>9} {'thr':>3}  {'rocket pair':>11} {'fftw pair':>9}  R1 per fft backend")
+    for shape in SIZES:
+        counts = {"1": [1], "all": [cores], "both": sorted({1, cores})}[args.threads]
+        for workers in counts:
+            row = measure(shape, workers, rounds, seconds, args.cpu_clock)
+            rows.append(row)
+            target = TARGET[1] if workers == 1 else TARGET["all"]
+            ratios = "  ".join(
+                f"{k} {v:.3f}{'' if v <= target else '*'}" for k, v in row["r1"].items()
+            )
+            us = row["us"]
+            print(
+                f"{row['shape']:>9} {workers:>3}  {us['rocket pair']:>9.1f}us "
+                f"{us['fftw pair']:>7.1f}us  {ratios}   (auto: {row['auto'].get('picked')})"
+            )
+    print(f"target ≤ {TARGET[1]} at 1 thread, ≤ {TARGET['all']} at {cores} (* = missed)")
+    print(f"uptime before: {before}\nuptime after:  {_uptime()}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump({"rows": rows, "uptime": [before, _uptime()]}, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,492 @@
+r"""FFT backends of the split-operator solvers: rocket-fft in Numba, pyFFTW, ``scipy.fft``.
+
+A Strang sub-step is ``ψ ← F⁻¹[(1 + g_K)·F[(1 + g_V)·ψ]]``: one FFT pair and two element-wise
+passes.  Where the FFTs run is the ``fft`` option of
+:class:`~quantgeo.solvers.split_operator.SplitOperatorSolver`:
+
+``"rocket"``
+    rocket-fft (pocketfft) inside the Numba kernel ``split_evolve``: one compiled call runs a
+    whole chunk of steps, no Python between the FFTs.
+``"fftw"``
+    pyFFTW: two in-place plans (forward, backward) on a SIMD-aligned buffer, planned once with
+    ``FFTW_MEASURE`` and FFTW's own ``workers`` threads.  Python calls ``execute()`` and, between
+    the executions, the Numba passes ``apply_factor`` and ``apply_kinetic_scaled``; FFTW's inverse
+    is unnormalised, so its ``1/N`` is folded into the kinetic pass (no extra pass).
+``"scipy"``
+    ``scipy.fft`` (pocketfft again) called from Python, with the same Numba passes and the same
+    folded ``1/N`` (``norm="forward"`` leaves the inverse unnormalised).  It is the escape hatch
+    when rocket-fft is unavailable or misbehaves, not a fast path: it is the same FFT code as
+    rocket with a Python loop around it.  (The NumPy-twin path would add three temporaries per
+    sub-step, so it is kept for ``backend="numpy"`` only, where ``"scipy"`` means the twins.)
+``"auto"``
+    Times the candidates (rocket and, with pyFFTW installed, fftw; with ``workers > 1`` also
+    ``"fftw+prange"``: FFTW's threads for the FFTs, Numba's ``prange`` for the element-wise
+    passes between them, never nested) on this shape and thread count at set-up — sub-steps
+    for ~5 ms each, interleaved, median of 5 — and keeps the fastest.  The decision and FFTW's
+    wisdom are cached on disk in :func:`cache_dir`, so a later solver (in this or another
+    process) reads them instead of timing and planning again; delete that folder to time
+    again (a decision taken on a loaded machine stays until then).  Without pyFFTW
+    ``"auto"`` is ``"rocket"`` (``"scipy"`` with ``backend="numpy"``).
+
+All backends compute the same map; states agree to ~1e-13 (rounding of different FFT codes).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from quantgeo._validation import check_choice
+
+__all__ = [
+    "FFT_CHOICES",
+    "FFTEngine",
+    "cache_dir",
+    "have_pyfftw",
+    "make_fft",
+]
+
+#: Values of the ``fft`` option.
+FFT_CHOICES: tuple[str, ...] = ("auto", "rocket", "fftw", "scipy")
+#: Longest FFTW planning of one plan, seconds (FFTW then keeps the best plan found so far).
+PLANNING_TIMELIMIT = 30.0
+#: Length of one timing of a candidate in ``"auto"`` (seconds; median of 5 interleaved rounds).
+AUTO_TIMING = 0.005
+_DECISIONS = "fft-decisions.json"
+_WISDOM = "fftw-wisdom.json"
+_log = logging.getLogger(__name__)
+_lock = threading.Lock()
+_wisdom_loaded = False
+
+CArray = NDArray[np.complex128]
+
+
+def have_pyfftw() -> bool:
+    """Whether pyFFTW can be imported (the ``[fftw]`` extra)."""
+    try:
+        import pyfftw  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def cache_dir() -> Path:
+    """Folder of the FFT decision and wisdom caches.
+
+    ``$QUANTGEO_CACHE_DIR`` if set; else ``$NUMBA_CACHE_DIR/quantgeo`` (next to Numba's cache
+    when that is redirected); else ``$XDG_CACHE_HOME/quantgeo`` or ``~/.cache/quantgeo``.
+    """
+    if os.environ.get("QUANTGEO_CACHE_DIR"):
+        return Path(os.environ["QUANTGEO_CACHE_DIR"])
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return Path(os.environ["NUMBA_CACHE_DIR"]) / "quantgeo"
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "quantgeo"
+
+
+def _read_json(name: str) -> dict[str, Any]:
+    """A cache file's content; a missing file is empty, a corrupt one is ignored (warning)."""
+    path = cache_dir() / name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return {}
+    try:
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+    except ValueError as exc:
+        _log.warning("ignoring the corrupt FFT cache file %s (%s)", path, exc)
+        return {}
+    return data
+
+
+def _write_json(name: str, data: dict[str, Any]) -> None:
+    """Write a cache file atomically; a cache that cannot be written is only logged."""
+    from quantgeo._io import atomic_write_text
+
+    path = cache_dir() / name
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, json.dumps(data, indent=1, sort_keys=True))
+    except OSError as exc:
+        _log.warning("could not write the FFT cache file %s (%s)", path, exc)
+
+
+def _load_wisdom() -> None:
+    """Import the cached FFTW wisdom once per process (before the first plan)."""
+    global _wisdom_loaded
+    if _wisdom_loaded:
+        return
+    _wisdom_loaded = True
+    import pyfftw
+
+    saved = _read_json(_WISDOM).get(pyfftw.__version__)
+    if not saved:
+        return
+    try:
+        pyfftw.import_wisdom(tuple(s.encode("ascii") for s in saved))
+    except (TypeError, ValueError, AttributeError) as exc:
+        _log.warning("ignoring unreadable FFTW wisdom in %s (%s)", cache_dir() / _WISDOM, exc)
+
+
+def _save_wisdom() -> None:
+    import pyfftw
+
+    wisdom = [w.decode("ascii") for w in pyfftw.export_wisdom()]
+    data = _read_json(_WISDOM)
+    if data.get(pyfftw.__version__) != wisdom:
+        data[pyfftw.__version__] = wisdom
+        _write_json(_WISDOM, data)
+
+
+class FFTEngine:
+    """Runs ``split_evolve`` (same arguments, less ``workers``) with one FFT backend.
+
+    Attributes
+    ----------
+    name
+        ``"rocket"``, ``"fftw"`` or ``"scipy"``: the FFT that runs.
+    info
+        ``name``, ``requested`` and, for ``"auto"``, ``timings`` (seconds per Strang sub-step
+        of each candidate) and ``cached`` (whether the decision was read from the cache).
+    """
+
+    name = "rocket"
+    #: Registry key of the class (:func:`_rebuild`).
+    key = "rocket"
+    #: The ``"auto"`` candidate it is when that is not ``name``: ``"fftw+prange"``.
+    variant = ""
+    #: Run the element-wise passes over Numba's threads (``prange``) between the FFTs
+    #: (the Python-driven backends; rocket's passes run inside its one kernel call).
+    parallel_passes = False
+
+    def __init__(self, kern: ModuleType, shape: tuple[int, ...], workers: int) -> None:
+        self._k, self.shape, self.workers = kern, shape, workers
+        self.info: dict[str, Any] = {"name": self.name}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickled by what builds it (kernel module by name; FFTW plans are re-made from the
+        # wisdom), so that engines holding a solver go to process, Dask and MPI executors
+        args = (self.variant or self.key, self._k.__name__, self.shape, self.workers)
+        return _rebuild, (*args, dict(self.info), self.parallel_passes)
+
+    def auto_info(self) -> dict[str, Any] | None:
+        """``Trajectory.info["fft_auto"]``: the ``"auto"`` decision's ``timings`` (s per sub-step)
+        and whether it was ``cached``; None when the backend was named explicitly."""
+        if self.info.get("requested") != "auto" or "timings" not in self.info:
+            return None
+        return {
+            "picked": self.variant or self.name,
+            "timings": dict(self.info["timings"]),
+            "cached": bool(self.info["cached"]),
+        }
+
+    def aligned(self, psi: CArray) -> CArray:
+        """``psi`` in the memory layout the backend runs fastest on (may be ``psi`` itself)."""
+        return psi
+
+    def evolve(
+        self,
+        psi: CArray,
+        v_factors: CArray,
+        k_rest: CArray,
+        k_last: CArray,
+        v_index: NDArray[Any],
+        k_index: NDArray[Any],
+        v_merged: int,
+        nsteps: int,
+    ) -> None:
+        """``nsteps`` steps in place (see :func:`quantgeo._kernels.split.split_evolve`)."""
+        self._k.split_evolve(
+            psi, v_factors, k_rest, k_last, v_index, k_index, v_merged, nsteps, self.workers
+        )
+
+
+class _PlanEngine(FFTEngine):
+    """The sub-step loop in Python around unnormalised in-place ``forward``/``inverse``."""
+
+    def __init__(self, kern: ModuleType, shape: tuple[int, ...], workers: int) -> None:
+        super().__init__(kern, shape, workers)
+        self.scale = 1.0 / float(np.prod(shape))
+
+    def _passes(self) -> tuple[Callable[..., None], Callable[..., None]]:
+        if self.parallel_passes and self.workers > 1:
+            import numba
+
+            numba.set_num_threads(min(self.workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+            return self._k.apply_factor_par, self._k.apply_kinetic_scaled_par
+        return self._k.apply_factor, self._k.apply_kinetic_scaled
+
+    def _bind(self, psi: CArray) -> tuple[Callable[[], None], Callable[[], None]] | None:
+        """``(forward, inverse)`` acting on ``psi`` in place, or None if it cannot."""
+        raise NotImplementedError
+
+    def evolve(
+        self,
+        psi: CArray,
+        v_factors: CArray,
+        k_rest: CArray,
+        k_last: CArray,
+        v_index: NDArray[Any],
+        k_index: NDArray[Any],
+        v_merged: int,
+        nsteps: int,
+    ) -> None:
+        bound = self._bind(psi)
+        if bound is None:  # e.g. an unaligned copy: run on the plan's buffer
+            buf = self.aligned(psi.copy())
+            self.evolve(buf, v_factors, k_rest, k_last, v_index, k_index, v_merged, nsteps)
+            psi[...] = buf
+            return
+        forward, inverse = bound
+        (factor, kinetic), scale = self._passes(), self.scale
+        s = k_index.size
+        kr = [k_rest[k_index[j]] for j in range(s)]
+        kl = [k_last[k_index[j]] for j in range(s)]
+        vs = [v_factors[v_index[j]] for j in range(s + 1)]
+        vm = v_factors[v_merged] if nsteps > 1 else vs[s]  # unused index when nsteps == 1
+        factor(psi, vs[0])
+        for n in range(nsteps):
+            for j in range(s):
+                forward()
+                kinetic(psi, kr[j], kl[j], scale)
+                inverse()
+                if j < s - 1:
+                    factor(psi, vs[j + 1])
+            factor(psi, vm if n < nsteps - 1 else vs[s])
+
+
+class _FFTWEngine(_PlanEngine):
+    """pyFFTW plans (``FFTW_MEASURE``, in place, aligned, ``workers`` threads)."""
+
+    name = key = "fftw"
+
+    def __init__(self, kern: ModuleType, shape: tuple[int, ...], workers: int) -> None:
+        import pyfftw
+
+        super().__init__(kern, shape, workers)
+        # the plans are bound to one array at a time: callers sharing this solver across
+        # threads (in-process shards) take turns instead of racing on update_arrays
+        self._busy = threading.RLock()
+        with _lock:
+            _load_wisdom()
+            buf = pyfftw.empty_aligned(shape, dtype=np.complex128)
+            axes = tuple(range(len(shape)))
+            plans = [
+                pyfftw.FFTW(
+                    buf,
+                    buf,
+                    axes=axes,
+                    direction=direction,
+                    flags=("FFTW_MEASURE", "FFTW_DESTROY_INPUT"),
+                    threads=workers,
+                    normalise_idft=False,
+                    planning_timelimit=PLANNING_TIMELIMIT,
+                )
+                for direction in ("FFTW_FORWARD", "FFTW_BACKWARD")
+            ]
+            _save_wisdom()
+        self._fwd, self._inv = plans
+        self._align = pyfftw.simd_alignment
+
+    def evolve(self, psi: CArray, *args: Any) -> None:
+        with self._busy:
+            super().evolve(psi, *args)
+
+    def aligned(self, psi: CArray) -> CArray:
+        import pyfftw
+
+        out: CArray = pyfftw.byte_align(psi, n=self._align)
+        return out
+
+    def _bind(self, psi: CArray) -> tuple[Callable[[], None], Callable[[], None]] | None:
+        if self._fwd.input_array is not psi:
+            if not (psi.flags.c_contiguous and psi.ctypes.data % self._align == 0):
+                return None
+            self._fwd.update_arrays(psi, psi)
+            self._inv.update_arrays(psi, psi)
+        return self._fwd.execute, self._inv.execute
+
+
+class _ScipyEngine(_PlanEngine):
+    """``scipy.fft.fftn`` / ``ifftn(norm="forward")`` in place (``overwrite_x``)."""
+
+    name = key = "scipy"
+
+    def _bind(self, psi: CArray) -> tuple[Callable[[], None], Callable[[], None]] | None:
+        import scipy.fft as sfft
+
+        w = self.workers
+
+        def forward() -> None:
+            out = sfft.fftn(psi, workers=w, overwrite_x=True)
+            if not np.shares_memory(out, psi):
+                psi[...] = out
+
+        def inverse() -> None:
+            out = sfft.ifftn(psi, workers=w, overwrite_x=True, norm="forward")
+            if not np.shares_memory(out, psi):
+                psi[...] = out
+
+        return forward, inverse
+
+
+class _TwinEngine(FFTEngine):
+    """``backend="numpy"``: the twins' own ``split_evolve`` (``scipy.fft``)."""
+
+    name, key = "scipy", "twin"
+
+
+_ENGINES: dict[str, type[FFTEngine]] = {"rocket": FFTEngine, "fftw": _FFTWEngine}
+#: The ``"auto"`` candidate with FFTW's threads for the FFTs and Numba's for the passes.
+_PRANGE = "fftw+prange"
+
+
+def _candidate(name: str, kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
+    if name == _PRANGE:
+        engine = _FFTWEngine(kern, shape, workers)
+        engine.parallel_passes = True
+        engine.variant = _PRANGE
+        return engine
+    classes = {**_ENGINES, "scipy": _ScipyEngine, "twin": _TwinEngine}
+    return classes[name](kern, shape, workers)
+
+
+def _rebuild(
+    key: str,
+    kern_name: str,
+    shape: tuple[int, ...],
+    workers: int,
+    info: dict[str, Any],
+    parallel_passes: bool,
+) -> FFTEngine:
+    """The unpickled engine: built again (FFTW plans from the wisdom), the same ``info``."""
+    import importlib
+
+    engine = _candidate(key, importlib.import_module(kern_name), shape, workers)
+    engine.info, engine.parallel_passes = info, parallel_passes
+    return engine
+
+
+def _time_candidates(engines: dict[str, FFTEngine], shape: tuple[int, ...]) -> dict[str, float]:
+    """Seconds per Strang sub-step of each engine: interleaved, median of 5 (zero phases)."""
+    rng = np.random.default_rng(0)
+    psi0 = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    v = np.zeros((3, *shape), dtype=np.complex128)
+    k_rest = np.zeros((1, psi0.size // shape[-1]), dtype=np.complex128)
+    k_last = np.zeros((1, shape[-1]), dtype=np.complex128)
+    vi, ki = np.array([0, 1], dtype=np.int64), np.array([0], dtype=np.int64)
+    arrays = {name: e.aligned(psi0.copy()) for name, e in engines.items()}
+
+    def once(name: str, n: int) -> float:
+        t = time.perf_counter()
+        engines[name].evolve(arrays[name], v, k_rest, k_last, vi, ki, 2, n)
+        return time.perf_counter() - t
+
+    steps = {}
+    for name in engines:
+        once(name, 1)  # compile / first touch
+        steps[name] = max(1, min(200, int(AUTO_TIMING / max(once(name, 1), 1e-7))))
+    # the median, not the best: a threaded FFT on a loaded machine is fast only when all its
+    # threads happen to be scheduled (measured on 2 shared cores, 1D 4096, 2 FFTW threads: best
+    # 0.7 ms per sub-step, median 165 ms), and the decision is cached for good
+    runs: dict[str, list[float]] = {name: [] for name in engines}
+    for _ in range(5):
+        for name in engines:
+            runs[name].append(once(name, steps[name]) / steps[name])
+    return {name: float(np.median(t)) for name, t in runs.items()}
+
+
+def _auto(kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
+    import numba
+    import pyfftw
+
+    key = (
+        f"{'x'.join(map(str, shape))} workers={workers} cpus={os.cpu_count()} "
+        f"pyfftw={pyfftw.__version__} numba={numba.__version__}"
+    )
+    with _lock:
+        entry = _read_json(_DECISIONS).get(key)
+    if isinstance(entry, dict) and entry.get("name") in (*_ENGINES, _PRANGE):
+        engine = _candidate(entry["name"], kern, shape, workers)
+        engine.info = {
+            "name": engine.name,
+            "requested": "auto",
+            "timings": dict(entry.get("timings", {})),
+            "cached": True,
+        }
+        return engine
+    names = [*_ENGINES, _PRANGE] if workers > 1 else list(_ENGINES)
+    engines = {name: _candidate(name, kern, shape, workers) for name in names}
+    timings = _time_candidates(engines, shape)
+    best = min(timings, key=timings.__getitem__)
+    engine = engines[best]
+    with _lock:
+        data = _read_json(_DECISIONS)
+        data[key] = {"name": best, "timings": timings}
+        _write_json(_DECISIONS, data)
+    engine.info = {"name": engine.name, "requested": "auto", "timings": timings, "cached": False}
+    return engine
+
+
+def make_fft(
+    fft: str, backend: str, kern: ModuleType, shape: tuple[int, ...], workers: int
+) -> FFTEngine:
+    """The :class:`FFTEngine` of the ``fft`` option (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        Naming ``fft`` when it is not one of :data:`FFT_CHOICES`, when ``"fftw"`` is asked for
+        without pyFFTW, or ``"rocket"`` with ``backend="numpy"``.
+    """
+    check_choice("fft", fft, FFT_CHOICES)
+    if backend == "numpy":
+        if fft == "rocket":
+            raise ValueError(
+                "`fft` 'rocket' runs inside the Numba kernels, got backend='numpy'; use "
+                "fft='scipy' (the NumPy twins' FFT), 'fftw' or 'auto' with backend='numpy'"
+            )
+        engine: FFTEngine
+        if fft == "fftw":
+            engine = _make_fftw(kern, shape, workers)
+        else:
+            engine = _TwinEngine(kern, shape, workers)
+    elif fft == "auto":
+        engine = _auto(kern, shape, workers) if have_pyfftw() else FFTEngine(kern, shape, workers)
+    elif fft == "fftw":
+        engine = _make_fftw(kern, shape, workers)
+    elif fft == "scipy":
+        engine = _ScipyEngine(kern, shape, workers)
+    else:
+        engine = FFTEngine(kern, shape, workers)
+    engine.info.setdefault("requested", fft)
+    engine.info["name"] = engine.name
+    return engine
+
+
+def _make_fftw(kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
+    if not have_pyfftw():
+        raise ValueError(
+            "`fft` 'fftw' needs pyFFTW, which is not installed (pip install 'quantgeo[fftw]'); "
+            "use fft='auto', 'rocket' or 'scipy'"
+        )
+    return _FFTWEngine(kern, shape, workers)
+
+
+def clear_process_state() -> None:
+    """Forget that the wisdom file was read (tests that change :func:`cache_dir`)."""
+    global _wisdom_loaded
+    with _lock:
+        _wisdom_loaded = False

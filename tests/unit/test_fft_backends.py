@@ -1,0 +1,260 @@
+"""The ``fft`` option: every FFT backend computes the same map; ``"auto"`` picks and caches.
+
+Backends differ only in the rounding of their FFT codes: ~u·log₂N per pass, a few 1e-15 of
+max|ψ| per step, so over the ≤ 120 steps below ≤ 1e-13; the bound 1e-12 leaves a decade.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pytest
+
+import quantgeo as qg
+from quantgeo._kernels import kernels
+from quantgeo.potentials import harmonic, shaken_trap
+from quantgeo.solvers import fft as fftmod
+from quantgeo.solvers.imaginary import ImaginaryTimeSolver
+
+pytest.importorskip("pyfftw", reason="pyFFTW is in the test extra")
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    """Each test reads and writes its own FFT cache folder."""
+    monkeypatch.setenv("QUANTGEO_CACHE_DIR", str(tmp_path / "cache"))
+    fftmod.clear_process_state()
+    yield
+    fftmod.clear_process_state()
+
+
+def _case(name: str):
+    if name == "1d":
+        lat = qg.Lattice(128, (-10.0, 10.0))
+        return qg.Hamiltonian(lat, harmonic(1.0)), {"scheme": "strang"}, lat
+    if name == "2d-yoshida4":
+        lat = qg.Lattice((24, 20), (-6.0, 6.0))
+        return qg.Hamiltonian(lat, harmonic(1.0)), {"scheme": "yoshida4"}, lat
+    if name == "3d":
+        lat = qg.Lattice((8, 10, 6), (-4.0, 4.0))
+        return qg.Hamiltonian(lat, harmonic(1.0), kinetic="spectral"), {}, lat
+    if name == "td-v":
+        lat = qg.Lattice((32, 16), (-6.0, 6.0))
+        pot = shaken_trap(1.0, amplitude=0.5, drive_frequency=2.0, axis=0)
+        return qg.Hamiltonian(lat, pot), {"scheme": "yoshida4"}, lat
+    lat = qg.Lattice(256, (-20.0, 20.0))  # absorber
+    absorber = qg.AbsorbingBoundary(width=5.0, strength=2.0)
+    return qg.Hamiltonian(lat, harmonic(0.05)), {"absorber": absorber}, lat
+
+
+@pytest.mark.parametrize("case", ["1d", "2d-yoshida4", "3d", "td-v", "absorber"])
+def test_backends_give_the_same_states(case):
+    ham, kw, lat = _case(case)
+    psi0 = qg.gaussian(lat, center=0.5, width=1.0, momentum=2.0)
+    rec = qg.Recorder(times=[0.3, 0.6], store_states=True, observables=())
+    states, ran = {}, {}
+    for fft in ("rocket", "fftw", "scipy"):
+        solver = qg.SplitOperatorSolver(ham, 0.01, fft=fft, error_samples=0, **kw)
+        traj = solver.run(psi0, (0.0, 0.6), recorder=rec, progress=False)
+        states[fft], ran[fft] = np.stack([s.data for s in traj.states]), traj.info["fft"]
+        assert traj.info["fft_auto"] is None
+    assert ran == {"rocket": "rocket", "fftw": "fftw", "scipy": "scipy"}
+    scale = np.max(np.abs(states["rocket"]))
+    for fft in ("fftw", "scipy"):
+        assert np.max(np.abs(states[fft] - states["rocket"])) <= 1e-12 * scale, fft
+    # and the states moved: the comparison is not of ψ₀ with itself
+    assert np.max(np.abs(states["rocket"][-1] - psi0.data)) > 0.1 * scale
+
+
+def test_numpy_backend_with_fftw_matches_the_twins():
+    ham, kw, lat = _case("2d-yoshida4")
+    psi0 = qg.gaussian(lat, center=0.5, width=1.0, momentum=2.0)
+    out = {}
+    for fft in ("scipy", "fftw"):
+        solver = qg.SplitOperatorSolver(ham, 0.01, backend="numpy", fft=fft, **kw)
+        assert solver.fft == fft
+        out[fft] = solver.evolve(psi0, 0.5).data
+    assert np.max(np.abs(out["fftw"] - out["scipy"])) <= 1e-12 * np.max(np.abs(out["scipy"]))
+
+
+def test_imaginary_time_backends_agree():
+    lat = qg.Lattice((32, 24), (-6.0, 6.0))
+    ham = qg.Hamiltonian(lat, harmonic(1.0))
+    runs = {
+        fft: ImaginaryTimeSolver(ham, 0.01, fft=fft).run(None, (0.0, 1.0))
+        for fft in ("rocket", "fftw")
+    }
+    a, b = (runs[f].state(-1).data for f in ("rocket", "fftw"))
+    assert np.max(np.abs(a - b)) <= 1e-12 * np.max(np.abs(a))
+    assert runs["fftw"].info["fft"] == "fftw"
+    assert abs(runs["fftw"].info["energy"] - runs["rocket"].info["energy"]) <= 1e-12
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_auto_picks_an_existing_backend_and_caches_it(workers):
+    ham, _, lat = _case("2d-yoshida4")
+    first = qg.SplitOperatorSolver(ham, 0.01, fft="auto", workers=workers)
+    assert first.fft in ("rocket", "fftw")
+    auto = first._fft.auto_info()
+    assert auto is not None and not auto["cached"]
+    candidates = {"rocket", "fftw"} | ({"fftw+prange"} if workers > 1 else set())
+    assert set(auto["timings"]) == candidates
+    assert all(t > 0 for t in auto["timings"].values())
+    assert auto["picked"] == min(auto["timings"], key=auto["timings"].__getitem__)
+    assert first.fft == auto["picked"].split("+")[0]
+    decisions = json.loads((fftmod.cache_dir() / "fft-decisions.json").read_text())
+    assert [d["name"] for d in decisions.values()] == [auto["picked"]]
+    assert (fftmod.cache_dir() / "fftw-wisdom.json").is_file()
+    second = qg.SplitOperatorSolver(ham, 0.02, fft="auto", workers=workers)
+    assert second._fft.parallel_passes == (auto["picked"] == "fftw+prange")
+    traj = second.run(qg.gaussian(lat), (0.0, 0.1), progress=False)
+    assert traj.info["fft"] == first.fft
+    assert traj.info["fft_auto"] == {**auto, "cached": True}
+
+
+def test_corrupt_cache_files_are_ignored_with_a_warning(caplog):
+    folder = fftmod.cache_dir()
+    folder.mkdir(parents=True)
+    (folder / "fft-decisions.json").write_text("{not json")
+    (folder / "fftw-wisdom.json").write_text("[1, 2]")
+    ham, _, _ = _case("1d")
+    with caplog.at_level(logging.WARNING, logger="quantgeo.solvers.fft"):
+        solver = qg.SplitOperatorSolver(ham, 0.01, fft="auto")
+    assert solver.fft in ("rocket", "fftw")
+    assert not solver._fft.auto_info()["cached"]
+    warned = {
+        name
+        for r in caplog.records
+        for name in ("fft-decisions.json", "fftw-wisdom.json")
+        if "corrupt FFT cache file" in r.getMessage() and name in r.getMessage()
+    }
+    assert warned == {"fft-decisions.json", "fftw-wisdom.json"}
+    # rewritten whole: the next solver reads the decision
+    assert qg.SplitOperatorSolver(ham, 0.01, fft="auto")._fft.auto_info()["cached"]
+
+
+def test_auto_without_pyfftw_is_rocket(monkeypatch):
+    monkeypatch.setattr(fftmod, "have_pyfftw", lambda: False)
+    ham, _, _ = _case("1d")
+    solver = qg.SplitOperatorSolver(ham, 0.01)
+    assert solver.fft == "rocket" and solver._fft.auto_info() is None
+    with pytest.raises(ValueError, match=r"`fft` 'fftw' needs pyFFTW"):
+        qg.SplitOperatorSolver(ham, 0.01, fft="fftw")
+    assert qg.SplitOperatorSolver(ham, 0.01, backend="numpy").fft == "scipy"
+
+
+def test_bad_fft_value_names_the_argument_and_the_choices():
+    ham, _, _ = _case("1d")
+    with pytest.raises(ValueError, match=r"`fft` must be one of 'auto', 'rocket', 'fftw', 'scipy'"):
+        qg.SplitOperatorSolver(ham, 0.01, fft="mkl")
+    with pytest.raises(ValueError, match=r"`fft` 'rocket' runs inside the Numba kernels"):
+        qg.SplitOperatorSolver(ham, 0.01, backend="numpy", fft="rocket")
+    with pytest.raises(ValueError, match="`fft`"):
+        ImaginaryTimeSolver(ham, 0.01, fft=3)
+
+
+def test_fftw_engine_runs_on_unaligned_arrays(rng):
+    """A copy that is not SIMD-aligned (the step-doubling estimator's) runs via the buffer."""
+    shape = (16, 12)
+    k = kernels("split")
+    fftw = fftmod.make_fft("fftw", "numba", k, shape, 1)
+    rocket = fftmod.make_fft("rocket", "numba", k, shape, 1)
+    raw = np.zeros(shape[0] * shape[1] + 1, dtype=np.complex128)
+    psi = raw[1:].reshape(shape)  # 16 bytes off whatever alignment raw has
+    if psi.ctypes.data % fftw._align == 0:
+        psi = raw[:-1].reshape(shape)
+    assert psi.ctypes.data % fftw._align != 0
+    psi[...] = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+    ref = psi.copy()
+    v = np.exp(1j * rng.uniform(-1, 1, (3, *shape))) - 1
+    k_rest = np.exp(1j * rng.uniform(-1, 1, (1, shape[0]))) - 1
+    k_last = np.exp(1j * rng.uniform(-1, 1, (1, shape[1]))) - 1
+    args = (v, k_rest, k_last, np.array([0, 1]), np.array([0]), 2, 5)
+    fftw.evolve(psi, *args)
+    rocket.evolve(ref, *args)
+    assert np.max(np.abs(psi - ref)) <= 1e-12 * np.max(np.abs(ref))
+
+
+@pytest.mark.parametrize("fft", ["fftw", "scipy"])
+def test_threaded_passes_give_the_same_states(rng, fft):
+    shape = (16, 12)
+    k = kernels("split")
+    threaded = fftmod.make_fft(fft, "numba", k, shape, 2)
+    threaded.parallel_passes = True  # type: ignore[attr-defined]
+    rocket = fftmod.make_fft("rocket", "numba", k, shape, 1)
+    psi = threaded.aligned(rng.standard_normal(shape) + 1j * rng.standard_normal(shape))
+    ref = psi.copy()
+    v = np.exp(1j * rng.uniform(-1, 1, (3, *shape))) - 1
+    k_rest = np.exp(1j * rng.uniform(-1, 1, (1, shape[0]))) - 1
+    k_last = np.exp(1j * rng.uniform(-1, 1, (1, shape[1]))) - 1
+    args = (v, k_rest, k_last, np.array([0, 1]), np.array([0]), 2, 5)
+    threaded.evolve(psi, *args)
+    rocket.evolve(ref, *args)
+    assert np.max(np.abs(psi - ref)) <= 1e-12 * np.max(np.abs(ref))
+
+
+def test_cache_dir_prefers_quantgeo_then_numba_then_xdg(tmp_path, monkeypatch):
+    monkeypatch.setenv("QUANTGEO_CACHE_DIR", str(tmp_path / "q"))
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "n"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
+    assert fftmod.cache_dir() == tmp_path / "q"
+    monkeypatch.delenv("QUANTGEO_CACHE_DIR")
+    assert fftmod.cache_dir() == tmp_path / "n" / "quantgeo"
+    monkeypatch.delenv("NUMBA_CACHE_DIR")
+    assert fftmod.cache_dir() == tmp_path / "x" / "quantgeo"
+
+
+@pytest.mark.parametrize("fft", ["fftw", "scipy", "rocket", "auto"])
+def test_solvers_pickle_like_the_executors_do(fft):
+    """Engines holding a solver go to process, Dask and MPI executors pickled: same result."""
+    import io
+    import pickle
+
+    from quantgeo.potentials import from_array
+    from quantgeo.sweep.engine_shards import _Dumper  # how the executors pickle engines
+
+    lat = qg.Lattice((32, 16), (-6.0, 6.0))
+    x, y = lat.coordinates()
+    ham = qg.Hamiltonian(lat, from_array(0.5 * (x**2 + y**2) + 0 * y))
+    solver = qg.SplitOperatorSolver(ham, 0.01, fft=fft)
+    start = qg.gaussian(lat, center=0.5, width=1.0, momentum=1.0)
+    buf = io.BytesIO()
+    _Dumper(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(solver)
+    clone = pickle.loads(buf.getvalue())
+    assert clone.fft == solver.fft and clone._fft.info == solver._fft.info
+    assert np.array_equal(clone.evolve(start, 0.5).data, solver.evolve(start, 0.5).data)
+
+
+def test_fftw_engine_shared_by_threads_gives_the_serial_result(rng):
+    """In-process shards share one solver: its FFTW plans are bound to one array at a time
+    (without the engine's lock, this interleaving corrupts every state: measured)."""
+    import sys
+    import threading
+
+    shape = (32, 16)
+    engine = fftmod.make_fft("fftw", "numba", kernels("split"), shape, 1)
+    v = np.exp(1j * rng.uniform(-1, 1, (3, *shape))) - 1
+    k_rest = np.exp(1j * rng.uniform(-1, 1, (1, shape[0]))) - 1
+    k_last = np.exp(1j * rng.uniform(-1, 1, (1, shape[1]))) - 1
+    args = (v, k_rest, k_last, np.array([0, 1]), np.array([0]), 2, 500)
+    starts = [engine.aligned(rng.standard_normal(shape) + 0j) for _ in range(4)]
+    serial = []
+    for s in starts:
+        x = engine.aligned(s.copy())
+        engine.evolve(x, *args)
+        serial.append(x)
+    outs = [engine.aligned(s.copy()) for s in starts]
+    threads = [threading.Thread(target=engine.evolve, args=(o, *args)) for o in outs]
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads between every FFT and pass
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(switch)
+    for a, b in zip(outs, serial, strict=True):
+        assert np.array_equal(a, b)
