@@ -1,0 +1,599 @@
+r"""One state split over MPI ranks: the split-operator step on mpi4py-fft's ``PFFT``.
+
+``SplitOperatorSolver(ham, dt, backend="mpi", decomposition=1|2)`` delegates here.  Each rank
+holds its piece of ψ (the input layout of the parallel FFT: slabs of axis 0 with
+``decomposition=1``, pencils of axes 0 and 1 with ``decomposition=2``, 3D only) and its piece
+of the spectral buffer (``local_slice(True)``).  A Strang sub-step is then
+
+.. math::
+    \psi_\text{local} \leftarrow \psi_\text{local}\,(1 + g_V), \qquad
+    \hat\psi_\text{local} \leftarrow \hat\psi_\text{local}\,(1 + g_K(k_\text{local})),
+
+the same element-wise Numba kernels (``apply_factor``, ``apply_kinetic``) as the serial solver
+on the local pieces, with the serial solver's factors sliced to the piece (so the two agree to
+round-off: the only difference is the order of the FFT's floating-point sums), and one forward
+and one inverse parallel FFT in between (local FFTs and ``alltoall`` transposes).
+
+Observables are reductions (``allreduce``) of local sums and are identical on every rank.
+What needs the whole state — stored states, callable observables, ``e_ops``, callbacks, the
+``density`` field — is gathered on rank 0 at the record times only, and only when asked for;
+rank 0's :class:`~quantgeo.recording.Trajectory` holds everything, the other ranks' hold the
+named observables.  Launch with ``mpiexec -n P python script.py`` or
+``mpiexec -n P quantgeo run FILE --set solver.backend=mpi``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+import numpy as np
+from numpy.typing import NDArray
+
+from quantgeo._kernels import kernels
+from quantgeo._preflight import Estimate, check_run, run_estimate
+from quantgeo._validation import check_int
+from quantgeo.errors import StabilityError
+from quantgeo.potentials import absorbing_mask
+from quantgeo.recording import Recorder, Trajectory
+from quantgeo.solvers.accuracy import StepDoubling, check_phase_per_step
+from quantgeo.solvers.base import Plan, ProgressTracker, Tracker, plan_run, run_info, run_plan
+from quantgeo.wavefunction import Wavefunction, _as_data
+
+if TYPE_CHECKING:
+    from quantgeo.lattice import Lattice
+    from quantgeo.solvers.split_operator import SplitOperatorSolver
+
+__all__ = ["DECOMPOSITIONS", "INSTALL", "DistributedSplit", "mpi_rank", "require_mpi"]
+
+CArray = NDArray[np.complex128]
+FArray = NDArray[np.float64]
+
+#: ``decomposition`` values: 1 = slabs (one distributed axis), 2 = pencils (two, 3D only).
+DECOMPOSITIONS = (1, 2)
+#: What to install when mpi4py or mpi4py-fft is missing.
+INSTALL = (
+    'pip install "quantgeo[mpi]" (mpi4py-fft compiles against the FFTW headers: install them '
+    "first, e.g. apt-get install libfftw3-dev)"
+)
+
+
+def require_mpi() -> Any:
+    """Import mpi4py and mpi4py-fft; return ``mpi4py.MPI``.
+
+    Raises
+    ------
+    ImportError
+        Naming the missing package and the install command (:data:`INSTALL`).
+    """
+    try:
+        import mpi4py_fft  # noqa: F401
+        from mpi4py import MPI
+    except ImportError as exc:
+        raise ImportError(
+            f"`backend` 'mpi' needs mpi4py and mpi4py-fft ({exc.name or exc} is missing): "
+            f"{INSTALL}"
+        ) from None
+    return MPI
+
+
+def mpi_rank() -> int:
+    """This process's rank in ``COMM_WORLD`` (0 when mpi4py is not installed)."""
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        return 0
+    return int(MPI.COMM_WORLD.Get_rank())
+
+
+class _LocalLattice:
+    """The piece of a lattice one rank holds, duck-typed for ``Potential.values`` and
+    :func:`~quantgeo.potentials.absorbing_mask` (shape, bounds, spacing, coordinates)."""
+
+    def __init__(self, lattice: Lattice, piece: tuple[slice, ...]) -> None:
+        self.ndim, self.bounds, self.spacing = lattice.ndim, lattice.bounds, lattice.spacing
+        self.axes = tuple(a[s] for a, s in zip(lattice.axes, piece, strict=True))
+        self.shape = tuple(a.size for a in self.axes)
+        self.size = math.prod(self.shape)
+
+    def coordinates(self) -> tuple[FArray, ...]:
+        return tuple(np.meshgrid(*self.axes, indexing="ij", sparse=True))
+
+
+def _span(s: slice, n: int) -> int:
+    return len(range(*s.indices(n)))
+
+
+class _DistNormCheck(Tracker):
+    """Finiteness and norm drift of the distributed ψ (the serial check on the reduced norm)."""
+
+    def __init__(self, dist: DistributedSplit, tol: float, absorbing: bool) -> None:
+        self.dist, self.tol, self.absorbing, self.norm0 = dist, tol, absorbing, 0.0
+
+    def start(self, state: Any, plan: Plan) -> None:
+        self.norm0 = self.dist.norm(state)
+
+    def handle(self, state: Any, t: float, step: int, h: float) -> None:
+        nrm = self.dist.norm(state)
+        where = f"at t = {t:.6g} (step {step}, dt = {h:.3g})"
+        if not math.isfinite(nrm):
+            raise StabilityError(
+                f"non-finite wavefunction {where}; check the potential for non-finite or huge "
+                "values, or reduce `dt`",
+                t=t,
+                step=step,
+            )
+        drift = nrm - self.norm0
+        if (not self.absorbing and abs(drift) > self.tol) or drift > self.tol:
+            raise StabilityError(
+                f"norm drifted by {drift:.3e} (> norm_tol = {self.tol:g}) {where}; reduce `dt` "
+                "or raise `norm_tol`",
+                t=t,
+                step=step,
+            )
+
+
+class _DistStepDoubling(StepDoubling):
+    """:class:`StepDoubling` with the distance reduced over the ranks."""
+
+    def __init__(self, dist: DistributedSplit, *args: Any) -> None:
+        super().__init__(*args)
+        self._dist = dist
+
+    def _distance(self, a: CArray, b: CArray) -> float:
+        d = self._dist.allsum(float(np.vdot(a - b, a - b).real)) * self.dv
+        return math.sqrt(d) / (1.0 - 2.0 ** (-self.order))
+
+
+class _Stepper:
+    """The local piece of ψ for :func:`~quantgeo.solvers.base.run_plan`; snapshots gather the
+    whole state on rank 0 only when the recorder needs it."""
+
+    def __init__(self, dist: DistributedSplit, psi: CArray, est: StepDoubling, full: bool):
+        self.dist, self.state, self.est, self.full = dist, psi, est, full
+
+    def advance(self, t: float, h: float, n: int) -> None:
+        self.est.advance(self.state, t, h, n)
+
+    def snapshot(self, t: float, store: bool) -> tuple[Any, Any]:
+        if not self.full:
+            return None, None
+        whole = self.dist.gather(self.state)
+        if whole is None:
+            return None, None
+        snap = Wavefunction(self.dist.lattice, whole)
+        return snap, snap.data
+
+
+class DistributedSplit:
+    """The distributed half of a ``backend="mpi"`` :class:`SplitOperatorSolver`.
+
+    Parameters
+    ----------
+    solver
+        The solver (its Hamiltonian, scheme, absorber, options; its serial factor builders
+        are reused and sliced to this rank's piece).
+    decomposition
+        1: slabs (axis 0 in position space, axis 1 in Fourier space); 2: pencils (axes 0 and 1
+        over a P₀×P₁ grid, 3D lattices only).
+    comm
+        The communicator (default ``MPI.COMM_WORLD``).
+
+    Raises
+    ------
+    ImportError
+        Without mpi4py / mpi4py-fft (naming the install command).
+    ValueError
+        For a 1D lattice, a ``decomposition`` out of range, or more ranks than the sites of a
+        distributed axis (naming the lattice and P).
+    """
+
+    def __init__(self, solver: SplitOperatorSolver, decomposition: int, comm: Any = None):
+        mpi = require_mpi()
+        from mpi4py_fft import PFFT
+
+        self.solver, self.ham = solver, solver.ham
+        self.lattice = lat = solver.ham.lattice
+        self.comm = mpi.COMM_WORLD if comm is None else comm
+        self._sum = mpi.SUM
+        self.size, self.rank = int(self.comm.Get_size()), int(self.comm.Get_rank())
+        ranks = self.size
+        if lat.ndim == 1:
+            what = "more ranks than sites" if ranks > lat.size else "a 1D lattice"
+            raise ValueError(
+                f"`backend` 'mpi' cannot split {lat!r} over P = {ranks} ranks ({what}): "
+                "mpi4py-fft distributes lattices of 2 or 3 dimensions; a 1D state fits one "
+                "machine, run it with backend 'numba'"
+            )
+        top = lat.ndim - 1
+        self.decomposition = check_int("decomposition", decomposition, 1, maximum=2)
+        if self.decomposition > top:
+            raise ValueError(
+                f"`decomposition` must be 1 (slabs) for a {lat.ndim}D lattice (pencils need "
+                f"3D), got {decomposition}"
+            )
+        grid = (-1,) if self.decomposition == 1 else (0, 0)
+        sites = lat.size
+        effort = "FFTW_MEASURE" if sites >= 1 << 18 else "FFTW_ESTIMATE"
+        try:
+            self.fft = PFFT(
+                self.comm,
+                lat.shape,
+                dtype=np.complex128,
+                grid=grid,
+                backend="fftw",
+                planner_effort=effort,
+            )
+            piece, spectral = self.fft.local_slice(False), self.fft.local_slice(True)
+            empty = any(_span(s, n) == 0 for s, n in zip(piece, lat.shape, strict=True)) or any(
+                _span(s, n) == 0 for s, n in zip(spectral, lat.shape, strict=True)
+            )
+        except AssertionError:  # mpi4py-fft asserts that every rank gets sites
+            empty = True
+        if int(self.comm.allreduce(int(empty), op=mpi.MAX)):
+            dims = "axis 0" if self.decomposition == 1 else "axes 0 and 1"
+            raise ValueError(
+                f"`backend` 'mpi' cannot split {lat!r} over P = {ranks} ranks with "
+                f"`decomposition` {self.decomposition}: some rank gets no sites (the "
+                f"distributed axes, {dims} in position space and the next in Fourier space, "
+                f"need at least as many sites as ranks along them); use fewer ranks or "
+                "`decomposition` 2 for 3D"
+            )
+        self.piece, self.spectral = tuple(piece), tuple(spectral)
+        self.local = _LocalLattice(lat, self.piece)
+        self.shape = self.local.shape
+        self._k = kernels("split", "numba")
+        self._fwd, self._bwd = self.fft.forward, self.fft.backward
+        self._spec = np.asarray(self._fwd.output_array)
+        self.timers = {"fft": 0.0, "transpose": 0.0, "elementwise": 0.0, "factors": 0.0}
+        self._damping: FArray | None = None
+        ab = solver.absorber
+        if ab is not None:
+            self._damping = ab.strength * absorbing_mask(cast(Any, self.local), ab.width, ab.power)
+        self._v0 = np.ascontiguousarray(self.ham._v0[self.piece])  # the Hamiltonian's own V(0)
+        if self.ham.time_dependent:
+            self._check_local_potential()
+        # per-axis wavenumbers and dispersions of this rank's spectral piece
+        self._k_axes = [k[s] for k, s in zip(lat.k_axes, self.spectral, strict=True)]
+        self._eps_axes = [
+            e[s] for e, s in zip(self.ham.axis_dispersions(), self.spectral, strict=True)
+        ]
+        self._kin_cache: dict[float, tuple[CArray, CArray]] = {}
+        self._pot_cache: dict[float, CArray] = {}
+
+    # -- reductions and gathers -------------------------------------------------------------
+    def allsum(self, x: Any) -> Any:
+        """Sum of ``x`` (a float or an array) over the ranks, on every rank."""
+        if np.ndim(x) == 0:
+            return float(self.comm.allreduce(float(x), op=self._sum))
+        arr = np.ascontiguousarray(x, dtype=np.float64)
+        out = np.empty_like(arr)
+        self.comm.Allreduce(arr, out, op=self._sum)
+        return out
+
+    def norm(self, psi: CArray) -> float:
+        r""":math:`\sum_n |\psi_n|^2 \Delta V` over the whole lattice."""
+        return self.allsum(float(np.vdot(psi, psi).real)) * self.lattice.cell_volume
+
+    def scatter(self, state0: Any) -> CArray:
+        """This rank's piece of ``state0``: a whole-lattice state (every rank passes it) or the
+        piece itself (shape :attr:`shape`, C-contiguous complex128, copied)."""
+        arr = getattr(state0, "data", state0)
+        if isinstance(arr, np.ndarray) and arr.shape == self.shape and self.shape != (
+            self.lattice.shape
+        ):
+            if isinstance(state0, Wavefunction):
+                self.lattice.check_same("state0", state0.lattice)
+            return np.array(arr, dtype=np.complex128, order="C")
+        data = _as_data(state0, self.lattice, "state0")
+        return np.array(data[self.piece], dtype=np.complex128, order="C")
+
+    def gather(self, local: NDArray[Any]) -> NDArray[Any] | None:
+        """The whole array on rank 0 (``None`` elsewhere); ``local`` is this rank's piece."""
+        pieces = self.comm.gather((self.piece, np.ascontiguousarray(local)), root=0)
+        if self.rank != 0:
+            return None
+        whole = np.empty(self.lattice.shape, dtype=local.dtype)
+        for piece, block in pieces:
+            whole[piece] = block
+        return whole
+
+    # -- factors --------------------------------------------------------------------------
+    def _check_local_potential(self) -> None:
+        """A time-dependent V is evaluated on each rank's piece (its coordinates only); refuse
+        a potential that cannot be (one that is not a function of the coordinates)."""
+        try:
+            local = self._potential(0.0)
+            good = local.shape == self.shape and bool(np.allclose(local, self._v0, rtol=1e-12))
+        except (ValueError, TypeError, IndexError):
+            good = False
+        if not self.comm.allreduce(int(not good), op=self._sum) == 0:
+            raise ValueError(
+                f"`ham` has a time-dependent potential ({self.ham.potential!r}) that cannot be "
+                "evaluated on one rank's piece of the lattice: `backend` 'mpi' needs V(x, t) "
+                "given as a function of the coordinates"
+            )
+
+    def _potential(self, t: float) -> FArray:
+        """V on this rank's piece at time ``t``."""
+        if not self.ham.time_dependent:
+            return self._v0
+        return self.ham.potential.values(cast(Any, self.local), t, self.ham.mass)
+
+    def _exponent(self, v: FArray) -> CArray:
+        """``−iV/ħ`` with the absorbing layer ``−ηw/ħ`` (as the serial solver's)."""
+        out = -1j * v / self.ham.hbar
+        if self._damping is not None:
+            out = out - self._damping / self.ham.hbar
+        return np.asarray(out, dtype=np.complex128)
+
+    def _kinetic(self, h: float) -> tuple[CArray, CArray]:
+        """The serial kinetic factors of step ``h`` sliced to this rank's spectral piece."""
+        if h not in self._kin_cache:
+            if len(self._kin_cache) >= 8:
+                self._kin_cache.clear()
+            rest, last = self.solver._real_kinetic(h)
+            lead = self.lattice.shape[:-1]
+            rest = rest.reshape(rest.shape[0], *lead)[(slice(None), *self.spectral[:-1])]
+            self._kin_cache[h] = (
+                np.ascontiguousarray(rest.reshape(rest.shape[0], -1)),
+                np.ascontiguousarray(last[:, self.spectral[-1]]),
+            )
+        return self._kin_cache[h]
+
+    def _static_factors(self, h: float) -> CArray:
+        from quantgeo.solvers.split_operator import _v_factors
+
+        if h not in self._pot_cache:
+            if len(self._pot_cache) >= 8:
+                self._pot_cache.clear()
+            sch = self.solver.scheme
+            expo = self._exponent(self._v0)
+            self._pot_cache[h] = _v_factors(sch.coefficients, [expo] * sch.stages, h, merged=True)
+        return self._pot_cache[h]
+
+    def _td_factors(self, t: float, h: float) -> CArray:
+        from quantgeo.solvers.split_operator import _v_factors
+
+        sch = self.solver.scheme
+        mids = t + h * sch.substep_midpoints()
+        expos = [self._exponent(self._potential(float(tm))) for tm in mids]
+        return _v_factors(sch.coefficients, expos, h, merged=False)
+
+    # -- the step -------------------------------------------------------------------------
+    def _warmup(self) -> float:
+        """Compile (or load from Numba's cache) the element-wise kernels for this dimension."""
+        start = time.perf_counter()
+        shape = (2,) * self.lattice.ndim
+        a, g = np.ones(shape, dtype=np.complex128), np.zeros(shape, dtype=np.complex128)
+        self._k.apply_factor(a, g)
+        self._k.apply_kinetic(a, g.reshape(-1)[: a.size // 2], g.reshape(-1)[:2].copy())
+        return time.perf_counter() - start
+
+    def _transform(self, tr: Any, normalize: bool) -> None:
+        """One parallel FFT stage by stage (local FFTs, then transposes), timing each part."""
+        clock = time.perf_counter
+        xfftn, transfer = tr._xfftn, tr._transfer
+        for i, move in enumerate(transfer):
+            t0 = clock()
+            xfftn[i](normalize=normalize)
+            t1 = clock()
+            move(xfftn[i].output_array, xfftn[i + 1].input_array)
+            t2 = clock()
+            self.timers["fft"] += t1 - t0
+            self.timers["transpose"] += t2 - t1
+        t0 = clock()
+        xfftn[-1](normalize=normalize)
+        self.timers["fft"] += clock() - t0
+
+    def spectrum(self, psi: CArray) -> CArray:
+        """``fftn(ψ)`` (unnormalised, NumPy's convention) on this rank's spectral piece; the
+        returned buffer is the FFT's own (overwritten by the next transform)."""
+        np.copyto(self._fwd.input_array, psi)
+        self._transform(self._fwd, False)
+        return self._spec
+
+    def _kinetic_step(self, psi: CArray, k_rest: CArray, k_last: CArray) -> None:
+        spec = self.spectrum(psi)
+        t0 = time.perf_counter()
+        self._k.apply_kinetic(spec, k_rest, k_last)
+        self.timers["elementwise"] += time.perf_counter() - t0
+        self._transform(self._bwd, True)
+        np.copyto(psi, self._bwd.output_array)
+
+    def _factor(self, psi: CArray, g: CArray) -> None:
+        t0 = time.perf_counter()
+        self._k.apply_factor(psi, g)
+        self.timers["elementwise"] += time.perf_counter() - t0
+
+    def _evolve(self, psi: CArray, v: CArray, kin: tuple[CArray, CArray], merged: bool, n: int):
+        """``split_evolve`` of ``_kernels/split.py`` with the parallel kinetic step."""
+        sol = self.solver
+        vi, ki, s = sol._v_index, sol._k_index, sol.scheme.stages
+        k_rest, k_last = kin
+        self._factor(psi, v[vi[0]])
+        for step in range(n):
+            for j in range(s):
+                self._kinetic_step(psi, k_rest[ki[j]], k_last[ki[j]])
+                if j < s - 1:
+                    self._factor(psi, v[vi[j + 1]])
+            last = merged and step < n - 1
+            self._factor(psi, v[s + 1] if last else v[vi[s]])
+
+    def advance(self, psi: CArray, t: float, h: float, nsteps: int) -> None:
+        """``nsteps`` steps of size ``h`` from ``t`` on this rank's piece (collective)."""
+        kin = self._kinetic(h)
+        if self.ham.time_dependent:
+            for n in range(nsteps):
+                t0 = time.perf_counter()
+                v = self._td_factors(t + n * h, h)
+                self.timers["factors"] += time.perf_counter() - t0
+                self._evolve(psi, v, kin, False, 1)
+        else:
+            self._evolve(psi, self._static_factors(h), kin, True, nsteps)
+
+    # -- observables ------------------------------------------------------------------------
+    def _observables(self, psi: CArray, clock: Callable[[], float]) -> dict[str, Callable]:
+        """Named observables of the live piece ``psi``, reduced over the ranks (each function
+        ignores its argument: at a record time the live piece is the recorded state)."""
+        coords = self.local.coordinates()
+
+        def moments() -> tuple[FArray, FArray]:
+            p = np.abs(psi) ** 2
+            first = self.allsum(np.array([p.sum(), *((p * x).sum() for x in coords)]))
+            mean = first[1:] / first[0]
+            second = self.allsum(
+                np.array([(p * (x - m) ** 2).sum() for x, m in zip(coords, mean, strict=True)])
+            )
+            return mean, second / first[0]
+
+        def spectral() -> tuple[FArray, FArray, float]:
+            pk = np.abs(self.spectrum(psi)) ** 2
+            grids = np.meshgrid(*self._k_axes, indexing="ij", sparse=True)
+            egrid = np.meshgrid(*self._eps_axes, indexing="ij", sparse=True)
+            eps = sum((pk * e).sum() for e in egrid)
+            sums = self.allsum(np.array([pk.sum(), *((pk * k).sum() for k in grids), eps]))
+            return sums[1:-1] / sums[0], sums, float(sums[-1])
+
+        def energy(_: Any) -> float:
+            _, sums, kin = spectral()
+            p = np.abs(psi) ** 2
+            both = self.allsum(np.array([(self._potential(clock()) * p).sum(), p.sum()]))
+            return float((kin / self.lattice.size + both[0]) / both[1])
+
+        def density(_: Any) -> FArray:
+            whole = self.gather(np.abs(psi) ** 2)
+            return np.empty(0) if whole is None else whole
+
+        return {
+            "norm": lambda _: self.norm(psi),
+            "energy": energy,
+            "position": lambda _: moments()[0],
+            "width": lambda _: np.sqrt(moments()[1]),
+            "momentum": lambda _: self.ham.hbar * spectral()[0],
+            "density": density,
+        }
+
+    # -- the run ----------------------------------------------------------------------------
+    def _plan_recording(self, recorder: Recorder, t_span: Any) -> tuple[Recorder, bool]:
+        """Rank 0's recorder decides what is recorded; the other ranks get a recorder of its
+        named observables at its times (so the collective calls line up) and store nothing."""
+        spec = None
+        if self.rank == 0:
+            named = [(k, v) for k, v in recorder.observables.items() if isinstance(v, str)]
+            full = bool(
+                recorder.store_states
+                or recorder.e_ops
+                or recorder.callbacks
+                or len(named) < len(recorder.observables)
+            )
+            spec = (recorder.schedule(t_span), named, full)
+        times, named, full = self.comm.bcast(spec, root=0)
+        if self.rank == 0:
+            return recorder, full
+        return Recorder(times, observables=dict(named), store_states=False), full
+
+    def run(
+        self,
+        state0: Any,
+        t_span: tuple[float, float],
+        *,
+        recorder: Recorder | None = None,
+        progress: bool | None = None,
+    ) -> Trajectory:
+        """:meth:`SplitOperatorSolver.run` on the distributed state (collective: every rank
+        calls it).  ``state0`` is the whole state or this rank's piece."""
+        sol, lat = self.solver, self.lattice
+        recorder = recorder if recorder is not None else Recorder()
+        psi = self.scatter(state0)
+        rec, full = self._plan_recording(recorder, t_span)
+        check_run(self.memory_estimate(t_span, rec), "SplitOperatorSolver.run (mpi): ")
+        plan = plan_run(t_span, rec, sol.dt)
+        table = self._observables(psi, lambda: rec.time)
+
+        def resolve(name: str) -> Callable[[Any], Any]:
+            if name not in table:
+                from quantgeo.observables import resolver
+
+                return resolver(self.ham)(name)  # raises naming the allowed names
+            return table[name]
+
+        rec.begin(resolve)
+        compile_time = self._warmup()
+        phases = {"phase_v": math.nan, "phase_t": math.nan}
+        whole = getattr(state0, "data", state0)
+        if self.rank == 0 and np.shape(whole) == lat.shape:
+            phases = check_phase_per_step(
+                self.ham, np.asarray(whole), sol.dt, plan.t0, tail=(sol.error_tol / 20) ** 2
+            )
+        phases = self.comm.bcast(phases, root=0)
+        norm0 = self.norm(psi)
+        dv = lat.cell_volume
+        est = _DistStepDoubling(
+            self, self.advance, sol.scheme.order, plan.total_steps, sol.error_samples, dv
+        )
+        trackers = [
+            _DistNormCheck(self, sol.norm_tol, sol.absorber is not None),
+            ProgressTracker("split-operator (mpi)", progress if self.rank == 0 else False),
+        ]
+        self.timers = dict.fromkeys(self.timers, 0.0)
+        stats = run_plan(_Stepper(self, psi, est, full), plan, rec, chunk=sol.check_every,
+                         trackers=trackers)
+        accuracy = est.info(stats.t - plan.t0, norm0, stats.steps)
+        if self.rank == 0:
+            sol._warn_accuracy(accuracy["error_estimate_raw"], norm0)
+        timers = {k: float(self.comm.allreduce(v, op=self._sum)) / self.size for k, v in
+                  self.timers.items()}
+        info = run_info(
+            "split-operator",
+            steps=stats.steps,
+            compile_time=compile_time,
+            run_time=stats.run_time,
+            scheme=sol.scheme.name,
+            order=sol.scheme.order,
+            dt=sol.dt,
+            fft_pairs=stats.steps * sol.scheme.stages,
+            backend="mpi",
+            workers=1,
+            ranks=self.size,
+            decomposition=self.decomposition,
+            local_shape=list(self.shape),
+            time_fft=timers["fft"],
+            time_transpose=timers["transpose"],
+            time_elementwise=timers["elementwise"],
+            time_factors=timers["factors"],
+            kinetic=self.ham.kinetic,
+            hbar=self.ham.hbar,
+            absorber=None if sol.absorber is None else repr(sol.absorber),
+            **accuracy,
+            error_tol=sol.error_tol,
+            phase_per_step_v=phases["phase_v"],
+            phase_per_step_t=phases["phase_t"],
+        )
+        return rec.finish(info, lat)
+
+    def memory_estimate(self, t_span: tuple[float, float], recorder: Recorder) -> Estimate:
+        """Bytes this rank holds in :meth:`run`: the piece of ψ, the ``s + 2`` V factors and
+        their build (as the serial estimate, on the piece), the parallel FFT's buffers (input
+        and output of each stage, measured as about 2 + 2·transposes pieces) and, on rank 0,
+        the gathered records."""
+        sol = self.solver
+        piece = 16.0 * math.prod(self.shape)
+        stages = sol.scheme.stages
+        arrays = 4 * (stages + 2) + 1 + (stages if self.ham.time_dependent else 0)
+        buffers = 2 * (len(self._fwd._transfer) + 1)
+        return run_estimate(
+            t_span,
+            recorder,
+            sol.dt,
+            state_bytes=16.0 * self.lattice.size,
+            working={
+                "for this rank's piece of the state, its factors and FFT buffers": (
+                    (arrays + buffers) * piece,
+                    "use more ranks or a smaller lattice",
+                )
+            },
+        )
+
