@@ -370,6 +370,7 @@ SOLVER_KEYS = (
         SplitOperatorOptions,
         "scheme",
         "backend",
+        "decomposition",
         "workers",
         "check_every",
         "norm_tol",

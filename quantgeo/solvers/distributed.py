@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -73,8 +73,7 @@ def require_mpi() -> Any:
         from mpi4py import MPI
     except ImportError as exc:
         raise ImportError(
-            f"`backend` 'mpi' needs mpi4py and mpi4py-fft ({exc.name or exc} is missing): "
-            f"{INSTALL}"
+            f"`backend` 'mpi' needs mpi4py and mpi4py-fft ({exc.name or exc} is missing): {INSTALL}"
         ) from None
     return MPI
 
@@ -234,12 +233,12 @@ class DistributedSplit:
             empty = True
         if int(self.comm.allreduce(int(empty), op=mpi.MAX)):
             dims = "axis 0" if self.decomposition == 1 else "axes 0 and 1"
+            hint = " or `decomposition` 2" if lat.ndim == 3 and self.decomposition == 1 else ""
             raise ValueError(
                 f"`backend` 'mpi' cannot split {lat!r} over P = {ranks} ranks with "
                 f"`decomposition` {self.decomposition}: some rank gets no sites (the "
                 f"distributed axes, {dims} in position space and the next in Fourier space, "
-                f"need at least as many sites as ranks along them); use fewer ranks or "
-                "`decomposition` 2 for 3D"
+                f"need at least as many sites as ranks along them); use fewer ranks{hint}"
             )
         self.piece, self.spectral = tuple(piece), tuple(spectral)
         self.local = _LocalLattice(lat, self.piece)
@@ -281,8 +280,10 @@ class DistributedSplit:
         """This rank's piece of ``state0``: a whole-lattice state (every rank passes it) or the
         piece itself (shape :attr:`shape`, C-contiguous complex128, copied)."""
         arr = getattr(state0, "data", state0)
-        if isinstance(arr, np.ndarray) and arr.shape == self.shape and self.shape != (
-            self.lattice.shape
+        if (
+            isinstance(arr, np.ndarray)
+            and arr.shape == self.shape
+            and self.shape != (self.lattice.shape)
         ):
             if isinstance(state0, Wavefunction):
                 self.lattice.check_same("state0", state0.lattice)
@@ -458,7 +459,7 @@ class DistributedSplit:
             return sums[1:-1] / sums[0], sums, float(sums[-1])
 
         def energy(_: Any) -> float:
-            _, sums, kin = spectral()
+            kin = spectral()[2]
             p = np.abs(psi) ** 2
             both = self.allsum(np.array([(self._potential(clock()) * p).sum(), p.sum()]))
             return float((kin / self.lattice.size + both[0]) / both[1])
@@ -539,13 +540,16 @@ class DistributedSplit:
             ProgressTracker("split-operator (mpi)", progress if self.rank == 0 else False),
         ]
         self.timers = dict.fromkeys(self.timers, 0.0)
-        stats = run_plan(_Stepper(self, psi, est, full), plan, rec, chunk=sol.check_every,
-                         trackers=trackers)
+        stats = run_plan(
+            _Stepper(self, psi, est, full), plan, rec, chunk=sol.check_every, trackers=trackers
+        )
         accuracy = est.info(stats.t - plan.t0, norm0, stats.steps)
         if self.rank == 0:
             sol._warn_accuracy(accuracy["error_estimate_raw"], norm0)
-        timers = {k: float(self.comm.allreduce(v, op=self._sum)) / self.size for k, v in
-                  self.timers.items()}
+        timers = {
+            k: float(self.comm.allreduce(v, op=self._sum)) / self.size
+            for k, v in self.timers.items()
+        }
         info = run_info(
             "split-operator",
             steps=stats.steps,
@@ -596,4 +600,3 @@ class DistributedSplit:
                 )
             },
         )
-

@@ -477,7 +477,7 @@ class SplitOperatorSolver:
             tqdm progress bar; default: on when stderr is a terminal.
         """
         if self._mpi is not None:  # collective: every rank calls run
-            return self._mpi.run(state0, t_span, recorder=recorder, progress=progress)  # type: ignore[no-any-return]
+            return self._mpi.run(state0, t_span, recorder=recorder, progress=progress)
         lat = self.ham.lattice
         psi = np.array(_as_data(state0, lat, "state0"), dtype=np.complex128, order="C")
         recorder = recorder if recorder is not None else Recorder()
@@ -540,7 +540,7 @@ class SplitOperatorSolver:
         factors are separable (one row per axis); then the records.  With ``backend="mpi"``:
         what each rank holds."""
         if self._mpi is not None:
-            return self._mpi.memory_estimate(t_span, recorder)  # type: ignore[no-any-return]
+            return self._mpi.memory_estimate(t_span, recorder)
         lat = self.ham.lattice
         state = 16.0 * lat.size
         stages = self.scheme.stages
