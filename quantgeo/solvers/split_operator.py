@@ -380,6 +380,14 @@ class SplitOperatorSolver:
 
             self._mpi = DistributedSplit(self, self.decomposition)
 
+    @property
+    def local_slice(self) -> tuple[slice, ...]:
+        """This rank's piece of the lattice with ``backend="mpi"`` (``run`` accepts
+        ``state[solver.local_slice]`` as well as the whole state); the whole lattice else."""
+        if self._mpi is not None:
+            return tuple(self._mpi.piece)
+        return tuple(slice(0, n) for n in self.ham.lattice.shape)
+
     # -- factors ----------------------------------------------------------------------------
     def _v_exponent(self, v: NDArray[np.float64]) -> CArray:
         """``-i V_c/ħ`` with the complex absorbing potential folded in."""
