@@ -1,7 +1,8 @@
 """backend="mpi": time per step and memory per rank at P = 1, 2, 4 against the serial solver.
 
-The problem is the one of ``tests/mpi``: a packet in a shaken trap (time-dependent V) with an
-absorbing layer, Strang, on an N³ lattice (default 128³), ``error_samples=0``, no records
+The problem is the one of ``tests/mpi``: a packet in a shaken trap (time-dependent V; with
+``--static`` the trap at rest, which has no per-step V build) with an absorbing layer, Strang,
+on an N³ lattice (default 128³), ``error_samples=0``, no records
 besides the end points.  Each configuration — the serial solver (``backend="numba"``, one FFT
 thread) and ``backend="mpi"`` on P ranks — runs in its own ``mpiexec`` launch; the rounds are
 interleaved (serial, P = 1, 2, 4, serial, …) and the medians are printed, so that a machine
@@ -23,6 +24,7 @@ Printed per configuration:
 Usage::
 
     .venv/bin/python benchmarks/mpi.py [--n 128] [--steps 10] [--rounds 3] [--ranks 1,2,4]
+                                       [--static]
 
 Oversubscribed ranks (P above the number of cores) share cores: their times say what the
 communication costs on one machine, not what a cluster would give.
@@ -62,7 +64,7 @@ def _reset_peak() -> None:
         pass
 
 
-def worker(n: int, steps: int, backend: str, out: str) -> None:
+def worker(n: int, steps: int, backend: str, out: str, static: bool) -> None:
     """One configuration (under mpiexec for backend "mpi"); rank 0 writes ``out``."""
     from quantgeo.recording import Recorder
     from quantgeo.solvers.split_operator import AbsorbingBoundary, SplitOperatorSolver
@@ -71,6 +73,11 @@ def worker(n: int, steps: int, backend: str, out: str) -> None:
     from mpi_case import problem  # the problem of the tests
 
     ham, psi0 = problem((n, n, n))
+    if static:  # the same trap, not shaken: no per-step V build
+        from quantgeo.hamiltonian import Hamiltonian
+        from quantgeo.potentials import harmonic
+
+        ham = Hamiltonian(ham.lattice, harmonic(1.0), kinetic="spectral")
     dt = 0.01
     opts: dict[str, Any] = {"absorber": AbsorbingBoundary(2.0, 1.0), "error_samples": 0}
     solver = SplitOperatorSolver(ham, dt, backend=backend, workers=1, **opts)
@@ -105,11 +112,12 @@ def _mpiexec() -> str:
     return exe
 
 
-def launch(ranks: int | None, n: int, steps: int) -> dict[str, Any]:
+def launch(ranks: int | None, n: int, steps: int, static: bool) -> dict[str, Any]:
     """One run: ``ranks=None`` is the serial solver (no mpiexec)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "row.json")
         args = [str(HERE), "--worker", "--n", str(n), "--steps", str(steps), "--out", out]
+        args += ["--static"] if static else []
         if ranks is None:
             cmd = [sys.executable, *args, "--backend", "numba"]
         else:
@@ -127,18 +135,21 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=10, help="Strang steps per run (default 10)")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
     p.add_argument("--ranks", default="1,2,4", help="rank counts (default 1,2,4)")
+    p.add_argument(
+        "--static", action="store_true", help="a static trap (no per-step V build) instead"
+    )
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--backend", default="mpi", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.worker:
-        worker(a.n, a.steps, a.backend, a.out)
+        worker(a.n, a.steps, a.backend, a.out, a.static)
         return
     configs: list[int | None] = [None, *(int(r) for r in a.ranks.split(","))]
     rows: dict[int | None, list[dict[str, Any]]] = {c: [] for c in configs}
     for r in range(a.rounds):
         for c in configs:
-            rows[c].append(launch(c, a.n, a.steps))
+            rows[c].append(launch(c, a.n, a.steps, a.static))
         print(f"round {r + 1}/{a.rounds} done", file=sys.stderr, flush=True)
     med = {
         c: {k: statistics.median(x[k] for x in rs) for k in rs[0] if k != "local_shape"}
@@ -146,8 +157,9 @@ def main() -> None:
     }
     serial = med[None]
     cores = os.cpu_count() or 1
+    what = "static V" if a.static else "time-dependent V"
     print(
-        f"{a.n}³ lattice, {a.steps} Strang steps per run (time-dependent V, absorber), "
+        f"{a.n}³ lattice, {a.steps} Strang steps per run ({what}, absorber), "
         f"median of {a.rounds} interleaved rounds; {cores} cores; load {os.getloadavg()[0]:.1f}"
     )
     head = (

@@ -38,7 +38,7 @@ from quantgeo._validation import check_int
 from quantgeo.errors import StabilityError
 from quantgeo.potentials import absorbing_mask
 from quantgeo.recording import Recorder, Trajectory
-from quantgeo.solvers.accuracy import StepDoubling, check_phase_per_step
+from quantgeo.solvers.accuracy import _DECADES, StepDoubling, warn_phases
 from quantgeo.solvers.base import Plan, ProgressTracker, Tracker, plan_run, run_info, run_plan
 from quantgeo.wavefunction import Wavefunction, _as_data
 
@@ -196,7 +196,7 @@ class DistributedSplit:
         self.solver, self.ham = solver, solver.ham
         self.lattice = lat = solver.ham.lattice
         self.comm = mpi.COMM_WORLD if comm is None else comm
-        self._sum = mpi.SUM
+        self._sum, self._max = mpi.SUM, mpi.MAX
         self.size, self.rank = int(self.comm.Get_size()), int(self.comm.Get_rank())
         ranks = self.size
         if lat.ndim == 1:
@@ -300,6 +300,44 @@ class DistributedSplit:
         for piece, block in pieces:
             whole[piece] = block
         return whole
+
+    def _support(self, weight: FArray, tail: float) -> NDArray[np.bool_]:
+        """``accuracy._support`` over the whole lattice: the same threshold (from the reduced
+        total, peak and weight per decade), applied to this rank's ``weight``."""
+        total = self.allsum(float(np.sum(weight)))
+        peak = float(self.comm.allreduce(float(np.max(weight)), op=self._max))
+        if not total > 0:
+            return np.zeros(weight.shape, dtype=bool)
+        with np.errstate(divide="ignore"):
+            decade = np.floor(-np.log10(weight / peak))
+        decade = np.clip(np.nan_to_num(decade, posinf=_DECADES), 0, _DECADES).astype(np.intp)
+        per_decade = self.allsum(
+            np.bincount(decade.ravel(), weights=weight.ravel(), minlength=_DECADES + 1)
+        )
+        below = np.cumsum(per_decade[::-1])[::-1]
+        ok = np.nonzero(below <= tail * total)[0]
+        cut = int(ok[0]) if ok.size else _DECADES + 1
+        return np.asarray(decade < cut)
+
+    def phases(self, psi: CArray, dt: float, t: float, tail: float) -> dict[str, float]:
+        """:func:`~quantgeo.solvers.accuracy.check_phase_per_step` with reductions over the
+        ranks (no rank holds the whole state); rank 0 issues the warnings."""
+        mx, inf = self._max, math.inf
+        sites = self._support(np.abs(psi) ** 2, tail)
+        v = self._potential(t)
+        lo = float(np.min(v[sites])) if sites.any() else inf
+        hi = float(np.max(v[sites])) if sites.any() else -inf
+        lo, hi = -float(self.comm.allreduce(-lo, op=mx)), float(self.comm.allreduce(hi, op=mx))
+        phase_v = (hi - lo) * dt / self.ham.hbar if hi >= lo else 0.0
+        modes = self._support(np.abs(self.spectrum(psi)) ** 2, tail)
+        eps = sum(np.meshgrid(*self._eps_axes, indexing="ij", sparse=True), np.zeros(()))
+        top = float(np.max(np.broadcast_to(eps, modes.shape)[modes])) if modes.any() else -inf
+        top = float(self.comm.allreduce(top, op=mx))
+        # with V constant on the state the kinetic factor is exact: high phases are harmless
+        phase_t = top * dt / self.ham.hbar if top > -inf and phase_v > 0 else 0.0
+        if self.rank == 0:
+            warn_phases(phase_v, phase_t, dt, stacklevel=5)
+        return {"phase_v": phase_v, "phase_t": phase_t}
 
     # -- factors --------------------------------------------------------------------------
     def _check_local_potential(self) -> None:
@@ -523,13 +561,7 @@ class DistributedSplit:
 
         rec.begin(resolve)
         compile_time = self._warmup()
-        phases = {"phase_v": math.nan, "phase_t": math.nan}
-        whole = getattr(state0, "data", state0)
-        if self.rank == 0 and np.shape(whole) == lat.shape:
-            phases = check_phase_per_step(
-                self.ham, np.asarray(whole), sol.dt, plan.t0, tail=(sol.error_tol / 20) ** 2
-            )
-        phases = self.comm.bcast(phases, root=0)
+        phases = self.phases(psi, sol.dt, plan.t0, (sol.error_tol / 20) ** 2)
         norm0 = self.norm(psi)
         dv = lat.cell_volume
         est = _DistStepDoubling(

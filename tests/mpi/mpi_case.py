@@ -71,6 +71,8 @@ def compare(name: str) -> dict[str, Any] | None:
         "local_shape": got.info["local_shape"],
         "l2": float(np.linalg.norm(a - b) / np.linalg.norm(b)),
         "absorbed": float(1.0 - ref["norm"][-1] / ref["norm"][0]),
+        # the aliasing check at run start, measured with reductions over the ranks
+        "phases": [[got.info[k], ref.info[k]] for k in ("phase_per_step_v", "phase_per_step_t")],
         "observables": obs,
     }
 

@@ -99,6 +99,8 @@ def check_case(res: dict[str, Any], ranks: int, shape: tuple[int, ...]) -> None:
     assert np.prod(res["local_shape"]) < np.prod(shape)  # each rank holds a piece
     assert res["absorbed"] > 1e-6  # the packet reached the absorbing layer
     assert res["l2"] <= TOL
+    for got, ref in res["phases"]:
+        assert ref > 0 and abs(got - ref) <= TOL * ref
     for name, err in res["observables"].items():
         assert err <= TOL, name
 
