@@ -1,9 +1,9 @@
 r"""One state split over MPI ranks: the split-operator step on mpi4py-fft's ``PFFT``.
 
 ``SplitOperatorSolver(ham, dt, backend="mpi", decomposition=1|2)`` delegates here.  Each rank
-holds its piece of ψ (the input layout of the parallel FFT: slabs of axis 0 with
-``decomposition=1``, pencils of axes 0 and 1 with ``decomposition=2``, 3D only) and its piece
-of the spectral buffer (``local_slice(True)``).  A Strang sub-step is then
+holds its piece of ψ and its piece of the spectral buffer (:mod:`._mpi_layout`: slabs of axis 0
+with ``decomposition=1``, pencils of axes 0 and 1 with ``decomposition=2`` in 3D; a 1D lattice
+through the four-step FFT of ``ψ.reshape(N₁, N₂)``).  A Strang sub-step is then
 
 .. math::
     \psi_\text{local} \leftarrow \psi_\text{local}\,(1 + g_V), \qquad
@@ -38,6 +38,7 @@ from quantgeo._validation import check_int
 from quantgeo.errors import StabilityError
 from quantgeo.potentials import absorbing_mask
 from quantgeo.recording import Recorder, Trajectory
+from quantgeo.solvers._mpi_layout import FourStepLayout, GridLayout, Layout, four_step_factors
 from quantgeo.solvers.accuracy import _DECADES, StepDoubling, warn_phases
 from quantgeo.solvers.base import Plan, ProgressTracker, Tracker, plan_run, run_info, run_plan
 from quantgeo.wavefunction import Wavefunction, _as_data
@@ -91,18 +92,14 @@ class _LocalLattice:
     """The piece of a lattice one rank holds, duck-typed for ``Potential.values`` and
     :func:`~quantgeo.potentials.absorbing_mask` (shape, bounds, spacing, coordinates)."""
 
-    def __init__(self, lattice: Lattice, piece: tuple[slice, ...]) -> None:
+    def __init__(self, lattice: Lattice, layout: Layout) -> None:
         self.ndim, self.bounds, self.spacing = lattice.ndim, lattice.bounds, lattice.spacing
-        self.axes = tuple(a[s] for a, s in zip(lattice.axes, piece, strict=True))
-        self.shape = tuple(a.size for a in self.axes)
+        self._coords = layout.coords
+        self.shape = layout.shape
         self.size = math.prod(self.shape)
 
     def coordinates(self) -> tuple[FArray, ...]:
-        return tuple(np.meshgrid(*self.axes, indexing="ij", sparse=True))
-
-
-def _span(s: slice, n: int) -> int:
-    return len(range(*s.indices(n)))
+        return self._coords
 
 
 class _DistNormCheck(Tracker):
@@ -191,59 +188,22 @@ class DistributedSplit:
 
     def __init__(self, solver: SplitOperatorSolver, decomposition: int, comm: Any = None):
         mpi = require_mpi()
-        from mpi4py_fft import PFFT
-
         self.solver, self.ham = solver, solver.ham
         self.lattice = lat = solver.ham.lattice
         self.comm = mpi.COMM_WORLD if comm is None else comm
         self._sum, self._max = mpi.SUM, mpi.MAX
         self.size, self.rank = int(self.comm.Get_size()), int(self.comm.Get_rank())
-        ranks = self.size
-        if lat.ndim == 1:
-            what = "more ranks than sites" if ranks > lat.size else "a 1D lattice"
-            raise ValueError(
-                f"`backend` 'mpi' cannot split {lat!r} over P = {ranks} ranks ({what}): "
-                "mpi4py-fft distributes lattices of 2 or 3 dimensions; a 1D state fits one "
-                "machine, run it with backend 'numba'"
-            )
-        top = lat.ndim - 1
         self.decomposition = check_int("decomposition", decomposition, 1, maximum=2)
-        if self.decomposition > top:
+        if self.decomposition > max(lat.ndim - 1, 1):
             raise ValueError(
                 f"`decomposition` must be 1 (slabs) for a {lat.ndim}D lattice (pencils need "
                 f"3D), got {decomposition}"
             )
-        grid = (-1,) if self.decomposition == 1 else (0, 0)
-        sites = lat.size
-        effort = "FFTW_MEASURE" if sites >= 1 << 18 else "FFTW_ESTIMATE"
-        try:
-            self.fft = PFFT(
-                self.comm,
-                lat.shape,
-                dtype=np.complex128,
-                grid=grid,
-                backend="fftw",
-                planner_effort=effort,
-            )
-            piece, spectral = self.fft.local_slice(False), self.fft.local_slice(True)
-            empty = any(_span(s, n) == 0 for s, n in zip(piece, lat.shape, strict=True)) or any(
-                _span(s, n) == 0 for s, n in zip(spectral, lat.shape, strict=True)
-            )
-        except AssertionError:  # mpi4py-fft asserts that every rank gets sites
-            empty = True
-        if int(self.comm.allreduce(int(empty), op=mpi.MAX)):
-            dims = "axis 0" if self.decomposition == 1 else "axes 0 and 1"
-            hint = " or `decomposition` 2" if lat.ndim == 3 and self.decomposition == 1 else ""
-            raise ValueError(
-                f"`backend` 'mpi' cannot split {lat!r} over P = {ranks} ranks with "
-                f"`decomposition` {self.decomposition}: some rank gets no sites (the "
-                f"distributed axes, {dims} in position space and the next in Fourier space, "
-                f"need at least as many sites as ranks along them); use fewer ranks{hint}"
-            )
-        self.piece, self.spectral = tuple(piece), tuple(spectral)
-        self.local = _LocalLattice(lat, self.piece)
-        self.shape = self.local.shape
+        self.layout = self._layout(mpi)
+        self.shape = self.layout.shape
+        self.local = _LocalLattice(lat, self.layout)
         self._k = kernels("split", "numba")
+        self.fft = self.layout.fft
         self._fwd, self._bwd = self.fft.forward, self.fft.backward
         self._spec = np.asarray(self._fwd.output_array)
         self.timers = {"fft": 0.0, "transpose": 0.0, "elementwise": 0.0, "factors": 0.0}
@@ -251,16 +211,46 @@ class DistributedSplit:
         ab = solver.absorber
         if ab is not None:
             self._damping = ab.strength * absorbing_mask(cast(Any, self.local), ab.width, ab.power)
-        self._v0 = np.ascontiguousarray(self.ham._v0[self.piece])  # the Hamiltonian's own V(0)
+        self._v0 = self.layout.take(self.ham._v0)  # the Hamiltonian's own V(0)
         if self.ham.time_dependent:
             self._check_local_potential()
-        # per-axis wavenumbers and dispersions of this rank's spectral piece
-        self._k_axes = [k[s] for k, s in zip(lat.k_axes, self.spectral, strict=True)]
-        self._eps_axes = [
-            e[s] for e, s in zip(self.ham.axis_dispersions(), self.spectral, strict=True)
-        ]
-        self._kin_cache: dict[float, tuple[CArray, CArray]] = {}
+        self._kin_cache: dict[float, tuple[CArray, ...]] = {}
         self._pot_cache: dict[float, CArray] = {}
+
+    def _layout(self, mpi: Any) -> Layout:
+        """The layout of this lattice over the ranks, or a ValueError naming the lattice and P
+        when some rank would get no sites (every rank checks; all raise together)."""
+        lat, ranks = self.lattice, self.size
+        layout: Layout | None = None
+        if lat.ndim == 1:
+            factors = four_step_factors(lat.size, ranks)
+            if factors is not None:
+                layout = FourStepLayout(self.comm, self.ham, factors)
+        else:
+            layout = GridLayout(self.comm, self.ham, self.decomposition)
+        empty = layout is None or layout.empty
+        if int(self.comm.allreduce(int(empty), op=mpi.MAX)):
+            raise ValueError(self._unsplittable())
+        assert layout is not None
+        return layout
+
+    def _unsplittable(self) -> str:
+        lat, ranks = self.lattice, self.size
+        head = f"`backend` 'mpi' cannot split {lat!r} over P = {ranks} ranks"
+        if lat.ndim == 1:
+            what = "more ranks than sites" if ranks > lat.size else "no such factors"
+            return (
+                f"{head} ({what}): a 1D lattice of N sites is split as N = N₁·N₂ with N₁ and "
+                f"N₂ ≥ P (four-step FFT), and N = {lat.size} has no such factors for P = "
+                f"{ranks}; use fewer ranks, an N with two factors ≥ P, or backend 'numba'"
+            )
+        dims = "axis 0" if self.decomposition == 1 else "axes 0 and 1"
+        hint = " or `decomposition` 2" if lat.ndim == 3 and self.decomposition == 1 else ""
+        return (
+            f"{head} with `decomposition` {self.decomposition}: some rank gets no sites (the "
+            f"distributed axes, {dims} in position space and the next in Fourier space, need "
+            f"at least as many sites as ranks along them); use fewer ranks{hint}"
+        )
 
     # -- reductions and gathers -------------------------------------------------------------
     def allsum(self, x: Any) -> Any:
@@ -289,16 +279,16 @@ class DistributedSplit:
                 self.lattice.check_same("state0", state0.lattice)
             return np.array(arr, dtype=np.complex128, order="C")
         data = _as_data(state0, self.lattice, "state0")
-        return np.array(data[self.piece], dtype=np.complex128, order="C")
+        return np.array(self.layout.take(data), dtype=np.complex128, order="C")
 
     def gather(self, local: NDArray[Any]) -> NDArray[Any] | None:
         """The whole array on rank 0 (``None`` elsewhere); ``local`` is this rank's piece."""
-        pieces = self.comm.gather((self.piece, np.ascontiguousarray(local)), root=0)
+        pieces = self.comm.gather((self.layout.where, np.ascontiguousarray(local)), root=0)
         if self.rank != 0:
             return None
         whole = np.empty(self.lattice.shape, dtype=local.dtype)
-        for piece, block in pieces:
-            whole[piece] = block
+        for where, block in pieces:
+            self.layout.put(whole, where, block)
         return whole
 
     def _support(self, weight: FArray, tail: float) -> NDArray[np.bool_]:
@@ -330,7 +320,7 @@ class DistributedSplit:
         lo, hi = -float(self.comm.allreduce(-lo, op=mx)), float(self.comm.allreduce(hi, op=mx))
         phase_v = (hi - lo) * dt / self.ham.hbar if hi >= lo else 0.0
         modes = self._support(np.abs(self.spectrum(psi)) ** 2, tail)
-        eps = sum(np.meshgrid(*self._eps_axes, indexing="ij", sparse=True), np.zeros(()))
+        eps = sum(self.layout.eps_grids, np.zeros(()))
         top = float(np.max(np.broadcast_to(eps, modes.shape)[modes])) if modes.any() else -inf
         top = float(self.comm.allreduce(top, op=mx))
         # with V constant on the state the kinetic factor is exact: high phases are harmless
@@ -368,18 +358,12 @@ class DistributedSplit:
             out = out - self._damping / self.ham.hbar
         return np.asarray(out, dtype=np.complex128)
 
-    def _kinetic(self, h: float) -> tuple[CArray, CArray]:
-        """The serial kinetic factors of step ``h`` sliced to this rank's spectral piece."""
+    def _kinetic(self, h: float) -> tuple[CArray, ...]:
+        """The serial kinetic factors of step ``h`` on this rank's modes."""
         if h not in self._kin_cache:
             if len(self._kin_cache) >= 8:
                 self._kin_cache.clear()
-            rest, last = self.solver._real_kinetic(h)
-            lead = self.lattice.shape[:-1]
-            rest = rest.reshape(rest.shape[0], *lead)[(slice(None), *self.spectral[:-1])]
-            self._kin_cache[h] = (
-                np.ascontiguousarray(rest.reshape(rest.shape[0], -1)),
-                np.ascontiguousarray(last[:, self.spectral[-1]]),
-            )
+            self._kin_cache[h] = self.layout.kinetic(*self.solver._real_kinetic(h))
         return self._kin_cache[h]
 
     def _static_factors(self, h: float) -> CArray:
@@ -415,11 +399,16 @@ class DistributedSplit:
         """One parallel FFT stage by stage (local FFTs, then transposes), timing each part."""
         clock = time.perf_counter
         xfftn, transfer = tr._xfftn, tr._transfer
+        tw, forward = self.layout.twiddle, tr is self._fwd
         for i, move in enumerate(transfer):
             t0 = clock()
             xfftn[i](normalize=normalize)
+            if tw is not None and forward:  # the four-step twiddle between the two stages
+                np.multiply(xfftn[i].output_array, tw, out=xfftn[i].output_array)
             t1 = clock()
             move(xfftn[i].output_array, xfftn[i + 1].input_array)
+            if tw is not None and not forward:
+                np.multiply(xfftn[i + 1].input_array, tw.conj(), out=xfftn[i + 1].input_array)
             t2 = clock()
             self.timers["fft"] += t1 - t0
             self.timers["transpose"] += t2 - t1
@@ -434,10 +423,10 @@ class DistributedSplit:
         self._transform(self._fwd, False)
         return self._spec
 
-    def _kinetic_step(self, psi: CArray, k_rest: CArray, k_last: CArray) -> None:
+    def _kinetic_step(self, psi: CArray, kin: tuple[CArray, ...], j: int) -> None:
         spec = self.spectrum(psi)
         t0 = time.perf_counter()
-        self._k.apply_kinetic(spec, k_rest, k_last)
+        self.layout.apply_kinetic(self._k, spec, kin, j)
         self.timers["elementwise"] += time.perf_counter() - t0
         self._transform(self._bwd, True)
         np.copyto(psi, self._bwd.output_array)
@@ -447,15 +436,14 @@ class DistributedSplit:
         self._k.apply_factor(psi, g)
         self.timers["elementwise"] += time.perf_counter() - t0
 
-    def _evolve(self, psi: CArray, v: CArray, kin: tuple[CArray, CArray], merged: bool, n: int):
+    def _evolve(self, psi: CArray, v: CArray, kin: tuple[CArray, ...], merged: bool, n: int):
         """``split_evolve`` of ``_kernels/split.py`` with the parallel kinetic step."""
         sol = self.solver
         vi, ki, s = sol._v_index, sol._k_index, sol.scheme.stages
-        k_rest, k_last = kin
         self._factor(psi, v[vi[0]])
         for step in range(n):
             for j in range(s):
-                self._kinetic_step(psi, k_rest[ki[j]], k_last[ki[j]])
+                self._kinetic_step(psi, kin, int(ki[j]))
                 if j < s - 1:
                     self._factor(psi, v[vi[j + 1]])
             last = merged and step < n - 1
@@ -490,8 +478,7 @@ class DistributedSplit:
 
         def spectral() -> tuple[FArray, FArray, float]:
             pk = np.abs(self.spectrum(psi)) ** 2
-            grids = np.meshgrid(*self._k_axes, indexing="ij", sparse=True)
-            egrid = np.meshgrid(*self._eps_axes, indexing="ij", sparse=True)
+            grids, egrid = self.layout.k_grids, self.layout.eps_grids
             eps = sum((pk * e).sum() for e in egrid)
             sums = self.allsum(np.array([pk.sum(), *((pk * k).sum() for k in grids), eps]))
             return sums[1:-1] / sums[0], sums, float(sums[-1])

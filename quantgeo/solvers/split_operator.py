@@ -380,13 +380,13 @@ class SplitOperatorSolver:
 
             self._mpi = DistributedSplit(self, self.decomposition)
 
-    @property
-    def local_slice(self) -> tuple[slice, ...]:
-        """This rank's piece of the lattice with ``backend="mpi"`` (``run`` accepts
-        ``state[solver.local_slice]`` as well as the whole state); the whole lattice else."""
+    def local_piece(self, state: Wavefunction | CArray) -> CArray:
+        """This rank's piece of a whole-lattice ``state`` with ``backend="mpi"`` (``run``
+        accepts it as well as the whole state); a copy of the whole state otherwise."""
+        data = _as_data(state, self.ham.lattice, "state")
         if self._mpi is not None:
-            return tuple(self._mpi.piece)
-        return tuple(slice(0, n) for n in self.ham.lattice.shape)
+            return np.asarray(self._mpi.layout.take(data), dtype=np.complex128)
+        return np.array(data, dtype=np.complex128)
 
     # -- factors ----------------------------------------------------------------------------
     def _v_exponent(self, v: NDArray[np.float64]) -> CArray:

@@ -1,11 +1,12 @@
 """Run under ``mpiexec -n P``: ``backend="mpi"`` against the serial solver, and its bad input.
 
-``python mpi_case.py OUT.json CASE [CASE ...]`` with CASE ``2d`` (96×80, slabs), ``3d16``
-(16³, slabs), ``3d16p`` (16³, pencils), ``3d64`` / ``3d64p`` (64³), ``bad`` (the refused
-inputs).  Every case runs 100 Strang steps with a time-dependent V (a shaken trap) and an
-absorbing layer; rank 0 runs the serial solver on the same problem and writes, per case, the
-relative L2 distance of the final states and each observable's largest difference relative to
-its scale.  Not collected by pytest (tests/mpi/test_distributed.py launches it).
+``python mpi_case.py OUT.json CASE [CASE ...]`` with CASE ``1d`` (4096 sites, the four-step
+FFT on 64×64), ``2d`` (96×80, slabs), ``3d16`` (16³, slabs), ``3d16p`` (16³, pencils),
+``3d64`` / ``3d64p`` (64³), ``bad`` (the refused inputs).  Every case runs 100 Strang steps
+with a time-dependent V (a shaken trap) and an absorbing layer; rank 0 runs the serial solver
+on the same problem and writes, per case, the relative L2 distance of the final states, each
+observable's largest difference relative to its scale and the phases of the aliasing check.
+Not collected by pytest (tests/mpi/test_distributed.py launches it).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from quantgeo.solvers.split_operator import AbsorbingBoundary, SplitOperatorSolv
 COMM = MPI.COMM_WORLD
 OBSERVABLES = ("norm", "energy", "position", "width", "momentum")
 CASES = {
+    "1d": ((4096,), 1),
     "2d": ((96, 80), 1),
     "3d16": ((16, 16, 16), 1),
     "3d16p": ((16, 16, 16), 2),
@@ -89,10 +91,12 @@ def bad() -> dict[str, str]:
     """The messages of the refused inputs (empty string: not refused)."""
     p = COMM.size
     one_d = Hamiltonian(Lattice(p - 1, (-1.0, 1.0)))
+    prime = Hamiltonian(Lattice(4 * p + 1, (-1.0, 1.0)))  # no factors ≥ P
     thin = Hamiltonian(Lattice((p - 1, 64), [(-1.0, 1.0)] * 2))
     flat, cube = problem((8, 8))[0], problem((8, 8, 8))[0]
     return {
         "1d": refused(lambda: SplitOperatorSolver(one_d, 0.01, backend="mpi")),
+        "1d_prime": refused(lambda: SplitOperatorSolver(prime, 0.01, backend="mpi")),
         "thin": refused(lambda: SplitOperatorSolver(thin, 0.01, backend="mpi")),
         "pencils_2d": refused(
             lambda: SplitOperatorSolver(flat, 0.01, backend="mpi", decomposition=2)

@@ -105,8 +105,10 @@ def check_case(res: dict[str, Any], ranks: int, shape: tuple[int, ...]) -> None:
         assert err <= TOL, name
 
 
-def test_four_ranks_2d_slabs_3d_pencils_and_bad_input(tmp_path: Path) -> None:
-    res = launch(4, tmp_path, "2d", "3d16p", "bad")
+def test_four_ranks_1d_four_step_2d_slabs_3d_pencils_and_bad_input(tmp_path: Path) -> None:
+    res = launch(4, tmp_path, "1d", "2d", "3d16p", "bad")
+    check_case(res["1d"], 4, (4096,))
+    assert res["1d"]["local_shape"] == [64, 16]  # 4096 = 64·64, 16 of the 64 columns
     check_case(res["2d"], 4, (96, 80))
     check_case(res["3d16p"], 4, (16, 16, 16))
     assert res["3d16p"]["local_shape"] == [8, 8, 16]  # a 2×2 grid of pencils
@@ -114,6 +116,10 @@ def test_four_ranks_2d_slabs_3d_pencils_and_bad_input(tmp_path: Path) -> None:
     assert (
         "cannot split Lattice(3, (-1.0, 1.0)) over P = 4 ranks (more ranks than sites)"
         in (bad["1d"])
+    )
+    assert (
+        "cannot split Lattice(17, (-1.0, 1.0)) over P = 4 ranks (no such factors)"
+        in (bad["1d_prime"])
     )
     assert "cannot split Lattice((3, 64)," in bad["thin"] and "P = 4 ranks" in bad["thin"]
     assert bad["pencils_2d"].startswith("`decomposition` must be 1 (slabs) for a 2D lattice")
