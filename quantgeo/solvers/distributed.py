@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from quantgeo.lattice import Lattice
     from quantgeo.solvers.split_operator import SplitOperatorSolver
 
-__all__ = ["DECOMPOSITIONS", "INSTALL", "DistributedSplit", "mpi_rank", "require_mpi"]
+__all__ = ["DECOMPOSITIONS", "INSTALL", "DistributedSplit", "mpi_rank", "mpi_size", "require_mpi"]
 
 CArray = NDArray[np.complex128]
 FArray = NDArray[np.float64]
@@ -86,6 +86,15 @@ def mpi_rank() -> int:
     except ImportError:
         return 0
     return int(MPI.COMM_WORLD.Get_rank())
+
+
+def mpi_size() -> int:
+    """The number of ranks in ``COMM_WORLD`` (1 when mpi4py is not installed)."""
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        return 1
+    return int(MPI.COMM_WORLD.Get_size())
 
 
 class _LocalLattice:

@@ -189,3 +189,13 @@ def test_scenario_refuses_mpi_in_imaginary_time(tmp_path: Path) -> None:
     path.write_text(SCENARIO.replace("t_end = 1.0\n", 'mode = "imaginary"\nbackend = "mpi"\n'))
     with pytest.raises(ScenarioError, match=r"\[solver\]\.backend: 'mpi' runs real time only"):
         load_scenario(path)
+
+
+@pytest.mark.parametrize(
+    ("n", "ranks", "factors"),
+    [(4096, 4, (64, 64)), (96, 4, (8, 12)), (12, 4, None), (17, 2, None), (3, 4, None)],
+)
+def test_four_step_factors(n: int, ranks: int, factors: tuple[int, int] | None) -> None:
+    from quantgeo.solvers._mpi_layout import four_step_factors
+
+    assert four_step_factors(n, ranks) == factors
