@@ -467,6 +467,7 @@ class DistributedSplit:
                 v = self._td_factors(t + n * h, h)
                 self.timers["factors"] += time.perf_counter() - t0
                 self._evolve(psi, v, kin, False, 1)
+                del v  # before the next build: two sets of factors would be alive at once
         else:
             self._evolve(psi, self._static_factors(h), kin, True, nsteps)
 
