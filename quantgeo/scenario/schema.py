@@ -370,7 +370,6 @@ SOLVER_KEYS = (
         SplitOperatorOptions,
         "scheme",
         "backend",
-        "decomposition",
         "workers",
         "check_every",
         "norm_tol",

@@ -137,7 +137,6 @@ class SolverSpec:
     t_end: float | None = _SOLVER["t_end"]
     scheme: str = SplitOperatorOptions.scheme
     backend: str = SplitOperatorOptions.backend
-    decomposition: int = SplitOperatorOptions.decomposition
     workers: int | None = SplitOperatorOptions.workers
     check_every: int = SplitOperatorOptions.check_every
     norm_tol: float = SplitOperatorOptions.norm_tol

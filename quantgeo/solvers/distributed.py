@@ -181,8 +181,8 @@ class DistributedSplit:
         The solver (its Hamiltonian, scheme, absorber, options; its serial factor builders
         are reused and sliced to this rank's piece).
     decomposition
-        1: slabs (axis 0 in position space, axis 1 in Fourier space); 2: pencils (axes 0 and 1
-        over a P₀×P₁ grid, 3D lattices only).
+        1: slabs (axis 0 in position space, axis 1 in Fourier space; a 1D lattice: the
+        four-step layout); 2: pencils (axes 0 and 1 over a P₀×P₁ grid, 3D lattices only).
     comm
         The communicator (default ``MPI.COMM_WORLD``).
 
@@ -191,8 +191,9 @@ class DistributedSplit:
     ImportError
         Without mpi4py / mpi4py-fft (naming the install command).
     ValueError
-        For a 1D lattice, a ``decomposition`` out of range, or more ranks than the sites of a
-        distributed axis (naming the lattice and P).
+        For a ``decomposition`` out of range, more ranks than the sites of a distributed axis,
+        or a 1D lattice of N sites without factors N = N₁·N₂, N₁, N₂ ≥ P (naming the lattice
+        and P).
     """
 
     def __init__(self, solver: SplitOperatorSolver, decomposition: int, comm: Any = None):
@@ -345,7 +346,7 @@ class DistributedSplit:
         try:
             local = self._potential(0.0)
             good = local.shape == self.shape and bool(np.allclose(local, self._v0, rtol=1e-12))
-        except (ValueError, TypeError, IndexError):
+        except (ValueError, TypeError, IndexError, AttributeError):
             good = False
         if not self.comm.allreduce(int(not good), op=self._sum) == 0:
             raise ValueError(
