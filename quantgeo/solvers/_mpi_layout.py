@@ -93,7 +93,7 @@ class GridLayout(Layout):
         self._lshape = lat.shape
         grid = (-1,) if decomposition == 1 else (0, 0)
         try:
-            self.fft = _plan(comm, lat.shape, grid=grid)
+            self.fft = _plan(comm, lat.shape, grid=grid, collapse=True)  # fewer stages, buffers
         except AssertionError:  # mpi4py-fft asserts that every rank gets sites
             self.empty, self.fft = True, None
             return

@@ -52,6 +52,8 @@ __all__ = ["DECOMPOSITIONS", "INSTALL", "DistributedSplit", "mpi_rank", "mpi_siz
 CArray = NDArray[np.complex128]
 FArray = NDArray[np.float64]
 
+#: Blocks of rows in which a rank builds its V factors (their temporaries: 1/8 of a piece each).
+_BLOCKS = 8
 #: ``decomposition`` values: 1 = slabs (one distributed axis), 2 = pencils (two, 3D only).
 DECOMPOSITIONS = (1, 2)
 #: What to install when mpi4py or mpi4py-fft is missing.
@@ -376,24 +378,34 @@ class DistributedSplit:
             self._kin_cache[h] = self.layout.kinetic(*self.solver._real_kinetic(h))
         return self._kin_cache[h]
 
-    def _static_factors(self, h: float) -> CArray:
+    def _build(self, expos: list[CArray], h: float, merged: bool) -> CArray:
+        """The serial ``_v_factors`` of the exponents ``expos``, built a block of rows at a
+        time: the same element-wise values without the serial build's dozen temporary
+        arrays of the whole piece (it would dominate the memory of a rank)."""
         from quantgeo.solvers.split_operator import _v_factors
 
+        coeffs = self.solver.scheme.coefficients
+        out = np.empty((len(coeffs) + (2 if merged else 1), *self.shape), dtype=np.complex128)
+        rows = self.shape[0]
+        block = max(1, -(-rows // _BLOCKS))
+        for r in range(0, rows, block):
+            part = slice(r, r + block)
+            out[:, part] = _v_factors(coeffs, [e[part] for e in expos], h, merged=merged)
+        return out
+
+    def _static_factors(self, h: float) -> CArray:
         if h not in self._pot_cache:
             if len(self._pot_cache) >= 8:
                 self._pot_cache.clear()
-            sch = self.solver.scheme
             expo = self._exponent(self._v0)
-            self._pot_cache[h] = _v_factors(sch.coefficients, [expo] * sch.stages, h, merged=True)
+            self._pot_cache[h] = self._build([expo] * self.solver.scheme.stages, h, True)
         return self._pot_cache[h]
 
     def _td_factors(self, t: float, h: float) -> CArray:
-        from quantgeo.solvers.split_operator import _v_factors
-
         sch = self.solver.scheme
         mids = t + h * sch.substep_midpoints()
         expos = [self._exponent(self._potential(float(tm))) for tm in mids]
-        return _v_factors(sch.coefficients, expos, h, merged=False)
+        return self._build(expos, h, False)
 
     # -- the step -------------------------------------------------------------------------
     def _warmup(self) -> float:
@@ -609,15 +621,15 @@ class DistributedSplit:
         return rec.finish(info, lat)
 
     def memory_estimate(self, t_span: tuple[float, float], recorder: Recorder) -> Estimate:
-        """Bytes this rank holds in :meth:`run`: the piece of ψ, the ``s + 2`` V factors and
-        their build (as the serial estimate, on the piece), the parallel FFT's buffers (input
-        and output of each stage, measured as about 2 + 2·transposes pieces) and, on rank 0,
-        the gathered records."""
+        """Bytes this rank holds in :meth:`run`: its piece of ψ, the ``s + 2`` V factors, the
+        exponent and the blocks of their build (:meth:`_build`, about 1.5 pieces), a
+        time-dependent V's ``s`` exponents, the parallel FFT's buffers (input and output of
+        each of its stages) and, on rank 0, the gathered records."""
         sol = self.solver
         piece = 16.0 * math.prod(self.shape)
         stages = sol.scheme.stages
-        arrays = 4 * (stages + 2) + 1 + (stages if self.ham.time_dependent else 0)
-        buffers = 2 * (len(self._fwd._transfer) + 1)
+        arrays = (stages + 2) + 3.5 + (stages if self.ham.time_dependent else 0)
+        buffers = 2 * len(self._fwd._xfftn)
         return run_estimate(
             t_span,
             recorder,
