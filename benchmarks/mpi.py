@@ -13,9 +13,10 @@ Printed per configuration:
 - **time per step** (median over the rounds, the run's own ``run_time``/steps, compilation
   excluded) and its ratio to the serial solver;
 - **the split of a step** (``Trajectory.info`` of the mpi backend, averaged over the ranks):
-  local FFTs, the FFT's ``alltoall`` transposes (the communication), the element-wise factor
-  passes, and the per-step V-factor build of the time-dependent potential; the rest (copies
-  in and out of the FFT buffers, Python) is "other";
+  local FFTs, the FFT's ``alltoall`` transposes (the communication), the element-wise passes
+  (the factors, and the copies in and out of the FFT's buffers) and the V-factor build (every
+  step for the time-dependent V, once for the static one); the rest (Python, norm checks) is
+  "other";
 - **memory per rank**: the peak resident set while the solver is built and runs, above the
   resident set before (kernels compiled, Hamiltonian and initial state built; ``VmHWM`` after
   resetting it through ``/proc/self/clear_refs``, Linux), i.e. what the solver allocates —

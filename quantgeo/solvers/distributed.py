@@ -397,8 +397,10 @@ class DistributedSplit:
         if h not in self._pot_cache:
             if len(self._pot_cache) >= 8:
                 self._pot_cache.clear()
+            t0 = time.perf_counter()
             expo = self._exponent(self._v0)
             self._pot_cache[h] = self._build([expo] * self.solver.scheme.stages, h, True)
+            self.timers["factors"] += time.perf_counter() - t0
         return self._pot_cache[h]
 
     def _td_factors(self, t: float, h: float) -> CArray:
@@ -441,7 +443,9 @@ class DistributedSplit:
     def spectrum(self, psi: CArray) -> CArray:
         """``fftn(ψ)`` (unnormalised, NumPy's convention) on this rank's spectral piece; the
         returned buffer is the FFT's own (overwritten by the next transform)."""
+        t0 = time.perf_counter()
         np.copyto(self._fwd.input_array, psi)
+        self.timers["elementwise"] += time.perf_counter() - t0
         self._transform(self._fwd, False)
         return self._spec
 
@@ -451,7 +455,9 @@ class DistributedSplit:
         self.layout.apply_kinetic(self._k, spec, kin, j)
         self.timers["elementwise"] += time.perf_counter() - t0
         self._transform(self._bwd, True)
+        t0 = time.perf_counter()
         np.copyto(psi, self._bwd.output_array)
+        self.timers["elementwise"] += time.perf_counter() - t0
 
     def _factor(self, psi: CArray, g: CArray) -> None:
         t0 = time.perf_counter()
