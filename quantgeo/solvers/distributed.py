@@ -265,6 +265,23 @@ class DistributedSplit:
         )
 
     # -- reductions and gathers -------------------------------------------------------------
+    def together(self, fn: Callable[[], Any], *, root: bool = False) -> Any:
+        """``fn()`` on every rank (``root``: on rank 0, its result broadcast); when it raises on
+        some rank, every rank raises that rank's exception, so none waits in a collective
+        call that the others never make (bad input, a memory pre-flight refused on one node)."""
+        out: Any = None
+        error: BaseException | None = None
+        if not root or self.rank == 0:
+            try:
+                out = fn()
+            except Exception as exc:
+                error = exc
+        errors = self.comm.allgather(error)
+        first = next((e for e in errors if e is not None), None)
+        if first is not None:
+            raise first
+        return self.comm.bcast(out, root=0) if root else out
+
     def allsum(self, x: Any) -> Any:
         """Sum of ``x`` (a float or an array) over the ranks, on every rank."""
         if np.ndim(x) == 0:
@@ -535,8 +552,8 @@ class DistributedSplit:
     def _plan_recording(self, recorder: Recorder, t_span: Any) -> tuple[Recorder, bool]:
         """Rank 0's recorder decides what is recorded; the other ranks get a recorder of its
         named observables at its times (so the collective calls line up) and store nothing."""
-        spec = None
-        if self.rank == 0:
+
+        def decide() -> tuple[Any, list[tuple[str, Any]], bool]:  # on rank 0
             named = [(k, v) for k, v in recorder.observables.items() if isinstance(v, str)]
             full = bool(
                 recorder.store_states
@@ -544,8 +561,9 @@ class DistributedSplit:
                 or recorder.callbacks
                 or len(named) < len(recorder.observables)
             )
-            spec = (recorder.schedule(t_span), named, full)
-        times, named, full = self.comm.bcast(spec, root=0)
+            return recorder.schedule(t_span), named, full
+
+        times, named, full = self.together(decide, root=True)
         if self.rank == 0:
             return recorder, full
         return Recorder(times, observables=dict(named), store_states=False), full
@@ -562,10 +580,11 @@ class DistributedSplit:
         calls it).  ``state0`` is the whole state or this rank's piece."""
         sol, lat = self.solver, self.lattice
         recorder = recorder if recorder is not None else Recorder()
-        psi = self.scatter(state0)
+        psi = self.together(lambda: self.scatter(state0))
         rec, full = self._plan_recording(recorder, t_span)
-        check_run(self.memory_estimate(t_span, rec), "SplitOperatorSolver.run (mpi): ")
-        plan = plan_run(t_span, rec, sol.dt)
+        where = "SplitOperatorSolver.run (mpi): "
+        self.together(lambda: check_run(self.memory_estimate(t_span, rec), where))
+        plan = self.together(lambda: plan_run(t_span, rec, sol.dt))
         table = self._observables(psi, lambda: rec.time)
 
         def resolve(name: str) -> Callable[[Any], Any]:

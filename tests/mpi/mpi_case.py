@@ -94,7 +94,13 @@ def bad() -> dict[str, str]:
     prime = Hamiltonian(Lattice(4 * p + 1, (-1.0, 1.0)))  # no factors ≥ P
     thin = Hamiltonian(Lattice((p - 1, 64), [(-1.0, 1.0)] * 2))
     flat, cube = problem((8, 8))[0], problem((8, 8, 8))[0]
+    solver = SplitOperatorSolver(flat, 0.01, backend="mpi")
+    psi = np.ones((8, 8), dtype=np.complex128)
+    # rank 0's recorder alone is wrong: every rank must raise its error, none wait for rank 0
+    rec = Recorder([0.5]) if COMM.rank == 0 else Recorder()
     return {
+        "record_times_on_rank_0": refused(lambda: solver.run(psi, (0.0, 0.1), recorder=rec)),
+        "state_shape": refused(lambda: solver.run(np.ones((5, 5)), (0.0, 0.1))),
         "1d": refused(lambda: SplitOperatorSolver(one_d, 0.01, backend="mpi")),
         "1d_prime": refused(lambda: SplitOperatorSolver(prime, 0.01, backend="mpi")),
         "thin": refused(lambda: SplitOperatorSolver(thin, 0.01, backend="mpi")),

@@ -122,6 +122,8 @@ def test_four_ranks_1d_four_step_2d_slabs_3d_pencils_and_bad_input(tmp_path: Pat
         in (bad["1d_prime"])
     )
     assert "cannot split Lattice((3, 64)," in bad["thin"] and "P = 4 ranks" in bad["thin"]
+    assert bad["record_times_on_rank_0"].startswith("Recorder `times` must lie inside t_span")
+    assert bad["state_shape"] == "`state0` has shape (5, 5), the lattice has shape (8, 8)"
     assert bad["pencils_2d"].startswith("`decomposition` must be 1 (slabs) for a 2D lattice")
     assert bad["decomposition_3"] == "`decomposition` must be an integer in [1, 2], got 3"
 
