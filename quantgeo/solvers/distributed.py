@@ -25,6 +25,7 @@ named observables.  Launch with ``mpiexec -n P python script.py`` or
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
@@ -91,12 +92,14 @@ def mpi_rank() -> int:
 
 
 def mpi_size() -> int:
-    """The number of ranks in ``COMM_WORLD`` (1 when mpi4py is not installed)."""
-    try:
-        from mpi4py import MPI
-    except ImportError:
-        return 1
-    return int(MPI.COMM_WORLD.Get_size())
+    """The number of ranks of this MPI job from the launcher's environment (MPICH/Hydra and
+    Slurm's ``PMI_SIZE``, Open MPI's ``OMPI_COMM_WORLD_SIZE``), without initialising MPI; 1
+    outside a launcher (the pre-flight estimate is then that of one rank holding it all)."""
+    for var in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE"):
+        value = os.environ.get(var, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return 1
 
 
 class _LocalLattice:

@@ -201,3 +201,19 @@ def test_four_step_factors(n: int, ranks: int, factors: tuple[int, int] | None) 
     from quantgeo.solvers._mpi_layout import four_step_factors
 
     assert four_step_factors(n, ranks) == factors
+
+
+def test_quantgeo_run_without_mpi4py_fft_is_one_line_naming_the_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from quantgeo.cli import main
+
+    monkeypatch.setitem(sys.modules, "mpi4py_fft", None)
+    path = tmp_path / "td2d.toml"
+    path.write_text(SCENARIO, encoding="utf-8")
+    code = main(["run", str(path), "--set", "solver.backend=mpi", "-o", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.startswith(f"{path}: [solver]: `backend` 'mpi' needs mpi4py and mpi4py-fft")
+    assert 'pip install "quantgeo[mpi]"' in err and "\n" not in err
+    assert not (tmp_path / "o").exists()

@@ -331,7 +331,7 @@ def build(sc: Scenario) -> Built:
             error_samples=s.error_samples,
             error_tol=s.error_tol,
         )
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ImportError) as exc:  # ImportError: backend 'mpi' alone
         raise ScenarioError(f"{file}: [solver]: {exc}") from None
     t_end = s.t_end if s.t_end is not None else s.t_start
     return Built(sc, lattice, ham, state0, solver, (s.t_start, t_end), eigh)
