@@ -113,15 +113,24 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     with warnings.catch_warnings(action="ignore", category=QuantgeoWarning):  # printed below
         sc = load(args.file, args)
+    rank = _mpi_rank(sc)
+    if rank is not None and rank != 0:  # backend 'mpi': only rank 0 prints and writes
+        return _mpi_follower(sc, args)
     for line in sc.warnings:  # accepted but questionable values (issue 9)
         err(f"warning: {line}")
-    folder = _out_folder(args, sc)
+    try:
+        folder = _out_folder(args, sc)
+    except BaseException:
+        _mpi_decide(rank, "folder", ok=False)
+        raise
+    _mpi_decide(rank, "folder", ok=True)
     pause_at("setup")  # test hook (quantgeo._interrupt), inert unless set
     result = run_scenario(
         sc,
         progress=progress(args),
         reference=False if args.no_reference else None,
     )
+    _mpi_decide(rank, "passed", ok=result.passed)
     report = result.to_dict()
     report["provenance"] = _scenario_provenance(args, sc, result)
     report["command"] = report["provenance"]["command"]
@@ -156,6 +165,35 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         out("PASS" if result.passed else "FAIL")
     return EXIT_OK if result.passed else EXIT_FAIL
+
+
+# -- backend 'mpi': every rank runs the scenario, rank 0 alone prints and writes ---------------
+def _mpi_rank(sc: Any) -> int | None:
+    """This process's MPI rank when the scenario runs with ``backend = "mpi"``, else ``None``."""
+    if getattr(getattr(sc, "solver", None), "backend", None) != "mpi":
+        return None
+    from quantgeo.solvers.distributed import mpi_rank
+
+    return mpi_rank()
+
+
+def _mpi_decide(rank: int | None, what: str, *, ok: bool) -> bool:
+    """Rank 0 tells the other ranks whether ``what`` went well (a no-op without MPI)."""
+    if rank is None:
+        return ok
+    from mpi4py import MPI
+
+    return bool(MPI.COMM_WORLD.bcast((what, ok), root=0)[1])
+
+
+def _mpi_follower(sc: Any, args: argparse.Namespace) -> int:
+    """A rank > 0 of ``quantgeo run``: the collective run, silent; rank 0's verdict."""
+    from quantgeo.scenario import run_scenario
+
+    if not _mpi_decide(0, "folder", ok=True):
+        return EXIT_USAGE
+    run_scenario(sc, progress=False, reference=False if args.no_reference else None)
+    return EXIT_OK if _mpi_decide(0, "passed", ok=True) else EXIT_FAIL
 
 
 # -- validate -----------------------------------------------------------------------------------

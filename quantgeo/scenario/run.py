@@ -240,8 +240,16 @@ def preflight(
     n = float(math.prod(scenario.lattice.shape))
     state = 16.0 * n
     fix_shape = "lower `[lattice].shape`"
-    est.add(f"for the {pf.fmt_count(n)}-site lattice", 14 * state, fix_shape, "[lattice].shape")
     s = scenario.solver
+    per_site = 14.0
+    if s is not None and s.backend == "mpi":
+        # each rank holds its piece of the working arrays, and V and ψ₀ whole (the caller's)
+        from quantgeo.solvers.distributed import mpi_size
+
+        per_site = 2.0 + 14.0 / mpi_size()
+    est.add(
+        f"for the {pf.fmt_count(n)}-site lattice", per_site * state, fix_shape, "[lattice].shape"
+    )
     if scenario.meta.kind == "born_ensemble":
         _born_items(est, scenario, n)
         where_steps = f"{where}[born].dt: "

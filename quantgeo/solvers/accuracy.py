@@ -256,6 +256,14 @@ def check_phase_per_step(
     modes = _support(np.abs(np.fft.fftn(psi)).ravel() ** 2, tail)
     # with V constant on the state the kinetic factor is exact: high phases are harmless
     phase_t = float(np.max(eps[modes])) * dt / ham.hbar if modes.any() and phase_v > 0 else 0.0
+    warn_phases(phase_v, phase_t, dt, stacklevel + 1)
+    return {"phase_v": phase_v, "phase_t": phase_t}
+
+
+def warn_phases(phase_v: float, phase_t: float, dt: float, stacklevel: int = 3) -> None:
+    """The warnings of :func:`check_phase_per_step` for phases already measured (the MPI
+    backend measures them with reductions over the ranks); ``stacklevel`` as in
+    ``warnings.warn`` called here."""
     for what, phase in (("(max V − min V)·dt/ħ", phase_v), ("max ε(k)·dt/ħ", phase_t)):
         if phase > math.pi:
             warnings.warn(
@@ -265,4 +273,3 @@ def check_phase_per_step(
                 QuantgeoWarning,
                 stacklevel=stacklevel,
             )
-    return {"phase_v": phase_v, "phase_t": phase_t}

@@ -35,6 +35,7 @@ from quantgeo.wavefunction import Wavefunction, _as_data
 
 __all__ = [
     "BACKENDS",
+    "SOLVER_BACKENDS",
     "AbsorbingBoundary",
     "GroundState",
     "SplitOperatorOptions",
@@ -43,6 +44,9 @@ __all__ = [
 
 #: Below this many sites threads cost more than they save (measured: 1D 4096 is faster on 1).
 THREAD_MIN_SITES = 1 << 15
+#: ``backend`` values of the solver: the kernel backends, and "mpi" (one state split over MPI
+#: ranks, :mod:`quantgeo.solvers.distributed`; numba kernels on each rank's piece).
+SOLVER_BACKENDS: tuple[str, ...] = (*BACKENDS, "mpi")
 
 CArray = NDArray[np.complex128]
 
@@ -89,7 +93,18 @@ class SplitOperatorOptions:
     dt: float = option(unit="time", doc="Largest time step (imaginary mode: dτ)", gt=0)
     scheme: str = option("strang", doc="Splitting scheme", kind="str", choices=tuple(SCHEMES))
     backend: str = option(
-        "numba", doc="Kernels: compiled 'numba' or the 'numpy' twins", kind="str", choices=BACKENDS
+        "numba",
+        doc="Kernels: compiled 'numba', the 'numpy' twins, or 'mpi' (the state split over MPI "
+        "ranks: run under mpiexec)",
+        kind="str",
+        choices=SOLVER_BACKENDS,
+    )
+    decomposition: int = option(
+        1,
+        doc="backend 'mpi': 1 = slabs, 2 = pencils (3D only)",
+        kind="int",
+        ge=1,
+        le=2,
     )
     workers: int | None = option(
         None,
@@ -276,7 +291,12 @@ class SplitOperatorSolver:
         ``"strang"`` (order 2), ``"yoshida4"`` (order 4), ``"yoshida6"`` (order 6) or a
         :class:`~quantgeo.solvers.schemes.SplittingScheme`.
     backend
-        ``"numba"`` (compiled kernels, rocket-fft) or ``"numpy"`` (the reference twins).
+        ``"numba"`` (compiled kernels, rocket-fft), ``"numpy"`` (the reference twins) or
+        ``"mpi"``: one state split over the ranks of an MPI run (``mpiexec -n P``), each rank
+        holding its piece of ψ and of its spectrum (mpi4py-fft's ``PFFT``; numba kernels on the
+        pieces; :mod:`quantgeo.solvers.distributed`).  Needs ``pip install "quantgeo[mpi]"``.
+    decomposition
+        With ``backend="mpi"``: 1 = slabs (default), 2 = pencils (3D lattices).
     workers
         FFT threads.  Default: all cores for lattices of ≥ 2¹⁵ sites, else 1.
     fft
@@ -325,6 +345,7 @@ class SplitOperatorSolver:
         workers: int | None = SplitOperatorOptions.workers,
         fft: str = SplitOperatorOptions.fft,
         absorber: AbsorbingBoundary | None = None,
+        decomposition: int = SplitOperatorOptions.decomposition,
         check_every: int = SplitOperatorOptions.check_every,
         norm_tol: float = SplitOperatorOptions.norm_tol,
         error_samples: int = SplitOperatorOptions.error_samples,
@@ -335,14 +356,21 @@ class SplitOperatorSolver:
         self.ham = ham
         self.dt = check_positive("dt", dt)
         self.scheme = get_scheme(scheme)
-        self.backend = check_choice("backend", backend, BACKENDS)
-        self._k = kernels("split", backend)
+        self.backend = check_choice("backend", backend, SOLVER_BACKENDS)
+        self._k = kernels("split", "numba" if backend == "mpi" else backend)
         size = ham.lattice.size
         if workers is None:
             workers = (os.cpu_count() or 1) if size >= THREAD_MIN_SITES else 1
         self.workers = check_int("workers", workers)
-        self._fft = make_fft(fft, self.backend, self._k, ham.lattice.shape, self.workers)
-        self.fft = self._fft.name
+        if backend == "mpi":
+            # mpi4py-fft's PFFT transforms each rank's piece (FFTW underneath): no plan, and no
+            # "auto" timing, of the whole lattice on every rank
+            check_choice("fft", fft, FFT_CHOICES)
+            self._fft = make_fft("rocket", "numba", self._k, ham.lattice.shape, self.workers)
+            self.fft = "mpi4py-fft"
+        else:
+            self._fft = make_fft(fft, self.backend, self._k, ham.lattice.shape, self.workers)
+            self.fft = self._fft.name
         if absorber is not None and not isinstance(absorber, AbsorbingBoundary):
             raise TypeError(f"`absorber` must be an AbsorbingBoundary, got {absorber!r}")
         if absorber is not None and not self.scheme.positive:
@@ -357,7 +385,7 @@ class SplitOperatorSolver:
         check_options(SplitOperatorOptions(dt, error_samples=error_samples, error_tol=error_tol))
         self.error_samples, self.error_tol = int(error_samples), float(error_tol)
         self._damping: NDArray[np.float64] | None = None
-        if absorber is not None:
+        if absorber is not None and self.backend != "mpi":  # mpi: each rank builds its piece
             self._damping = absorber.strength * absorbing_mask(
                 ham.lattice, absorber.width, absorber.power
             )
@@ -368,6 +396,20 @@ class SplitOperatorSolver:
         self._v_index = np.arange(self.scheme.stages + 1, dtype=np.int64)
         self._kinetic_cache: dict[float, tuple[CArray, CArray]] = {}
         self._potential_cache: dict[float, CArray] = {}
+        self.decomposition = check_int("decomposition", decomposition, 1, maximum=2)
+        self._mpi: Any = None
+        if self.backend == "mpi":
+            from quantgeo.solvers.distributed import DistributedSplit
+
+            self._mpi = DistributedSplit(self, self.decomposition)
+
+    def local_piece(self, state: Wavefunction | CArray) -> CArray:
+        """This rank's piece of a whole-lattice ``state`` with ``backend="mpi"`` (``run``
+        accepts it as well as the whole state); a copy of the whole state otherwise."""
+        data = _as_data(state, self.ham.lattice, "state")
+        if self._mpi is not None:
+            return np.asarray(self._mpi.layout.take(data), dtype=np.complex128)
+        return np.array(data, dtype=np.complex128)
 
     # -- factors ----------------------------------------------------------------------------
     def _v_exponent(self, v: NDArray[np.float64]) -> CArray:
@@ -463,6 +505,8 @@ class SplitOperatorSolver:
         progress
             tqdm progress bar; default: on when stderr is a terminal.
         """
+        if self._mpi is not None:  # collective: every rank calls run
+            return self._mpi.run(state0, t_span, recorder=recorder, progress=progress)
         lat = self.ham.lattice
         psi = np.array(_as_data(state0, lat, "state0"), dtype=np.complex128, order="C")
         psi = self._fft.aligned(psi)
@@ -525,7 +569,10 @@ class SplitOperatorSolver:
         arrays; building the factors holds three more per factor (exponents, half steps,
         ``expm1``) — ``4(s + 2) + 1`` states in all (tracemalloc: 12 for Strang, 21 for
         Yoshida-4) — and a time-dependent V rebuilds ``s`` exponents every step.  The kinetic
-        factors are separable (one row per axis); then the records."""
+        factors are separable (one row per axis); then the records.  With ``backend="mpi"``:
+        what each rank holds."""
+        if self._mpi is not None:
+            return self._mpi.memory_estimate(t_span, recorder)
         lat = self.ham.lattice
         state = 16.0 * lat.size
         stages = self.scheme.stages
@@ -604,6 +651,11 @@ class SplitOperatorSolver:
         """
         from quantgeo.solvers.imaginary import ImaginaryTimeSolver
 
+        if self._mpi is not None:
+            raise ValueError(
+                "`backend` 'mpi' runs real time only: ground_state() needs backend 'numba' or "
+                "'numpy'"
+            )
         if self.absorber is not None:
             raise ValueError(
                 "`absorber` applies to real-time runs only: ground_state() relaxes to the ground "

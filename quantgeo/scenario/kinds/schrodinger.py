@@ -121,6 +121,8 @@ def _solver(
                 "imaginary time needs a static potential "
                 f"(a {time_dependent[0]} is time dependent)",
             )
+        if sol["backend"] == "mpi":
+            ck.add("solver", "backend", "'mpi' runs real time only (mode = 'real')")
     if absorber not in (None, BAD):
         _absorber(ck, sol, absorber, lat, ndim)
     _solver_warnings(ck, sol, sol_raw)
@@ -331,7 +333,7 @@ def build(sc: Scenario) -> Built:
             error_samples=s.error_samples,
             error_tol=s.error_tol,
         )
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ImportError) as exc:  # ImportError: backend 'mpi' alone
         raise ScenarioError(f"{file}: [solver]: {exc}") from None
     t_end = s.t_end if s.t_end is not None else s.t_start
     return Built(sc, lattice, ham, state0, solver, (s.t_start, t_end), eigh)
@@ -358,7 +360,7 @@ def run(
     sc, solver = scenario, built.solver
     assert sc.solver is not None
     compile_time = 0.0
-    if sc.solver.backend == "numba":
+    if sc.solver.backend in ("numba", "mpi"):
         from quantgeo._kernels import warmup
 
         compile_time = warmup((built.lattice.ndim,))
@@ -392,7 +394,8 @@ def run(
     if traj is not None:
         timings["run"] = float(traj.info.get("run_time", timings["run"]))
     ref_traj = comparison = None
-    if use_ref and traj is not None:
+    # backend 'mpi': only rank 0 holds the stored states (the other ranks report nothing)
+    if use_ref and traj is not None and traj.states is not None:
         t0 = time.perf_counter()
         ref_rec = Recorder(times, observables=dict(obs), store_states=True)
         ref_traj = built.reference_engine().run(
