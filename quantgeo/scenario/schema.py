@@ -372,6 +372,7 @@ SOLVER_KEYS = (
         "backend",
         "workers",
         "fft",
+        "decomposition",
         "check_every",
         "norm_tol",
         "error_samples",

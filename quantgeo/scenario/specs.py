@@ -139,6 +139,7 @@ class SolverSpec:
     backend: str = SplitOperatorOptions.backend
     workers: int | None = SplitOperatorOptions.workers
     fft: str = SplitOperatorOptions.fft
+    decomposition: int = SplitOperatorOptions.decomposition
     check_every: int = SplitOperatorOptions.check_every
     norm_tol: float = SplitOperatorOptions.norm_tol
     error_samples: int = SplitOperatorOptions.error_samples

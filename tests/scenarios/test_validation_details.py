@@ -57,7 +57,8 @@ def test_every_problem_of_a_table_is_reported_in_key_order() -> None:
         scenario_from_text(text.format(state='type = "gaussian"'), "e.toml")
     assert list(info.value.problems) == [
         "e.toml: [solver].wrkers: unknown key (did you mean 'workers'?); valid keys: absorber, "
-        "backend, check_every, dt, error_samples, error_tol, fft, max_steps, mode, norm_tol, "
+        "backend, check_every, decomposition, dt, error_samples, error_tol, fft, max_steps, mode, "
+        "norm_tol, "
         "residual_tol, scheme, t_end, t_start, tol, "
         "workers",
         "e.toml: [solver].dt: must be a number (time), got string 'small'",
