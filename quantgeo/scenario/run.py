@@ -278,6 +278,7 @@ def preflight(
             value_bytes=16.0,
             fix=fix,
             key=key,
+            budget=pf.states_budget(rec) if keep else None,  # beyond it states stream
         )
     )
     if use_ref:

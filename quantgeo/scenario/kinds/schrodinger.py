@@ -281,7 +281,9 @@ def _freeze(
         residual_tol=sol["residual_tol"],
         absorber=absorber_obj,
     )
-    rspec = RecordSpec(rec["every"], rec["times"], rec["observables"], rec["store_states"])
+    rspec = RecordSpec(
+        rec["every"], rec["times"], rec["observables"], rec["store_states"], rec["memory_budget"]
+    )
     refspec = ReferenceSpec(ref["qutip"], ref["atol"], ref["rtol"], ref["method"], ref["nsteps"])
     fast = ctx.fast
     espec = ExpectSpec(
@@ -392,7 +394,9 @@ def run(
     ref_traj = comparison = None
     if use_ref and traj is not None:
         t0 = time.perf_counter()
-        ref_rec = Recorder(times, observables=dict(obs), store_states=True)
+        ref_rec = Recorder(
+            times, observables=dict(obs), store_states=True, memory_budget=sc.record.memory_budget
+        )
         ref_traj = built.reference_engine().run(
             built.state0, built.t_span, recorder=ref_rec, progress=progress
         )
@@ -454,6 +458,7 @@ def _recorder(
         observables=obs,
         store_states=store_states,
         callbacks=[p.callback for p in probes] + list(callbacks),
+        memory_budget=sc.record.memory_budget,
     )
     return recorder, times, obs
 
