@@ -23,6 +23,7 @@ index; a flat file mapped by NumPy does exactly that with no dependency, and eve
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from typing import IO, Any
 
@@ -179,6 +180,7 @@ class StateStore:
         expected = self.capacity if self.capacity else _FIRST_CAPACITY
         if expected * frame > self.budget:
             self._open_file()
+            self._check_disk(expected * frame)
         else:
             self._buf = np.empty((expected, *self._shape), dtype=self._dtype)
 
@@ -192,6 +194,25 @@ class StateStore:
                 f"$TMPDIR to a writable disk, or raise `memory_budget` "
                 f"(now {format_bytes(self.budget)})"
             ) from exc
+
+    def _check_disk(self, nbytes: float) -> None:
+        """Refuse (before writing) a stream the disk cannot hold; the file is closed."""
+        from quantgeo.errors import ResourceError
+
+        where = self.spill_dir or tempfile.gettempdir()
+        try:
+            free = shutil.disk_usage(where).free
+        except OSError:
+            return
+        if nbytes > free:
+            self.discard()
+            raise ResourceError(
+                f"needs {format_bytes(nbytes)} of disk in {where!r} to stream the stored "
+                f"states (free: {format_bytes(free)}); set `spill_dir` (or $TMPDIR) to a "
+                "larger disk, record less often or pass `store_states=False`",
+                needed=float(nbytes),
+                limit=float(free),
+            )
 
     def _grow(self) -> None:
         assert self._buf is not None

@@ -174,3 +174,23 @@ def test_budget_values(value: Any, expected: int | None) -> None:
 def test_bad_budget_names_the_argument(value: Any, error: type[Exception]) -> None:
     with pytest.raises(error, match="`memory_budget`"):
         Recorder(memory_budget=value)
+
+
+def test_a_stream_the_disk_cannot_hold_is_refused(
+    system: tuple[SplitOperatorSolver, Any], tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collections import namedtuple
+
+    from quantgeo import _statestore
+    from quantgeo.errors import ResourceError
+
+    solver, psi = system
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(
+        _statestore.shutil, "disk_usage", lambda path: usage(2**20, 2**20 - 1000, 1000)
+    )
+    rec = Recorder(every=0.01, memory_budget=0, spill_dir=tmp_path)
+    with pytest.raises(ResourceError, match="`spill_dir`") as info:
+        solver.run(psi, (0.0, 0.1), recorder=rec)
+    assert info.value.needed == 11 * psi.data.nbytes and info.value.limit == 1000
+    assert os.listdir(tmp_path) == []
