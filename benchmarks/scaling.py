@@ -90,7 +90,9 @@ def measure(
             continue
         _time_run(solver, psi, 2)  # compile, factor cache, first touch
         ten = _time_run(solver, psi, 10)[0] / 10
-        steps = max(2, math.ceil(seconds / max(ten, 1e-7)))
+        # ≥ 8 steps: the set-up (state copy, phase check, norms) costs ~2 steps and varies
+        # with the load; with fewer steps its variation swamps the difference
+        steps = max(8, math.ceil(seconds / max(ten, 1e-7)))
         cases.append({"shape": shape, "solver": solver, "psi": psi, "steps": steps})
         cases[-1].update(wall=[], cpu=[])
     for _ in range(rounds):
