@@ -60,7 +60,9 @@ class Trajectory:
         ``(n_t, ndim)``).
     states
         Recorded states stacked along axis 0 (``(n_t, *lattice.shape)`` complex128 for
-        wavefunctions), or ``None`` when states were not stored.
+        wavefunctions), or ``None`` when states were not stored.  Beyond the recorder's
+        ``memory_budget`` a copy-on-write ``numpy.memmap`` of an anonymous temporary file, read
+        lazily (``info["states_storage"] == "disk"``).
     info
         Engine metadata: name, backend, dt, steps, timings, seeds … (JSON-serialisable values).
     lattice
