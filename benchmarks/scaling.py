@@ -1,7 +1,7 @@
 """Scaling of the split-operator step with the lattice size (issue 13, target R5).
 
-Times one Strang step (the difference of ``SplitOperatorSolver.run`` over 2n and n steps, which
-cancels the per-run set-up; no records, no error estimate, 1 FFT thread) for
+Times one Strang step (the steps ``SplitOperatorSolver.run`` takes, without its per-run set-up;
+1 FFT thread) for
 
 * 1D N = 2¹² … 2²²,
 * 2D 128² … 2048²,
@@ -61,10 +61,15 @@ def _recorder() -> Any:
     return qg.Recorder(observables=(), store_states=False)
 
 
-def _time_run(solver: Any, psi: Any, steps: int) -> tuple[float, float]:
-    """Wall-clock and CPU seconds of a run of ``steps`` steps."""
+def _time_steps(solver: Any, buf: Any, steps: int) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of ``steps`` Strang steps of ``buf`` in place.
+
+    ``_advance`` is the call ``run`` makes for every chunk of steps (the kernels, factors
+    cached): timing it leaves out the per-run set-up (state copy, phase and norm checks, ~2
+    steps whose cost varies with the load), which would otherwise bend the small sizes.
+    """
     t, c = time.perf_counter(), time.process_time()
-    solver.run(psi, (0.0, steps * DT), recorder=_recorder(), progress=False)
+    solver._advance(buf, 0.0, DT, steps)
     return time.perf_counter() - t, time.process_time() - c
 
 
@@ -88,21 +93,17 @@ def measure(
         if need > avail / 2:
             skipped.append(f"{'x'.join(map(str, shape))} (needs {need / 2**30:.1f} GiB)")
             continue
-        _time_run(solver, psi, 2)  # compile, factor cache, first touch
-        ten = _time_run(solver, psi, 10)[0] / 10
-        # ≥ 8 steps: the set-up (state copy, phase check, norms) costs ~2 steps and varies
-        # with the load; with fewer steps its variation swamps the difference
-        steps = max(8, math.ceil(seconds / max(ten, 1e-7)))
-        cases.append({"shape": shape, "solver": solver, "psi": psi, "steps": steps})
+        solver.run(psi, (0.0, 2 * DT), recorder=_recorder(), progress=False)  # compile, cache
+        buf = np.array(psi.data, dtype=np.complex128)
+        two = _time_steps(solver, buf, 2)[0] / 2
+        steps = max(2, math.ceil(seconds / max(two, 1e-7)))
+        cases.append({"shape": shape, "solver": solver, "buf": buf, "steps": steps})
         cases[-1].update(wall=[], cpu=[])
     for _ in range(rounds):
         for c in cases:
-            # runs of n and 2n steps: their difference is n steps without the per-run set-up
-            n = c["steps"]
-            short = _time_run(c["solver"], c["psi"], n)
-            long = _time_run(c["solver"], c["psi"], 2 * n)
-            c["wall"].append((long[0] - short[0]) / n)
-            c["cpu"].append((long[1] - short[1]) / n)
+            wall, cpu = _time_steps(c["solver"], c["buf"], c["steps"])
+            c["wall"].append(wall / c["steps"])
+            c["cpu"].append(cpu / c["steps"])
     rows = []
     for c in cases:
         n = int(np.prod(c["shape"]))

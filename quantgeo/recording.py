@@ -475,10 +475,11 @@ class Recorder:
         self._obs = {name: [] for name in self._resolved}
         if self._store is not None:
             self._store.discard()
-        self._store = None
-        if self.store_states:
-            budget = default_budget() if self.memory_budget is None else self.memory_budget
-            self._store = StateStore(self._scheduled, budget, self.spill_dir)
+        self._store = self._new_store() if self.store_states else None
+
+    def _new_store(self) -> StateStore:
+        budget = default_budget() if self.memory_budget is None else self.memory_budget
+        return StateStore(self._scheduled, budget, self.spill_dir)
 
     def record(self, t: float, state: Any, stored: Any = None) -> None:
         """Record ``state`` at time ``t``.
@@ -490,7 +491,9 @@ class Recorder:
         self._t.append(float(t))
         for name, fn in self._resolved.items():
             self._obs[name].append(np.asarray(fn(state)))
-        if self._store is not None:
+        if self.store_states:
+            if self._store is None:  # recorded without begin(), or store_states set since
+                self._store = self._new_store()
             self._store.append(getattr(state, "data", state) if stored is None else stored)
         for cb in self.callbacks:
             cb(float(t), state)
