@@ -14,8 +14,11 @@ t / (N log₂ N) in ns, whose drift from size to size is what the exponent summa
 Sizes are measured interleaved: every round times each size of a dimension once, and the
 median over the rounds is kept, so a change of machine load hits all sizes alike.  Both the
 wall-clock and the process CPU time are printed: with one thread on a loaded machine the CPU
-time leaves out the waits for a core, the wall-clock time is what a user sees.  Sizes whose
-working set (``memory_estimate``) exceeds half the available memory are skipped and named.
+time leaves out the waits for a core, the wall-clock time is what a user sees.  The bare FFT
+pair (CPU time, same array, 1 thread) is timed in the same rounds: its exponent is the floor
+the step's is compared with, and step/FFT pair shows where the element-wise passes cost more.
+Sizes whose working set (``memory_estimate``) exceeds half the available memory are skipped and
+named.
 
 Usage: python benchmarks/scaling.py [--quick] [--rounds R] [--seconds S] [--json FILE]
 """
@@ -73,6 +76,16 @@ def _time_steps(solver: Any, buf: Any, steps: int) -> tuple[float, float]:
     return time.perf_counter() - t, time.process_time() - c
 
 
+def _time_pairs(buf: Any, steps: int) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of ``steps`` bare FFT pairs (rocket-fft in Numba, 1 thread):
+    the floor of a step, whose own scaling the step's is compared with."""
+    from quantgeo._kernels import split
+
+    t, c = time.perf_counter(), time.process_time()
+    split.fft_pair(buf, steps, 1)
+    return time.perf_counter() - t, time.process_time() - c
+
+
 def fit_exponent(sites: list[int], seconds: list[float]) -> float:
     """Least-squares slope of log t against log(N log₂ N)."""
     x = np.log([n * math.log2(n) for n in sites])
@@ -98,16 +111,19 @@ def measure(
         two = _time_steps(solver, buf, 2)[0] / 2
         steps = max(2, math.ceil(seconds / max(two, 1e-7)))
         cases.append({"shape": shape, "solver": solver, "buf": buf, "steps": steps})
-        cases[-1].update(wall=[], cpu=[])
+        cases[-1].update(wall=[], cpu=[], pair=[], pbuf=buf.copy())
+        _time_pairs(cases[-1]["pbuf"], 1)
     for _ in range(rounds):
         for c in cases:
             wall, cpu = _time_steps(c["solver"], c["buf"], c["steps"])
             c["wall"].append(wall / c["steps"])
             c["cpu"].append(cpu / c["steps"])
+            c["pair"].append(_time_pairs(c["pbuf"], c["steps"])[1] / c["steps"])
     rows = []
     for c in cases:
         n = int(np.prod(c["shape"]))
         wall, cpu = statistics.median(c["wall"]), statistics.median(c["cpu"])
+        pair = statistics.median(c["pair"])
         rows.append(
             {
                 "shape": list(c["shape"]),
@@ -117,6 +133,7 @@ def measure(
                 "cpu_step_ms": 1e3 * cpu,
                 "ns_per_nlogn": 1e9 * wall / (n * math.log2(n)),
                 "cpu_ns_per_nlogn": 1e9 * cpu / (n * math.log2(n)),
+                "cpu_pair_ms": 1e3 * pair,
             }
         )
     return rows, skipped
@@ -141,25 +158,26 @@ def main() -> None:
     print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)")
     out: dict[str, Any] = {}
     all_n: list[int] = []
-    all_t: dict[str, list[float]] = {"wall": [], "cpu": []}
+    all_t: dict[str, list[float]] = {"wall": [], "cpu": [], "FFT pair": []}
     for ndim, shapes in families.items():
         rows, skipped = measure(shapes, args.rounds, args.seconds)
         print(f"\n{ndim}D: time per Strang step, 1 thread, median of {args.rounds} rounds")
         print(
             f"{'shape':>14} {'sites':>9} {'wall [ms]':>10} {'cpu [ms]':>10} "
-            f"{'wall/(N log2 N) [ns]':>21} {'cpu/(N log2 N) [ns]':>20}"
+            f"{'wall/(N log2 N) [ns]':>21} {'cpu/(N log2 N) [ns]':>20} {'step/FFT pair':>13}"
         )
         for r in rows:
             shape = "x".join(map(str, r["shape"]))
             print(
                 f"{shape:>14} {r['sites']:>9} {r['step_ms']:>10.4g} {r['cpu_step_ms']:>10.4g} "
-                f"{r['ns_per_nlogn']:>21.3f} {r['cpu_ns_per_nlogn']:>20.3f}"
+                f"{r['ns_per_nlogn']:>21.3f} {r['cpu_ns_per_nlogn']:>20.3f} "
+                f"{r['cpu_step_ms'] / r['cpu_pair_ms']:>13.2f}"
             )
         if skipped:
             print("  skipped (memory): " + ", ".join(skipped))
         sites = [r["sites"] for r in rows]
         fits = {}
-        for key, col in (("wall", "step_ms"), ("cpu", "cpu_step_ms")):
+        for key, col in (("wall", "step_ms"), ("cpu", "cpu_step_ms"), ("FFT pair", "cpu_pair_ms")):
             secs = [r[col] / 1e3 for r in rows]
             fits[key] = fit_exponent(sites, secs) if len(rows) >= 2 else math.nan
             all_t[key] += secs
