@@ -342,12 +342,22 @@ def run_estimate(
     return est
 
 
-def states_budget(recorder: Any) -> float:
-    """Bytes of stored states ``recorder`` keeps in RAM (its ``memory_budget`` or the default)."""
-    from quantgeo._statestore import default_budget
+def states_budget(recorder: Any) -> float | None:
+    """Bytes of stored states ``recorder`` (or a ``[record]`` spec) keeps in RAM when a budget
+    was chosen — its ``memory_budget``, else :data:`~quantgeo._statestore.BUDGET_ENV_VAR` —
+    and ``None`` under the default budget.
+
+    Under the default the run streams too, but the estimate counts every stored state: a
+    trajectory larger than the memory limit is refused unless a budget is named, so that tens
+    of GB are never written to the temporary directory unasked.
+    """
+    from quantgeo._statestore import BUDGET_ENV_VAR
 
     budget = getattr(recorder, "memory_budget", None)
-    return float(default_budget() if budget is None else budget)
+    if budget is None:
+        env = os.environ.get(BUDGET_ENV_VAR, "").strip()
+        return float(parse_size(env, BUDGET_ENV_VAR)) if env else None
+    return float(budget)
 
 
 def check_run(estimate: Estimate, where: str, limit: str | float | None = None) -> None:

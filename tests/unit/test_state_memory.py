@@ -194,3 +194,28 @@ def test_a_stream_the_disk_cannot_hold_is_refused(
         solver.run(psi, (0.0, 0.1), recorder=rec)
     assert info.value.needed == 11 * psi.data.nbytes and info.value.limit == 1000
     assert os.listdir(tmp_path) == []
+
+
+def test_the_estimate_caps_the_states_at_a_named_budget_only(
+    system: tuple[SplitOperatorSolver, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from quantgeo._statestore import BUDGET_ENV_VAR
+
+    monkeypatch.delenv(BUDGET_ENV_VAR, raising=False)
+    solver, psi = system
+    span, state = (0.0, 0.01 * (FRAMES - 1)), psi.data.nbytes
+
+    def states_item(**kw: Any) -> float:
+        item = solver.memory_estimate(span, Recorder(every=0.01, **kw)).items[-1]
+        assert "states of" in item.what
+        return item.nbytes
+
+    # the record count is an upper bound: one more than the schedule for a span of k·every
+    n = solver.memory_estimate(span, Recorder(every=0.01)).records
+    assert n in (FRAMES, FRAMES + 1)
+    # one copy each under the default budget (a trajectory beyond the limit is refused) …
+    assert n * state <= states_item() <= n * state + 1000
+    # … and the budget plus the state passing through once a budget is named
+    assert 5 * state <= states_item(memory_budget=4 * state) <= 5 * state + 1000
+    monkeypatch.setenv(BUDGET_ENV_VAR, str(4 * state))
+    assert states_item() == states_item(memory_budget=4 * state)
