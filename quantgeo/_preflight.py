@@ -20,8 +20,10 @@ time steps or :data:`MAX_RECORDS` record times (:func:`check_count`).
 Why the estimates may be trusted to a factor 2: they count the arrays an engine allocates
 (for the split-operator solver including the transient arrays of the factor build, measured),
 the Python objects of each record (:data:`RECORD_OVERHEAD`, :data:`VALUE_OVERHEAD`, measured
-with :mod:`tracemalloc`) and the final ``np.stack`` of the recorded lists, which holds both
-copies at once.  What they leave out — FFT plans, interpreter overhead, the spread of the
+with :mod:`tracemalloc`), the final ``np.stack`` of the recorded observables' lists, which holds
+both copies at once, and the stored states (one copy each, in RAM only up to the recorder's
+``memory_budget``: beyond it they stream to a temporary file, :mod:`quantgeo._statestore`).
+What they leave out — FFT plans, interpreter overhead, the spread of the
 per-object sizes — is a bounded fraction, and the test suite checks that the estimate of real
 runs lies within a factor 2 of their measured peak (1.1–1.2 is measured).  Records and working
 arrays do not peak at the same moment (the factors are built before the first record), so
@@ -58,6 +60,7 @@ __all__ = [
     "record_items",
     "recorder_count",
     "run_estimate",
+    "states_budget",
 ]
 
 #: Most time steps of one run (10⁹: hours of the fastest kernel on a workstation).
@@ -270,23 +273,27 @@ def record_items(
     value_bytes: float = 8.0,
     fix: str,
     key: str = "",
+    budget: float | None = None,
 ) -> list[Item]:
     """Items of ``n_records`` records of ``n_values`` numbers (``value_bytes`` each) and, when
     ``state_bytes``, one stored state each.
 
-    Recorded values and states are kept in lists and stacked into arrays at the end, so both
-    copies exist at once: each counts twice.
+    Recorded values are kept in lists and stacked into arrays at the end, so both copies exist
+    at once: each counts twice.  Stored states are copied once into one block, in RAM up to
+    ``budget`` bytes (``None``: no limit) and streamed to disk beyond it.
     """
     values = n_records * (RECORD_OVERHEAD + n_values * (VALUE_OVERHEAD + 2 * value_bytes))
-    # each stored state is one more array object besides its (twice counted) data
     items = [
         Item(f"to store {fmt_count(n_records)} records of {n_values} numbers", values, fix, key)
     ]
     if state_bytes:
+        in_ram = n_records * state_bytes
+        if budget is not None and in_ram > budget:
+            in_ram = budget + state_bytes  # the rest streams; one state passes through RAM
         items.append(
             Item(
                 f"to store {fmt_count(n_records)} states of {format_bytes(state_bytes)}",
-                n_records * (2.0 * state_bytes + VALUE_OVERHEAD),
+                in_ram + VALUE_OVERHEAD,
                 fix,
                 key,
             )
@@ -326,12 +333,31 @@ def run_estimate(
             state_bytes=state_bytes if store else 0.0,
             value_bytes=16.0,
             fix=records_fix,
+            budget=states_budget(recorder) if store else None,
         )
     )
     est.records, est.records_fix = n_rec, records_fix
     if dt is not None:
         est.steps, est.steps_fix = abs(t1 - t0) / float(dt), steps_fix
     return est
+
+
+def states_budget(recorder: Any) -> float | None:
+    """Bytes of stored states ``recorder`` (or a ``[record]`` spec) keeps in RAM when a budget
+    was chosen — its ``memory_budget``, else :data:`~quantgeo._statestore.BUDGET_ENV_VAR` —
+    and ``None`` under the default budget.
+
+    Under the default the run streams too, but the estimate counts every stored state: a
+    trajectory larger than the memory limit is refused unless a budget is named, so that tens
+    of GB are never written to the temporary directory unasked.
+    """
+    from quantgeo._statestore import BUDGET_ENV_VAR
+
+    budget = getattr(recorder, "memory_budget", None)
+    if budget is None:
+        env = os.environ.get(BUDGET_ENV_VAR, "").strip()
+        return float(parse_size(env, BUDGET_ENV_VAR)) if env else None
+    return float(budget)
 
 
 def check_run(estimate: Estimate, where: str, limit: str | float | None = None) -> None:

@@ -22,6 +22,9 @@ from quantgeo.recording import Trajectory
 
 __all__ = ["Comparison", "compare"]
 
+# states compared per block (bytes of one trajectory's block): bounded memory for long runs
+_BLOCK_BYTES = 64 * 2**20
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -100,11 +103,26 @@ def compare(a: Trajectory | Any, b: Trajectory | Any, *, time_rtol: float = 1e-9
     lattice = a.lattice if a.lattice is not None else b.lattice
     dv = 1.0 if lattice is None else lattice.cell_volume
     axes = tuple(range(1, a.states.ndim))
-    diff = a.states - b.states
-    l2 = np.sqrt(np.sum(np.abs(diff) ** 2, axis=axes) * dv)
-    ov = np.sum(np.conj(a.states) * b.states, axis=axes)
-    na = np.sum(np.abs(a.states) ** 2, axis=axes)
-    nb = np.sum(np.abs(b.states) ** 2, axis=axes)
+    # blocks of records: streamed states (a memmap) are read a block at a time, never whole
+    n_t = len(a.states)
+    block = max(1, _BLOCK_BYTES // max(1, a.states[0].nbytes)) if n_t else 1
+    parts: list[tuple[Any, ...]] = []
+    for i in range(0, n_t, block):
+        sa, sb = np.asarray(a.states[i : i + block]), np.asarray(b.states[i : i + block])
+        parts.append(
+            (
+                np.sum(np.abs(sa - sb) ** 2, axis=axes),
+                np.sum(np.conj(sa) * sb, axis=axes),
+                np.sum(np.abs(sa) ** 2, axis=axes),
+                np.sum(np.abs(sb) ** 2, axis=axes),
+            )
+        )
+    d2, ov, na, nb = (
+        (np.concatenate(col) for col in zip(*parts, strict=True))
+        if parts
+        else (np.empty(0) for _ in range(4))
+    )
+    l2 = np.sqrt(d2 * dv)
     infid = np.clip(1.0 - np.abs(ov) ** 2 / (na * nb), 0.0, None)
     obs = {}
     for name in sorted(set(a.observables) & set(b.observables)):

@@ -22,6 +22,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from quantgeo._io import atomic_path, jsonable
 from quantgeo._qutip import e_op_function, is_qobj, is_qobjevo, normalize_e_ops
+from quantgeo._statestore import StateStore, default_budget, resolve_budget
 from quantgeo._validation import check_instance, check_positive
 
 if TYPE_CHECKING:
@@ -59,7 +60,9 @@ class Trajectory:
         ``(n_t, ndim)``).
     states
         Recorded states stacked along axis 0 (``(n_t, *lattice.shape)`` complex128 for
-        wavefunctions), or ``None`` when states were not stored.
+        wavefunctions), or ``None`` when states were not stored.  Beyond the recorder's
+        ``memory_budget`` a copy-on-write ``numpy.memmap`` of an anonymous temporary file, read
+        lazily (``info["states_storage"] == "disk"``).
     info
         Engine metadata: name, backend, dt, steps, timings, seeds … (JSON-serialisable values).
     lattice
@@ -334,8 +337,18 @@ class Recorder:
         A ``qutip.Qobj`` or ``QobjEvo`` among them (in a list it is named ``"e<i>"`` by its
         position) is an expectation value as in ``e_ops``.
     store_states
-        Keep every recorded state in :attr:`Trajectory.states`.  Turn off for long runs whose
-        states are consumed by callbacks.
+        Keep every recorded state in :attr:`Trajectory.states` (one copy each).  Turn off for
+        long runs whose states are consumed by callbacks.
+    memory_budget
+        Largest number of bytes of stored states kept in RAM (an int or a size such as
+        ``"512MiB"``; ``0``: always stream).  A trajectory whose states would exceed it streams
+        them to an anonymous temporary file instead and :attr:`Trajectory.states` is a
+        read-lazily ``numpy.memmap`` of it (:mod:`quantgeo._statestore`; nothing is left on
+        disk).  Default: ``$QUANTGEO_MEMORY_BUDGET`` when set, else the smaller of 1 GiB and a
+        quarter of the memory available when the run starts.
+    spill_dir
+        Directory of that temporary file (default: ``$TMPDIR`` or the system's temporary
+        directory; point it at a disk when that is a RAM-backed ``tmpfs``).
     callbacks
         Functions ``cb(t, state)`` called at every record time, while the engine runs.
     e_ops
@@ -361,6 +374,8 @@ class Recorder:
         store_states: bool = True,
         callbacks: Sequence[Callback] = (),
         e_ops: Any = None,
+        memory_budget: str | float | None = None,
+        spill_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if times is not None and every is not None:
             raise ValueError("give `times` or `every`, not both")
@@ -410,13 +425,17 @@ class Recorder:
         self._e_ops_order = list(extra)
         self.e_ops.update(extra)
         self.store_states = bool(store_states)
+        #: Bytes of stored states kept in RAM (``None``: the default, read when a run starts).
+        self.memory_budget = resolve_budget(memory_budget)
+        self.spill_dir = None if spill_dir is None else os.fspath(spill_dir)
         self.callbacks = list(callbacks)
         self._resolved: dict[str, Callable[[Any], Any]] = {}
         #: Time of the record being taken (observables of time-dependent systems read it).
         self.time = 0.0
         self._t: list[float] = []
         self._obs: dict[str, list[Any]] = {}
-        self._states: list[Any] = []
+        self._store: StateStore | None = None
+        self._scheduled: int | None = None
 
     def schedule(self, t_span: tuple[float, float]) -> NDArray[np.float64]:
         """Return the record times for ``t_span = (t0, t1)`` (always includes ``t0`` and ``t1``
@@ -430,8 +449,10 @@ class Recorder:
                 raise ValueError(
                     f"Recorder `times` must lie inside t_span {t_span}, got {outside[:3]}"
                 )
+            self._scheduled = len(self._times)
             return np.clip(self._times, lo, hi)
         if self.every is None:
+            self._scheduled = 2 if t1 != t0 else 1
             return np.array([t0, t1]) if t1 != t0 else np.array([t0])
         n = int(np.floor((t1 - t0) / self.every * (1 + 1e-12)))
         times = t0 + self.every * np.arange(n + 1)
@@ -439,6 +460,7 @@ class Recorder:
             times = np.append(times, t1)
         else:
             times[-1] = t1
+        self._scheduled = len(times)  # the stored states' block is sized by it
         return np.asarray(times, dtype=np.float64)
 
     def begin(self, resolve: Callable[[str], Callable[[Any], Any]]) -> None:
@@ -449,31 +471,43 @@ class Recorder:
         }
         for name, op in self.e_ops.items():
             self._resolved[name] = e_op_function(name, op, lambda: self.time)
-        self._t, self._states = [], []
+        self._t = []
         self._obs = {name: [] for name in self._resolved}
+        if self._store is not None:
+            self._store.discard()
+        self._store = self._new_store() if self.store_states else None
+
+    def _new_store(self) -> StateStore:
+        budget = default_budget() if self.memory_budget is None else self.memory_budget
+        return StateStore(self._scheduled, budget, self.spill_dir)
 
     def record(self, t: float, state: Any, stored: Any = None) -> None:
         """Record ``state`` at time ``t``.
 
-        ``stored`` is what goes into :attr:`Trajectory.states` (default: a copy of ``state``'s
-        array data).
+        ``stored`` is what goes into :attr:`Trajectory.states` (default: ``state``'s array
+        data); it is copied once, into the recorder's block of states.
         """
         self.time = float(t)
         self._t.append(float(t))
         for name, fn in self._resolved.items():
             self._obs[name].append(np.asarray(fn(state)))
         if self.store_states:
-            if stored is None:
-                stored = np.array(getattr(state, "data", state), copy=True)
-            self._states.append(stored)
+            if self._store is None:  # recorded without begin(), or store_states set since
+                self._store = self._new_store()
+            self._store.append(getattr(state, "data", state) if stored is None else stored)
         for cb in self.callbacks:
             cb(float(t), state)
 
     def finish(self, info: Mapping[str, Any] | None = None, lattice: Any = None) -> Trajectory:
         """Return the :class:`Trajectory` of everything recorded since :meth:`begin`."""
         obs = {name: np.stack(vals) if vals else np.empty(0) for name, vals in self._obs.items()}
-        states = np.stack(self._states) if self.store_states and self._states else None
         info = dict(info or {})
+        states = None
+        if self._store is not None:
+            if self._store.streaming:
+                info.update(self._store.describe())
+            # the recorder lets go of the states: the trajectory holds the only reference
+            states, self._store = self._store.finish(), None
         if self.e_ops:
             # to_qutip() keys e_data as sesolve would: by position for a list, else by name
             info["e_ops"] = {

@@ -286,6 +286,7 @@ def preflight(
             value_bytes=16.0,
             fix=fix,
             key=key,
+            budget=pf.states_budget(rec) if keep else None,  # beyond it states stream
         )
     )
     if use_ref:

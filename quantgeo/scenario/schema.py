@@ -406,6 +406,16 @@ RECORD_KEYS = (
         True,
         doc="Keep the recorded states in trajectory.npz (forced on with [reference].qutip)",
     ),
+    _k(
+        "memory_budget",
+        "number",
+        None,
+        "bytes",
+        "Largest size of the stored states kept in RAM; beyond it they stream to a temporary "
+        "file (default: $QUANTGEO_MEMORY_BUDGET, else min(1 GiB, ¼ of the available memory); "
+        "0: always stream)",
+        nonneg=True,
+    ),
 )
 
 REFERENCE_KEYS = (

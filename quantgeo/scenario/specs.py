@@ -158,6 +158,7 @@ class RecordSpec:
     times: tuple[float, ...] | None = _RECORD["times"]
     observables: tuple[str, ...] = _RECORD["observables"]
     store_states: bool = _RECORD["store_states"]
+    memory_budget: float | None = _RECORD["memory_budget"]
 
 
 @dataclass(frozen=True)

@@ -285,7 +285,9 @@ def _freeze(
         residual_tol=sol["residual_tol"],
         absorber=absorber_obj,
     )
-    rspec = RecordSpec(rec["every"], rec["times"], rec["observables"], rec["store_states"])
+    rspec = RecordSpec(
+        rec["every"], rec["times"], rec["observables"], rec["store_states"], rec["memory_budget"]
+    )
     refspec = ReferenceSpec(ref["qutip"], ref["atol"], ref["rtol"], ref["method"], ref["nsteps"])
     fast = ctx.fast
     espec = ExpectSpec(
@@ -399,7 +401,9 @@ def run(
     # backend 'mpi': only rank 0 holds the stored states (the other ranks report nothing)
     if use_ref and traj is not None and traj.states is not None:
         t0 = time.perf_counter()
-        ref_rec = Recorder(times, observables=dict(obs), store_states=True)
+        ref_rec = Recorder(
+            times, observables=dict(obs), store_states=True, memory_budget=sc.record.memory_budget
+        )
         ref_traj = built.reference_engine().run(
             built.state0, built.t_span, recorder=ref_rec, progress=progress
         )
@@ -461,6 +465,7 @@ def _recorder(
         observables=obs,
         store_states=store_states,
         callbacks=[p.callback for p in probes] + list(callbacks),
+        memory_budget=sc.record.memory_budget,
     )
     return recorder, times, obs
 

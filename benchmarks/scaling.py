@@ -1,0 +1,196 @@
+"""Scaling of the split-operator step with the lattice size (issue 13, target R5).
+
+Times one Strang step (the steps ``SplitOperatorSolver.run`` takes, without its per-run set-up;
+1 FFT thread) for
+
+* 1D N = 2¹² … 2²²,
+* 2D 128² … 2048²,
+* 3D 32³ … 256³,
+
+and fits the exponent p of t ∝ (N log N)^p per dimension and over all sizes (least squares of
+log t against log(N log₂ N)).  Target R5: p within 10 % of 1.  It also prints
+t / (N log₂ N) in ns, whose drift from size to size is what the exponent summarises.
+
+Sizes are measured interleaved: every round times each size of a dimension once, and the
+median over the rounds is kept, so a change of machine load hits all sizes alike.  Both the
+wall-clock and the process CPU time are printed: with one thread on a loaded machine the CPU
+time leaves out the waits for a core, the wall-clock time is what a user sees.  The bare FFT
+pair (CPU time, same array, 1 thread) is timed in the same rounds: its exponent is the floor
+the step's is compared with, and step/FFT pair shows where the element-wise passes cost more.
+Sizes whose working set (``memory_estimate``) exceeds half the available memory are skipped and
+named.
+
+Usage: python benchmarks/scaling.py [--quick] [--rounds R] [--seconds S] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+
+FULL = {
+    1: [(2**k,) for k in range(12, 23)],
+    2: [(n, n) for n in (128, 256, 512, 1024, 2048)],
+    3: [(n, n, n) for n in (32, 64, 128, 256)],
+}
+QUICK = {
+    1: [(2**k,) for k in range(12, 19, 2)],
+    2: [(n, n) for n in (128, 256, 512)],
+    3: [(n, n, n) for n in (32, 64)],
+}
+DT = 1e-3
+
+
+def _solver(shape: tuple[int, ...]) -> tuple[Any, Any]:
+    import quantgeo as qg
+    from quantgeo.potentials import harmonic
+
+    lat = qg.Lattice(shape, (-8.0, 8.0))
+    ham = qg.Hamiltonian(lat, harmonic(1.0))
+    solver = qg.SplitOperatorSolver(ham, DT, "strang", workers=1, error_samples=0)
+    return solver, qg.gaussian(lat, center=1.0, width=0.8, momentum=0.5)
+
+
+def _recorder() -> Any:
+    import quantgeo as qg
+
+    return qg.Recorder(observables=(), store_states=False)
+
+
+def _time_steps(solver: Any, buf: Any, steps: int) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of ``steps`` Strang steps of ``buf`` in place.
+
+    ``_advance`` is the call ``run`` makes for every chunk of steps (the kernels, factors
+    cached): timing it leaves out the per-run set-up (state copy, phase and norm checks, ~2
+    steps whose cost varies with the load), which would otherwise bend the small sizes.
+    """
+    t, c = time.perf_counter(), time.process_time()
+    solver._advance(buf, 0.0, DT, steps)
+    return time.perf_counter() - t, time.process_time() - c
+
+
+def _time_pairs(buf: Any, steps: int) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of ``steps`` bare FFT pairs (rocket-fft in Numba, 1 thread):
+    the floor of a step, whose own scaling the step's is compared with."""
+    from quantgeo._kernels import split
+
+    t, c = time.perf_counter(), time.process_time()
+    split.fft_pair(buf, steps, 1)
+    return time.perf_counter() - t, time.process_time() - c
+
+
+def fit_exponent(sites: list[int], seconds: list[float]) -> float:
+    """Least-squares slope of log t against log(N log₂ N)."""
+    x = np.log([n * math.log2(n) for n in sites])
+    return float(np.polyfit(x, np.log(seconds), 1)[0])
+
+
+def measure(
+    shapes: list[tuple[int, ...]], rounds: int, seconds: float
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Median time per step of each shape over interleaved rounds; the shapes skipped."""
+    from quantgeo._preflight import available_memory
+
+    avail = available_memory() or 2**34
+    cases, skipped = [], []
+    for shape in shapes:
+        solver, psi = _solver(shape)
+        need = solver.memory_estimate((0.0, DT), _recorder()).total
+        if need > avail / 2:
+            skipped.append(f"{'x'.join(map(str, shape))} (needs {need / 2**30:.1f} GiB)")
+            continue
+        solver.run(psi, (0.0, 2 * DT), recorder=_recorder(), progress=False)  # compile, cache
+        buf = np.array(psi.data, dtype=np.complex128)
+        two = _time_steps(solver, buf, 2)[0] / 2
+        steps = max(2, math.ceil(seconds / max(two, 1e-7)))
+        cases.append({"shape": shape, "solver": solver, "buf": buf, "steps": steps})
+        cases[-1].update(wall=[], cpu=[], pair=[], pbuf=buf.copy())
+        _time_pairs(cases[-1]["pbuf"], 1)
+    for _ in range(rounds):
+        for c in cases:
+            wall, cpu = _time_steps(c["solver"], c["buf"], c["steps"])
+            c["wall"].append(wall / c["steps"])
+            c["cpu"].append(cpu / c["steps"])
+            c["pair"].append(_time_pairs(c["pbuf"], c["steps"])[1] / c["steps"])
+    rows = []
+    for c in cases:
+        n = int(np.prod(c["shape"]))
+        wall, cpu = statistics.median(c["wall"]), statistics.median(c["cpu"])
+        pair = statistics.median(c["pair"])
+        rows.append(
+            {
+                "shape": list(c["shape"]),
+                "sites": n,
+                "steps": c["steps"],
+                "step_ms": 1e3 * wall,
+                "cpu_step_ms": 1e3 * cpu,
+                "ns_per_nlogn": 1e9 * wall / (n * math.log2(n)),
+                "cpu_ns_per_nlogn": 1e9 * cpu / (n * math.log2(n)),
+                "cpu_pair_ms": 1e3 * pair,
+            }
+        )
+    return rows, skipped
+
+
+def _verdicts(fits: dict[str, float]) -> str:
+    return ", ".join(
+        f"{key} p = {p:.3f} ({'ok' if abs(p - 1.0) <= 0.1 else 'MISS'})" for key, p in fits.items()
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="a subset of the sizes")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median)")
+    parser.add_argument("--seconds", type=float, default=0.2, help="seconds per timed run")
+    parser.add_argument("--json", help="also write the rows to this JSON file")
+    args = parser.parse_args()
+    families = QUICK if args.quick else FULL
+    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)")
+    out: dict[str, Any] = {}
+    all_n: list[int] = []
+    all_t: dict[str, list[float]] = {"wall": [], "cpu": [], "FFT pair": []}
+    for ndim, shapes in families.items():
+        rows, skipped = measure(shapes, args.rounds, args.seconds)
+        print(f"\n{ndim}D: time per Strang step, 1 thread, median of {args.rounds} rounds")
+        print(
+            f"{'shape':>14} {'sites':>9} {'wall [ms]':>10} {'cpu [ms]':>10} "
+            f"{'wall/(N log2 N) [ns]':>21} {'cpu/(N log2 N) [ns]':>20} {'step/FFT pair':>13}"
+        )
+        for r in rows:
+            shape = "x".join(map(str, r["shape"]))
+            print(
+                f"{shape:>14} {r['sites']:>9} {r['step_ms']:>10.4g} {r['cpu_step_ms']:>10.4g} "
+                f"{r['ns_per_nlogn']:>21.3f} {r['cpu_ns_per_nlogn']:>20.3f} "
+                f"{r['cpu_step_ms'] / r['cpu_pair_ms']:>13.2f}"
+            )
+        if skipped:
+            print("  skipped (memory): " + ", ".join(skipped))
+        sites = [r["sites"] for r in rows]
+        fits = {}
+        for key, col in (("wall", "step_ms"), ("cpu", "cpu_step_ms"), ("FFT pair", "cpu_pair_ms")):
+            secs = [r[col] / 1e3 for r in rows]
+            fits[key] = fit_exponent(sites, secs) if len(rows) >= 2 else math.nan
+            all_t[key] += secs
+        print("  fitted exponent of t ∝ (N log N)^p: " + _verdicts(fits))
+        out[f"{ndim}d"] = {"rows": rows, "exponent": fits, "skipped": skipped}
+        all_n += sites
+    p_all = {key: fit_exponent(all_n, ts) for key, ts in all_t.items()}
+    print("\nall sizes: " + _verdicts(p_all) + "  (R5: |p - 1| ≤ 0.1)")
+    out["exponent_all"] = p_all
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(out, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()
