@@ -26,10 +26,15 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-__all__ = ["warmup", "wf_generations"]
+# the tables are built once per model by one NumPy function, shared by both backends
+from quantgeo._kernels.evolution_reference import inversion_tables, table_windows
+
+__all__ = ["inversion_tables", "table_windows", "warmup", "wf_generations", "wf_table_generations"]
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+# replicates per batch of the table kernel's passes
+_BATCH = 64
 
 
 @njit(cache=True, error_model="numpy")
@@ -177,4 +182,89 @@ def warmup() -> float:
         np.full(2, -1, dtype=np.int64), np.full(2, -1, dtype=np.int64),
         np.full((2, 2), -1, dtype=np.int64),
     )  # fmt: skip
+    tab = inversion_tables(np.array([0.0, 0.5, 1.0]), 2)
+    wf_table_generations(
+        x, np.array([1, 2]), np.random.default_rng(0), 1, 0, *tab, True, 2,
+        np.full(2, -1, dtype=np.int64), np.full(2, -1, dtype=np.int64),
+        np.full((2, 2), -1, dtype=np.int64),
+    )  # fmt: skip
     return time.perf_counter() - start
+
+
+@njit(cache=True)
+def wf_table_generations(
+    x: Array,
+    count: IntArray,
+    rng: np.random.Generator,
+    generations: int,
+    t0: int,
+    lo: IntArray,
+    width: IntArray,
+    offset: IntArray,
+    cdf: Array,
+    guide: NDArray[np.int32],
+    frozen: bool,
+    n_genes: int,
+    fix_time: IntArray,
+    fixed_allele: IntArray,
+    loss_time: IntArray,
+) -> None:
+    """Advance K = 2 replicates by ``generations`` on the tables of :func:`inversion_tables`.
+
+    ``count`` ``(R,)`` holds the copies of allele 0 (updated); ``x`` ``(R, 2)`` is overwritten
+    with ``(count, N_g − count)/N_g`` at the end.  ``frozen``: without mutation a fixed
+    replicate draws nothing and drops out.  One uniform ``u = rng.random()`` (NumPy's
+    ``next_double``, as ``rng.random(size)`` in the twin) per active replicate and generation,
+    in ascending replicate order; the new count is ``lo_c + min{i : F_c(i) > u}``.
+    """
+    r_n = count.size
+    uu = np.empty(_BATCH)
+    oo = np.empty(_BATCH, dtype=np.int64)
+    jj = np.empty(_BATCH, dtype=np.int64)
+    act = np.empty(r_n, dtype=np.int64)
+    n_act = 0
+    for r in range(r_n):
+        if not frozen or fix_time[r] < 0:
+            act[n_act] = r
+            n_act += 1
+    for g in range(generations):
+        if n_act == 0:
+            break
+        t = t0 + g + 1
+        for b0 in range(0, n_act, _BATCH):
+            b1 = min(n_act, b0 + _BATCH)
+            # three passes over a batch, so that its table reads (cache misses for large N_g)
+            # are independent and overlap instead of queueing one behind the other
+            for i in range(b0, b1):
+                c = count[act[i]]
+                u = rng.random()
+                uu[i - b0] = u
+                oo[i - b0] = offset[c]
+                jj[i - b0] = guide[offset[c] + np.int64(u * width[c])]
+            for i in range(b0, b1):
+                o, j, u = oo[i - b0], jj[i - b0], uu[i - b0]
+                while cdf[o + j] <= u:
+                    j += 1
+                jj[i - b0] = j
+            for i in range(b0, b1):
+                r = act[i]
+                c = lo[count[r]] + jj[i - b0]
+                count[r] = c
+                if c == 0 or c == n_genes:
+                    gone = 0 if c == 0 else 1
+                    if loss_time[r, gone] < 0:
+                        loss_time[r, gone] = t
+                    if fix_time[r] < 0:
+                        fix_time[r] = t
+                        fixed_allele[r] = 1 - gone
+        if frozen:
+            kept = 0
+            for i in range(n_act):
+                r = act[i]
+                if fix_time[r] < 0:
+                    act[kept] = r
+                    kept += 1
+            n_act = kept
+    for r in range(r_n):
+        x[r, 0] = count[r] / n_genes
+        x[r, 1] = (n_genes - count[r]) / n_genes

@@ -52,6 +52,11 @@ OBSERVABLES: tuple[str, ...] = (
 _SUM_TOL = 1e-9
 # replicate-generations per kernel call between finiteness checks
 _BUDGET = 1 << 22
+# largest (N_g + 1) × (widest row) of the K = 2 inversion tables (their padded build arrays);
+# N_g ≲ 6000 gene copies, beyond which the per-draw cost is the tables' cache misses anyway
+_TABLE_CELLS = 1 << 21
+# bytes per padded cell while the tables are built (about ten int64/float64 temporaries)
+_TABLE_BUILD_BYTES = 80
 
 
 def check_frequencies(name: str, x: ArrayLike, k: int | None = None) -> Array:
@@ -201,6 +206,8 @@ class WrightFisher:
         _check_weights(w, "(s must be ≥ −1)")
         self.selection = s_arr
         self._weights = w.reshape(1, k)
+        self._table: tuple[Any, ...] | None = None
+        self._table_checked = False
 
     def __repr__(self) -> str:
         fit = "callable" if self._fitness_fn is not None else np.array2string(self.selection)
@@ -228,6 +235,46 @@ class WrightFisher:
         y = xs * self.weights(xs)
         y /= y.sum(axis=1, keepdims=True)
         return np.asarray(y @ self.transition if self.mutates else y)
+
+    def transition_probabilities(self) -> Array | None:
+        r"""``z_c``, the probability of allele 0 after selection and mutation in state
+        ``c = 0 … N_g`` copies (``(N_g + 1,)``), when the model is a chain on counts (K = 2,
+        constant weights); else ``None``.  The transition is ``c → Bin(N_g, z_c)``."""
+        if self.n_alleles != 2 or self._fitness_fn is not None:
+            return None
+        ng = self.n_genes
+        c = np.arange(ng + 1)
+        x0, x1 = c / ng, (ng - c) / ng
+        w0, w1 = self._weights[0]
+        p = self.transition
+        with np.errstate(all="ignore"):
+            tot = x0 * w0 + x1 * w1
+            y0, y1 = x0 * w0 / tot, x1 * w1 / tot
+            z = y0 * p[0, 0] + y1 * p[1, 0] if self.mutates else y0
+        z = np.minimum(1.0, z)
+        # a state whose every present allele has weight 0 has no next generation: the general
+        # kernel raises StabilityError there
+        return z if bool(np.all(np.isfinite(z))) else None
+
+    def _table_cells(self) -> int:
+        """Padded cells of the inversion tables, 0 when the model does not use them: K = 2
+        with constant weights and ``(N_g + 1) × (widest row) ≤ 2²¹`` (``N_g ≲ 3600``; beyond,
+        the tables outgrow the caches and the draw costs their misses)."""
+        z = self.transition_probabilities()
+        if z is None:
+            return 0
+        _, width = kernels("evolution", "numpy").table_windows(z, self.n_genes)
+        cells = z.size * int(width.max())
+        return cells if cells <= _TABLE_CELLS else 0
+
+    def _tables(self) -> tuple[Any, ...] | None:
+        """Inversion tables of the count chain (built once), or ``None`` (general kernel)."""
+        if not self._table_checked:
+            self._table_checked = True
+            if self._table_cells():
+                z = self.transition_probabilities()
+                self._table = kernels("evolution", "numpy").inversion_tables(z, self.n_genes)
+        return self._table
 
     # -- running ------------------------------------------------------------------------------
     def _start(self, x0: ArrayLike, replicates: int) -> Array:
@@ -264,17 +311,24 @@ class WrightFisher:
         and the fixation and loss times (``2R + RK`` integers), with ``R`` times the fitness
         weights' temporaries, and the records (stored frequencies ``(R, K)`` each)."""
         freqs = 8.0 * replicates * self.n_alleles
+        working = {
+            f"for {fmt_count(replicates)} replicates": (
+                4 * freqs + 16.0 * replicates,
+                "lower `replicates`",
+            )
+        }
+        cells = 0 if self._table_checked else self._table_cells()
+        if cells:
+            working["to build the K = 2 inversion tables"] = (
+                float(_TABLE_BUILD_BYTES * cells),
+                "lower `n`",
+            )
         return run_estimate(
             (0.0, float(generations)),
             recorder,
             1.0,
             state_bytes=freqs,
-            working={
-                f"for {fmt_count(replicates)} replicates": (
-                    4 * freqs + 16.0 * replicates,
-                    "lower `replicates`",
-                )
-            },
+            working=working,
             records_fix="record fewer generations, store no states or lower `replicates`",
             steps_fix="lower `generations`",
         )
@@ -347,7 +401,10 @@ class WrightFisher:
             )
         ticks = np.round(times).astype(np.int64)
         rec.begin(self._resolve)
-        kern = kernels("evolution", self.backend).wf_generations
+        kmod = kernels("evolution", self.backend)
+        kern = kmod.wf_generations
+        table = self._tables()
+        ng = self.n_genes
         rng = np.random.default_rng(self.seed)
         k = self.n_alleles
         fix_time = np.full(reps, -1, dtype=np.int64)
@@ -370,10 +427,19 @@ class WrightFisher:
                 m = int(min(per_call, target - done))
                 w = self._weights if self._fitness_fn is None else self.weights(x)
                 s0 = time.perf_counter()
-                kern(
-                    x, rng, m, done, w, self.transition, self.mutates, self.n_genes,
-                    fix_time, fixed_allele, loss_time,
-                )  # fmt: skip
+                count = np.rint(x[:, 0] * ng).astype(np.int64) if table is not None else None
+                if count is not None and _on_grid(x, count, ng):
+                    kmod.wf_table_generations(
+                        x, count, rng, m, done, *table, not self.mutates, ng,
+                        fix_time, fixed_allele, loss_time,
+                    )  # fmt: skip
+                else:
+                    # off the grid c/N_g (only x0 can be): one general generation gets onto it
+                    m = m if table is None else 1
+                    kern(
+                        x, rng, m, done, w, self.transition, self.mutates, ng,
+                        fix_time, fixed_allele, loss_time,
+                    )  # fmt: skip
                 t_kernel += time.perf_counter() - s0
                 done += m
                 simulated += m
@@ -403,11 +469,17 @@ class WrightFisher:
             fixed_allele=fixed_allele,
             loss_time=loss_time,
             kernel_time=t_kernel,
+            sampler="table" if table is not None else "binomial",
             simulated_generations=simulated,
             replicate_generations_per_second=reps * simulated / t_kernel if t_kernel else 0.0,
         )
         log.debug("Wright–Fisher run: %s", {k_: v for k_, v in info.items() if np.isscalar(v)})
         return rec.finish(info=info)
+
+
+def _on_grid(x: Array, count: NDArray[np.int64], ng: int) -> bool:
+    """Whether every row of ``x`` is exactly ``(c, N_g − c)/N_g`` (a state of the count chain)."""
+    return bool(np.array_equal(count / ng, x[:, 0]) and np.array_equal((ng - count) / ng, x[:, 1]))
 
 
 def fixation_fraction(traj: Trajectory, allele: int = 0) -> tuple[float, float]:
