@@ -73,7 +73,7 @@ def numpy_k2(wf: WrightFisher, x0: np.ndarray, reps: int, gens: int) -> np.ndarr
     ng = wf.n_genes
     z = wf.transition_probabilities()
     assert z is not None
-    count = np.full(reps, int(round(x0[0] * ng)), dtype=np.int64)
+    count = np.full(reps, round(x0[0] * ng), dtype=np.int64)
     fix_time = np.full(reps, -1, dtype=np.int64)
     fixed_allele = np.full(reps, -1, dtype=np.int64)
     loss_time = np.full((reps, 2), -1, dtype=np.int64)
@@ -173,20 +173,67 @@ def bench(reps: int, scale: float, rounds: int, sizes: tuple[int, ...]) -> list[
             se = np.sqrt(end_nb[:, 0].var() / reps + end_np[:, 0].var() / reps)
             dev = abs(end_nb[:, 0].mean() - end_np[:, 0].mean()) / se if se > 0 else 0.0
             sampler = "table" if wf._table is not None else "binomial"
-            rows.append(
-                dict(
-                    case=name,
-                    n=n,
-                    sampler=sampler,
-                    numba=reps * gens / float(np.median(t_nb)),
-                    numpy=reps * gens / float(np.median(t_np)),
-                    ratio=float(np.median(ratios)),
-                    spread=(min(ratios), max(ratios)),
-                    dev=dev,
-                    how="binomial" if case["k"] == 2 else best_how,
-                )  # fmt: skip
+            row = dict(
+                case=name,
+                n=n,
+                sampler=sampler,
+                numba=reps * gens / float(np.median(t_nb)),
+                numpy=reps * gens / float(np.median(t_np)),
+                ratio=float(np.median(ratios)),
+                spread=(min(ratios), max(ratios)),
+                dev=dev,
+                how="binomial" if case["k"] == 2 else best_how,
             )
+            rows.append(row)
+            _print_row(row)
     return rows
+
+
+def _print_row(r: dict[str, Any]) -> None:
+    lo, hi = r["spread"]
+    print(
+        f"{r['case']:<8} {r['n']:>6} {r['sampler']:>8} {r['numba']:10.3e} {r['numpy']:10.3e} "
+        f"{r['ratio']:6.2f}×  ({lo:.2f}–{hi:.2f})  {r['how']:<12}  {r['dev']:.1f}",
+        flush=True,
+    )
+
+
+def draw_costs(n_genes: int, p: float, draws: int) -> dict[str, float]:
+    """Nanoseconds per draw of ``Bin(N_g, p')`` with ``p'`` spread around ``p`` (a fresh
+    probability each draw, as in a K ≥ 3 or large-N generation): NumPy on an array, Numba's
+    ``Generator.binomial`` (NumPy's algorithm) one at a time, one Numba uniform, and one
+    table-inversion step when the tables fit (K = 2 chain at this ``N_g``)."""
+    from numba import njit
+
+    @njit(cache=False)
+    def scalar_binomials(rng: np.random.Generator, n: int, ps: np.ndarray) -> int:
+        acc = 0
+        for q in ps:
+            acc += rng.binomial(n, q)
+        return acc
+
+    @njit(cache=False)
+    def uniforms(rng: np.random.Generator, m: int) -> float:
+        acc = 0.0
+        for _ in range(m):
+            acc += rng.random()
+        return acc
+
+    rng = np.random.default_rng(0)
+    ps = np.clip(rng.normal(p, 0.1 * p, draws), 1e-9, 1 - 1e-9)
+    scalar_binomials(rng, n_genes, ps[:10])
+    uniforms(rng, 10)
+    out: dict[str, float] = {}
+    t = time.perf_counter()
+    rng.binomial(n_genes, ps)
+    out["numpy binomial"] = (time.perf_counter() - t) / draws * 1e9
+    t = time.perf_counter()
+    scalar_binomials(rng, n_genes, ps)
+    out["numba binomial"] = (time.perf_counter() - t) / draws * 1e9
+    t = time.perf_counter()
+    uniforms(rng, draws)
+    out["numba uniform"] = (time.perf_counter() - t) / draws * 1e9
+    return out
 
 
 def compile_time() -> tuple[float, float]:
@@ -226,18 +273,19 @@ def main() -> int:
 
     evolution.warmup()
     print(f"before: {_uptime()} ({os.cpu_count()} cores)")
-    rows = bench(reps, scale, rounds, tuple(args.sizes))
     print(
         f"Wright–Fisher, {reps} replicates: replicate-generations per second, Numba kernel "
         f"(1 thread) vs best NumPy, median of {rounds} interleaved rounds"
     )
     head = f"{'case':<8} {'N':>6} {'sampler':>8} {'numba':>10} {'numpy':>10} {'ratio':>7}"
-    print(head + "  (min–max)   NumPy route   |Δmean|/SE   (target ≥ 5×)")
-    for r in rows:
-        lo, hi = r["spread"]
+    print(head + "  (min–max)   NumPy route   |Δmean|/SE   (target ≥ 5×)", flush=True)
+    bench(reps, scale, rounds, tuple(args.sizes))
+    print("per draw, fresh p each draw (ns): NumPy array binomial | Numba binomial | Numba uniform")
+    for ng, p in ((200, 0.2), (200, 0.5), (2000, 0.5), (20000, 0.2), (20000, 0.5)):
+        c = draw_costs(ng, p, reps * 10)
         print(
-            f"{r['case']:<8} {r['n']:>6} {r['sampler']:>8} {r['numba']:10.3e} {r['numpy']:10.3e} "
-            f"{r['ratio']:6.2f}×  ({lo:.2f}–{hi:.2f})  {r['how']:<12}  {r['dev']:.1f}"
+            f"  N_g = {ng:>5}, p ≈ {p}: {c['numpy binomial']:6.1f} | {c['numba binomial']:6.1f} | "
+            f"{c['numba uniform']:5.1f}"
         )
     print(f"after: {_uptime()}")
     cold, warm = compile_time()

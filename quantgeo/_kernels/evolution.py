@@ -1,4 +1,4 @@
-r"""Numba kernel of the Wright–Fisher model (NumPy twin in :mod:`._kernels.evolution_reference`).
+r"""Numba kernels of the Wright–Fisher model (NumPy twins in :mod:`._kernels.evolution_reference`).
 
 One generation of ``R`` independent replicate populations of ``N_g`` gene copies over ``K``
 alleles, frequencies ``x`` (shape ``(R, K)``):
@@ -9,13 +9,23 @@ alleles, frequencies ``x`` (shape ``(R, K)``):
 3. multinomial resampling of ``N_g`` copies as sequential binomials,
    ``c_k ~ Bin(N_g − Σ_{j<k} c_j, min(1, z_k/(1 − Σ_{j<k} z_j)))``.
 
-The binomials are drawn from the ``numpy.random.Generator`` passed in (Numba's
-``Generator.binomial`` is NumPy's algorithm, bit for bit), allele by allele and, within an
-allele, replicate by replicate: the order of the twin's vectorised ``rng.binomial`` calls.  A
-binomial with ``p ∈ {0, 1}`` consumes no random numbers, so a fixed replicate without mutation
-is skipped (its state cannot change) without changing the stream.  Every sum runs over ``k`` in
-ascending order in both implementations, so the probabilities, and hence the draws, agree bit
-for bit.
+Two samplers, each exact and each drawing the same variates as its twin:
+
+* :func:`wf_generations` (any K, any weights): the binomials come from the
+  ``numpy.random.Generator`` passed in (Numba's ``Generator.binomial`` is NumPy's algorithm,
+  bit for bit), allele by allele and, within an allele, replicate by replicate: the order of
+  the twin's vectorised ``rng.binomial`` calls.  A binomial with ``p ∈ {0, 1}`` consumes no
+  random numbers, so a fixed replicate without mutation is skipped (its state cannot change)
+  without changing the stream.  Every sum runs over ``k`` in ascending order in both
+  implementations, so the probabilities, and hence the draws, agree bit for bit.
+* :func:`wf_table_generations` (K = 2, constant weights): then ``z`` is a function of the count
+  ``c`` of allele 0 alone and the model is the Markov chain ``c → Bin(N_g, z_c)`` on
+  ``0 … N_g``.  Its transition rows are tabulated once (:func:`inversion_tables`, NumPy code
+  shared by both backends) and each step is an inversion ``c' = lo_c + min{i : F_c(i) > u}``
+  of one uniform ``u`` through a Chen–Asau guide table: O(1) per replicate-generation instead of
+  a binomial draw's O(np) or BTPE set-up.  The kernel and the twin read the same tables with the
+  same uniforms (``rng.random()`` one at a time here, ``rng.random(size)`` there: the same
+  ``next_double`` stream), so they agree bit for bit.
 """
 
 from __future__ import annotations
@@ -27,9 +37,24 @@ from numba import njit
 from numpy.typing import NDArray
 
 # the tables are built once per model by one NumPy function, shared by both backends
-from quantgeo._kernels.evolution_reference import inversion_tables, table_windows
+from quantgeo._kernels.evolution_reference import (
+    fill_rows,
+    inversion_tables,
+    prepare_rows,
+    table_layout,
+    table_windows,
+)
 
-__all__ = ["inversion_tables", "table_windows", "warmup", "wf_generations", "wf_table_generations"]
+__all__ = [
+    "fill_rows",
+    "inversion_tables",
+    "prepare_rows",
+    "table_layout",
+    "table_windows",
+    "warmup",
+    "wf_generations",
+    "wf_table_generations",
+]
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -172,8 +197,8 @@ def wf_generations(
 def warmup() -> float:
     """Compile (or load from Numba's on-disk cache) the Wright–Fisher kernel; seconds spent.
 
-    One specialisation serves every K, ploidy, mutation flag and shared or per-replicate
-    weights.
+    One specialisation of each kernel serves every K, ploidy, mutation flag and shared or
+    per-replicate weights.
     """
     start = time.perf_counter()
     x = np.full((2, 2), 0.5)
@@ -186,7 +211,7 @@ def warmup() -> float:
     wf_table_generations(
         x, np.array([1, 2]), np.random.default_rng(0), 1, 0, *tab, True, 2,
         np.full(2, -1, dtype=np.int64), np.full(2, -1, dtype=np.int64),
-        np.full((2, 2), -1, dtype=np.int64),
+        np.full((2, 2), -1, dtype=np.int64), np.zeros(1, dtype=np.int64),
     )  # fmt: skip
     return time.perf_counter() - start
 
@@ -203,20 +228,25 @@ def wf_table_generations(
     offset: IntArray,
     cdf: Array,
     guide: NDArray[np.int32],
+    ready: NDArray[np.uint8],
     frozen: bool,
     n_genes: int,
     fix_time: IntArray,
     fixed_allele: IntArray,
     loss_time: IntArray,
+    status: IntArray,
 ) -> None:
-    """Advance K = 2 replicates by ``generations`` on the tables of :func:`inversion_tables`.
+    """Advance K = 2 replicates by up to ``generations`` on the tables of :func:`table_layout`.
 
     ``count`` ``(R,)`` holds the copies of allele 0 (updated); ``x`` ``(R, 2)`` is overwritten
     with ``(count, N_g − count)/N_g`` at the end.  ``frozen``: without mutation a fixed
     replicate draws nothing and drops out.  One uniform ``u = rng.random()`` (NumPy's
     ``next_double``, as ``rng.random(size)`` in the twin) per active replicate and generation,
-    in ascending replicate order; the new count is ``lo_c + min{i : F_c(i) > u}``.
+    in ascending replicate order; the new count is ``lo_c + min{i : F_c(i) > u}``.  The run
+    stops after a generation that left a live replicate in a state whose row is not ready
+    (``ready[c] = 0``); ``status[0]`` is the number of generations done.
     """
+    status[0] = generations
     r_n = count.size
     uu = np.empty(_BATCH)
     oo = np.empty(_BATCH, dtype=np.int64)
@@ -231,6 +261,7 @@ def wf_table_generations(
         if n_act == 0:
             break
         t = t0 + g + 1
+        missing = False
         for b0 in range(0, n_act, _BATCH):
             b1 = min(n_act, b0 + _BATCH)
             # three passes over a batch, so that its table reads (cache misses for large N_g)
@@ -257,6 +288,10 @@ def wf_table_generations(
                     if fix_time[r] < 0:
                         fix_time[r] = t
                         fixed_allele[r] = 1 - gone
+                    if frozen:
+                        continue  # absorbed for good: needs no row
+                if ready[c] == 0:
+                    missing = True
         if frozen:
             kept = 0
             for i in range(n_act):
@@ -265,6 +300,9 @@ def wf_table_generations(
                     act[kept] = r
                     kept += 1
             n_act = kept
+        if missing:
+            status[0] = g + 1
+            break
     for r in range(r_n):
         x[r, 0] = count[r] / n_genes
         x[r, 1] = (n_genes - count[r]) / n_genes

@@ -1,9 +1,12 @@
-"""NumPy twin of :mod:`quantgeo._kernels.evolution`: same name, signature and in-place semantics.
+"""NumPy twins of :mod:`quantgeo._kernels.evolution`: same names, signatures and in-place semantics.
 
-Vectorised over replicates (one ``rng.binomial`` call per allele per generation); it is the
-readable definition of the Wright–Fisher generation and the ``backend="numpy"`` of
+Vectorised over replicates (one ``rng.binomial`` call per allele per generation, or one
+``rng.random`` call per generation on the K = 2 tables); they are the readable definition of
+the Wright–Fisher generation and the ``backend="numpy"`` of
 :class:`~quantgeo.evolution.WrightFisher`.  Sums run over alleles in ascending order, exactly as
-in the kernel, so both draw the same binomials from equally seeded generators.
+in the kernels, so both draw the same variates from equally seeded generators.  The K = 2
+inversion tables (:func:`inversion_tables`) are built here once per model and read by both
+backends.
 """
 
 from __future__ import annotations
@@ -11,7 +14,15 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["inversion_tables", "table_windows", "wf_generations", "wf_table_generations"]
+__all__ = [
+    "fill_rows",
+    "inversion_tables",
+    "prepare_rows",
+    "table_layout",
+    "table_windows",
+    "wf_generations",
+    "wf_table_generations",
+]
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -101,65 +112,98 @@ def table_windows(z: Array, n_genes: int) -> tuple[IntArray, IntArray]:
     return lo, hi - lo + 1
 
 
-def inversion_tables(
-    z: Array, n_genes: int
-) -> tuple[IntArray, IntArray, IntArray, Array, NDArray[np.int32]]:
-    r"""Inversion tables of the Wright–Fisher transition ``c → c' ~ Bin(N_g, z_c)``.
+Tables = tuple[IntArray, IntArray, IntArray, Array, NDArray[np.int32], NDArray[np.uint8]]
 
-    For every state ``c = 0 … N_g`` (``z`` has ``N_g + 1`` entries, the probability of allele 0
-    after selection and mutation at frequency ``c/N_g``) the row holds the CDF
-    ``F_c(lo_c + i) = Σ_{j ≤ i} f(lo_c + j)`` over the window of :func:`table_windows`, with
+
+def table_layout(z: Array, n_genes: int) -> Tables:
+    r"""Empty inversion tables of the Wright–Fisher transition ``c → c' ~ Bin(N_g, z_c)``.
+
+    ``z`` has ``N_g + 1`` entries: the probability of allele 0 after selection and mutation at
+    frequency ``c/N_g``.  Row ``c`` spans the window ``[lo_c, lo_c + width_c)`` of
+    :func:`table_windows` and starts at ``offset_c = c · max(width)`` in ``cdf`` and
+    ``guide`` (uninitialised, so only the rows :func:`fill_rows` writes take memory);
+    ``ready_c = 1`` once it is written.
+    """
+    lo, width = table_windows(z, n_genes)
+    wmax = int(width.max())
+    offset = np.arange(width.size, dtype=np.int64) * wmax
+    cdf = np.empty(width.size * wmax)
+    guide = np.empty(width.size * wmax, dtype=np.int32)
+    return lo, width, offset, cdf, guide, np.zeros(width.size, dtype=np.uint8)
+
+
+def fill_rows(states: IntArray, z: Array, n_genes: int, tables: Tables) -> None:
+    r"""Write the rows ``states`` of ``tables`` (:func:`table_layout`) in place.
+
+    Row ``c`` holds the CDF ``F_c(lo_c + i) = Σ_{j ≤ i} f(lo_c + j)`` over its window, with
 
     .. math:: \ln f(k) = \ln N_g! − \ln k! − \ln (N_g − k)! + k \ln p + (N_g − k) \ln(1 − p)
 
     from one table of ``ln k!`` (relative error of ``f`` ≲ ``4 N_g \ln N_g · 2^{−53}``), summed
-    in ascending order; the last entry is set to 1 (it takes the ≤ 2e⁻⁴² outside the window and
-    the rounding).  A Chen–Asau guide of ``width_c`` cells per row,
-    ``guide[j] = #{i : fl(m F_c(i)) < j}``, makes ``k = guide[⌊u m⌋]`` a lower bound of the
-    inverse ``min{i : F_c(i) > u}`` (``fl`` is monotone), so the search from it takes ≤ 2
-    comparisons on average.
-
-    Returns
-    -------
-    lo, width, offset
-        ``(N_g + 1,)`` int64: first count of each row, its length, its start in ``cdf`` and
-        ``guide``.
-    cdf
-        float64 ``(Σ width,)``, the rows one after the other.
-    guide
-        int32 ``(Σ width,)``, local indices into each row.
+    in ascending order, row by row (so a row does not depend on which others are written with
+    it); the last entry is set to 1 (it takes the ≤ 2e⁻⁴² outside the window and the
+    rounding).  A Chen–Asau guide of ``m = width_c`` cells, ``guide[j] = #{i : fl(m F_c(i)) <
+    j}``, makes ``guide[⌊u m⌋]`` a lower bound of the inverse ``min{i : F_c(i) > u}`` (``fl``
+    is monotone), so the search from it takes ≤ 2 comparisons on average.
     """
     from scipy.special import gammaln
 
-    lo, width = table_windows(z, n_genes)
-    rows = width.size
-    offset = np.zeros(rows, dtype=np.int64)
-    np.cumsum(width[:-1], out=offset[1:])
+    lo_all, width_all, offset_all, cdf_out, guide_out, ready = tables
+    states = np.asarray(states, dtype=np.int64)
+    if states.size == 0:
+        return
+    lo, width, offset = lo_all[states], width_all[states], offset_all[states]
+    rows = states.size
     wmax = int(width.max())
-    # padded (rows, wmax) so that every row is summed on its own, in ascending order
+    # padded (rows, wmax): every row is summed on its own, in ascending order
     i = np.arange(wmax)
-    k = lo[:, None] + i[None, :]
     inside = i[None, :] < width[:, None]
-    k = np.where(inside, k, lo[:, None])
+    k = np.where(inside, lo[:, None] + i[None, :], lo[:, None])
     lf = gammaln(np.arange(n_genes + 1) + 1.0)
-    p = np.clip(z, 0.0, 1.0)
+    p = np.clip(z[states], 0.0, 1.0)
     inner = (p > 0.0) & (p < 1.0)
     lp = np.log(np.where(inner, p, 0.5))[:, None]
     lq = np.log1p(-np.where(inner, p, 0.5))[:, None]
     logf = lf[n_genes] - lf[k] - lf[n_genes - k] + k * lp + (n_genes - k) * lq
-    f = np.where(inside, np.exp(logf), 0.0)
-    cdf2 = np.cumsum(f, axis=1)
+    cdf2 = np.cumsum(np.where(inside, np.exp(logf), 0.0), axis=1)
     cdf2[np.arange(rows), width - 1] = 1.0
-    cdf = cdf2[inside]
     # guide: entry i counts for every cell j ≥ ⌊m F(i)⌋ + 1 (i.e. fl(m F(i)) < j)
-    m = width[:, None].astype(np.float64)
-    first = np.minimum(np.floor(cdf2 * m).astype(np.int64) + 1, width[:, None])
-    first = np.where(inside, first, width[:, None])
+    m = width[:, None]
+    first = np.where(inside, np.minimum(np.floor(cdf2 * m).astype(np.int64) + 1, m), m)
     cell = (np.arange(rows)[:, None] * (wmax + 1) + first).ravel()
     hits = np.bincount(cell, minlength=rows * (wmax + 1)).reshape(rows, wmax + 1)
     guide2 = np.cumsum(hits, axis=1)[:, :wmax]
-    guide = guide2[inside].astype(np.int32)
-    return lo, width, offset, cdf, guide
+    where = (offset[:, None] + i[None, :])[inside]
+    cdf_out[where] = cdf2[inside]
+    guide_out[where] = guide2[inside]
+    ready[states] = 1
+
+
+def inversion_tables(z: Array, n_genes: int) -> Tables:
+    """Every row of the inversion tables (:func:`table_layout`, :func:`fill_rows`)."""
+    tables = table_layout(z, n_genes)
+    fill_rows(np.arange(z.size), z, n_genes, tables)
+    return tables
+
+
+def prepare_rows(
+    tables: Tables, z: Array, n_genes: int, count: IntArray, live: NDArray[np.bool_]
+) -> None:
+    """Write every row two generations can reach from the states ``count[live]`` (the states
+    and the union of their windows, twice), so the table kernels advance ≥ 2 generations
+    before they need more (fewer calls than one at a time, few rows written for nothing)."""
+    lo, width, ready = tables[0], tables[1], tables[5]
+    size = n_genes + 2
+    need = np.bincount(count[live], minlength=n_genes + 1) > 0
+    for _ in range(2):
+        here = np.flatnonzero(need)
+        if here.size == 0:
+            return
+        edges = np.bincount(lo[here], minlength=size) - np.bincount(
+            lo[here] + width[here], minlength=size
+        )
+        need |= np.cumsum(edges)[: n_genes + 1] > 0
+    fill_rows(np.flatnonzero(need & (ready == 0)), z, n_genes, tables)
 
 
 def wf_table_generations(
@@ -173,19 +217,24 @@ def wf_table_generations(
     offset: IntArray,
     cdf: Array,
     guide: NDArray[np.int32],
+    ready: NDArray[np.uint8],
     frozen: bool,
     n_genes: int,
     fix_time: IntArray,
     fixed_allele: IntArray,
     loss_time: IntArray,
+    status: IntArray,
 ) -> None:
-    """Advance K = 2 replicates by ``generations`` on the tables of :func:`inversion_tables`.
+    """Advance K = 2 replicates by up to ``generations`` on the tables of :func:`table_layout`.
 
     ``count`` ``(R,)`` holds the copies of allele 0 (updated); ``x`` ``(R, 2)`` is overwritten
     with ``(count, N_g − count)/N_g`` at the end.  ``frozen``: without mutation a fixed
     replicate draws nothing.  One uniform ``u = rng.random()`` per active replicate and
     generation, in ascending replicate order; the new count is ``lo_c + min{i : F_c(i) > u}``.
+    The run stops after a generation that left a live replicate in a state whose row is not
+    ready (``ready[c] = 0``); ``status[0]`` is the number of generations done.
     """
+    status[0] = generations
     for g in range(generations):
         t = t0 + g + 1
         idx = np.flatnonzero(fix_time < 0) if frozen else np.arange(count.size)
@@ -209,5 +258,9 @@ def wf_table_generations(
         new = fix_time[sel] < 0
         fix_time[sel[new]] = t
         fixed_allele[sel[new]] = 1 - lost[new]
+        live = ~hit if frozen else np.ones(c.size, dtype=bool)
+        if np.any(ready[c[live]] == 0):
+            status[0] = g + 1
+            break
     x[:, 0] = count / n_genes
     x[:, 1] = (n_genes - count) / n_genes

@@ -15,6 +15,14 @@ the mutation matrix built from the rates ``μ_kj`` (``k → j``): ``P_kj = μ_kj
 
 ``n`` is the number of individuals of an ideal population, i.e. ``N_e``; the diffusion limit
 (:class:`~quantgeo.evolution.KimuraDiffusion`) has variance ``x(1 − x)/N_g`` per generation.
+
+Sampling (``info["sampler"]``): with K = 2 and constant weights the model is the Markov chain
+``c → Bin(N_g, z_c)`` on the count of allele 0, and for ``N_g ≲ 3600`` its transition rows are
+tabulated once and each step is one uniform inverted through them (``"table"``, O(1) per
+replicate-generation); otherwise the binomials are NumPy's (``"binomial"``).  Both are exact
+(the tables to double rounding: tail mass left out < 2e⁻⁴², below the uniforms' 2⁻⁵³
+resolution), both backends draw the same variates, and a run is reproducible for a fixed seed;
+the two samplers give different (equally distributed) streams.
 """
 
 from __future__ import annotations
@@ -208,6 +216,7 @@ class WrightFisher:
         self._weights = w.reshape(1, k)
         self._table: tuple[Any, ...] | None = None
         self._table_checked = False
+        self._z: Array | None = None
 
     def __repr__(self) -> str:
         fit = "callable" if self._fitness_fn is not None else np.array2string(self.selection)
@@ -268,12 +277,13 @@ class WrightFisher:
         return cells if cells <= _TABLE_CELLS else 0
 
     def _tables(self) -> tuple[Any, ...] | None:
-        """Inversion tables of the count chain (built once), or ``None`` (general kernel)."""
+        """Inversion tables of the count chain (laid out once, rows written as the runs reach
+        them), or ``None`` (general kernel)."""
         if not self._table_checked:
             self._table_checked = True
             if self._table_cells():
-                z = self.transition_probabilities()
-                self._table = kernels("evolution", "numpy").inversion_tables(z, self.n_genes)
+                self._z = self.transition_probabilities()
+                self._table = kernels("evolution", "numpy").table_layout(self._z, self.n_genes)
         return self._table
 
     # -- running ------------------------------------------------------------------------------
@@ -405,6 +415,7 @@ class WrightFisher:
         kern = kmod.wf_generations
         table = self._tables()
         ng = self.n_genes
+        status = np.zeros(1, dtype=np.int64)
         rng = np.random.default_rng(self.seed)
         k = self.n_alleles
         fix_time = np.full(reps, -1, dtype=np.int64)
@@ -415,6 +426,8 @@ class WrightFisher:
         fix_time[init_fixed] = 0
         fixed_allele[init_fixed] = np.argmax(x[init_fixed] == 1.0, axis=1)
         per_call = max(1, _BUDGET // reps) if self._fitness_fn is None else 1
+        if table is not None:
+            per_call = max(per_call, gens)  # the table chain cannot produce a non-finite state
         start = time.perf_counter()
         t_kernel = 0.0
         done = 0
@@ -427,12 +440,25 @@ class WrightFisher:
                 m = int(min(per_call, target - done))
                 w = self._weights if self._fitness_fn is None else self.weights(x)
                 s0 = time.perf_counter()
-                count = np.rint(x[:, 0] * ng).astype(np.int64) if table is not None else None
-                if count is not None and _on_grid(x, count, ng):
-                    kmod.wf_table_generations(
-                        x, count, rng, m, done, *table, not self.mutates, ng,
-                        fix_time, fixed_allele, loss_time,
-                    )  # fmt: skip
+                count = np.rint(x[:, 0] * ng).astype(np.int64)
+                if table is not None and _on_grid(x, count, ng):
+                    left, t0 = m, done
+                    while left > 0:
+                        # rows are written (NumPy, shared by both backends) for every state
+                        # the next generation can reach; the kernel stops when it needs more
+                        kmod.prepare_rows(
+                            table,
+                            self._z,
+                            ng,
+                            count,
+                            fix_time < 0 if not self.mutates else np.ones(reps, dtype=bool),
+                        )
+                        kmod.wf_table_generations(
+                            x, count, rng, left, t0, *table, not self.mutates, ng,
+                            fix_time, fixed_allele, loss_time, status,
+                        )  # fmt: skip
+                        left -= int(status[0])
+                        t0 += int(status[0])
                 else:
                     # off the grid c/N_g (only x0 can be): one general generation gets onto it
                     m = m if table is None else 1

@@ -26,7 +26,8 @@ def _z(n_genes: int, s: float, u: float, v: float) -> np.ndarray:
 )
 def test_tables_are_the_binomial_cdf(n_genes, s, u, v):
     z = _z(n_genes, s, u, v)
-    lo, width, offset, cdf, guide = ev.inversion_tables(z, n_genes)
+    lo, width, offset, cdf, guide, ready = ev.inversion_tables(z, n_genes)
+    assert np.all(ready == 1)
     # ln f from a ln k! table: |δ ln f| ≤ (ln N_g! + ln k! + ln(N_g − k)! + …)·ε ≤ 4 N_g ln N_g ε,
     # then a sum of `width` terms adds ≤ width·ε
     tol_f = 4 * n_genes * np.log(n_genes) * EPS
@@ -45,6 +46,22 @@ def test_tables_are_the_binomial_cdf(n_genes, s, u, v):
         cells = np.arange(m) / m
         inverse = np.searchsorted(cdf[o : o + m], cells, side="right")
         assert np.all(guide[o : o + m] <= inverse)
+
+
+def test_rows_do_not_depend_on_the_batch_they_are_written_in():
+    # the engine writes rows as the replicates reach them; a row must come out the same
+    n_genes = 300
+    z = _z(n_genes, 0.02, 1e-3, 1e-3)
+    full = ev.inversion_tables(z, n_genes)
+    lazy = ev.table_layout(z, n_genes)
+    for part in (np.arange(150, 170), np.array([0, 299, 300]), np.arange(n_genes + 1)[::7]):
+        ev.fill_rows(part, z, n_genes, lazy)
+    ev.prepare_rows(lazy, z, n_genes, np.array([3, 200]), np.array([True, True]))
+    ev.fill_rows(np.flatnonzero(lazy[5] == 0), z, n_genes, lazy)
+    for c in range(n_genes + 1):
+        sl = slice(full[2][c], full[2][c] + full[1][c])
+        np.testing.assert_array_equal(lazy[3][sl], full[3][sl])
+        np.testing.assert_array_equal(lazy[4][sl], full[4][sl])
 
 
 def _chi_square(counts: np.ndarray, pmf: np.ndarray) -> tuple[float, int]:
