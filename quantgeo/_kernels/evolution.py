@@ -37,18 +37,11 @@ from numba import njit
 from numpy.typing import NDArray
 
 # the tables are built once per model by one NumPy function, shared by both backends
-from quantgeo._kernels.evolution_reference import (
-    fill_rows,
-    inversion_tables,
-    prepare_rows,
-    table_layout,
-    table_windows,
-)
+from quantgeo._kernels.evolution_reference import inversion_tables, table_layout, table_windows
 
 __all__ = [
     "fill_rows",
     "inversion_tables",
-    "prepare_rows",
     "table_layout",
     "table_windows",
     "warmup",
@@ -207,13 +200,71 @@ def warmup() -> float:
         np.full(2, -1, dtype=np.int64), np.full(2, -1, dtype=np.int64),
         np.full((2, 2), -1, dtype=np.int64),
     )  # fmt: skip
-    tab = inversion_tables(np.array([0.0, 0.5, 1.0]), 2)
+    tab = table_layout(np.array([0.0, 0.5, 1.0]), 2)
+    fill_rows(np.array([0]), 2, *tab)
     wf_table_generations(
         x, np.array([1, 2]), np.random.default_rng(0), 1, 0, *tab, True, 2,
         np.full(2, -1, dtype=np.int64), np.full(2, -1, dtype=np.int64),
-        np.full((2, 2), -1, dtype=np.int64), np.zeros(1, dtype=np.int64),
+        np.full((2, 2), -1, dtype=np.int64),
     )  # fmt: skip
     return time.perf_counter() - start
+
+
+@njit(cache=True)
+def _fill_row(
+    c: int,
+    n_genes: int,
+    lo: IntArray,
+    width: IntArray,
+    offset: IntArray,
+    mode: IntArray,
+    rho: Array,
+    cdf: Array,
+    guide: NDArray[np.int32],
+    ready: NDArray[np.uint8],
+) -> None:
+    # the twin's arithmetic, operation by operation (``cdf`` holds g, then its sums, then F)
+    a, w, o, m, r = lo[c], width[c], offset[c], mode[c], rho[c]
+    cdf[o + m - a] = 1.0
+    for k in range(m + 1, a + w):
+        cdf[o + k - a] = ((cdf[o + k - a - 1] * r) * (n_genes - k + 1)) / k
+    for k in range(m - 1, a - 1, -1):
+        cdf[o + k - a] = ((cdf[o + k - a + 1] / r) * (k + 1)) / (n_genes - k)
+    acc = 0.0
+    for i in range(w):
+        acc += cdf[o + i]
+        cdf[o + i] = acc
+    total = cdf[o + w - 1]
+    for i in range(w):
+        cdf[o + i] = cdf[o + i] / total
+    cdf[o + w - 1] = 1.0
+    for i in range(w):
+        guide[o + i] = 0
+    for i in range(w):
+        d = min(np.int64(np.floor(cdf[o + i] * w)) + 1, w)
+        if d < w:
+            guide[o + d] += 1
+    for i in range(1, w):
+        guide[o + i] += guide[o + i - 1]
+    ready[c] = 1
+
+
+@njit(cache=True)
+def fill_rows(
+    states: IntArray,
+    n_genes: int,
+    lo: IntArray,
+    width: IntArray,
+    offset: IntArray,
+    mode: IntArray,
+    rho: Array,
+    cdf: Array,
+    guide: NDArray[np.int32],
+    ready: NDArray[np.uint8],
+) -> None:
+    """Write the rows ``states`` of the tables in place (the twin's :func:`fill_rows`)."""
+    for c in states:
+        _fill_row(c, n_genes, lo, width, offset, mode, rho, cdf, guide, ready)
 
 
 @njit(cache=True)
@@ -226,6 +277,8 @@ def wf_table_generations(
     lo: IntArray,
     width: IntArray,
     offset: IntArray,
+    mode: IntArray,
+    rho: Array,
     cdf: Array,
     guide: NDArray[np.int32],
     ready: NDArray[np.uint8],
@@ -234,19 +287,16 @@ def wf_table_generations(
     fix_time: IntArray,
     fixed_allele: IntArray,
     loss_time: IntArray,
-    status: IntArray,
 ) -> None:
-    """Advance K = 2 replicates by up to ``generations`` on the tables of :func:`table_layout`.
+    """Advance K = 2 replicates by ``generations`` on the tables of :func:`table_layout`.
 
     ``count`` ``(R,)`` holds the copies of allele 0 (updated); ``x`` ``(R, 2)`` is overwritten
     with ``(count, N_g − count)/N_g`` at the end.  ``frozen``: without mutation a fixed
-    replicate draws nothing and drops out.  One uniform ``u = rng.random()`` (NumPy's
+    replicate draws nothing and drops out.  A state's row is written the first time a
+    replicate is in it (:func:`fill_rows`).  One uniform ``u = rng.random()`` (NumPy's
     ``next_double``, as ``rng.random(size)`` in the twin) per active replicate and generation,
-    in ascending replicate order; the new count is ``lo_c + min{i : F_c(i) > u}``.  The run
-    stops after a generation that left a live replicate in a state whose row is not ready
-    (``ready[c] = 0``); ``status[0]`` is the number of generations done.
+    in ascending replicate order; the new count is ``lo_c + min{i : F_c(i) > u}``.
     """
-    status[0] = generations
     r_n = count.size
     uu = np.empty(_BATCH)
     oo = np.empty(_BATCH, dtype=np.int64)
@@ -261,13 +311,14 @@ def wf_table_generations(
         if n_act == 0:
             break
         t = t0 + g + 1
-        missing = False
         for b0 in range(0, n_act, _BATCH):
             b1 = min(n_act, b0 + _BATCH)
             # three passes over a batch, so that its table reads (cache misses for large N_g)
             # are independent and overlap instead of queueing one behind the other
             for i in range(b0, b1):
                 c = count[act[i]]
+                if ready[c] == 0:
+                    _fill_row(c, n_genes, lo, width, offset, mode, rho, cdf, guide, ready)
                 u = rng.random()
                 uu[i - b0] = u
                 oo[i - b0] = offset[c]
@@ -288,10 +339,6 @@ def wf_table_generations(
                     if fix_time[r] < 0:
                         fix_time[r] = t
                         fixed_allele[r] = 1 - gone
-                    if frozen:
-                        continue  # absorbed for good: needs no row
-                if ready[c] == 0:
-                    missing = True
         if frozen:
             kept = 0
             for i in range(n_act):
@@ -300,9 +347,6 @@ def wf_table_generations(
                     act[kept] = r
                     kept += 1
             n_act = kept
-        if missing:
-            status[0] = g + 1
-            break
     for r in range(r_n):
         x[r, 0] = count[r] / n_genes
         x[r, 1] = (n_genes - count[r]) / n_genes

@@ -17,7 +17,6 @@ from numpy.typing import NDArray
 __all__ = [
     "fill_rows",
     "inversion_tables",
-    "prepare_rows",
     "table_layout",
     "table_windows",
     "wf_generations",
@@ -112,98 +111,102 @@ def table_windows(z: Array, n_genes: int) -> tuple[IntArray, IntArray]:
     return lo, hi - lo + 1
 
 
-Tables = tuple[IntArray, IntArray, IntArray, Array, NDArray[np.int32], NDArray[np.uint8]]
+Tables = tuple[
+    IntArray, IntArray, IntArray, IntArray, Array, Array, NDArray[np.int32], NDArray[np.uint8]
+]
 
 
 def table_layout(z: Array, n_genes: int) -> Tables:
     r"""Empty inversion tables of the Wright–Fisher transition ``c → c' ~ Bin(N_g, z_c)``.
 
     ``z`` has ``N_g + 1`` entries: the probability of allele 0 after selection and mutation at
-    frequency ``c/N_g``.  Row ``c`` spans the window ``[lo_c, lo_c + width_c)`` of
-    :func:`table_windows` and starts at ``offset_c = c · max(width)`` in ``cdf`` and
-    ``guide`` (uninitialised, so only the rows :func:`fill_rows` writes take memory);
-    ``ready_c = 1`` once it is written.
+    frequency ``c/N_g``.  Returns ``(lo, width, offset, mode, rho, cdf, guide, ready)``: row
+    ``c`` spans the window ``[lo_c, lo_c + width_c)`` of :func:`table_windows`, starts at
+    ``offset_c = c · max(width)`` in ``cdf`` and ``guide`` (uninitialised: a row takes memory
+    only once :func:`fill_rows` writes it and sets ``ready_c = 1``), and is built from its mode
+    ``⌊(N_g + 1) p⌋`` with the odds ``ρ_c = p/(1 − p)``.
     """
     lo, width = table_windows(z, n_genes)
+    p = np.clip(z, 0.0, 1.0)
+    inner = (p > 0.0) & (p < 1.0)
+    rho = np.where(inner, p / np.where(inner, 1.0 - p, 1.0), 1.0)
+    mode = np.clip(np.floor((n_genes + 1) * p).astype(np.int64), lo, lo + width - 1)
     wmax = int(width.max())
     offset = np.arange(width.size, dtype=np.int64) * wmax
     cdf = np.empty(width.size * wmax)
     guide = np.empty(width.size * wmax, dtype=np.int32)
-    return lo, width, offset, cdf, guide, np.zeros(width.size, dtype=np.uint8)
+    return lo, width, offset, mode, rho, cdf, guide, np.zeros(width.size, dtype=np.uint8)
 
 
-def fill_rows(states: IntArray, z: Array, n_genes: int, tables: Tables) -> None:
-    r"""Write the rows ``states`` of ``tables`` (:func:`table_layout`) in place.
+def fill_rows(
+    states: IntArray,
+    n_genes: int,
+    lo: IntArray,
+    width: IntArray,
+    offset: IntArray,
+    mode: IntArray,
+    rho: Array,
+    cdf: Array,
+    guide: NDArray[np.int32],
+    ready: NDArray[np.uint8],
+) -> None:
+    r"""Write the rows ``states`` of the tables (:func:`table_layout`) in place.
 
-    Row ``c`` holds the CDF ``F_c(lo_c + i) = Σ_{j ≤ i} f(lo_c + j)`` over its window, with
+    From the mode ``m`` outwards, ``g_m = 1`` and the pmf ratios
 
-    .. math:: \ln f(k) = \ln N_g! − \ln k! − \ln (N_g − k)! + k \ln p + (N_g − k) \ln(1 − p)
+    .. math:: g_k = \frac{(g_{k−1} ρ)(N_g − k + 1)}{k}\ (k > m),\qquad
+              g_k = \frac{(g_{k+1} / ρ)(k + 1)}{N_g − k}\ (k < m),
 
-    from one table of ``ln k!`` (relative error of ``f`` ≲ ``4 N_g \ln N_g · 2^{−53}``), summed
-    in ascending order, row by row (so a row does not depend on which others are written with
-    it); the last entry is set to 1 (it takes the ≤ 2e⁻⁴² outside the window and the
-    rounding).  A Chen–Asau guide of ``m = width_c`` cells, ``guide[j] = #{i : fl(m F_c(i)) <
-    j}``, makes ``guide[⌊u m⌋]`` a lower bound of the inverse ``min{i : F_c(i) > u}`` (``fl``
-    is monotone), so the search from it takes ≤ 2 comparisons on average.
+    then ``F(k) = (Σ_{j ≤ k} g_j) / Σ_j g_j`` summed in ascending ``k``, the last entry set to
+    1 — the binomial CDF on the window, normalised on it (the mass outside, < 2e⁻⁴², is left
+    out), with relative error ≲ ``width · 2^{−53}``.  Only ``+ − × ÷`` in a fixed order, so the
+    kernel and this twin write the same bits.  A Chen–Asau guide of ``M = width_c`` cells,
+    ``guide[j] = #{i : ⌊M F(i)⌋ < j}``, makes ``guide[⌊u M⌋]`` a lower bound of the inverse
+    ``min{i : F(i) > u}`` (``fl(M·)`` is monotone), so the search from it takes ≤ 2 comparisons
+    on average.
     """
-    from scipy.special import gammaln
-
-    lo_all, width_all, offset_all, cdf_out, guide_out, ready = tables
     states = np.asarray(states, dtype=np.int64)
     if states.size == 0:
         return
-    lo, width, offset = lo_all[states], width_all[states], offset_all[states]
+    a, w, off = lo[states], width[states], offset[states]
+    m, r = mode[states], rho[states]
     rows = states.size
-    wmax = int(width.max())
-    # padded (rows, wmax): every row is summed on its own, in ascending order
-    i = np.arange(wmax)
-    inside = i[None, :] < width[:, None]
-    k = np.where(inside, lo[:, None] + i[None, :], lo[:, None])
-    lf = gammaln(np.arange(n_genes + 1) + 1.0)
-    p = np.clip(z[states], 0.0, 1.0)
-    inner = (p > 0.0) & (p < 1.0)
-    lp = np.log(np.where(inner, p, 0.5))[:, None]
-    lq = np.log1p(-np.where(inner, p, 0.5))[:, None]
-    logf = lf[n_genes] - lf[k] - lf[n_genes - k] + k * lp + (n_genes - k) * lq
-    cdf2 = np.cumsum(np.where(inside, np.exp(logf), 0.0), axis=1)
-    cdf2[np.arange(rows), width - 1] = 1.0
-    # guide: entry i counts for every cell j ≥ ⌊m F(i)⌋ + 1 (i.e. fl(m F(i)) < j)
-    m = width[:, None]
-    first = np.where(inside, np.minimum(np.floor(cdf2 * m).astype(np.int64) + 1, m), m)
-    cell = (np.arange(rows)[:, None] * (wmax + 1) + first).ravel()
-    hits = np.bincount(cell, minlength=rows * (wmax + 1)).reshape(rows, wmax + 1)
-    guide2 = np.cumsum(hits, axis=1)[:, :wmax]
-    where = (offset[:, None] + i[None, :])[inside]
-    cdf_out[where] = cdf2[inside]
-    guide_out[where] = guide2[inside]
+    wmax = int(w.max())
+    rix = np.arange(rows)
+    im = m - a
+    g = np.zeros((rows, wmax))
+    g[rix, im] = 1.0
+    for d in range(1, wmax):
+        up = np.flatnonzero(im + d < w)
+        if up.size:
+            k = m[up] + d
+            g[up, im[up] + d] = ((g[up, im[up] + d - 1] * r[up]) * (n_genes - k + 1)) / k
+        dn = np.flatnonzero(im - d >= 0)
+        if dn.size:
+            k = m[dn] - d
+            g[dn, im[dn] - d] = ((g[dn, im[dn] - d + 1] / r[dn]) * (k + 1)) / (n_genes - k)
+        if not up.size and not dn.size:
+            break
+    acc = np.cumsum(g, axis=1)
+    f = acc / acc[rix, w - 1][:, None]
+    f[rix, w - 1] = 1.0
+    inside = np.arange(wmax)[None, :] < w[:, None]
+    # guide: entry i counts for every cell j ≥ ⌊M F(i)⌋ + 1
+    cells = w[:, None]
+    first = np.where(inside, np.minimum(np.floor(f * cells).astype(np.int64) + 1, cells), cells)
+    hits = np.bincount((rix[:, None] * (wmax + 1) + first).ravel(), minlength=rows * (wmax + 1))
+    gd = np.cumsum(hits.reshape(rows, wmax + 1), axis=1)[:, :wmax]
+    where = (off[:, None] + np.arange(wmax)[None, :])[inside]
+    cdf[where] = f[inside]
+    guide[where] = gd[inside]
     ready[states] = 1
 
 
 def inversion_tables(z: Array, n_genes: int) -> Tables:
-    """Every row of the inversion tables (:func:`table_layout`, :func:`fill_rows`)."""
+    """The tables of :func:`table_layout` with every row written (:func:`fill_rows`)."""
     tables = table_layout(z, n_genes)
-    fill_rows(np.arange(z.size), z, n_genes, tables)
+    fill_rows(np.arange(z.size), n_genes, *tables)
     return tables
-
-
-def prepare_rows(
-    tables: Tables, z: Array, n_genes: int, count: IntArray, live: NDArray[np.bool_]
-) -> None:
-    """Write every row two generations can reach from the states ``count[live]`` (the states
-    and the union of their windows, twice), so the table kernels advance ≥ 2 generations
-    before they need more (fewer calls than one at a time, few rows written for nothing)."""
-    lo, width, ready = tables[0], tables[1], tables[5]
-    size = n_genes + 2
-    need = np.bincount(count[live], minlength=n_genes + 1) > 0
-    for _ in range(2):
-        here = np.flatnonzero(need)
-        if here.size == 0:
-            return
-        edges = np.bincount(lo[here], minlength=size) - np.bincount(
-            lo[here] + width[here], minlength=size
-        )
-        need |= np.cumsum(edges)[: n_genes + 1] > 0
-    fill_rows(np.flatnonzero(need & (ready == 0)), z, n_genes, tables)
 
 
 def wf_table_generations(
@@ -215,6 +218,8 @@ def wf_table_generations(
     lo: IntArray,
     width: IntArray,
     offset: IntArray,
+    mode: IntArray,
+    rho: Array,
     cdf: Array,
     guide: NDArray[np.int32],
     ready: NDArray[np.uint8],
@@ -223,24 +228,24 @@ def wf_table_generations(
     fix_time: IntArray,
     fixed_allele: IntArray,
     loss_time: IntArray,
-    status: IntArray,
 ) -> None:
-    """Advance K = 2 replicates by up to ``generations`` on the tables of :func:`table_layout`.
+    """Advance K = 2 replicates by ``generations`` on the tables of :func:`table_layout`.
 
     ``count`` ``(R,)`` holds the copies of allele 0 (updated); ``x`` ``(R, 2)`` is overwritten
     with ``(count, N_g − count)/N_g`` at the end.  ``frozen``: without mutation a fixed
-    replicate draws nothing.  One uniform ``u = rng.random()`` per active replicate and
+    replicate draws nothing.  The rows of the states present are written when first needed
+    (:func:`fill_rows`).  One uniform ``u = rng.random()`` per active replicate and
     generation, in ascending replicate order; the new count is ``lo_c + min{i : F_c(i) > u}``.
-    The run stops after a generation that left a live replicate in a state whose row is not
-    ready (``ready[c] = 0``); ``status[0]`` is the number of generations done.
     """
-    status[0] = generations
+    tables = (lo, width, offset, mode, rho, cdf, guide, ready)
     for g in range(generations):
         t = t0 + g + 1
         idx = np.flatnonzero(fix_time < 0) if frozen else np.arange(count.size)
         if idx.size == 0:
             break
         c = count[idx]
+        missing = np.unique(c[ready[c] == 0])
+        fill_rows(missing, n_genes, *tables)
         u = rng.random(idx.size)
         off = offset[c]
         j = guide[off + (u * width[c]).astype(np.int64)].astype(np.int64)
@@ -258,9 +263,5 @@ def wf_table_generations(
         new = fix_time[sel] < 0
         fix_time[sel[new]] = t
         fixed_allele[sel[new]] = 1 - lost[new]
-        live = ~hit if frozen else np.ones(c.size, dtype=bool)
-        if np.any(ready[c[live]] == 0):
-            status[0] = g + 1
-            break
     x[:, 0] = count / n_genes
     x[:, 1] = (n_genes - count) / n_genes

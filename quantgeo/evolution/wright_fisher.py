@@ -63,8 +63,8 @@ _BUDGET = 1 << 22
 # largest (N_g + 1) × (widest row) of the K = 2 inversion tables (their padded build arrays);
 # N_g ≲ 6000 gene copies, beyond which the per-draw cost is the tables' cache misses anyway
 _TABLE_CELLS = 1 << 21
-# bytes per padded cell while the tables are built (about ten int64/float64 temporaries)
-_TABLE_BUILD_BYTES = 80
+# bytes per cell of the tables (float64 CDF, int32 guide); only the rows reached are written
+_TABLE_BYTES = 12
 
 
 def check_frequencies(name: str, x: ArrayLike, k: int | None = None) -> Array:
@@ -216,7 +216,6 @@ class WrightFisher:
         self._weights = w.reshape(1, k)
         self._table: tuple[Any, ...] | None = None
         self._table_checked = False
-        self._z: Array | None = None
 
     def __repr__(self) -> str:
         fit = "callable" if self._fitness_fn is not None else np.array2string(self.selection)
@@ -282,8 +281,8 @@ class WrightFisher:
         if not self._table_checked:
             self._table_checked = True
             if self._table_cells():
-                self._z = self.transition_probabilities()
-                self._table = kernels("evolution", "numpy").table_layout(self._z, self.n_genes)
+                z = self.transition_probabilities()
+                self._table = kernels("evolution", "numpy").table_layout(z, self.n_genes)
         return self._table
 
     # -- running ------------------------------------------------------------------------------
@@ -329,8 +328,8 @@ class WrightFisher:
         }
         cells = 0 if self._table_checked else self._table_cells()
         if cells:
-            working["to build the K = 2 inversion tables"] = (
-                float(_TABLE_BUILD_BYTES * cells),
+            working["for the K = 2 inversion tables (at most)"] = (
+                float(_TABLE_BYTES * cells),
                 "lower `n`",
             )
         return run_estimate(
@@ -415,7 +414,6 @@ class WrightFisher:
         kern = kmod.wf_generations
         table = self._tables()
         ng = self.n_genes
-        status = np.zeros(1, dtype=np.int64)
         rng = np.random.default_rng(self.seed)
         k = self.n_alleles
         fix_time = np.full(reps, -1, dtype=np.int64)
@@ -442,23 +440,10 @@ class WrightFisher:
                 s0 = time.perf_counter()
                 count = np.rint(x[:, 0] * ng).astype(np.int64)
                 if table is not None and _on_grid(x, count, ng):
-                    left, t0 = m, done
-                    while left > 0:
-                        # rows are written (NumPy, shared by both backends) for every state
-                        # the next generation can reach; the kernel stops when it needs more
-                        kmod.prepare_rows(
-                            table,
-                            self._z,
-                            ng,
-                            count,
-                            fix_time < 0 if not self.mutates else np.ones(reps, dtype=bool),
-                        )
-                        kmod.wf_table_generations(
-                            x, count, rng, left, t0, *table, not self.mutates, ng,
-                            fix_time, fixed_allele, loss_time, status,
-                        )  # fmt: skip
-                        left -= int(status[0])
-                        t0 += int(status[0])
+                    kmod.wf_table_generations(
+                        x, count, rng, m, done, *table, not self.mutates, ng,
+                        fix_time, fixed_allele, loss_time,
+                    )  # fmt: skip
                 else:
                     # off the grid c/N_g (only x0 can be): one general generation gets onto it
                     m = m if table is None else 1
