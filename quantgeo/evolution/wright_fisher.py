@@ -18,8 +18,9 @@ the mutation matrix built from the rates ``μ_kj`` (``k → j``): ``P_kj = μ_kj
 
 Sampling (``info["sampler"]``): with K = 2 and constant weights the model is the Markov chain
 ``c → Bin(N_g, z_c)`` on the count of allele 0, and for ``N_g ≲ 3600`` its transition rows are
-tabulated once and each step is one uniform inverted through them (``"table"``, O(1) per
-replicate-generation); otherwise the binomials are NumPy's (``"binomial"``).  Both are exact
+tabulated (each the first time a replicate is in that state) and each step is one uniform
+inverted through them (``"table"``, O(1) per replicate-generation); otherwise the binomials are
+NumPy's (``"binomial"``).  Both are exact
 (the tables to double rounding: tail mass left out < 2e⁻⁴², below the uniforms' 2⁻⁵³
 resolution), both backends draw the same variates, and a run is reproducible for a fixed seed;
 the two samplers give different (equally distributed) streams.
@@ -60,8 +61,8 @@ OBSERVABLES: tuple[str, ...] = (
 _SUM_TOL = 1e-9
 # replicate-generations per kernel call between finiteness checks
 _BUDGET = 1 << 22
-# largest (N_g + 1) × (widest row) of the K = 2 inversion tables (their padded build arrays);
-# N_g ≲ 6000 gene copies, beyond which the per-draw cost is the tables' cache misses anyway
+# largest (N_g + 1) × (widest row) of the K = 2 inversion tables: N_g ≲ 3600 gene copies,
+# beyond which a draw costs the tables' cache misses (docs/evolution.md, Performance)
 _TABLE_CELLS = 1 << 21
 # bytes per cell of the tables (float64 CDF, int32 guide); only the rows reached are written
 _TABLE_BYTES = 12
@@ -214,8 +215,6 @@ class WrightFisher:
         _check_weights(w, "(s must be ≥ −1)")
         self.selection = s_arr
         self._weights = w.reshape(1, k)
-        self._table: tuple[Any, ...] | None = None
-        self._table_checked = False
 
     def __repr__(self) -> str:
         fit = "callable" if self._fitness_fn is not None else np.array2string(self.selection)
@@ -276,14 +275,13 @@ class WrightFisher:
         return cells if cells <= _TABLE_CELLS else 0
 
     def _tables(self) -> tuple[Any, ...] | None:
-        """Inversion tables of the count chain (laid out once, rows written as the runs reach
-        them), or ``None`` (general kernel)."""
-        if not self._table_checked:
-            self._table_checked = True
-            if self._table_cells():
-                z = self.transition_probabilities()
-                self._table = kernels("evolution", "numpy").table_layout(z, self.n_genes)
-        return self._table
+        """Fresh inversion tables of the count chain for one run (rows are written as the run
+        reaches them; not kept on the engine, which shards share), or ``None`` (general
+        kernel)."""
+        z = self.transition_probabilities()
+        if z is None or not self._table_cells():
+            return None
+        return tuple(kernels("evolution", "numpy").table_layout(z, self.n_genes))
 
     # -- running ------------------------------------------------------------------------------
     def _start(self, x0: ArrayLike, replicates: int) -> Array:
@@ -326,7 +324,7 @@ class WrightFisher:
                 "lower `replicates`",
             )
         }
-        cells = 0 if self._table_checked else self._table_cells()
+        cells = self._table_cells()
         if cells:
             working["for the K = 2 inversion tables (at most)"] = (
                 float(_TABLE_BYTES * cells),
