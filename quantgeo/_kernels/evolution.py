@@ -220,7 +220,7 @@ def _fill_row(
     mode: IntArray,
     rho: Array,
     cdf: Array,
-    guide: NDArray[np.int32],
+    guide: NDArray[np.integer],
     ready: NDArray[np.uint8],
 ) -> None:
     # the twin's arithmetic, operation by operation (``cdf`` holds g, then its sums, then F)
@@ -259,7 +259,7 @@ def fill_rows(
     mode: IntArray,
     rho: Array,
     cdf: Array,
-    guide: NDArray[np.int32],
+    guide: NDArray[np.integer],
     ready: NDArray[np.uint8],
 ) -> None:
     """Write the rows ``states`` of the tables in place (the twin's :func:`fill_rows`)."""
@@ -280,7 +280,7 @@ def wf_table_generations(
     mode: IntArray,
     rho: Array,
     cdf: Array,
-    guide: NDArray[np.int32],
+    guide: NDArray[np.integer],
     ready: NDArray[np.uint8],
     frozen: bool,
     n_genes: int,
@@ -320,18 +320,11 @@ def wf_table_generations(
                 if ready[c] == 0:
                     _fill_row(c, n_genes, lo, width, offset, mode, rho, cdf, guide, ready)
                 u = rng.random()
-                o, w = offset[c], width[c]
-                cell = np.int64(u * w)
-                j = np.int64(guide[o + cell])
                 uu[i - b0] = u
-                # no boundary fl(w F(i)) inside the cell (its guide equals the next one's):
-                # the inverse is guide[cell] itself, with no read of the CDF (-1: search)
-                oo[i - b0] = -1 if cell + 1 < w and guide[o + cell + 1] == j else o
-                jj[i - b0] = j
+                oo[i - b0] = offset[c]
+                jj[i - b0] = guide[offset[c] + np.int64(u * width[c])]
             for i in range(b0, b1):
                 o, j, u = oo[i - b0], jj[i - b0], uu[i - b0]
-                if o < 0:
-                    continue
                 while cdf[o + j] <= u:
                     j += 1
                 jj[i - b0] = j

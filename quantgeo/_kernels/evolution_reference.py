@@ -112,7 +112,7 @@ def table_windows(z: Array, n_genes: int) -> tuple[IntArray, IntArray]:
 
 
 Tables = tuple[
-    IntArray, IntArray, IntArray, IntArray, Array, Array, NDArray[np.int32], NDArray[np.uint8]
+    IntArray, IntArray, IntArray, IntArray, Array, Array, NDArray[np.integer], NDArray[np.uint8]
 ]
 
 
@@ -129,12 +129,15 @@ def table_layout(z: Array, n_genes: int) -> Tables:
     lo, width = table_windows(z, n_genes)
     p = np.clip(z, 0.0, 1.0)
     inner = (p > 0.0) & (p < 1.0)
-    rho = np.where(inner, p / np.where(inner, 1.0 - p, 1.0), 1.0)
+    rho: Array = np.where(inner, p / np.where(inner, 1.0 - p, 1.0), 1.0)
     mode = np.clip(np.floor((n_genes + 1) * p).astype(np.int64), lo, lo + width - 1)
     wmax = int(width.max())
     offset = np.arange(width.size, dtype=np.int64) * wmax
     cdf = np.empty(width.size * wmax)
-    guide = np.empty(width.size * wmax, dtype=np.int32)
+    # local indices < width: int16 halves the guide's cache footprint whenever it can hold them
+    guide: NDArray[np.integer] = np.empty(
+        width.size * wmax, dtype=np.int16 if wmax < 2**15 else np.int32
+    )
     return lo, width, offset, mode, rho, cdf, guide, np.zeros(width.size, dtype=np.uint8)
 
 
@@ -147,7 +150,7 @@ def fill_rows(
     mode: IntArray,
     rho: Array,
     cdf: Array,
-    guide: NDArray[np.int32],
+    guide: NDArray[np.integer],
     ready: NDArray[np.uint8],
 ) -> None:
     r"""Write the rows ``states`` of the tables (:func:`table_layout`) in place.
@@ -221,7 +224,7 @@ def wf_table_generations(
     mode: IntArray,
     rho: Array,
     cdf: Array,
-    guide: NDArray[np.int32],
+    guide: NDArray[np.integer],
     ready: NDArray[np.uint8],
     frozen: bool,
     n_genes: int,

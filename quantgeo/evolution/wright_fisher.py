@@ -64,8 +64,8 @@ _BUDGET = 1 << 22
 # largest (N_g + 1) × (widest row) of the K = 2 inversion tables: N_g ≲ 3600 gene copies,
 # beyond which a draw costs the tables' cache misses (docs/evolution.md, Performance)
 _TABLE_CELLS = 1 << 21
-# bytes per cell of the tables (float64 CDF, int32 guide); only the rows reached are written
-_TABLE_BYTES = 12
+# bytes per cell of the tables (float64 CDF, int16 guide); only the rows reached are written
+_TABLE_BYTES = 10
 
 
 def check_frequencies(name: str, x: ArrayLike, k: int | None = None) -> Array:
