@@ -20,12 +20,14 @@ Two samplers, each exact and each drawing the same variates as its twin:
   implementations, so the probabilities, and hence the draws, agree bit for bit.
 * :func:`wf_table_generations` (K = 2, constant weights): then ``z`` is a function of the count
   ``c`` of allele 0 alone and the model is the Markov chain ``c → Bin(N_g, z_c)`` on
-  ``0 … N_g``.  Its transition rows are tabulated once (:func:`inversion_tables`, NumPy code
-  shared by both backends) and each step is an inversion ``c' = lo_c + min{i : F_c(i) > u}``
-  of one uniform ``u`` through a Chen–Asau guide table: O(1) per replicate-generation instead of
-  a binomial draw's O(np) or BTPE set-up.  The kernel and the twin read the same tables with the
-  same uniforms (``rng.random()`` one at a time here, ``rng.random(size)`` there: the same
-  ``next_double`` stream), so they agree bit for bit.
+  ``0 … N_g``.  Its transition rows (laid out by :func:`table_layout`, NumPy code shared by
+  both backends) are written the first time a replicate is in the state (:func:`fill_rows`:
+  the same ``+ − × ÷`` in the same order here and in the twin, so the same bits), and each step
+  is an inversion ``c' = lo_c + min{i : F_c(i) > u}`` of one uniform ``u`` through a Chen–Asau
+  guide table: O(1) per replicate-generation instead of a binomial draw's O(np) or BTPE
+  set-up.  The kernel and the twin read equal tables with the same uniforms
+  (``rng.random()`` one at a time here, ``rng.random(size)`` there: the same ``next_double``
+  stream), so they agree bit for bit.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-# the tables are built once per model by one NumPy function, shared by both backends
+# the table layout (windows, modes, odds) is computed by one NumPy function for both backends
 from quantgeo._kernels.evolution_reference import inversion_tables, table_layout, table_windows
 
 __all__ = [

@@ -4,9 +4,9 @@ Vectorised over replicates (one ``rng.binomial`` call per allele per generation,
 ``rng.random`` call per generation on the K = 2 tables); they are the readable definition of
 the Wright–Fisher generation and the ``backend="numpy"`` of
 :class:`~quantgeo.evolution.WrightFisher`.  Sums run over alleles in ascending order, exactly as
-in the kernels, so both draw the same variates from equally seeded generators.  The K = 2
-inversion tables (:func:`inversion_tables`) are built here once per model and read by both
-backends.
+in the kernels, so both draw the same variates from equally seeded generators.  The layout of
+the K = 2 inversion tables (:func:`table_layout`) is computed here for both backends; each
+writes the rows itself, with the same arithmetic (:func:`fill_rows`).
 """
 
 from __future__ import annotations
