@@ -303,22 +303,27 @@ def wf_table_generations(
     uu = np.empty(_BATCH)
     oo = np.empty(_BATCH, dtype=np.int64)
     jj = np.empty(_BATCH, dtype=np.int64)
+    # the live replicates and their counts, dense, in ascending replicate order: a generation
+    # touches only these (absorbed replicates are written back once, when they fix)
     act = np.empty(r_n, dtype=np.int64)
+    cur = np.empty(r_n, dtype=np.int64)
     n_act = 0
     for r in range(r_n):
         if not frozen or fix_time[r] < 0:
             act[n_act] = r
+            cur[n_act] = count[r]
             n_act += 1
     for g in range(generations):
         if n_act == 0:
             break
         t = t0 + g + 1
+        absorbed = 0
         for b0 in range(0, n_act, _BATCH):
             b1 = min(n_act, b0 + _BATCH)
             # three passes over a batch, so that its table reads (cache misses for large N_g)
             # are independent and overlap instead of queueing one behind the other
             for i in range(b0, b1):
-                c = count[act[i]]
+                c = cur[i]
                 if ready[c] == 0:
                     _fill_row(c, n_genes, lo, width, offset, mode, rho, cdf, guide, ready)
                 u = rng.random()
@@ -331,24 +336,30 @@ def wf_table_generations(
                     j += 1
                 jj[i - b0] = j
             for i in range(b0, b1):
-                r = act[i]
-                c = lo[count[r]] + jj[i - b0]
-                count[r] = c
+                c = lo[cur[i]] + jj[i - b0]
+                cur[i] = c
                 if c == 0 or c == n_genes:
+                    r = act[i]
                     gone = 0 if c == 0 else 1
                     if loss_time[r, gone] < 0:
                         loss_time[r, gone] = t
                     if fix_time[r] < 0:
                         fix_time[r] = t
                         fixed_allele[r] = 1 - gone
-        if frozen:
+                        absorbed += 1
+        if frozen and absorbed > 0:
             kept = 0
             for i in range(n_act):
                 r = act[i]
                 if fix_time[r] < 0:
                     act[kept] = r
+                    cur[kept] = cur[i]
                     kept += 1
+                else:
+                    count[r] = cur[i]
             n_act = kept
+    for i in range(n_act):
+        count[act[i]] = cur[i]
     for r in range(r_n):
         x[r, 0] = count[r] / n_genes
         x[r, 1] = (n_genes - count[r]) / n_genes
