@@ -1,22 +1,25 @@
 """Benchmarks of quantgeo.evolution (a script; not collected by pytest).
 
-Wright–Fisher replicate-generations per second, Numba kernel vs its vectorised NumPy twin, on
-equal models and equally seeded generators (the end states are checked to be identical), as
-ratios of interleaved best-of-``repeats`` timings taken in one run:
+Wright–Fisher replicate-generations per second: ``WrightFisher(...).run`` with the Numba kernel
+(one thread) against the best vectorised NumPy implementation of the same model — not the
+twin, which mirrors the kernel's algorithm — measured interleaved in one run, the median of
+``rounds`` ratios (each round times both implementations back to back, so both see the same
+load).  The NumPy side draws with ``Generator.binomial`` on arrays (K = 2, ``z`` looked up by
+count; absorbed replicates compressed out of the arrays) or with the faster of
+``Generator.multinomial`` on a ``(R, K)`` array of probabilities and ``K − 1`` sequential
+array binomials (K = 5); it keeps the same fixation and loss bookkeeping as the engine.
 
-* ``fixation``: neutral K = 2, N = 100 diploid, new mutants (p = 1/2N), 10⁵ replicates ×
-  10³ generations — most replicates are absorbed early; the kernel skips them at no cost, the
-  twin masks them out each generation;
-* ``mutation``: K = 2 with selection and mutation (no absorption), 10⁵ × 200;
-* ``K=5``: five alleles with mutation, 10⁵ × 100 (four binomials per replicate-generation).
+Cases, each for N = 100, 1000, 10⁴ diploids (N_g = 2N):
 
-"binomial alone" is NumPy's ``rng.binomial`` rate over an array of probabilities (what the twin
-calls each generation): it bounds the twin, while the kernel runs the same algorithm (Numba's
-``Generator.binomial`` is NumPy's code, bit for bit) once per replicate, so where nothing is
-absorbed the speed-up is roughly the ratio of the two per-draw costs.  Numba compile time is
-measured in a fresh subprocess with an empty cache directory, separately from run time.
+* ``neutral``: K = 2, new mutants (p = 1/2N), 10⁵ replicates × 10³ generations;
+* ``sel+mut``: K = 2, s = 0.01, u = v = 10⁻³, from p = ½, 10⁵ × 200 (nothing absorbs);
+* ``K=5``: five alleles, s = (0.02, 0.01, 0, −0.01, 0.005), μ = 10⁻³, 10⁵ × 100.
 
-Run:  .venv/bin/python benchmarks/evolution.py  [--quick]
+A consistency line compares the two implementations' end-state means (their draws differ, so
+the check is statistical: |Δ| / SE).  Numba compile time is measured in a fresh subprocess
+with an empty cache directory, separately from run time.
+
+Run:  .venv/bin/python benchmarks/evolution.py  [--quick] [--rounds R]
 """
 
 from __future__ import annotations
@@ -27,58 +30,209 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
 
 import numpy as np
 
 from quantgeo.evolution import WrightFisher
 from quantgeo.recording import Recorder
 
-CASES = {
-    "fixation": dict(n=100, fitness=None, mutation=0.0, k=2, x0=0.005, generations=1000),
-    "mutation": dict(
-        n=100, fitness=[0.01, 0.0], mutation=(1e-3, 1e-3), k=2, x0=0.5, generations=200
-    ),
-    "K=5": dict(n=100, fitness=None, mutation=1e-3, k=5, x0=None, generations=100),
+FIT5 = [0.02, 0.01, 0.0, -0.01, 0.005]
+CASES: dict[str, dict[str, Any]] = {
+    "neutral": dict(fitness=None, mutation=0.0, k=2, x0="mutant", generations=1000),
+    "sel+mut": dict(fitness=[0.01, 0.0], mutation=(1e-3, 1e-3), k=2, x0=0.5, generations=200),
+    "K=5": dict(fitness=FIT5, mutation=1e-3, k=5, x0=None, generations=100),
 }
+SIZES = (100, 1000, 10_000)
 
 
-def _run(case: dict, backend: str, reps: int, gens: int) -> tuple[float, np.ndarray]:
+def _model(case: dict[str, Any], n: int) -> tuple[WrightFisher, np.ndarray]:
     k = case["k"]
-    x0 = np.full(k, 1 / k) if case["x0"] is None else np.array([case["x0"], 1 - case["x0"]])
-    wf = WrightFisher(
-        case["n"], case["fitness"], case["mutation"], n_alleles=k, seed=1, backend=backend
-    )
+    wf = WrightFisher(n, case["fitness"], case["mutation"], n_alleles=k, seed=1)
+    if case["x0"] == "mutant":
+        p = 1.0 / wf.n_genes
+        x0 = np.array([p, 1.0 - p])
+    elif case["x0"] is None:
+        x0 = np.full(k, 1.0 / k)
+    else:
+        x0 = np.array([case["x0"], 1.0 - case["x0"]])
+    return wf, x0
+
+
+def run_engine(wf: WrightFisher, x0: np.ndarray, reps: int, gens: int) -> tuple[float, np.ndarray]:
     rec = Recorder(observables=(), store_states=True)
     t = time.perf_counter()
     tr = wf.run(x0, gens, recorder=rec, replicates=reps)
     return time.perf_counter() - t, tr.states[-1]
 
 
-def bench(reps: int, scale: float, repeats: int) -> list[tuple[str, float, float, float]]:
+def numpy_k2(wf: WrightFisher, x0: np.ndarray, reps: int, gens: int) -> np.ndarray:
+    """Best NumPy, K = 2: ``c ← rng.binomial(N_g, z[c])`` over the live replicates."""
+    rng = np.random.default_rng(2)
+    ng = wf.n_genes
+    z = wf.transition_probabilities()
+    assert z is not None
+    count = np.full(reps, round(x0[0] * ng), dtype=np.int64)
+    fix_time = np.full(reps, -1, dtype=np.int64)
+    fixed_allele = np.full(reps, -1, dtype=np.int64)
+    loss_time = np.full((reps, 2), -1, dtype=np.int64)
+    live = np.arange(reps)
+    c = count.copy()
+    for t in range(1, gens + 1):
+        if wf.mutates:
+            c = rng.binomial(ng, z[c])
+            for allele, edge in ((0, 0), (1, ng)):
+                new = (c == edge) & (loss_time[:, allele] < 0)
+                loss_time[new, allele] = t
+                first = new & (fix_time < 0)
+                fix_time[first], fixed_allele[first] = t, 1 - allele
+        else:
+            if live.size == 0:
+                break
+            c = rng.binomial(ng, z[c])
+            done = (c == 0) | (c == ng)
+            if done.any():
+                gone = live[done]
+                lost = (c[done] == ng).astype(np.int64)  # allele lost: 0 if c = 0, 1 if c = N_g
+                loss_time[gone, lost] = t
+                fix_time[gone], fixed_allele[gone] = t, 1 - lost
+                count[gone] = c[done]
+                keep = ~done
+                live, c = live[keep], c[keep]
+    if wf.mutates:
+        count = c
+    else:
+        count[live] = c
+    return np.stack([count / ng, (ng - count) / ng], axis=1)
+
+
+def numpy_multi(
+    wf: WrightFisher, x0: np.ndarray, reps: int, gens: int, how: str = "multinomial"
+) -> np.ndarray:
+    """Best NumPy, K ≥ 3: selection, mutation by matrix product, then one multinomial call
+    on ``(R, K)`` probabilities (``how="multinomial"``) or K − 1 array binomials."""
+    rng = np.random.default_rng(2)
+    ng, k = wf.n_genes, wf.n_alleles
+    w = wf._weights[0]
+    p = wf.transition
+    x = np.tile(x0, (reps, 1))
+    loss_time = np.full((reps, k), -1, dtype=np.int64)
+    for t in range(1, gens + 1):
+        y = x * w
+        y /= y.sum(axis=1, keepdims=True)
+        z = y @ p
+        if how == "multinomial":
+            cnt = rng.multinomial(ng, z)
+        else:
+            cnt = np.empty((reps, k), dtype=np.int64)
+            rem_n = np.full(reps, ng, dtype=np.int64)
+            rem_p = np.ones(reps)
+            for j in range(k - 1):
+                q = np.minimum(1.0, z[:, j] / np.maximum(rem_p, 1e-300))
+                cnt[:, j] = rng.binomial(rem_n, q)
+                rem_n -= cnt[:, j]
+                rem_p -= z[:, j]
+            cnt[:, k - 1] = rem_n
+        new = (cnt == 0) & (loss_time < 0)
+        loss_time[new] = t
+        x = cnt / ng
+    return x
+
+
+def _baseline(case: dict[str, Any]) -> Any:
+    return numpy_k2 if case["k"] == 2 else numpy_multi
+
+
+def bench(reps: int, scale: float, rounds: int, sizes: tuple[int, ...]) -> list[dict[str, Any]]:
     rows = []
     for name, case in CASES.items():
-        gens = max(1, int(case["generations"] * scale))
-        best = {"numba": np.inf, "numpy": np.inf}
-        ends = {}
-        for _ in range(repeats):  # interleaved: both see the same machine load
-            for backend in ("numba", "numpy"):
-                dt, end = _run(case, backend, reps, gens)
-                best[backend] = min(best[backend], dt)
-                ends[backend] = end
-        if not np.array_equal(ends["numba"], ends["numpy"]):
-            raise SystemExit(f"{name}: kernel and twin disagree")
-        rate_numba = reps * gens / best["numba"]
-        rate_numpy = reps * gens / best["numpy"]
-        rows.append((name, rate_numba, rate_numpy, rate_numba / rate_numpy))
+        for n in sizes:
+            wf, x0 = _model(case, n)
+            gens = max(1, int(case["generations"] * scale))
+            if case["k"] > 2:  # the faster of NumPy's two multinomial routes, on a short run
+                short = max(1, gens // 10)
+                tm = []
+                for how in ("multinomial", "binomials"):
+                    s = time.perf_counter()
+                    numpy_multi(wf, x0, reps, short, how)
+                    tm.append(time.perf_counter() - s)
+                best_how = ("multinomial", "binomials")[int(np.argmin(tm))]
+            ratios, t_nb, t_np = [], [], []
+            for _ in range(rounds):
+                dt_nb, end_nb = run_engine(wf, x0, reps, gens)
+                s = time.perf_counter()
+                if case["k"] == 2:
+                    end_np = numpy_k2(wf, x0, reps, gens)
+                else:
+                    end_np = numpy_multi(wf, x0, reps, gens, best_how)
+                dt_np = time.perf_counter() - s
+                ratios.append(dt_np / dt_nb)
+                t_nb.append(dt_nb)
+                t_np.append(dt_np)
+            se = np.sqrt(end_nb[:, 0].var() / reps + end_np[:, 0].var() / reps)
+            dev = abs(end_nb[:, 0].mean() - end_np[:, 0].mean()) / se if se > 0 else 0.0
+            sampler = "table" if wf._table_cells() else "binomial"
+            row = dict(
+                case=name,
+                n=n,
+                sampler=sampler,
+                numba=reps * gens / float(np.median(t_nb)),
+                numpy=reps * gens / float(np.median(t_np)),
+                ratio=float(np.median(ratios)),
+                spread=(min(ratios), max(ratios)),
+                dev=dev,
+                how="binomial" if case["k"] == 2 else best_how,
+            )
+            rows.append(row)
+            _print_row(row)
     return rows
 
 
-def binomial_rate(n_draws: int) -> float:
+def _print_row(r: dict[str, Any]) -> None:
+    lo, hi = r["spread"]
+    print(
+        f"{r['case']:<8} {r['n']:>6} {r['sampler']:>8} {r['numba']:10.3e} {r['numpy']:10.3e} "
+        f"{r['ratio']:6.2f}×  ({lo:.2f}–{hi:.2f})  {r['how']:<12}  {r['dev']:.1f}",
+        flush=True,
+    )
+
+
+def draw_costs(n_genes: int, p: float, draws: int) -> dict[str, float]:
+    """Nanoseconds per draw of ``Bin(N_g, p')`` with ``p'`` spread around ``p`` (a fresh
+    probability each draw, as in a K ≥ 3 or large-N generation): NumPy on an array, Numba's
+    ``Generator.binomial`` (NumPy's algorithm) one at a time, one Numba uniform, and one
+    table-inversion step when the tables fit (K = 2 chain at this ``N_g``)."""
+    from numba import njit
+
+    @njit(cache=False)
+    def scalar_binomials(rng: np.random.Generator, n: int, ps: np.ndarray) -> int:
+        acc = 0
+        for q in ps:
+            acc += rng.binomial(n, q)
+        return acc
+
+    @njit(cache=False)
+    def uniforms(rng: np.random.Generator, m: int) -> float:
+        acc = 0.0
+        for _ in range(m):
+            acc += rng.random()
+        return acc
+
     rng = np.random.default_rng(0)
-    p = rng.uniform(0.2, 0.8, n_draws)
+    ps = np.clip(rng.normal(p, 0.1 * p, draws), 1e-9, 1 - 1e-9)
+    scalar_binomials(rng, n_genes, ps[:10])
+    uniforms(rng, 10)
+    out: dict[str, float] = {}
     t = time.perf_counter()
-    rng.binomial(200, p)
-    return n_draws / (time.perf_counter() - t)
+    rng.binomial(n_genes, ps)
+    out["numpy binomial"] = (time.perf_counter() - t) / draws * 1e9
+    t = time.perf_counter()
+    scalar_binomials(rng, n_genes, ps)
+    out["numba binomial"] = (time.perf_counter() - t) / draws * 1e9
+    t = time.perf_counter()
+    uniforms(rng, draws)
+    out["numba uniform"] = (time.perf_counter() - t) / draws * 1e9
+    return out
 
 
 def compile_time() -> tuple[float, float]:
@@ -98,21 +252,41 @@ def compile_time() -> tuple[float, float]:
     return out[0], out[1]
 
 
+def _uptime() -> str:
+    try:
+        return "load average " + ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "load average unavailable"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10⁴ replicates, shorter runs")
+    parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (median)")
+    parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES), help="N values")
     args = parser.parse_args()
     reps = 10_000 if args.quick else 100_000
     scale = 0.2 if args.quick else 1.0
+    rounds = args.rounds or (3 if args.quick else 5)
     from quantgeo._kernels import evolution
 
     evolution.warmup()
-    rows = bench(reps, scale, 2 if args.quick else 3)
-    print(f"Wright–Fisher, {reps} replicates (replicate-generations per second, best of repeats)")
-    print(f"{'case':<10} {'numba':>12} {'numpy':>12} {'ratio':>7}  (target ≥ 5×)")
-    for name, a, b, r in rows:
-        print(f"{name:<10} {a:12.3e} {b:12.3e} {r:6.2f}×")
-    print(f"NumPy rng.binomial alone (array p): {binomial_rate(reps * 10):.3e} draws/s")
+    print(f"before: {_uptime()} ({os.cpu_count()} cores)")
+    print(
+        f"Wright–Fisher, {reps} replicates: replicate-generations per second, Numba kernel "
+        f"(1 thread) vs best NumPy, median of {rounds} interleaved rounds"
+    )
+    head = f"{'case':<8} {'N':>6} {'sampler':>8} {'numba':>10} {'numpy':>10} {'ratio':>7}"
+    print(head + "  (min–max)   NumPy route   |Δmean|/SE   (target ≥ 5×)", flush=True)
+    bench(reps, scale, rounds, tuple(args.sizes))
+    print("per draw, fresh p each draw (ns): NumPy array binomial | Numba binomial | Numba uniform")
+    for ng, p in ((200, 0.2), (200, 0.5), (2000, 0.5), (20000, 0.2), (20000, 0.5)):
+        c = draw_costs(ng, p, reps * 10)
+        print(
+            f"  N_g = {ng:>5}, p ≈ {p}: {c['numpy binomial']:6.1f} | {c['numba binomial']:6.1f} | "
+            f"{c['numba uniform']:5.1f}"
+        )
+    print(f"after: {_uptime()}")
     cold, warm = compile_time()
     print(f"Numba compile: cold cache {cold:.2f} s, from cache {warm:.2f} s")
     return 0

@@ -1,4 +1,4 @@
-r"""Numba kernel of the Wright–Fisher model (NumPy twin in :mod:`._kernels.evolution_reference`).
+r"""Numba kernels of the Wright–Fisher model (NumPy twins in :mod:`._kernels.evolution_reference`).
 
 One generation of ``R`` independent replicate populations of ``N_g`` gene copies over ``K``
 alleles, frequencies ``x`` (shape ``(R, K)``):
@@ -9,13 +9,25 @@ alleles, frequencies ``x`` (shape ``(R, K)``):
 3. multinomial resampling of ``N_g`` copies as sequential binomials,
    ``c_k ~ Bin(N_g − Σ_{j<k} c_j, min(1, z_k/(1 − Σ_{j<k} z_j)))``.
 
-The binomials are drawn from the ``numpy.random.Generator`` passed in (Numba's
-``Generator.binomial`` is NumPy's algorithm, bit for bit), allele by allele and, within an
-allele, replicate by replicate: the order of the twin's vectorised ``rng.binomial`` calls.  A
-binomial with ``p ∈ {0, 1}`` consumes no random numbers, so a fixed replicate without mutation
-is skipped (its state cannot change) without changing the stream.  Every sum runs over ``k`` in
-ascending order in both implementations, so the probabilities, and hence the draws, agree bit
-for bit.
+Two samplers, each exact and each drawing the same variates as its twin:
+
+* :func:`wf_generations` (any K, any weights): the binomials come from the
+  ``numpy.random.Generator`` passed in (Numba's ``Generator.binomial`` is NumPy's algorithm,
+  bit for bit), allele by allele and, within an allele, replicate by replicate: the order of
+  the twin's vectorised ``rng.binomial`` calls.  A binomial with ``p ∈ {0, 1}`` consumes no
+  random numbers, so a fixed replicate without mutation is skipped (its state cannot change)
+  without changing the stream.  Every sum runs over ``k`` in ascending order in both
+  implementations, so the probabilities, and hence the draws, agree bit for bit.
+* :func:`wf_table_generations` (K = 2, constant weights): then ``z`` is a function of the count
+  ``c`` of allele 0 alone and the model is the Markov chain ``c → Bin(N_g, z_c)`` on
+  ``0 … N_g``.  Its transition rows (laid out by :func:`table_layout`, NumPy code shared by
+  both backends) are written the first time a replicate is in the state (:func:`fill_rows`:
+  the same ``+ − × ÷`` in the same order here and in the twin, so the same bits), and each step
+  is an inversion ``c' = lo_c + min{i : F_c(i) > u}`` of one uniform ``u`` through a Chen–Asau
+  guide table: O(1) per replicate-generation instead of a binomial draw's O(np) or BTPE
+  set-up.  The kernel and the twin read equal tables with the same uniforms
+  (``rng.random()`` one at a time here, ``rng.random(size)`` there: the same ``next_double``
+  stream), so they agree bit for bit.
 """
 
 from __future__ import annotations
@@ -26,10 +38,23 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-__all__ = ["warmup", "wf_generations"]
+# the table layout (windows, modes, odds) is computed by one NumPy function for both backends
+from quantgeo._kernels.evolution_reference import inversion_tables, table_layout, table_windows
+
+__all__ = [
+    "fill_rows",
+    "inversion_tables",
+    "table_layout",
+    "table_windows",
+    "warmup",
+    "wf_generations",
+    "wf_table_generations",
+]
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+# replicates per batch of the table kernel's passes
+_BATCH = 64
 
 
 @njit(cache=True, error_model="numpy")
@@ -167,8 +192,8 @@ def wf_generations(
 def warmup() -> float:
     """Compile (or load from Numba's on-disk cache) the Wright–Fisher kernel; seconds spent.
 
-    One specialisation serves every K, ploidy, mutation flag and shared or per-replicate
-    weights.
+    One specialisation of each kernel serves every K, ploidy, mutation flag and shared or
+    per-replicate weights.
     """
     start = time.perf_counter()
     x = np.full((2, 2), 0.5)
@@ -177,4 +202,164 @@ def warmup() -> float:
         np.full(2, -1, dtype=np.int64), np.full(2, -1, dtype=np.int64),
         np.full((2, 2), -1, dtype=np.int64),
     )  # fmt: skip
+    tab = table_layout(np.array([0.0, 0.5, 1.0]), 2)
+    fill_rows(np.array([0]), 2, *tab)
+    wf_table_generations(
+        x, np.array([1, 2]), np.random.default_rng(0), 1, 0, *tab, True, 2,
+        np.full(2, -1, dtype=np.int64), np.full(2, -1, dtype=np.int64),
+        np.full((2, 2), -1, dtype=np.int64),
+    )  # fmt: skip
     return time.perf_counter() - start
+
+
+@njit(cache=True)
+def _fill_row(
+    c: int,
+    n_genes: int,
+    lo: IntArray,
+    width: IntArray,
+    offset: IntArray,
+    mode: IntArray,
+    rho: Array,
+    cdf: Array,
+    guide: NDArray[np.integer],
+    ready: NDArray[np.uint8],
+) -> None:
+    # the twin's arithmetic, operation by operation (``cdf`` holds g, then its sums, then F)
+    a, w, o, m, r = lo[c], width[c], offset[c], mode[c], rho[c]
+    cdf[o + m - a] = 1.0
+    for k in range(m + 1, a + w):
+        cdf[o + k - a] = ((cdf[o + k - a - 1] * r) * (n_genes - k + 1)) / k
+    for k in range(m - 1, a - 1, -1):
+        cdf[o + k - a] = ((cdf[o + k - a + 1] / r) * (k + 1)) / (n_genes - k)
+    acc = 0.0
+    for i in range(w):
+        acc += cdf[o + i]
+        cdf[o + i] = acc
+    total = cdf[o + w - 1]
+    for i in range(w):
+        cdf[o + i] = cdf[o + i] / total
+    cdf[o + w - 1] = 1.0
+    for i in range(w):
+        guide[o + i] = 0
+    for i in range(w):
+        d = min(np.int64(np.floor(cdf[o + i] * w)) + 1, w)
+        if d < w:
+            guide[o + d] += 1
+    for i in range(1, w):
+        guide[o + i] += guide[o + i - 1]
+    ready[c] = 1
+
+
+@njit(cache=True)
+def fill_rows(
+    states: IntArray,
+    n_genes: int,
+    lo: IntArray,
+    width: IntArray,
+    offset: IntArray,
+    mode: IntArray,
+    rho: Array,
+    cdf: Array,
+    guide: NDArray[np.integer],
+    ready: NDArray[np.uint8],
+) -> None:
+    """Write the rows ``states`` of the tables in place (the twin's :func:`fill_rows`)."""
+    for c in states:
+        _fill_row(c, n_genes, lo, width, offset, mode, rho, cdf, guide, ready)
+
+
+@njit(cache=True)
+def wf_table_generations(
+    x: Array,
+    count: IntArray,
+    rng: np.random.Generator,
+    generations: int,
+    t0: int,
+    lo: IntArray,
+    width: IntArray,
+    offset: IntArray,
+    mode: IntArray,
+    rho: Array,
+    cdf: Array,
+    guide: NDArray[np.integer],
+    ready: NDArray[np.uint8],
+    frozen: bool,
+    n_genes: int,
+    fix_time: IntArray,
+    fixed_allele: IntArray,
+    loss_time: IntArray,
+) -> None:
+    """Advance K = 2 replicates by ``generations`` on the tables of :func:`table_layout`.
+
+    ``count`` ``(R,)`` holds the copies of allele 0 (updated); ``x`` ``(R, 2)`` is overwritten
+    with ``(count, N_g − count)/N_g`` at the end.  ``frozen``: without mutation a fixed
+    replicate draws nothing and drops out.  A state's row is written the first time a
+    replicate is in it (:func:`fill_rows`).  One uniform ``u = rng.random()`` (NumPy's
+    ``next_double``, as ``rng.random(size)`` in the twin) per active replicate and generation,
+    in ascending replicate order; the new count is ``lo_c + min{i : F_c(i) > u}``.
+    """
+    r_n = count.size
+    uu = np.empty(_BATCH)
+    oo = np.empty(_BATCH, dtype=np.int64)
+    jj = np.empty(_BATCH, dtype=np.int64)
+    # the live replicates and their counts, dense, in ascending replicate order: a generation
+    # touches only these (absorbed replicates are written back once, when they fix)
+    act = np.empty(r_n, dtype=np.int64)
+    cur = np.empty(r_n, dtype=np.int64)
+    n_act = 0
+    for r in range(r_n):
+        if not frozen or fix_time[r] < 0:
+            act[n_act] = r
+            cur[n_act] = count[r]
+            n_act += 1
+    for g in range(generations):
+        if n_act == 0:
+            break
+        t = t0 + g + 1
+        absorbed = 0
+        for b0 in range(0, n_act, _BATCH):
+            b1 = min(n_act, b0 + _BATCH)
+            # three passes over a batch, so that its table reads (cache misses for large N_g)
+            # are independent and overlap instead of queueing one behind the other
+            for i in range(b0, b1):
+                c = cur[i]
+                if ready[c] == 0:
+                    _fill_row(c, n_genes, lo, width, offset, mode, rho, cdf, guide, ready)
+                u = rng.random()
+                uu[i - b0] = u
+                oo[i - b0] = offset[c]
+                jj[i - b0] = guide[offset[c] + np.int64(u * width[c])]
+            for i in range(b0, b1):
+                o, j, u = oo[i - b0], jj[i - b0], uu[i - b0]
+                while cdf[o + j] <= u:
+                    j += 1
+                jj[i - b0] = j
+            for i in range(b0, b1):
+                c = lo[cur[i]] + jj[i - b0]
+                cur[i] = c
+                if c == 0 or c == n_genes:
+                    r = act[i]
+                    gone = 0 if c == 0 else 1
+                    if loss_time[r, gone] < 0:
+                        loss_time[r, gone] = t
+                    if fix_time[r] < 0:
+                        fix_time[r] = t
+                        fixed_allele[r] = 1 - gone
+                        absorbed += 1
+        if frozen and absorbed > 0:
+            kept = 0
+            for i in range(n_act):
+                r = act[i]
+                if fix_time[r] < 0:
+                    act[kept] = r
+                    cur[kept] = cur[i]
+                    kept += 1
+                else:
+                    count[r] = cur[i]
+            n_act = kept
+    for i in range(n_act):
+        count[act[i]] = cur[i]
+    for r in range(r_n):
+        x[r, 0] = count[r] / n_genes
+        x[r, 1] = (n_genes - count[r]) / n_genes

@@ -1,9 +1,12 @@
-"""NumPy twin of :mod:`quantgeo._kernels.evolution`: same name, signature and in-place semantics.
+"""NumPy twins of :mod:`quantgeo._kernels.evolution`: same names, signatures and in-place semantics.
 
-Vectorised over replicates (one ``rng.binomial`` call per allele per generation); it is the
-readable definition of the Wright–Fisher generation and the ``backend="numpy"`` of
+Vectorised over replicates (one ``rng.binomial`` call per allele per generation, or one
+``rng.random`` call per generation on the K = 2 tables); they are the readable definition of
+the Wright–Fisher generation and the ``backend="numpy"`` of
 :class:`~quantgeo.evolution.WrightFisher`.  Sums run over alleles in ascending order, exactly as
-in the kernel, so both draw the same binomials from equally seeded generators.
+in the kernels, so both draw the same variates from equally seeded generators.  The layout of
+the K = 2 inversion tables (:func:`table_layout`) is computed here for both backends; each
+writes the rows itself, with the same arithmetic (:func:`fill_rows`).
 """
 
 from __future__ import annotations
@@ -11,7 +14,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["wf_generations"]
+__all__ = [
+    "fill_rows",
+    "inversion_tables",
+    "table_layout",
+    "table_windows",
+    "wf_generations",
+    "wf_table_generations",
+]
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -73,3 +83,188 @@ def wf_generations(
         sel = idx[newly]
         fix_time[sel] = t
         fixed_allele[sel] = np.argmax(full[newly], axis=1)
+
+
+# -- K = 2 with constant weights: the chain on counts, sampled by table inversion -------------
+#: Tail mass left outside a table row, per side: ``e^{-_TAIL_LOG}`` ≈ 5.7e-19 < 2⁻⁶⁰, below the
+#: 2⁻⁵³ resolution of the uniforms that index the rows.
+_TAIL_LOG = 42.0
+
+
+def table_windows(z: Array, n_genes: int) -> tuple[IntArray, IntArray]:
+    r"""Support window ``[lo, lo + width)`` of ``Bin(N_g, z_c)`` for every state ``c``.
+
+    Bernstein's inequality ``P(|X − N_g p| ≥ t) ≤ 2 exp(−t² / (2(σ² + t/3)))`` with
+    ``t = L/3 + √((L/3)² + 2Lσ²)``, ``L = 42``, bounds the mass outside by ``2e^{−42}``; a row of
+    ``p ∈ {0, 1}`` is the point mass at 0 or ``N_g``.
+    """
+    p = np.clip(z, 0.0, 1.0)
+    var = n_genes * p * (1.0 - p)
+    a = _TAIL_LOG / 3.0
+    t = a + np.sqrt(a * a + 2.0 * _TAIL_LOG * var)
+    mean = n_genes * p
+    lo = np.clip(np.floor(mean - t), 0, n_genes).astype(np.int64)
+    hi = np.clip(np.ceil(mean + t), 0, n_genes).astype(np.int64)
+    point = (p <= 0.0) | (p >= 1.0)
+    lo[point] = np.where(p[point] <= 0.0, 0, n_genes)
+    hi[point] = lo[point]
+    return lo, hi - lo + 1
+
+
+Tables = tuple[
+    IntArray, IntArray, IntArray, IntArray, Array, Array, NDArray[np.integer], NDArray[np.uint8]
+]
+
+
+def table_layout(z: Array, n_genes: int) -> Tables:
+    r"""Empty inversion tables of the Wright–Fisher transition ``c → c' ~ Bin(N_g, z_c)``.
+
+    ``z`` has ``N_g + 1`` entries: the probability of allele 0 after selection and mutation at
+    frequency ``c/N_g``.  Returns ``(lo, width, offset, mode, rho, cdf, guide, ready)``: row
+    ``c`` spans the window ``[lo_c, lo_c + width_c)`` of :func:`table_windows`, starts at
+    ``offset_c = c · max(width)`` in ``cdf`` and ``guide`` (uninitialised: a row takes memory
+    only once :func:`fill_rows` writes it and sets ``ready_c = 1``), and is built from its mode
+    ``⌊(N_g + 1) p⌋`` with the odds ``ρ_c = p/(1 − p)``.
+    """
+    lo, width = table_windows(z, n_genes)
+    p = np.clip(z, 0.0, 1.0)
+    inner = (p > 0.0) & (p < 1.0)
+    rho: Array = np.where(inner, p / np.where(inner, 1.0 - p, 1.0), 1.0)
+    mode = np.clip(np.floor((n_genes + 1) * p).astype(np.int64), lo, lo + width - 1)
+    wmax = int(width.max())
+    offset = np.arange(width.size, dtype=np.int64) * wmax
+    cdf = np.empty(width.size * wmax)
+    # local indices < width: int16 halves the guide's cache footprint whenever it can hold them
+    guide: NDArray[np.integer] = np.empty(
+        width.size * wmax, dtype=np.int16 if wmax < 2**15 else np.int32
+    )
+    return lo, width, offset, mode, rho, cdf, guide, np.zeros(width.size, dtype=np.uint8)
+
+
+def fill_rows(
+    states: IntArray,
+    n_genes: int,
+    lo: IntArray,
+    width: IntArray,
+    offset: IntArray,
+    mode: IntArray,
+    rho: Array,
+    cdf: Array,
+    guide: NDArray[np.integer],
+    ready: NDArray[np.uint8],
+) -> None:
+    r"""Write the rows ``states`` of the tables (:func:`table_layout`) in place.
+
+    From the mode ``m`` outwards, ``g_m = 1`` and the pmf ratios
+
+    .. math:: g_k = \frac{(g_{k−1} ρ)(N_g − k + 1)}{k}\ (k > m),\qquad
+              g_k = \frac{(g_{k+1} / ρ)(k + 1)}{N_g − k}\ (k < m),
+
+    then ``F(k) = (Σ_{j ≤ k} g_j) / Σ_j g_j`` summed in ascending ``k``, the last entry set to
+    1 — the binomial CDF on the window, normalised on it (the mass outside, < 2e⁻⁴², is left
+    out), with relative error ≲ ``width · 2^{−53}``.  Only ``+ − × ÷`` in a fixed order, so the
+    kernel and this twin write the same bits.  A Chen–Asau guide of ``M = width_c`` cells,
+    ``guide[j] = #{i : ⌊M F(i)⌋ < j}``, makes ``guide[⌊u M⌋]`` a lower bound of the inverse
+    ``min{i : F(i) > u}`` (``fl(M·)`` is monotone), so the search from it takes ≤ 2 comparisons
+    on average.
+    """
+    states = np.asarray(states, dtype=np.int64)
+    if states.size == 0:
+        return
+    a, w, off = lo[states], width[states], offset[states]
+    m, r = mode[states], rho[states]
+    rows = states.size
+    wmax = int(w.max())
+    rix = np.arange(rows)
+    im = m - a
+    g = np.zeros((rows, wmax))
+    g[rix, im] = 1.0
+    for d in range(1, wmax):
+        up = np.flatnonzero(im + d < w)
+        if up.size:
+            k = m[up] + d
+            g[up, im[up] + d] = ((g[up, im[up] + d - 1] * r[up]) * (n_genes - k + 1)) / k
+        dn = np.flatnonzero(im - d >= 0)
+        if dn.size:
+            k = m[dn] - d
+            g[dn, im[dn] - d] = ((g[dn, im[dn] - d + 1] / r[dn]) * (k + 1)) / (n_genes - k)
+        if not up.size and not dn.size:
+            break
+    acc = np.cumsum(g, axis=1)
+    f = acc / acc[rix, w - 1][:, None]
+    f[rix, w - 1] = 1.0
+    inside = np.arange(wmax)[None, :] < w[:, None]
+    # guide: entry i counts for every cell j ≥ ⌊M F(i)⌋ + 1
+    cells = w[:, None]
+    first = np.where(inside, np.minimum(np.floor(f * cells).astype(np.int64) + 1, cells), cells)
+    hits = np.bincount((rix[:, None] * (wmax + 1) + first).ravel(), minlength=rows * (wmax + 1))
+    gd = np.cumsum(hits.reshape(rows, wmax + 1), axis=1)[:, :wmax]
+    where = (off[:, None] + np.arange(wmax)[None, :])[inside]
+    cdf[where] = f[inside]
+    guide[where] = gd[inside]
+    ready[states] = 1
+
+
+def inversion_tables(z: Array, n_genes: int) -> Tables:
+    """The tables of :func:`table_layout` with every row written (:func:`fill_rows`)."""
+    tables = table_layout(z, n_genes)
+    fill_rows(np.arange(z.size), n_genes, *tables)
+    return tables
+
+
+def wf_table_generations(
+    x: Array,
+    count: IntArray,
+    rng: np.random.Generator,
+    generations: int,
+    t0: int,
+    lo: IntArray,
+    width: IntArray,
+    offset: IntArray,
+    mode: IntArray,
+    rho: Array,
+    cdf: Array,
+    guide: NDArray[np.integer],
+    ready: NDArray[np.uint8],
+    frozen: bool,
+    n_genes: int,
+    fix_time: IntArray,
+    fixed_allele: IntArray,
+    loss_time: IntArray,
+) -> None:
+    """Advance K = 2 replicates by ``generations`` on the tables of :func:`table_layout`.
+
+    ``count`` ``(R,)`` holds the copies of allele 0 (updated); ``x`` ``(R, 2)`` is overwritten
+    with ``(count, N_g − count)/N_g`` at the end.  ``frozen``: without mutation a fixed
+    replicate draws nothing.  The rows of the states present are written when first needed
+    (:func:`fill_rows`).  One uniform ``u = rng.random()`` per active replicate and
+    generation, in ascending replicate order; the new count is ``lo_c + min{i : F_c(i) > u}``.
+    """
+    tables = (lo, width, offset, mode, rho, cdf, guide, ready)
+    for g in range(generations):
+        t = t0 + g + 1
+        idx = np.flatnonzero(fix_time < 0) if frozen else np.arange(count.size)
+        if idx.size == 0:
+            break
+        c = count[idx]
+        missing = np.unique(c[ready[c] == 0])
+        fill_rows(missing, n_genes, *tables)
+        u = rng.random(idx.size)
+        off = offset[c]
+        j = guide[off + (u * width[c]).astype(np.int64)].astype(np.int64)
+        step = cdf[off + j] <= u
+        while np.any(step):
+            j = j + step
+            step = cdf[off + j] <= u
+        c = lo[c] + j
+        count[idx] = c
+        gone = np.where(c == 0, 0, np.where(c == n_genes, 1, -1))
+        hit = gone >= 0
+        sel, lost = idx[hit], gone[hit]
+        first = loss_time[sel, lost] < 0
+        loss_time[sel[first], lost[first]] = t
+        new = fix_time[sel] < 0
+        fix_time[sel[new]] = t
+        fixed_allele[sel[new]] = 1 - lost[new]
+    x[:, 0] = count / n_genes
+    x[:, 1] = (n_genes - count) / n_genes

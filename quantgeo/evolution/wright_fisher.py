@@ -15,6 +15,15 @@ the mutation matrix built from the rates ``μ_kj`` (``k → j``): ``P_kj = μ_kj
 
 ``n`` is the number of individuals of an ideal population, i.e. ``N_e``; the diffusion limit
 (:class:`~quantgeo.evolution.KimuraDiffusion`) has variance ``x(1 − x)/N_g`` per generation.
+
+Sampling (``info["sampler"]``): with K = 2 and constant weights the model is the Markov chain
+``c → Bin(N_g, z_c)`` on the count of allele 0, and for ``N_g ≲ 3600`` its transition rows are
+tabulated (each the first time a replicate is in that state) and each step is one uniform
+inverted through them (``"table"``, O(1) per replicate-generation); otherwise the binomials are
+NumPy's (``"binomial"``).  Both are exact
+(the tables to double rounding: tail mass left out < 2e⁻⁴², below the uniforms' 2⁻⁵³
+resolution), both backends draw the same variates, and a run is reproducible for a fixed seed;
+the two samplers give different (equally distributed) streams.
 """
 
 from __future__ import annotations
@@ -52,6 +61,11 @@ OBSERVABLES: tuple[str, ...] = (
 _SUM_TOL = 1e-9
 # replicate-generations per kernel call between finiteness checks
 _BUDGET = 1 << 22
+# largest (N_g + 1) × (widest row) of the K = 2 inversion tables: N_g ≲ 3600 gene copies,
+# beyond which a draw costs the tables' cache misses (docs/evolution.md, Performance)
+_TABLE_CELLS = 1 << 21
+# bytes per cell of the tables (float64 CDF, int16 guide); only the rows reached are written
+_TABLE_BYTES = 10
 
 
 def check_frequencies(name: str, x: ArrayLike, k: int | None = None) -> Array:
@@ -229,6 +243,46 @@ class WrightFisher:
         y /= y.sum(axis=1, keepdims=True)
         return np.asarray(y @ self.transition if self.mutates else y)
 
+    def transition_probabilities(self) -> Array | None:
+        r"""``z_c``, the probability of allele 0 after selection and mutation in state
+        ``c = 0 … N_g`` copies (``(N_g + 1,)``), when the model is a chain on counts (K = 2,
+        constant weights); else ``None``.  The transition is ``c → Bin(N_g, z_c)``."""
+        if self.n_alleles != 2 or self._fitness_fn is not None:
+            return None
+        ng = self.n_genes
+        c = np.arange(ng + 1)
+        x0, x1 = c / ng, (ng - c) / ng
+        w0, w1 = self._weights[0]
+        p = self.transition
+        with np.errstate(all="ignore"):
+            tot = x0 * w0 + x1 * w1
+            y0, y1 = x0 * w0 / tot, x1 * w1 / tot
+            z = y0 * p[0, 0] + y1 * p[1, 0] if self.mutates else y0
+        z = np.minimum(1.0, z)
+        # a state whose every present allele has weight 0 has no next generation: the general
+        # kernel raises StabilityError there
+        return z if bool(np.all(np.isfinite(z))) else None
+
+    def _table_cells(self) -> int:
+        """Padded cells of the inversion tables, 0 when the model does not use them: K = 2
+        with constant weights and ``(N_g + 1) × (widest row) ≤ 2²¹`` (``N_g ≲ 3600``; beyond,
+        the tables outgrow the caches and the draw costs their misses)."""
+        z = self.transition_probabilities()
+        if z is None:
+            return 0
+        _, width = kernels("evolution", "numpy").table_windows(z, self.n_genes)
+        cells = z.size * int(width.max())
+        return cells if cells <= _TABLE_CELLS else 0
+
+    def _tables(self) -> tuple[Any, ...] | None:
+        """Fresh inversion tables of the count chain for one run (rows are written as the run
+        reaches them; not kept on the engine, which shards share), or ``None`` (general
+        kernel)."""
+        z = self.transition_probabilities()
+        if z is None or not self._table_cells():
+            return None
+        return tuple(kernels("evolution", "numpy").table_layout(z, self.n_genes))
+
     # -- running ------------------------------------------------------------------------------
     def _start(self, x0: ArrayLike, replicates: int) -> Array:
         x = check_frequencies("x0", x0, self.n_alleles)
@@ -264,17 +318,24 @@ class WrightFisher:
         and the fixation and loss times (``2R + RK`` integers), with ``R`` times the fitness
         weights' temporaries, and the records (stored frequencies ``(R, K)`` each)."""
         freqs = 8.0 * replicates * self.n_alleles
+        working = {
+            f"for {fmt_count(replicates)} replicates": (
+                4 * freqs + 16.0 * replicates,
+                "lower `replicates`",
+            )
+        }
+        cells = self._table_cells()
+        if cells:
+            working["for the K = 2 inversion tables (at most)"] = (
+                float(_TABLE_BYTES * cells),
+                "lower `n`",
+            )
         return run_estimate(
             (0.0, float(generations)),
             recorder,
             1.0,
             state_bytes=freqs,
-            working={
-                f"for {fmt_count(replicates)} replicates": (
-                    4 * freqs + 16.0 * replicates,
-                    "lower `replicates`",
-                )
-            },
+            working=working,
             records_fix="record fewer generations, store no states or lower `replicates`",
             steps_fix="lower `generations`",
         )
@@ -347,7 +408,10 @@ class WrightFisher:
             )
         ticks = np.round(times).astype(np.int64)
         rec.begin(self._resolve)
-        kern = kernels("evolution", self.backend).wf_generations
+        kmod = kernels("evolution", self.backend)
+        kern = kmod.wf_generations
+        table = self._tables()
+        ng = self.n_genes
         rng = np.random.default_rng(self.seed)
         k = self.n_alleles
         fix_time = np.full(reps, -1, dtype=np.int64)
@@ -358,6 +422,8 @@ class WrightFisher:
         fix_time[init_fixed] = 0
         fixed_allele[init_fixed] = np.argmax(x[init_fixed] == 1.0, axis=1)
         per_call = max(1, _BUDGET // reps) if self._fitness_fn is None else 1
+        if table is not None:
+            per_call = max(per_call, gens)  # the table chain cannot produce a non-finite state
         start = time.perf_counter()
         t_kernel = 0.0
         done = 0
@@ -370,10 +436,19 @@ class WrightFisher:
                 m = int(min(per_call, target - done))
                 w = self._weights if self._fitness_fn is None else self.weights(x)
                 s0 = time.perf_counter()
-                kern(
-                    x, rng, m, done, w, self.transition, self.mutates, self.n_genes,
-                    fix_time, fixed_allele, loss_time,
-                )  # fmt: skip
+                count = np.rint(x[:, 0] * ng).astype(np.int64)
+                if table is not None and _on_grid(x, count, ng):
+                    kmod.wf_table_generations(
+                        x, count, rng, m, done, *table, not self.mutates, ng,
+                        fix_time, fixed_allele, loss_time,
+                    )  # fmt: skip
+                else:
+                    # off the grid c/N_g (only x0 can be): one general generation gets onto it
+                    m = m if table is None else 1
+                    kern(
+                        x, rng, m, done, w, self.transition, self.mutates, ng,
+                        fix_time, fixed_allele, loss_time,
+                    )  # fmt: skip
                 t_kernel += time.perf_counter() - s0
                 done += m
                 simulated += m
@@ -403,11 +478,17 @@ class WrightFisher:
             fixed_allele=fixed_allele,
             loss_time=loss_time,
             kernel_time=t_kernel,
+            sampler="table" if table is not None else "binomial",
             simulated_generations=simulated,
             replicate_generations_per_second=reps * simulated / t_kernel if t_kernel else 0.0,
         )
         log.debug("Wright–Fisher run: %s", {k_: v for k_, v in info.items() if np.isscalar(v)})
         return rec.finish(info=info)
+
+
+def _on_grid(x: Array, count: NDArray[np.int64], ng: int) -> bool:
+    """Whether every row of ``x`` is exactly ``(c, N_g − c)/N_g`` (a state of the count chain)."""
+    return bool(np.array_equal(count / ng, x[:, 0]) and np.array_equal((ng - count) / ng, x[:, 1]))
 
 
 def fixation_fraction(traj: Trajectory, allele: int = 0) -> tuple[float, float]:

@@ -1,0 +1,146 @@
+"""The K = 2 Wright–Fisher table sampler: its tables against the exact binomial CDF, one
+generation against the exact binomial pmf (chi-square), and kernel == twin off the grid."""
+
+from __future__ import annotations
+
+import decimal
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from quantgeo._kernels import evolution
+from quantgeo._kernels import evolution_reference as ev
+from quantgeo.evolution import WrightFisher
+from quantgeo.recording import Recorder
+
+EPS = 2.0**-53
+
+
+def _z(n_genes: int, s: float, u: float, v: float) -> np.ndarray:
+    # selection then mutation at x = c/N_g, written out independently of the engine
+    x = np.arange(n_genes + 1) / n_genes
+    y = x * (1 + s) / (x * (1 + s) + (1 - x))
+    return y * (1 - v) + (1 - y) * u
+
+
+def _exact_cdf(n: int, p: float, k_hi: int) -> np.ndarray:
+    """``P(X ≤ k)`` for ``k = 0 … k_hi``, ``X ~ Bin(n, p)`` at the double ``p``, in 40-digit
+    decimal arithmetic (an independent reference: scipy's ``binom.cdf`` is off by ~400 ulp in
+    places)."""
+    with decimal.localcontext(decimal.Context(prec=40, Emin=-(10**7))):
+        pd = decimal.Decimal(p)
+        qd = 1 - pd
+        term = qd**n
+        acc = term
+        out = [acc]
+        for k in range(k_hi):
+            term = term * (n - k) / (k + 1) * pd / qd
+            acc += term
+            out.append(acc)
+    return np.array([float(v) for v in out])
+
+
+@pytest.mark.parametrize(
+    ("n_genes", "s", "u", "v", "every"), [(60, 0.0, 0.0, 0.0, 1), (2000, 0.01, 1e-3, 2e-3, 37)]
+)
+def test_tables_are_the_binomial_cdf(n_genes, s, u, v, every):
+    z = _z(n_genes, s, u, v)
+    lo, width, offset, _, _, cdf, guide, ready = ev.inversion_tables(z, n_genes)
+    assert np.all(ready == 1)
+    for c in range(0, n_genes + 1, every):
+        o, m = offset[c], width[c]
+        assert cdf[o + m - 1] == 1.0
+        if not 0.0 < z[c] < 1.0:
+            assert m == 1  # the point mass at 0 or N_g
+            continue
+        exact = _exact_cdf(n_genes, float(z[c]), lo[c] + m - 1)
+        # the row leaves out < 2e^{-42} (Bernstein) below lo and above its end
+        below = exact[lo[c] - 1] if lo[c] > 0 else 0.0
+        assert below + (1.0 - exact[-1]) < 2 * np.exp(-42.0)
+        exact = exact[lo[c] :]
+        # each ratio step from the mode rounds 3 times and ρ = p/(1 − p) twice: ≤ 5 ε per
+        # step, ≤ m steps; then sums of ≤ m terms and one division: relative ≤ (7m + 1) ε
+        tol = (7 * m + 1) * EPS * exact[:-1] + 2 * np.exp(-42.0)
+        err = np.abs(cdf[o : o + m - 1] - exact[:-1])
+        assert np.all(err <= tol), (c, float(np.max(err / tol)))
+        # the guide is a lower bound of the inverse at every cell's left end
+        cells = np.arange(m) / m
+        inverse = np.searchsorted(cdf[o : o + m], cells, side="right")
+        assert np.all(guide[o : o + m] <= inverse)
+
+
+def test_kernel_and_twin_write_the_same_rows():
+    # rows are written as the replicates reach them, by the kernel or by the twin, in batches
+    # of any size: each row must come out bit for bit the same
+    n_genes = 300
+    z = _z(n_genes, 0.02, 1e-3, 1e-3)
+    full = ev.inversion_tables(z, n_genes)
+    twin = ev.table_layout(z, n_genes)
+    kern = ev.table_layout(z, n_genes)
+    for part in (np.arange(150, 170), np.array([0, 299, 300]), np.arange(n_genes + 1)[::7]):
+        ev.fill_rows(part, n_genes, *twin)
+    ev.fill_rows(np.flatnonzero(twin[7] == 0), n_genes, *twin)
+    evolution.fill_rows(np.arange(n_genes + 1)[::-1].copy(), n_genes, *kern)
+    for c in range(n_genes + 1):
+        sl = slice(full[2][c], full[2][c] + full[1][c])
+        for tab in (twin, kern):
+            np.testing.assert_array_equal(tab[5][sl], full[5][sl])
+            np.testing.assert_array_equal(tab[6][sl], full[6][sl])
+
+
+def _chi_square(counts: np.ndarray, pmf: np.ndarray) -> tuple[float, int]:
+    """Pearson's statistic with the tails pooled until every bin expects ≥ 5 (Cochran)."""
+    n = counts.sum()
+    expected = n * pmf
+    keep = np.flatnonzero(expected >= 5)
+    a, b = keep[0], keep[-1]
+    obs = np.concatenate([[counts[:a].sum()], counts[a : b + 1], [counts[b + 1 :].sum()]])
+    exp = np.concatenate([[expected[:a].sum()], expected[a : b + 1], [expected[b + 1 :].sum()]])
+    ok = exp > 0
+    return float(np.sum((obs[ok] - exp[ok]) ** 2 / exp[ok])), int(ok.sum()) - 1
+
+
+@pytest.mark.parametrize(
+    ("c", "s", "u", "v"),
+    [(1, 0.0, 0.0, 0.0), (37, 0.02, 0.0, 0.0), (100, 0.01, 1e-3, 2e-3), (195, -0.01, 5e-3, 1e-3)],
+)
+def test_one_generation_is_binomial(c, s, u, v):
+    n, reps = 100, 200_000
+    ng = 2 * n
+    wf = WrightFisher(n, [s, 0.0], (u, v), seed=21)
+    tr = wf.run(
+        np.array([c, ng - c]) / ng,
+        1,
+        recorder=Recorder(observables=(), store_states=True),
+        replicates=reps,
+    )
+    assert tr.info["sampler"] == "table"
+    counts = np.rint(tr.states[-1][:, 0] * ng).astype(int)
+    hist = np.bincount(counts, minlength=ng + 1)
+    pmf = stats.binom.pmf(np.arange(ng + 1), ng, _z(ng, s, u, v)[c])
+    stat, df = _chi_square(hist, pmf)
+    # α = 1e-4: a correct sampler fails one run in 10⁴
+    assert stat <= stats.chi2.isf(1e-4, df), (stat, df)
+
+
+def test_table_kernel_equals_twin_off_the_grid():
+    # x0 off the grid c/N_g: one general generation first, then the tables (both backends)
+    out = {}
+    for backend in ("numba", "numpy"):
+        wf = WrightFisher(25, [0.03, 0.0], (0.002, 0.001), ploidy=1, seed=4, backend=backend)
+        out[backend] = wf.run(
+            [1 / 3, 2 / 3], 150, recorder=Recorder(every=10, observables=("mean",)), replicates=700
+        )
+        assert out[backend].info["sampler"] == "table"
+    a, b = out["numba"], out["numpy"]
+    assert a.states is not None and b.states is not None
+    np.testing.assert_array_equal(a.states, b.states)
+    for key in ("fixation_time", "fixed_allele", "loss_time"):
+        np.testing.assert_array_equal(a.info[key], b.info[key])
+
+
+def test_large_populations_use_the_general_sampler():
+    wf = WrightFisher(5000, [0.01, 0.0])
+    tr = wf.run([0.5, 0.5], 2, replicates=10)
+    assert tr.info["sampler"] == "binomial"
