@@ -36,12 +36,12 @@ from numpy.typing import NDArray
 from quantgeo._kernels import kernels
 from quantgeo._preflight import Estimate, check_run, run_estimate
 from quantgeo._validation import check_int
-from quantgeo.errors import StabilityError
 from quantgeo.potentials import absorbing_mask
 from quantgeo.recording import Recorder, Trajectory
 from quantgeo.solvers._mpi_layout import FourStepLayout, GridLayout, Layout, four_step_factors
 from quantgeo.solvers.accuracy import _DECADES, StepDoubling, warn_phases
-from quantgeo.solvers.base import Plan, ProgressTracker, Tracker, plan_run, run_info, run_plan
+from quantgeo.solvers.base import ProgressTracker, plan_run, run_info, run_plan
+from quantgeo.solvers.split_operator import NormCheck
 from quantgeo.wavefunction import Wavefunction, _as_data
 
 if TYPE_CHECKING:
@@ -114,35 +114,6 @@ class _LocalLattice:
 
     def coordinates(self) -> tuple[FArray, ...]:
         return self._coords
-
-
-class _DistNormCheck(Tracker):
-    """Finiteness and norm drift of the distributed ψ (the serial check on the reduced norm)."""
-
-    def __init__(self, dist: DistributedSplit, tol: float, absorbing: bool) -> None:
-        self.dist, self.tol, self.absorbing, self.norm0 = dist, tol, absorbing, 0.0
-
-    def start(self, state: Any, plan: Plan) -> None:
-        self.norm0 = self.dist.norm(state)
-
-    def handle(self, state: Any, t: float, step: int, h: float) -> None:
-        nrm = self.dist.norm(state)
-        where = f"at t = {t:.6g} (step {step}, dt = {h:.3g})"
-        if not math.isfinite(nrm):
-            raise StabilityError(
-                f"non-finite wavefunction {where}; check the potential for non-finite or huge "
-                "values, or reduce `dt`",
-                t=t,
-                step=step,
-            )
-        drift = nrm - self.norm0
-        if (not self.absorbing and abs(drift) > self.tol) or drift > self.tol:
-            raise StabilityError(
-                f"norm drifted by {drift:.3e} (> norm_tol = {self.tol:g}) {where}; reduce `dt` "
-                "or raise `norm_tol`",
-                t=t,
-                step=step,
-            )
 
 
 class _DistStepDoubling(StepDoubling):
@@ -606,7 +577,7 @@ class DistributedSplit:
             self, self.advance, sol.scheme.order, plan.total_steps, sol.error_samples, dv
         )
         trackers = [
-            _DistNormCheck(self, sol.norm_tol, sol.absorber is not None),
+            NormCheck(sol.norm_tol, sol.absorber is not None, self.norm),
             ProgressTracker("split-operator (mpi)", progress if self.rank == 0 else False),
         ]
         self.timers = dict.fromkeys(self.timers, 0.0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -228,33 +228,35 @@ def kinetic_factors(
     return np.ascontiguousarray(rest_rows), np.ascontiguousarray(last_rows)
 
 
-class _NormCheck(Tracker):
-    """Finiteness and norm drift of ψ at chunk boundaries (growth only with an absorber)."""
+class NormCheck(Tracker):
+    """Finiteness and norm drift of ψ at chunk boundaries (growth only with an absorber).
 
-    def __init__(self, tol: float, absorbing: bool, cell_volume: float) -> None:
-        self.tol, self.absorbing, self.dv = tol, absorbing, cell_volume
+    ``norm`` maps the stepper's state to ``Σ|ψ|²ΔV`` (serial: the whole lattice; with
+    ``backend="mpi"``: the sum over ranks, :mod:`quantgeo.solvers.distributed`).
+    """
+
+    def __init__(self, tol: float, absorbing: bool, norm: Callable[[Any], float]) -> None:
+        self.tol, self.absorbing, self._norm = tol, absorbing, norm
         self.norm0 = 0.0
-
-    def _norm(self, psi: CArray) -> float:
-        return float(np.vdot(psi, psi).real) * self.dv
 
     def start(self, state: Any, plan: Plan) -> None:
         self.norm0 = self._norm(state)
 
     def handle(self, state: Any, t: float, step: int, h: float) -> None:
         nrm = self._norm(state)
+        where = f"at t = {t:.6g} (step {step}, dt = {h:.3g})"
         if not math.isfinite(nrm):
             raise StabilityError(
-                f"non-finite wavefunction at t = {t:.6g} (step {step}, dt = {h:.3g}); check the "
-                "potential for non-finite or huge values, or reduce `dt`",
+                f"non-finite wavefunction {where}; check the potential for non-finite or huge "
+                "values, or reduce `dt`",
                 t=t,
                 step=step,
             )
         drift = nrm - self.norm0
         if (not self.absorbing and abs(drift) > self.tol) or drift > self.tol:
             raise StabilityError(
-                f"norm drifted by {drift:.3e} (> norm_tol = {self.tol:g}) at t = {t:.6g} "
-                f"(step {step}, dt = {h:.3g}); reduce `dt` or raise `norm_tol`",
+                f"norm drifted by {drift:.3e} (> norm_tol = {self.tol:g}) {where}; reduce `dt` "
+                "or raise `norm_tol`",
                 t=t,
                 step=step,
             )
@@ -527,7 +529,11 @@ class SplitOperatorSolver:
             lat.cell_volume,
         )
         trackers = [
-            _NormCheck(self.norm_tol, self.absorber is not None, lat.cell_volume),
+            NormCheck(
+                self.norm_tol,
+                self.absorber is not None,
+                lambda psi: float(np.vdot(psi, psi).real) * lat.cell_volume,
+            ),
             ProgressTracker("split-operator", progress),
         ]
         stats = run_plan(
