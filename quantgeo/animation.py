@@ -406,6 +406,8 @@ class FrameRenderer:
         )
         if "real" in curves or "imag" in curves:
             ax_w.legend(loc="upper right", fontsize=7, ncol=3)
+        # the per-frame title is set after the layout: reserve its room now, or it is clipped
+        ax_d.set_title(f"{self.title}  t = 0", fontsize=9)
         self.fig.tight_layout()
 
     def _draw_1d(self, t: float, psi: CArray) -> None:
@@ -461,6 +463,7 @@ class FrameRenderer:
                 ax.contour(xs, ys, v.T, levels=levels, colors="w", linewidths=0.6, alpha=0.6)
         ax.set_xlabel("x")
         ax.set_ylabel("y")
+        ax.set_title(f"{self.title}  t = 0", fontsize=9)  # room for the per-frame title
         self.fig.tight_layout(rect=(0.0, 0.0, 0.8, 1.0))  # the right fifth holds the legend
         self.wheel = add_phase_wheel(self.fig, ax)
 
