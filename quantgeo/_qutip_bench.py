@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from quantgeo._validation import check_int
 from quantgeo.errors import QuantgeoWarning
 
 __all__ = [
@@ -451,7 +452,7 @@ def run_qutip_methods(
         if m not in METHODS:
             raise ValueError(f"`methods` has {m!r}; allowed: {', '.join(METHODS)}")
     specs = list(sizes) if sizes else list(QUICK_SIZES if quick else SIZES)
-    n_rounds = rounds if rounds is not None else (1 if quick else 5)
+    n_rounds = check_int("rounds", rounds) if rounds is not None else (1 if quick else 5)
     rows = []
     for spec in specs:
         shape, driven = parse_size(spec)

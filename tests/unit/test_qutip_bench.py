@@ -125,6 +125,15 @@ def test_parse_size() -> None:
         parse_size("48*48")
 
 
+def test_bad_arguments_are_named() -> None:
+    from quantgeo._qutip_bench import run_qutip_methods
+
+    with pytest.raises(ValueError, match="`methods` has 'euler'"):
+        run_qutip_methods(["8"], methods=["euler"])
+    with pytest.raises(ValueError, match="`rounds`"):
+        run_qutip_methods(["8"], rounds=0)
+
+
 def test_bench_all_methods_prints_the_table(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
