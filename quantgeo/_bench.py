@@ -213,8 +213,10 @@ def bench_compile() -> list[dict[str, Any]]:
     return rows
 
 
-def run_benchmarks(quick: bool = False) -> list[dict[str, Any]]:
-    """All split-operator benchmark rows (``quick``: fewer steps and sizes, for a smoke check)."""
+def run_benchmarks(quick: bool = False, qutip: bool = True) -> list[dict[str, Any]]:
+    """All split-operator benchmark rows (``quick``: fewer steps and sizes, for a smoke check;
+    ``qutip=False`` leaves out the Adams-only QuTiP rows, which ``quantgeo bench
+    --qutip-methods all`` replaces with :mod:`quantgeo._qutip_bench`)."""
     cores = os.cpu_count() or 1
     rows: list[dict[str, Any]] = []
     sizes = [((4096,), 10000), ((512, 512), 200), ((64, 64, 64), 200)]
@@ -226,9 +228,10 @@ def run_benchmarks(quick: bool = False) -> list[dict[str, Any]]:
     np_shape = (128, 128) if quick else (512, 512)
     for workers in sorted({1, cores}):
         rows.append(bench_numpy_loop(np_shape, workers, 20 if quick else 60))
-    rows.append(bench_qutip((256,) if quick else (1024,)))
-    if not quick:
-        rows.append(bench_qutip((48, 48)))
+    if qutip:
+        rows.append(bench_qutip((256,) if quick else (1024,)))
+        if not quick:
+            rows.append(bench_qutip((48, 48)))
     rows.extend(bench_compile())
     return rows
 

@@ -25,6 +25,32 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--json", metavar="FILE", help="also write the rows (and the provenance) as JSON"
     )
+    p.add_argument(
+        "--qutip-methods",
+        choices=("default", "all"),
+        default="default",
+        help="QuTiP comparison: 'default' times sesolve's Adams method (the rows above); "
+        "'all' tries every applicable method (adams, bdf, vern9, dop853, krylov, diag) and "
+        "prints the ratio to the fastest at equal accuracy (quantgeo._qutip_bench)",
+    )
+    p.add_argument(
+        "--qutip-only",
+        action="store_true",
+        help="with --qutip-methods all: only the QuTiP table, not the split-operator rows",
+    )
+    p.add_argument(
+        "--qutip-sizes",
+        nargs="+",
+        metavar="SIZE",
+        help="with --qutip-methods all: sizes such as 1024 48x48 20x20x20 driven:1024 "
+        "(default: those four; with --quick smaller ones)",
+    )
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=None,
+        help="with --qutip-methods all: interleaved timing rounds (default 5, --quick 1)",
+    )
     p.set_defaults(func=_cmd_bench)
 
     p = sub.add_parser(
@@ -48,10 +74,23 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from quantgeo._bench import format_rows, run_benchmarks
 
-    rows = run_benchmarks(args.quick)
-    out(format_rows(rows))
+    if args.qutip_methods == "default":
+        rows = run_benchmarks(args.quick)
+        out(format_rows(rows))
+        if args.json:
+            write_json(args.json, {"rows": rows, "provenance": provenance(args, backend="numba")})
+        return EXIT_OK
+    from quantgeo._qutip_bench import format_methods, run_qutip_methods, to_json
+
+    rows = [] if args.qutip_only else run_benchmarks(args.quick, qutip=False)
+    if rows:
+        out(format_rows(rows))
+        out()
+    table = run_qutip_methods(args.qutip_sizes, quick=args.quick, rounds=args.rounds)
+    out(format_methods(table))
     if args.json:
-        write_json(args.json, {"rows": rows, "provenance": provenance(args, backend="numba")})
+        doc = {"rows": rows, "qutip_methods": to_json(table)}
+        write_json(args.json, {**doc, "provenance": provenance(args, backend="numba")})
     return EXIT_OK
 
 
