@@ -428,9 +428,12 @@ def _auto(kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
         }
         return engine
     names = [*_ENGINES, _PRANGE] if workers > 1 else list(_ENGINES)
+    # once per shape and thread count (FFTW_MEASURE planning can take seconds on big lattices)
+    _log.info("fft='auto': planning and timing %s for %s (cached in %s)", names, key, cache_dir())
     engines = {name: _candidate(name, kern, shape, workers) for name in names}
     timings = _time_candidates(engines, shape)
     best = min(timings, key=timings.__getitem__)
+    _log.info("fft='auto': %s is fastest for %s (s per sub-step: %s)", best, key, timings)
     engine = engines[best]
     with _lock:
         data = _read_json(_DECISIONS)
