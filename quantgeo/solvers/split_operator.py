@@ -575,7 +575,8 @@ class SplitOperatorSolver:
         arrays; building the factors holds three more per factor (exponents, half steps,
         ``expm1``) — ``4(s + 2) + 1`` states in all (tracemalloc: 12 for Strang, 21 for
         Yoshida-4) — and a time-dependent V rebuilds ``s`` exponents every step.  The kinetic
-        factors are separable (one row per axis); then the records.  With ``backend="mpi"``:
+        factors are separable (one row per axis); ``fft="fftw"`` adds one state (its aligned
+        buffer); then the records.  With ``backend="mpi"``:
         what each rank holds."""
         if self._mpi is not None:
             return self._mpi.memory_estimate(t_span, recorder)
@@ -583,6 +584,8 @@ class SplitOperatorSolver:
         state = 16.0 * lat.size
         stages = self.scheme.stages
         arrays = 4 * (stages + 2) + 1 + (stages if self.ham.time_dependent else 0)
+        if self.fft == "fftw":  # the plans' aligned buffer, or an aligned copy of ψ
+            arrays += 1
         rows = lat.size // lat.shape[-1] + lat.shape[-1]
         kinetic = 16.0 * rows * len(set(self.scheme.coefficients))
         return run_estimate(
