@@ -26,12 +26,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from quantgeo._validation import check_int, check_positive, check_span
-from quantgeo.animation import (
-    AnimationOptions,
-    AnimationResult,
-    _format,
-    _open_sink,
-)
+from quantgeo._video import _format, _open_sink
+from quantgeo.animation import AnimationOptions, AnimationResult
 
 if TYPE_CHECKING:
     from quantgeo.emergence.learners import LatticeLearners
