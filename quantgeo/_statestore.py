@@ -123,17 +123,13 @@ class StateStore:
             )
         elif not np.can_cast(arr.dtype, self._dtype, "safe"):
             self._widen(arr.dtype)
+        if self._file is None and self._buf is not None and self.count == len(self._buf):
+            self._grow()  # may cross the budget and open the file
         if self._file is not None:
             self._file.write(np.ascontiguousarray(arr, dtype=self._dtype).data)
         else:
             assert self._buf is not None
-            if self.count == len(self._buf):
-                self._grow()
-            if self._file is not None:  # the growth crossed the budget
-                self._file.write(np.ascontiguousarray(arr, dtype=self._dtype).data)
-            else:
-                assert self._buf is not None
-                self._buf[self.count] = arr
+            self._buf[self.count] = arr
         self.count += 1
 
     def finish(self) -> NDArray[Any] | None:

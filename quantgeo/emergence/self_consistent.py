@@ -236,7 +236,7 @@ class SelfConsistentLearners:
                     psi.reshape(lat.shape), int(np.count_nonzero(hist)), jumps, substeps
                 )
                 for t_rec in want[k]:
-                    recorder.record(t_rec, state, stored=state.data.copy())
+                    recorder.record(t_rec, state, stored=state.data)  # the store copies it
             if k == n:
                 break
             p = smooth(hist.reshape(lat.shape), self.smooth).ravel()

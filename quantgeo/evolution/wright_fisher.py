@@ -459,7 +459,7 @@ class WrightFisher:
                         t=float(done),
                         step=done,
                     )
-            rec.record(float(target), x, stored=x.copy() if rec.store_states else None)
+            rec.record(float(target), x)  # a stored state is copied by the recorder
         info = run_info(
             "WrightFisher",
             steps=simulated,

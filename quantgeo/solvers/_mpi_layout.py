@@ -67,6 +67,7 @@ class Layout:
     eps_grids: tuple[NDArray[np.float64], ...]
     empty: bool
     twiddle: CArray | None = None
+    twiddle_conj: CArray | None = None
 
     def take(self, full: NDArray[Any]) -> NDArray[Any]:
         """This rank's piece of a whole-lattice array (a C-contiguous copy)."""
@@ -170,6 +171,7 @@ class FourStepLayout(Layout):
         # e^{−2πi k₁ n₂/N} on the input pencil, the angle reduced mod N before the division
         prod = (np.arange(n1)[:, None] * np.arange(n2)[cols][None, :]) % n
         self.twiddle = np.exp(-2j * np.pi * prod / n)
+        self.twiddle_conj = self.twiddle.conj()  # the inverse's, made once (not per sub-step)
 
     def take(self, full: NDArray[Any]) -> NDArray[Any]:
         return np.ascontiguousarray(full.reshape(self.factors)[:, self.where])

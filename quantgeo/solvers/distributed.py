@@ -414,7 +414,7 @@ class DistributedSplit:
         """One parallel FFT stage by stage (local FFTs, then transposes), timing each part."""
         clock = time.perf_counter
         xfftn, transfer = tr._xfftn, tr._transfer
-        tw, forward = self.layout.twiddle, tr is self._fwd
+        tw, tw_inv, forward = self.layout.twiddle, self.layout.twiddle_conj, tr is self._fwd
         for i, move in enumerate(transfer):
             t0 = clock()
             xfftn[i](normalize=normalize)
@@ -422,8 +422,8 @@ class DistributedSplit:
                 np.multiply(xfftn[i].output_array, tw, out=xfftn[i].output_array)
             t1 = clock()
             move(xfftn[i].output_array, xfftn[i + 1].input_array)
-            if tw is not None and not forward:
-                np.multiply(xfftn[i + 1].input_array, tw.conj(), out=xfftn[i + 1].input_array)
+            if tw_inv is not None and not forward:
+                np.multiply(xfftn[i + 1].input_array, tw_inv, out=xfftn[i + 1].input_array)
             t2 = clock()
             self.timers["fft"] += t1 - t0
             self.timers["transpose"] += t2 - t1

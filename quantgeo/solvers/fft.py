@@ -245,7 +245,7 @@ class _PlanEngine(FFTEngine):
     ) -> None:
         bound = self._bind(psi)
         if bound is None:  # e.g. an unaligned copy: run on the plan's buffer
-            buf = self.aligned(psi.copy())
+            buf = self.aligned(np.ascontiguousarray(psi))  # one copy (byte_align's)
             self.evolve(buf, v_factors, k_rest, k_last, v_index, k_index, v_merged, nsteps)
             psi[...] = buf
             return

@@ -84,10 +84,15 @@ def mpiexec() -> list[str]:
     return cmd
 
 
+#: Not a speed limit: a rank left waiting in a collective call hangs for ever, and this turns
+#: that into a failure (the slowest case takes well under a minute on 2 loaded cores).
+HANG_TIMEOUT = 900
+
+
 def launch(ranks: int, tmp_path: Path, *cases: str) -> dict[str, Any]:
     out = tmp_path / f"result-{ranks}.json"
     cmd = [*mpiexec(), "-n", str(ranks), sys.executable, str(CASE), str(out), *cases]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=HANG_TIMEOUT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return result
@@ -139,7 +144,7 @@ def test_two_ranks_quantgeo_run_equals_serial(tmp_path: Path) -> None:
     out = tmp_path / "out"
     cmd = [*mpiexec(), "-n", "2", sys.executable, "-m", "quantgeo", "run", str(path)]
     cmd += ["--set", "solver.backend=mpi", "-o", str(out)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=HANG_TIMEOUT)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout.splitlines()
     assert lines.count("PASS") == 1 and sum(ln.startswith("timings:") for ln in lines) == 1
