@@ -77,8 +77,9 @@ def _warm_split(nd: int) -> None:
     vi = np.array([0, 1], dtype=np.int64)
     ki = np.array([0], dtype=np.int64)
     split.split_evolve(psi, v, k_rest, k_last, vi, ki, 2, 1, 1)
-    # the passes fft="fftw"/"scipy" calls from Python between the FFTs
+    # the passes fft="fftw"/"scipy" and backend="mpi" call from Python between the FFTs
     split.apply_factor(psi, v[0])
+    split.apply_kinetic(psi, k_rest[0], k_last[0])
     split.apply_kinetic_scaled(psi, k_rest[0], k_last[0], 1.0)
 
 

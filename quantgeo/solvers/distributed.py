@@ -41,6 +41,7 @@ from quantgeo.recording import Recorder, Trajectory
 from quantgeo.solvers._mpi_layout import FourStepLayout, GridLayout, Layout, four_step_factors
 from quantgeo.solvers.accuracy import _DECADES, StepDoubling, warn_phases
 from quantgeo.solvers.base import ProgressTracker, plan_run, run_info, run_plan
+from quantgeo.solvers.factors import _bounded, _v_factors, v_exponent
 from quantgeo.solvers.split_operator import NormCheck
 from quantgeo.wavefunction import Wavefunction, _as_data
 
@@ -48,15 +49,13 @@ if TYPE_CHECKING:
     from quantgeo.lattice import Lattice
     from quantgeo.solvers.split_operator import SplitOperatorSolver
 
-__all__ = ["DECOMPOSITIONS", "INSTALL", "DistributedSplit", "mpi_rank", "mpi_size", "require_mpi"]
+__all__ = ["INSTALL", "DistributedSplit", "mpi_rank", "mpi_size", "require_mpi"]
 
 CArray = NDArray[np.complex128]
 FArray = NDArray[np.float64]
 
 #: Blocks of rows in which a rank builds its V factors (their temporaries: 1/8 of a piece each).
 _BLOCKS = 8
-#: ``decomposition`` values: 1 = slabs (one distributed axis), 2 = pencils (two, 3D only).
-DECOMPOSITIONS = (1, 2)
 #: What to install when mpi4py or mpi4py-fft is missing.
 INSTALL = (
     'pip install "quantgeo[mpi]" (mpi4py-fft compiles against the FFTW headers: install them '
@@ -355,17 +354,13 @@ class DistributedSplit:
         return self.ham.potential.values(cast(Any, self.local), t, self.ham.mass)
 
     def _exponent(self, v: FArray) -> CArray:
-        """``−iV/ħ`` with the absorbing layer ``−ηw/ħ`` (as the serial solver's)."""
-        out = -1j * v / self.ham.hbar
-        if self._damping is not None:
-            out = out - self._damping / self.ham.hbar
-        return np.asarray(out, dtype=np.complex128)
+        """``−iV/ħ`` with the absorbing layer ``−ηw/ħ`` on this rank's piece."""
+        return v_exponent(v, self._damping, self.ham.hbar)
 
     def _kinetic(self, h: float) -> tuple[CArray, ...]:
         """The serial kinetic factors of step ``h`` on this rank's modes."""
         if h not in self._kin_cache:
-            if len(self._kin_cache) >= 8:
-                self._kin_cache.clear()
+            _bounded(self._kin_cache)
             self._kin_cache[h] = self.layout.kinetic(*self.solver._real_kinetic(h))
         return self._kin_cache[h]
 
@@ -373,8 +368,6 @@ class DistributedSplit:
         """The serial ``_v_factors`` of the exponents ``expos``, built a block of rows at a
         time: the same element-wise values without the serial build's dozen temporary
         arrays of the whole piece (it would dominate the memory of a rank)."""
-        from quantgeo.solvers.split_operator import _v_factors
-
         coeffs = self.solver.scheme.coefficients
         out = np.empty((len(coeffs) + (2 if merged else 1), *self.shape), dtype=np.complex128)
         rows = self.shape[0]
@@ -386,8 +379,7 @@ class DistributedSplit:
 
     def _static_factors(self, h: float) -> CArray:
         if h not in self._pot_cache:
-            if len(self._pot_cache) >= 8:
-                self._pot_cache.clear()
+            _bounded(self._pot_cache)
             t0 = time.perf_counter()
             expo = self._exponent(self._v0)
             self._pot_cache[h] = self._build([expo] * self.solver.scheme.stages, h, True)
@@ -402,13 +394,11 @@ class DistributedSplit:
 
     # -- the step -------------------------------------------------------------------------
     def _warmup(self) -> float:
-        """Compile (or load from Numba's cache) the element-wise kernels for this dimension."""
-        start = time.perf_counter()
-        shape = (2,) * self.lattice.ndim
-        a, g = np.ones(shape, dtype=np.complex128), np.zeros(shape, dtype=np.complex128)
-        self._k.apply_factor(a, g)
-        self._k.apply_kinetic(a, g.reshape(-1)[: a.size // 2], g.reshape(-1)[:2].copy())
-        return time.perf_counter() - start
+        """Compile (or load from Numba's cache) the element-wise kernels for the dimension of
+        this rank's piece (2D for a four-step 1D lattice)."""
+        from quantgeo._kernels import warmup
+
+        return warmup(("split",), (len(self.shape),))
 
     def _transform(self, tr: Any, normalize: bool) -> None:
         """One parallel FFT stage by stage (local FFTs, then transposes), timing each part."""

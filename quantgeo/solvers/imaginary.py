@@ -40,14 +40,9 @@ from quantgeo.solvers.base import (
     run_plan,
     step_plan,
 )
+from quantgeo.solvers.factors import _bounded, _v_factors, kinetic_factors
 from quantgeo.solvers.fft import make_fft
-from quantgeo.solvers.split_operator import (
-    THREAD_MIN_SITES,
-    SplitOperatorOptions,
-    _bounded,
-    _v_factors,
-    kinetic_factors,
-)
+from quantgeo.solvers.split_operator import THREAD_MIN_SITES, SplitOperatorOptions
 from quantgeo.wavefunction import Wavefunction, _as_data
 
 __all__ = ["ImaginaryTimeSolver"]
