@@ -74,22 +74,22 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 def _cmd_bench(args: argparse.Namespace) -> int:
     from quantgeo._bench import format_rows, run_benchmarks
 
+    doc: dict[str, Any]
     if args.qutip_methods == "default":
         rows = run_benchmarks(args.quick)
         out(format_rows(rows))
-        if args.json:
-            write_json(args.json, {"rows": rows, "provenance": provenance(args, backend="numba")})
-        return EXIT_OK
-    from quantgeo._qutip_bench import format_methods, run_qutip_methods, to_json
+        doc = {"rows": rows}
+    else:
+        from quantgeo._qutip_bench import format_methods, run_qutip_methods, to_json
 
-    rows = [] if args.qutip_only else run_benchmarks(args.quick, qutip=False)
-    if rows:
-        out(format_rows(rows))
-        out()
-    table = run_qutip_methods(args.qutip_sizes, quick=args.quick, rounds=args.rounds)
-    out(format_methods(table))
-    if args.json:
+        rows = [] if args.qutip_only else run_benchmarks(args.quick, qutip=False)
+        if rows:
+            out(format_rows(rows))
+            out()
+        table = run_qutip_methods(args.qutip_sizes, quick=args.quick, rounds=args.rounds)
+        out(format_methods(table))
         doc = {"rows": rows, "qutip_methods": to_json(table)}
+    if args.json:
         write_json(args.json, {**doc, "provenance": provenance(args, backend="numba")})
     return EXIT_OK
 

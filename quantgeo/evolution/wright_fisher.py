@@ -436,8 +436,9 @@ class WrightFisher:
                 m = int(min(per_call, target - done))
                 w = self._weights if self._fitness_fn is None else self.weights(x)
                 s0 = time.perf_counter()
-                count = np.rint(x[:, 0] * ng).astype(np.int64)
-                if table is not None and _on_grid(x, count, ng):
+                # the counts and the grid check only where the table sampler may run
+                count = np.rint(x[:, 0] * ng).astype(np.int64) if table is not None else None
+                if table is not None and count is not None and _on_grid(x, count, ng):
                     kmod.wf_table_generations(
                         x, count, rng, m, done, *table, not self.mutates, ng,
                         fix_time, fixed_allele, loss_time,
