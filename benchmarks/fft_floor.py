@@ -6,14 +6,17 @@ in each of 7 rounds (the median of each is reported):
 * the rocket-fft pair: ``fftn`` + ``ifftn`` in place inside Numba (``_kernels.split.fft_pair``);
 * the pyFFTW pair: ``execute()`` of forward and backward plans made with ``FFTW_MEASURE``,
   in place on an aligned buffer, with the same thread count;
+* the same FFTW pair executed from inside Numba (``_kernels.fftw.fftw_pair``: no Python
+  between the two executes);
 * one Strang step of ``SplitOperatorSolver`` (its ``_advance``: the stepping alone, without
-  the run's once-per-chunk norm check or step-doubling samples) for ``fft`` = rocket, fftw,
-  scipy, and — at all cores — fftw with the element-wise passes threaded by Numba's ``prange``
-  between the FFTs (``fftw+prange``).
+  the run's once-per-chunk norm check or step-doubling samples) for ``fft`` = rocket, fftw
+  (whole-lattice plans run from Numba), scipy, and — 2D and 3D — ``fftw-sweeps`` (the step as
+  row and column sweeps of serial FFTW plans on cache-sized blocks, the blocks spread over
+  Numba's threads at all cores).
 
-R1 is step / min(rocket pair, pyFFTW pair); targets ≤ 1.10 at 1 thread and ≤ 1.15 at all
-cores.  The machine's ``uptime`` load is printed with the figures (ratios are measured
-interleaved, so load cancels to first order, but not threads competing for cores).
+R1 is step / min(the three pairs); targets ≤ 1.10 at 1 thread and ≤ 1.15 at all cores.
+The machine's ``uptime`` load is printed with the figures (ratios are measured interleaved,
+so load cancels to first order, but not threads competing for cores).
 
 Usage: python benchmarks/fft_floor.py [--quick] [--json FILE] [--cpu-clock] [--threads 1|all|both]
 """
@@ -32,8 +35,11 @@ from typing import Any
 import numpy as np
 
 import quantgeo as qg
-from quantgeo._kernels import split
+from quantgeo._kernels import kernels
 from quantgeo.potentials import harmonic
+from quantgeo.solvers import fft as fftmod
+
+split = kernels("split")
 
 SIZES: tuple[tuple[int, ...], ...] = ((4096,), (512, 512), (64, 64, 64))
 TARGET = {1: 1.10, "all": 1.15}
@@ -99,17 +105,22 @@ def measure(
     def rocket_pairs(n: int) -> None:
         split.fft_pair(rbuf, n, workers)
 
+    native = fftmod.make_fft("fftw", "numba", split, shape, workers)
+    nbuf = native.aligned(np.zeros(shape, dtype=np.complex128))
+
+    def native_pairs(n: int) -> None:
+        native.pair(nbuf, n)  # type: ignore[attr-defined]
+
     # the solver's steps per backend
     steppers: dict[str, Callable[[int], None]] = {}
     chosen = {}
-    for name in ("rocket", "fftw", "scipy", "fftw+prange", "auto"):
-        if name == "fftw+prange" and workers == 1:
-            continue
+    names = ["rocket", "fftw", "scipy"] + (["fftw-sweeps"] if len(shape) > 1 else []) + ["auto"]
+    for name in names:
         solver = qg.SplitOperatorSolver(
-            ham, dt, workers=workers, fft="fftw" if name == "fftw+prange" else name
+            ham, dt, workers=workers, fft="fftw" if name == "fftw-sweeps" else name
         )
-        if name == "fftw+prange":
-            solver._fft.parallel_passes = True  # type: ignore[attr-defined]
+        if name == "fftw-sweeps":
+            solver._fft = fftmod._candidate(name, split, shape, workers)
         if name == "auto":
             chosen = solver._fft.auto_info() or {"picked": solver.fft}
             continue
@@ -118,11 +129,13 @@ def measure(
 
     reps = {"rocket pair": _calibrate(rocket_pairs, seconds)}
     reps["fftw pair"] = _calibrate(fftw_pairs, seconds)
+    reps["fftw pair (numba)"] = _calibrate(native_pairs, seconds)
     for name, fn in steppers.items():
         reps[name] = _calibrate(fn, seconds)
     fns: dict[str, Callable[[], Any]] = {
         "rocket pair": lambda: rocket_pairs(reps["rocket pair"]),
         "fftw pair": lambda: fftw_pairs(reps["fftw pair"]),
+        "fftw pair (numba)": lambda: native_pairs(reps["fftw pair (numba)"]),
     }
     for name, fn in steppers.items():
         fns[name] = lambda f=fn, n=reps[name]: f(n)  # type: ignore[misc]
@@ -130,13 +143,14 @@ def measure(
     clock = time.thread_time if cpu and workers == 1 else time.perf_counter
     med = _medians(fns, rounds, clock)
     per = {k: med[k] / reps[k] for k in med}
-    floor = min(per["rocket pair"], per["fftw pair"])
+    pairs = ("rocket pair", "fftw pair", "fftw pair (numba)")
+    floor = min(per[k] for k in pairs)
     return {
         "shape": "x".join(map(str, shape)),
         "workers": workers,
         "us": {k: v * 1e6 for k, v in per.items()},
         "r1": {k: per[k] / floor for k in steppers},
-        "floor": "rocket" if per["rocket pair"] <= per["fftw pair"] else "fftw",
+        "floor": min(pairs, key=per.__getitem__),
         "fftw_plan_s": plan_time,
         "auto": chosen,
     }
@@ -161,7 +175,8 @@ def main() -> None:
     cores = os.cpu_count() or 1
     before = _uptime()
     rows = []
-    print(f"{'size':>9} {'thr':>3}  {'rocket pair':>11} {'fftw pair':>9}  R1 per fft backend")
+    head = f"{'size':>9} {'thr':>3}  {'rocket pair':>11} {'fftw pair':>9} {'(numba)':>9}"
+    print(f"{head}  R1 per fft backend")
     for shape in SIZES:
         counts = {"1": [1], "all": [cores], "both": sorted({1, cores})}[args.threads]
         for workers in counts:
@@ -174,7 +189,8 @@ def main() -> None:
             us = row["us"]
             print(
                 f"{row['shape']:>9} {workers:>3}  {us['rocket pair']:>9.1f}us "
-                f"{us['fftw pair']:>7.1f}us  {ratios}   (auto: {row['auto'].get('picked')})"
+                f"{us['fftw pair']:>7.1f}us {us['fftw pair (numba)']:>7.1f}us  {ratios}"
+                f"   (auto: {row['auto'].get('picked')})"
             )
     print(f"target ≤ {TARGET[1]} at 1 thread, ≤ {TARGET['all']} at {cores} (* = missed)")
     print(f"uptime before: {before}\nuptime after:  {_uptime()}")

@@ -12,6 +12,7 @@ madelung    :mod:`.madelung`  :mod:`.madelung_reference`   lattice learning vari
 learning    :mod:`.learning`  :mod:`.learning_reference`   Langevin ensemble
 evolution   :mod:`.evolution` :mod:`.evolution_reference`  Wright–Fisher populations
 learners    :mod:`.learners`  :mod:`.learners_reference`   lattice learners (Bell jumps)
+fftw        :mod:`.fftw`      :mod:`.fftw_reference`       split-operator with ``fft="fftw"``
 ==========  ================  ===========================  ===================================
 
 :func:`kernels` returns the module of a family and backend (importing Numba only for
@@ -37,6 +38,7 @@ _MODULES: dict[str, tuple[str, str]] = {
     "learning": ("learning", "learning_reference"),
     "evolution": ("evolution", "evolution_reference"),
     "learners": ("learners", "learners_reference"),
+    "fftw": ("fftw", "fftw_reference"),
 }
 #: Kernel families (see the module docstring).
 FAMILIES: tuple[str, ...] = tuple(_MODULES)
@@ -83,6 +85,25 @@ def _warm_split(nd: int) -> None:
     split.apply_kinetic_scaled(psi, k_rest[0], k_last[0], 1.0)
 
 
+def _warm_fftw(nd: int) -> None:
+    # needs pyFFTW (the [fftw] extra): its FFTW is the library the kernels call
+    from quantgeo.solvers.fftw_native import SweepEngine, WholeEngine
+
+    shape = (4,) * nd
+    split = kernels("split")
+    v = np.zeros((3, *shape), dtype=np.complex128)
+    k_rest = np.zeros((1, 4 ** (nd - 1)), dtype=np.complex128)
+    k_last = np.zeros((1, 4), dtype=np.complex128)
+    args = (v, k_rest, k_last, np.array([0, 1]), np.array([0]), 2, 1)
+    whole = WholeEngine(split, shape, 1)
+    engines: list[WholeEngine | SweepEngine] = [whole]
+    if nd > 1:
+        engines += [SweepEngine(split, shape, 1), SweepEngine(split, shape, 2)]
+    for engine in engines:
+        engine.evolve(engine.aligned(np.ones(shape, dtype=np.complex128)), *args)
+    whole.pair(whole.aligned(np.ones(shape, dtype=np.complex128)), 1)
+
+
 def _warm_madelung() -> None:
     madelung = kernels("madelung")
     nbr = np.array([[1, 1], [0, 0]], dtype=np.int64)
@@ -104,24 +125,29 @@ def _warm_learning() -> None:
 
 
 def warmup(
-    families: Sequence[str] | Sequence[int] = FAMILIES, ndims: Sequence[int] = (1, 2, 3)
+    families: Sequence[str] | Sequence[int] | None = None, ndims: Sequence[int] = (1, 2, 3)
 ) -> float:
     """Compile (or load from Numba's cache) the Numba kernels of ``families``.
 
     Parameters
     ----------
     families
-        Kernel families (default: all).  A sequence of integers is the older ``warmup(ndims)``
-        form: the split-operator kernels for those dimensions.
+        Kernel families (default: all, less ``"fftw"`` when pyFFTW is not installed).  A
+        sequence of integers is the older ``warmup(ndims)`` form: the split-operator kernels
+        for those dimensions.
     ndims
-        Lattice dimensions of the split-operator kernels (one specialisation per dimension;
-        the other families have one for all).
+        Lattice dimensions of the split-operator and FFTW kernels (one specialisation per
+        dimension; the other families have one for all).  ``"fftw"`` needs pyFFTW.
 
     Returns
     -------
     float
         Seconds spent; 0 when everything requested was ready in this process.
     """
+    if families is None:
+        from quantgeo.solvers.fft import have_pyfftw
+
+        families = FAMILIES if have_pyfftw() else tuple(f for f in FAMILIES if f != "fftw")
     given = tuple(families)
     if given and all(isinstance(f, (int, np.integer)) and not isinstance(f, bool) for f in given):
         fams: tuple[str, ...] = ("split",)
@@ -131,12 +157,14 @@ def warmup(
     start = time.perf_counter()
     spent = False
     for fam in fams:
-        for nd in ndims if fam == "split" else (0,):
+        for nd in ndims if fam in ("split", "fftw") else (0,):
             if (fam, nd) in _ready:
                 continue
             spent = True
             if fam == "split":
                 _warm_split(int(nd))
+            elif fam == "fftw":
+                _warm_fftw(int(nd))
             elif fam == "madelung":
                 _warm_madelung()
             elif fam in ("evolution", "learners"):

@@ -14,10 +14,8 @@ from numpy.typing import NDArray
 
 __all__ = [
     "apply_factor",
-    "apply_factor_par",
     "apply_kinetic",
     "apply_kinetic_scaled",
-    "apply_kinetic_scaled_par",
     "fft_pair",
     "kinetic_step",
     "split_evolve",
@@ -43,11 +41,6 @@ def apply_kinetic_scaled(spec: CArray, k_rest: CArray, k_last: CArray, scale: fl
     flat = spec.reshape(g.shape)
     flat += flat * g
     flat *= scale
-
-
-#: The threaded kernels compute the same as the serial ones (NumPy has no threads to choose).
-apply_factor_par = apply_factor
-apply_kinetic_scaled_par = apply_kinetic_scaled
 
 
 def kinetic_step(psi: CArray, k_rest: CArray, k_last: CArray, workers: int) -> None:

@@ -17,14 +17,12 @@ factor array per step (measured: step/FFT-pair 1.20 → 1.13 at 512²).
 from __future__ import annotations
 
 import scipy.fft as sfft
-from numba import njit, prange
+from numba import njit
 
 __all__ = [
     "apply_factor",
-    "apply_factor_par",
     "apply_kinetic",
     "apply_kinetic_scaled",
-    "apply_kinetic_scaled_par",
     "fft_pair",
     "kinetic_step",
     "split_evolve",
@@ -126,32 +124,3 @@ def fft_pair(psi, nsteps, workers):
         out = sfft.ifftn(spec, workers=workers, overwrite_x=True)
         if out.ctypes.data != psi.ctypes.data:
             psi[...] = out
-
-
-@njit(cache=True, parallel=True)
-def apply_factor_par(a, g):
-    """:func:`apply_factor` over Numba's threads (``prange``; never called inside an FFT)."""
-    fa = a.reshape(a.size)
-    fg = g.reshape(g.size)
-    for i in prange(fa.size):
-        fa[i] += fa[i] * fg[i]
-
-
-@njit(cache=True, parallel=True)
-def apply_kinetic_scaled_par(spec, k_rest, k_last, scale):
-    """:func:`apply_kinetic_scaled` over Numba's threads (``prange`` over the leading rows;
-    1D: over the elements)."""
-    flat = spec.reshape(spec.size)
-    n_last = k_last.size
-    if k_rest.size == 1:  # 1D: k_rest is [0]
-        gr = k_rest[0]
-        for j in prange(n_last):
-            g = gr + k_last[j] + gr * k_last[j]
-            flat[j] = (flat[j] + flat[j] * g) * scale
-    else:
-        for r in prange(k_rest.size):
-            gr = k_rest[r]
-            base = r * n_last
-            for j in range(n_last):
-                g = gr + k_last[j] + gr * k_last[j]
-                flat[base + j] = (flat[base + j] + flat[base + j] * g) * scale

@@ -111,6 +111,11 @@ def _cmd_warmup(args: argparse.Namespace) -> int:
         ("Wright–Fisher kernel", "evolution"),
         ("lattice learners kernel (Bell jumps)", "learners"),
     ]
+    from quantgeo.solvers.fft import have_pyfftw
+
+    if have_pyfftw():
+        t = warmup(("fftw",), dims)
+        rows.insert(1, ["FFTW-from-Numba kernels", rows[0][1], f"{t:.2f} s", "compiled or loaded"])
     for label, family in others:
         t = warmup((family,))
         rows.append([label, "-", f"{float(t):.2f} s", "compiled or loaded"])

@@ -8,10 +8,11 @@ passes.  Where the FFTs run is the ``fft`` option of
     rocket-fft (pocketfft) inside the Numba kernel ``split_evolve``: one compiled call runs a
     whole chunk of steps, no Python between the FFTs.
 ``"fftw"``
-    pyFFTW: two in-place plans (forward, backward) on a SIMD-aligned buffer, planned once with
-    ``FFTW_MEASURE`` and FFTW's own ``workers`` threads.  Python calls ``execute()`` and, between
-    the executions, the Numba passes ``apply_factor`` and ``apply_kinetic_scaled``; FFTW's inverse
-    is unnormalised, so its ``1/N`` is folded into the kinetic pass (no extra pass).
+    FFTW (the library pyFFTW links): two in-place whole-lattice plans (forward, backward) on a
+    SIMD-aligned buffer, planned once with ``FFTW_MEASURE`` and FFTW's own ``workers`` threads,
+    executed from inside the Numba kernel ``fftw_evolve`` (:mod:`~quantgeo.solvers.fftw_native`):
+    one compiled call per chunk of steps, like rocket.  FFTW's inverse is unnormalised, so its
+    ``1/N`` is folded into the kinetic pass (no extra pass).
 ``"scipy"``
     ``scipy.fft`` (pocketfft again) called from Python, with the same Numba passes and the same
     folded ``1/N`` (``norm="forward"`` leaves the inverse unnormalised).  It is the escape hatch
@@ -19,10 +20,12 @@ passes.  Where the FFTs run is the ``fft`` option of
     rocket with a Python loop around it.  (The NumPy-twin path would add three temporaries per
     sub-step, so it is kept for ``backend="numpy"`` only, where ``"scipy"`` means the twins.)
 ``"auto"``
-    Times the candidates (rocket and, with pyFFTW installed, fftw; with ``workers > 1`` also
-    ``"fftw+prange"``: FFTW's threads for the FFTs, Numba's ``prange`` for the element-wise
-    passes between them, never nested) on this shape and thread count at set-up — sub-steps
-    for ~5 ms each, interleaved, median of 5 — and keeps the fastest.  The decision and FFTW's
+    Times the candidates (rocket and, with pyFFTW installed, fftw and, in 2D and 3D,
+    ``"fftw-sweeps"``: the step as a row sweep and a column sweep over cache-sized blocks,
+    serial FFTW plans per block, the blocks spread over Numba's threads when ``workers > 1``
+    so that the passes are threaded inside the FFT's data sweeps) on this shape and thread
+    count at set-up — sub-steps for ~5 ms each, interleaved, median of 5 — and keeps the
+    fastest.  The decision and FFTW's
     wisdom are cached on disk in :func:`cache_dir`, so a later solver (in this or another
     process) reads them instead of timing and planning again; delete that folder to time
     again (a decision taken on a loaded machine stays until then).  Without pyFFTW
@@ -65,7 +68,7 @@ AUTO_TIMING = 0.005
 _DECISIONS = "fft-decisions.json"
 _WISDOM = "fftw-wisdom.json"
 _log = logging.getLogger(__name__)
-_lock = threading.Lock()
+_lock = threading.RLock()
 _wisdom_loaded = False
 
 CArray = NDArray[np.complex128]
@@ -165,11 +168,10 @@ class FFTEngine:
     name = "rocket"
     #: Registry key of the class (:func:`_rebuild`).
     key = "rocket"
-    #: The ``"auto"`` candidate it is when that is not ``name``: ``"fftw+prange"``.
+    #: The ``"auto"`` candidate it is when that is not ``name``: ``"fftw-sweeps"``.
     variant = ""
-    #: Run the element-wise passes over Numba's threads (``prange``) between the FFTs
-    #: (the Python-driven backends; rocket's passes run inside its one kernel call).
-    parallel_passes = False
+    #: Kernel families its runs call (:func:`quantgeo._kernels.warmup`).
+    families: tuple[str, ...] = ("split",)
 
     def __init__(self, kern: ModuleType, shape: tuple[int, ...], workers: int) -> None:
         self._k, self.shape, self.workers = kern, shape, workers
@@ -179,7 +181,7 @@ class FFTEngine:
         # pickled by what builds it (kernel module by name; FFTW plans are re-made from the
         # wisdom), so that engines holding a solver go to process, Dask and MPI executors
         args = (self.variant or self.key, self._k.__name__, self.shape, self.workers)
-        return _rebuild, (*args, dict(self.info), self.parallel_passes)
+        return _rebuild, (*args, dict(self.info))
 
     def auto_info(self) -> dict[str, Any] | None:
         """``Trajectory.info["fft_auto"]``: the ``"auto"`` decision's ``timings`` (s per sub-step)
@@ -220,14 +222,6 @@ class _PlanEngine(FFTEngine):
         super().__init__(kern, shape, workers)
         self.scale = 1.0 / float(np.prod(shape))
 
-    def _passes(self) -> tuple[Callable[..., None], Callable[..., None]]:
-        if self.parallel_passes and self.workers > 1:
-            import numba
-
-            numba.set_num_threads(min(self.workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
-            return self._k.apply_factor_par, self._k.apply_kinetic_scaled_par
-        return self._k.apply_factor, self._k.apply_kinetic_scaled
-
     def _bind(self, psi: CArray) -> tuple[Callable[[], None], Callable[[], None]] | None:
         """``(forward, inverse)`` acting on ``psi`` in place, or None if it cannot."""
         raise NotImplementedError
@@ -250,7 +244,7 @@ class _PlanEngine(FFTEngine):
             psi[...] = buf
             return
         forward, inverse = bound
-        (factor, kinetic), scale = self._passes(), self.scale
+        factor, kinetic, scale = self._k.apply_factor, self._k.apply_kinetic_scaled, self.scale
         s = k_index.size
         kr = [k_rest[k_index[j]] for j in range(s)]
         kl = [k_last[k_index[j]] for j in range(s)]
@@ -265,58 +259,6 @@ class _PlanEngine(FFTEngine):
                 if j < s - 1:
                     factor(psi, vs[j + 1])
             factor(psi, vm if n < nsteps - 1 else vs[s])
-
-
-class _FFTWEngine(_PlanEngine):
-    """pyFFTW plans (``FFTW_MEASURE``, in place, aligned, ``workers`` threads)."""
-
-    name = key = "fftw"
-
-    def __init__(self, kern: ModuleType, shape: tuple[int, ...], workers: int) -> None:
-        import pyfftw
-
-        super().__init__(kern, shape, workers)
-        # the plans are bound to one array at a time: callers sharing this solver across
-        # threads (in-process shards) take turns instead of racing on update_arrays
-        self._busy = threading.RLock()
-        with _lock:
-            _load_wisdom()
-            buf = pyfftw.empty_aligned(shape, dtype=np.complex128)
-            axes = tuple(range(len(shape)))
-            plans = [
-                pyfftw.FFTW(
-                    buf,
-                    buf,
-                    axes=axes,
-                    direction=direction,
-                    flags=("FFTW_MEASURE", "FFTW_DESTROY_INPUT"),
-                    threads=workers,
-                    normalise_idft=False,
-                    planning_timelimit=PLANNING_TIMELIMIT,
-                )
-                for direction in ("FFTW_FORWARD", "FFTW_BACKWARD")
-            ]
-            _save_wisdom()
-        self._fwd, self._inv = plans
-        self._align = pyfftw.simd_alignment
-
-    def evolve(self, psi: CArray, *args: Any) -> None:
-        with self._busy:
-            super().evolve(psi, *args)
-
-    def aligned(self, psi: CArray) -> CArray:
-        import pyfftw
-
-        out: CArray = pyfftw.byte_align(psi, n=self._align)
-        return out
-
-    def _bind(self, psi: CArray) -> tuple[Callable[[], None], Callable[[], None]] | None:
-        if self._fwd.input_array is not psi:
-            if not (psi.flags.c_contiguous and psi.ctypes.data % self._align == 0):
-                return None
-            self._fwd.update_arrays(psi, psi)
-            self._inv.update_arrays(psi, psi)
-        return self._fwd.execute, self._inv.execute
 
 
 class _ScipyEngine(_PlanEngine):
@@ -348,34 +290,33 @@ class _TwinEngine(FFTEngine):
     name, key = "scipy", "twin"
 
 
-_ENGINES: dict[str, type[FFTEngine]] = {"rocket": FFTEngine, "fftw": _FFTWEngine}
-#: The ``"auto"`` candidate with FFTW's threads for the FFTs and Numba's for the passes.
-_PRANGE = "fftw+prange"
+#: The ``"auto"`` candidate of FFTW plans per block in row and column sweeps (2D, 3D).
+_SWEEPS = "fftw-sweeps"
+
+
+def _candidates(shape: tuple[int, ...]) -> list[str]:
+    """What ``"auto"`` times for ``shape`` (with pyFFTW installed)."""
+    return ["rocket", "fftw", _SWEEPS] if len(shape) > 1 else ["rocket", "fftw"]
 
 
 def _candidate(name: str, kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
-    if name == _PRANGE:
-        engine = _FFTWEngine(kern, shape, workers)
-        engine.parallel_passes = True
-        engine.variant = _PRANGE
-        return engine
-    classes = {**_ENGINES, "scipy": _ScipyEngine, "twin": _TwinEngine}
+    if name in ("fftw", _SWEEPS):
+        from quantgeo.solvers import fftw_native
+
+        cls = fftw_native.SweepEngine if name == _SWEEPS else fftw_native.WholeEngine
+        return cls(kern, shape, workers)
+    classes = {"rocket": FFTEngine, "scipy": _ScipyEngine, "twin": _TwinEngine}
     return classes[name](kern, shape, workers)
 
 
 def _rebuild(
-    key: str,
-    kern_name: str,
-    shape: tuple[int, ...],
-    workers: int,
-    info: dict[str, Any],
-    parallel_passes: bool,
+    key: str, kern_name: str, shape: tuple[int, ...], workers: int, info: dict[str, Any]
 ) -> FFTEngine:
     """The unpickled engine: built again (FFTW plans from the wisdom), the same ``info``."""
     import importlib
 
     engine = _candidate(key, importlib.import_module(kern_name), shape, workers)
-    engine.info, engine.parallel_passes = info, parallel_passes
+    engine.info = info
     return engine
 
 
@@ -418,7 +359,7 @@ def _auto(kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
     )
     with _lock:
         entry = _read_json(_DECISIONS).get(key)
-    if isinstance(entry, dict) and entry.get("name") in (*_ENGINES, _PRANGE):
+    if isinstance(entry, dict) and entry.get("name") in _candidates(shape):
         engine = _candidate(entry["name"], kern, shape, workers)
         engine.info = {
             "name": engine.name,
@@ -427,7 +368,7 @@ def _auto(kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
             "cached": True,
         }
         return engine
-    names = [*_ENGINES, _PRANGE] if workers > 1 else list(_ENGINES)
+    names = _candidates(shape)
     # once per shape and thread count (FFTW_MEASURE planning can take seconds on big lattices)
     _log.info("fft='auto': planning and timing %s for %s (cached in %s)", names, key, cache_dir())
     engines = {name: _candidate(name, kern, shape, workers) for name in names}
@@ -485,7 +426,7 @@ def _make_fftw(kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEng
             "`fft` 'fftw' needs pyFFTW, which is not installed (pip install 'quantgeo[fftw]'); "
             "use fft='auto', 'rocket' or 'scipy'"
         )
-    return _FFTWEngine(kern, shape, workers)
+    return _candidate("fftw", kern, shape, workers)
 
 
 def clear_process_state() -> None:

@@ -308,7 +308,7 @@ class ImaginaryTimeSolver:
         if self.backend == "numba":
             from quantgeo._kernels import warmup
 
-            compile_time = warmup(("split",), (lat.ndim,))
+            compile_time = warmup(self._fft.families, (lat.ndim,))
         stepper = _Stepper(self, psi)
         check = _Relaxation(self, stop=relax)
         stats = run_plan(

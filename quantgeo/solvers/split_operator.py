@@ -393,7 +393,7 @@ class SplitOperatorSolver:
             return 0.0
         from quantgeo._kernels import warmup
 
-        return warmup(("split",), (self.ham.lattice.ndim,))
+        return warmup(self._fft.families, (self.ham.lattice.ndim,))
 
     def _advance(self, psi: CArray, t: float, h: float, nsteps: int) -> None:
         k_rest, k_last = self._real_kinetic(h)

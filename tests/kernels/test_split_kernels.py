@@ -101,17 +101,3 @@ def test_apply_kinetic_scaled_matches_twin_and_unscaled(rng, shape):
     assert np.max(np.abs(x - y)) <= 1e-12 * np.max(np.abs(y))
     split.apply_kinetic(z, k_rest[0], k_last[0])
     assert np.max(np.abs(x - z * scale)) <= 1e-15 * np.max(np.abs(x))
-
-
-@pytest.mark.parametrize("shape", SHAPES)
-def test_threaded_passes_match_twins(rng, shape):
-    spec = _random_state(rng, shape)
-    g = _unit_phases(rng, shape)
-    k_rest, k_last = _kinetic(rng, shape, 1)
-    x, y = spec.copy(), spec.copy()
-    split.apply_factor_par(x, g)
-    reference.apply_factor_par(y, g)
-    assert np.max(np.abs(x - y)) <= 1e-12 * np.max(np.abs(y))
-    split.apply_kinetic_scaled_par(x, k_rest[0], k_last[0], 0.25)
-    reference.apply_kinetic_scaled_par(y, k_rest[0], k_last[0], 0.25)
-    assert np.max(np.abs(x - y)) <= 1e-12 * np.max(np.abs(y))
