@@ -124,8 +124,8 @@ def sweep_blocks(shape: tuple[int, ...], workers: int) -> tuple[int, int]:
     """Rows per row block and columns per column block of the sweeps for ``shape``.
 
     Blocks of about :data:`ROW_BYTES` and :data:`COL_BYTES`; columns in multiples of 4 (64
-    bytes, so every block starts on the alignment of the first); at least two blocks per thread where the lattice
-    allows, so that ``prange`` can balance them.
+    bytes, so every block starts on the alignment of the first); at least two blocks per
+    thread where the lattice allows, so that ``prange`` can balance them.
     """
     n0, m = shape[0], int(np.prod(shape[1:]))
     rows = max(1, min(n0, ROW_BYTES // (16 * m)))
