@@ -430,7 +430,13 @@ def _make_fftw(kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEng
 
 
 def clear_process_state() -> None:
-    """Forget that the wisdom file was read (tests that change :func:`cache_dir`)."""
+    """Forget that the wisdom file was read and which plans were saved to it (tests that
+    change :func:`cache_dir`)."""
+    import sys
+
     global _wisdom_loaded
     with _lock:
         _wisdom_loaded = False
+        native = sys.modules.get("quantgeo.solvers.fftw_native")
+        if native is not None:
+            native._planned.clear()

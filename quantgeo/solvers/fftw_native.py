@@ -43,6 +43,7 @@ FFTW_MEASURE, FFTW_DESTROY_INPUT, FFTW_UNALIGNED = 0, 1, 2
 #: blocks 1.32 × the pair against 1.47 for 4 × 32).
 ROW_BYTES, COL_BYTES = 1 << 16, 1 << 19
 _lib: ctypes.CDLL | None = None
+_planned: set[tuple[str, tuple[int, ...], int, str]] = set()
 
 CArray = NDArray[np.complex128]
 
@@ -155,7 +156,12 @@ class _NativeEngine(_fft.FFTEngine):
         with _fft._lock:
             buf = pyfftw.empty_aligned(shape, dtype=np.complex128, n=self._align)
             self._plans = self._make_plans(buf)
-            _fft._save_wisdom()
+            # FFTW reuses what it measured once per process; the wisdom (which grows with
+            # every plan) is exported and written only after plans of a new kind
+            key = (type(self).__name__, shape, workers, str(getattr(self, "blocks", "")))
+            if key not in _planned:
+                _planned.add(key)
+                _fft._save_wisdom()
 
     def _make_plans(self, buf: CArray) -> _Plans:
         raise NotImplementedError

@@ -335,7 +335,7 @@ def test_one_kernel_selector_and_warmup() -> None:
 
     assert split_operator.BACKENDS is BACKENDS is madelung.BACKENDS is ensemble.BACKENDS
     assert kernels("split", "numba") is split and kernels("split", "numpy") is reference
-    assert set(FAMILIES) == {"split", "madelung", "learning", "evolution", "learners"}
+    assert set(FAMILIES) == {"split", "madelung", "learning", "evolution", "learners", "fftw"}
     for fam in FAMILIES:
         assert kernels(fam, "numba").__name__ != kernels(fam, "numpy").__name__
     with pytest.raises(ValueError, match="`family` must be one of"):
