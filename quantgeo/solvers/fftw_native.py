@@ -25,6 +25,7 @@ is also switched on) and plans are destroyed when their engine is collected.
 from __future__ import annotations
 
 import ctypes
+import threading
 import weakref
 from types import ModuleType
 from typing import Any
@@ -44,6 +45,7 @@ FFTW_MEASURE, FFTW_DESTROY_INPUT, FFTW_UNALIGNED = 0, 1, 2
 ROW_BYTES, COL_BYTES = 1 << 16, 1 << 19
 _lib: ctypes.CDLL | None = None
 _planned: set[tuple[str, tuple[int, ...], int, str]] = set()
+_launch = threading.Lock()
 
 CArray = NDArray[np.complex128]
 
@@ -249,11 +251,14 @@ class SweepEngine(_NativeEngine):
         return _Plans(pointers)
 
     def _run(self, psi: CArray, *args: Any) -> None:
-        if self.workers > 1:
-            import numba
+        if self.workers == 1:
+            self._fk.fftw_sweeps(psi, *args, self._plans.array, self.blocks, self.scale)
+            return
+        import numba
 
+        # one threaded launch at a time per process: Numba's workqueue layer (the fallback
+        # when neither OpenMP nor TBB loads) cannot run two at once, and two would share the
+        # same cores anyway
+        with _launch:
             numba.set_num_threads(min(self.workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
-            kernel = self._fk.fftw_sweeps_par
-        else:
-            kernel = self._fk.fftw_sweeps
-        kernel(psi, *args, self._plans.array, self.blocks, self.scale)
+            self._fk.fftw_sweeps_par(psi, *args, self._plans.array, self.blocks, self.scale)
