@@ -21,9 +21,13 @@ CArray = NDArray[np.complex128]
 
 
 def _execute(plan: Any, ptr: int) -> None:
+    _execute2(plan, ptr, ptr)
+
+
+def _execute2(plan: Any, src: int, dst: int) -> None:
     from quantgeo.solvers.fftw_native import library
 
-    library().fftw_execute_dft(int(plan), ptr, ptr)
+    library().fftw_execute_dft(int(plan), src, dst)
 
 
 def fftw_pair(psi: CArray, nsteps: int, plans: NDArray[np.uint64]) -> None:
@@ -58,43 +62,62 @@ def fftw_evolve(
         apply_factor(psi, v_factors[v_merged] if n < nsteps - 1 else v_factors[v_index[s]])
 
 
-def _sweep_pass(
+def _padded(pad: CArray, geo: NDArray[Any]) -> CArray:
+    """The flat buffer as ``(n0, n1, ld)`` with its axis-0 stride ``ps``."""
+    n0, n1, _, ld, _, _, ps = (int(g) for g in geo)
+    out: CArray = np.lib.stride_tricks.as_strided(pad, (n0, n1, ld), (16 * ps, 16 * ld, 16))
+    return out
+
+
+def _row_sweep(
     psi: CArray,
+    pad: CArray,
     plans: NDArray[np.uint64],
-    blocks: NDArray[Any],
-    v: CArray | None,
-    kinetic: tuple[CArray, CArray, float] | None,
-    inverse: bool,
-    forward: bool,
+    geo: NDArray[Any],
+    v: CArray,
+    kl: CArray,
+    first: bool,
+    last: bool,
 ) -> None:
-    """One row sweep (``v`` given) or column sweep (``kinetic`` given), block by block."""
-    n0 = psi.shape[0]
-    m = psi.size // n0
-    a = psi.reshape(n0, m)
-    rows, cols = int(blocks[0]), int(blocks[1])
-    if v is not None:
-        gv = v.reshape(n0, m)
-        for r0 in range(0, n0, rows):
-            tail = r0 + rows > n0
-            pf, pi = (plans[2], plans[3]) if tail else (plans[0], plans[1])
-            ptr = psi.ctypes.data + r0 * m * 16
-            if inverse:
-                _execute(pi, ptr)
-            a[r0 : r0 + rows] += a[r0 : r0 + rows] * gv[r0 : r0 + rows]
-            if forward:
-                _execute(pf, ptr)
-        return
-    assert kinetic is not None
-    kr, kl, scale = kinetic
-    g = (kr[:, None] + kl[None, :] + kr[:, None] * kl[None, :]).reshape(n0, m)
-    for c0 in range(0, m, cols):
-        tail = c0 + cols > m
-        pf, pi = (plans[6], plans[7]) if tail else (plans[4], plans[5])
-        ptr = psi.ctypes.data + c0 * 16
-        _execute(pf, ptr)
-        blk = a[:, c0 : c0 + cols]
-        blk[...] = (blk + blk * g[:, c0 : c0 + cols]) * scale
-        _execute(pi, ptr)
+    """One row sweep, block by block (see the kernel's ``_row_block``)."""
+    n0, n1, nl, ld, rows, _, ps = (int(g) for g in geo)
+    a = psi.reshape(n0, n1, nl)
+    gv = v.reshape(n0, n1, nl)
+    q = _padded(pad, geo)
+    for r0 in range(0, n0, rows):
+        r1 = min(n0, r0 + rows)
+        t = 3 if r1 - r0 < rows else 0
+        dst = pad.ctypes.data + r0 * ps * 16
+        blk = q[r0:r1, :, :nl]
+        if first:
+            a[r0:r1] += a[r0:r1] * gv[r0:r1]
+            _execute2(plans[t + 2], psi.ctypes.data + r0 * n1 * nl * 16, dst)
+        else:
+            _execute(plans[t + 1], dst)
+            if last:
+                a[r0:r1] = blk + blk * gv[r0:r1]
+                continue
+            blk += blk * gv[r0:r1]
+            _execute(plans[t], dst)
+        blk += blk * kl
+
+
+def _col_sweep(
+    pad: CArray, plans: NDArray[np.uint64], geo: NDArray[Any], kr: CArray, scale: float
+) -> None:
+    """One column sweep, block by block (see the kernel's ``_col_block``)."""
+    n0, n1, nl, ld, _, cols, _ = (int(g) for g in geo)
+    q = _padded(pad, geo)
+    g = kr.reshape(n0, n1)
+    for i1 in range(n1):
+        for c0 in range(0, nl, cols):
+            c1 = min(nl, c0 + cols)
+            t = 2 if c1 - c0 < cols else 0
+            ptr = pad.ctypes.data + (i1 * ld + c0) * 16
+            _execute(plans[6 + t], ptr)
+            blk = q[:, i1, c0:c1]
+            blk[...] = (blk + blk * g[:, i1, None]) * scale
+            _execute(plans[7 + t], ptr)
 
 
 def fftw_sweeps(
@@ -106,23 +129,24 @@ def fftw_sweeps(
     k_index: NDArray[Any],
     v_merged: int,
     nsteps: int,
+    pad: CArray,
     plans: NDArray[np.uint64],
-    blocks: NDArray[Any],
+    geo: NDArray[Any],
     scale: float,
 ) -> None:
     """Advance ``psi`` (2D, 3D) by ``nsteps`` steps as row and column sweeps (see the kernel)."""
     s = k_index.size
-    _sweep_pass(psi, plans, blocks, v_factors[v_index[0]], None, False, True)
+    _row_sweep(psi, pad, plans, geo, v_factors[v_index[0]], k_last[k_index[0]], True, False)
     for n in range(nsteps):
         for j in range(s):
-            kin = (k_rest[k_index[j]], k_last[k_index[j]], scale)
-            _sweep_pass(psi, plans, blocks, None, kin, False, False)
+            _col_sweep(pad, plans, geo, k_rest[k_index[j]], scale)
             if j < s - 1:
                 v = v_factors[v_index[j + 1]]
             else:
                 v = v_factors[v_merged] if n < nsteps - 1 else v_factors[v_index[s]]
+            kl = k_last[k_index[j + 1] if j < s - 1 else k_index[0]]
             last = n == nsteps - 1 and j == s - 1
-            _sweep_pass(psi, plans, blocks, v, None, True, not last)
+            _row_sweep(psi, pad, plans, geo, v, kl, False, last)
 
 
 #: NumPy has no threads to spread the blocks over: the threaded twin is the serial one.

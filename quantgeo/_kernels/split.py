@@ -46,14 +46,16 @@ def apply_kinetic(spec, k_rest, k_last):
     n_last = k_last.size
     for r in range(k_rest.size):
         gr = k_rest[r]
-        base = r * n_last
+        # a slice indexed from 0: Numba knows the index is not negative (no wraparound
+        # select) and LLVM vectorises the loop
+        row = flat[r * n_last : (r + 1) * n_last]
         if gr == 0:
             for j in range(n_last):
-                flat[base + j] += flat[base + j] * k_last[j]
+                row[j] += row[j] * k_last[j]
         else:
             for j in range(n_last):
                 g = gr + k_last[j] + gr * k_last[j]
-                flat[base + j] += flat[base + j] * g
+                row[j] += row[j] * g
 
 
 @njit(cache=True)
@@ -66,14 +68,14 @@ def apply_kinetic_scaled(spec, k_rest, k_last, scale):
     n_last = k_last.size
     for r in range(k_rest.size):
         gr = k_rest[r]
-        base = r * n_last
+        row = flat[r * n_last : (r + 1) * n_last]  # indexed from 0, as in apply_kinetic
         if gr == 0:  # 1D, and the k = 0 row: half the arithmetic (4.9 → 3.8 µs at 4096)
             for j in range(n_last):
-                flat[base + j] = (flat[base + j] + flat[base + j] * k_last[j]) * scale
+                row[j] = (row[j] + row[j] * k_last[j]) * scale
         else:
             for j in range(n_last):
                 g = gr + k_last[j] + gr * k_last[j]
-                flat[base + j] = (flat[base + j] + flat[base + j] * g) * scale
+                row[j] = (row[j] + row[j] * g) * scale
 
 
 @njit(cache=True)

@@ -105,11 +105,29 @@ def _plan_many(
     buf: CArray, n: tuple[int, ...], howmany: int, stride: int, dist: int, sign: int, flags: int
 ) -> int:
     """``fftw_plan_many_dft`` in place on ``buf`` (FFTW_MEASURE overwrites it)."""
+    return _plan(n, howmany, (buf, None, stride, dist), (buf, None, stride, dist), sign, flags)
+
+
+def _plan(
+    n: tuple[int, ...],
+    howmany: int,
+    src: tuple[CArray, tuple[int, ...] | None, int, int],
+    dst: tuple[CArray, tuple[int, ...] | None, int, int],
+    sign: int,
+    flags: int,
+) -> int:
+    """``fftw_plan_many_dft`` from ``src`` to ``dst``, each ``(array, embed, stride, dist)``
+    (``embed``: the array dimensions the transform of size ``n`` sits in; None = ``n``)."""
     lib = library()
     dims = (ctypes.c_int * len(n))(*n)
-    ptr = buf.ctypes.data
+
+    def emb(e: tuple[int, ...] | None) -> Any:
+        return None if e is None else (ctypes.c_int * len(e))(*e)
+
+    (a, ea, sa, da), (b, eb, sb, db) = src, dst
     plan = lib.fftw_plan_many_dft(
-        len(n), dims, howmany, ptr, None, stride, dist, ptr, None, stride, dist, sign, flags
+        len(n), dims, howmany, a.ctypes.data, emb(ea), sa, da, b.ctypes.data, emb(eb), sb, db,
+        sign, flags,
     )
     if not plan:
         raise RuntimeError(f"FFTW could not plan a transform of {n} × {howmany}")
@@ -123,19 +141,40 @@ def _planning(threads: int) -> None:
     lib.fftw_plan_with_nthreads(threads)
 
 
-def sweep_blocks(shape: tuple[int, ...], workers: int) -> tuple[int, int]:
-    """Rows per row block and columns per column block of the sweeps for ``shape``.
+def padded_length(n_last: int) -> int:
+    """Row length of the sweeps' work buffer for a last axis of ``n_last`` points.
 
-    Blocks of about :data:`ROW_BYTES` and :data:`COL_BYTES`; columns in multiples of 4 (64
-    bytes, so every block starts on the alignment of the first); at least two blocks per
-    thread where the lattice allows, so that ``prange`` can balance them.
+    A multiple of 4 (64 bytes, so every row and block keeps the buffer's alignment), plus 4
+    when the row would be a multiple of 1 KiB: power-of-two strides map the rows of a column
+    block onto a few cache sets, and the column FFTs then miss (measured at 512², 1 thread: the
+    FFT sweeps alone take 0.93 × a whole-lattice FFTW pair unpadded, 0.66 × padded by 4).
     """
-    n0, m = shape[0], int(np.prod(shape[1:]))
-    rows = max(1, min(n0, ROW_BYTES // (16 * m)))
-    cols = max(4, min(m, (COL_BYTES // (16 * n0)) // 4 * 4))
+    ld = -(-n_last // 4) * 4
+    return ld + 4 if (ld * 16) % 1024 == 0 else ld
+
+
+def padded_stride(n1: int, ld: int) -> int:
+    """Axis-0 stride of the sweeps' buffer: ``n1·ld``, plus 4 when that is a multiple of
+    4 KiB (the column FFTs' pencils would then fall on one set of the L1 cache)."""
+    ps = n1 * ld
+    return ps + 4 if n1 > 1 and (ps * 16) % 4096 == 0 else ps
+
+
+def sweep_blocks(shape: tuple[int, ...], workers: int) -> tuple[int, int]:
+    """Rows per row block and last-axis columns per column block of the sweeps.
+
+    Blocks of about :data:`ROW_BYTES` and :data:`COL_BYTES`; columns in multiples of 4 where
+    the axis allows; at least two blocks per thread where the lattice allows, so that
+    ``prange`` can balance them.
+    """
+    n0, n_last = shape[0], shape[-1]
+    plane = padded_stride(int(np.prod(shape[1:-1])), padded_length(n_last))
+    rows = max(1, min(n0, ROW_BYTES // (16 * plane)))
+    cols = min(n_last, max(4, (COL_BYTES // (16 * n0)) // 4 * 4))
+    n1 = int(np.prod(shape[1:-1]))
     while workers > 1 and rows > 1 and -(-n0 // rows) < 2 * workers:
         rows //= 2
-    while workers > 1 and cols > 4 and -(-m // cols) < 2 * workers:
+    while workers > 1 and cols > 4 and n1 * -(-n_last // cols) < 2 * workers:
         cols = max(4, cols // 2 // 4 * 4)
     return rows, cols
 
@@ -160,7 +199,7 @@ class _NativeEngine(_fft.FFTEngine):
             self._plans = self._make_plans(buf)
             # FFTW reuses what it measured once per process; the wisdom (which grows with
             # every plan) is exported and written only after plans of a new kind
-            key = (type(self).__name__, shape, workers, str(getattr(self, "blocks", "")))
+            key = (type(self).__name__, shape, workers, str(getattr(self, "geo", "")))
             if key not in _planned:
                 _planned.add(key)
                 _fft._save_wisdom()
@@ -214,7 +253,8 @@ class WholeEngine(_NativeEngine):
 
 
 class SweepEngine(_NativeEngine):
-    """Row and column sweeps on cache-sized blocks (2D, 3D), threaded over blocks."""
+    """Row and column sweeps on cache-sized blocks of a padded buffer (2D, 3D), threaded over
+    blocks (see :mod:`quantgeo._kernels.fftw`)."""
 
     key = "fftw"
     variant = "fftw-sweeps"
@@ -222,43 +262,64 @@ class SweepEngine(_NativeEngine):
     def __init__(self, kern: ModuleType, shape: tuple[int, ...], workers: int) -> None:
         if len(shape) < 2:
             raise ValueError(f"the sweeps need a 2D or 3D lattice, got shape {shape}")
-        self.blocks = np.array(sweep_blocks(shape, workers), dtype=np.int64)
+        n1 = int(np.prod(shape[1:-1]))
+        rows, cols = sweep_blocks(shape, workers)
+        ld = padded_length(shape[-1])
+        ps = padded_stride(n1, ld)
+        self.geo = np.array([shape[0], n1, shape[-1], ld, rows, cols, ps], dtype=np.int64)
+        # the buffer is the engine's: callers sharing the solver across threads take turns
+        self._busy = threading.RLock()
         super().__init__(kern, shape, workers)
+        import pyfftw
+
+        self._pad = pyfftw.empty_aligned(shape[0] * ps, dtype=np.complex128, n=self._align)
 
     def _make_plans(self, buf: CArray) -> _Plans:
+        import pyfftw
+
         _planning(1)  # serial plans: the threads are Numba's, one block each
-        n0, m = self.shape[0], buf.size // self.shape[0]
-        rows, cols = (int(b) for b in self.blocks)
-        row_n, col_n = self.shape[1:], (n0,)
-        # the blocks start at multiples of rows·m and cols elements; where that breaks the
-        # planned array's alignment FFTW must not assume it
-        row_flags = FFTW_MEASURE | (0 if (rows * m * 16) % self._align == 0 else FFTW_UNALIGNED)
-        col_flags = FFTW_MEASURE | (0 if (cols * 16) % self._align == 0 else FFTW_UNALIGNED)
-        flat = buf.reshape(buf.size)
-        pointers = []
+        n0, n1, nl, ld, rows, cols, ps = (int(g) for g in self.geo)
+        m = n1 * nl
+        flat = pyfftw.empty_aligned(n0 * ps, dtype=np.complex128, n=self._align)
+        nat = buf.reshape(n0, m)
+        row_n = self.shape[1:]
+        pad_embed = (*self.shape[1:-1], ld)
+        al = self._align
+        unaligned = FFTW_UNALIGNED if (rows * m * 16) % al else 0  # ψ's row blocks
+        col_unaligned = FFTW_UNALIGNED if (cols * 16) % al or (ld * 16) % al else 0
+        pointers: list[int] = []
         for count in (rows, n0 % rows):
+            if not count:
+                pointers += [0, 0, 0]
+                continue
+            rows_pad = (flat[: count * ps], pad_embed, 1, ps)
             for sign in (FFTW_FORWARD, FFTW_BACKWARD):
-                pointers.append(
-                    _plan_many(flat[: count * m], row_n, count, 1, m, sign, row_flags)
-                    if count
-                    else 0
-                )
-        for count in (cols, m % cols):
+                pointers.append(_plan(row_n, count, rows_pad, rows_pad, sign, FFTW_MEASURE))
+            src = (nat[:count].reshape(-1), None, 1, m)
+            flags = FFTW_MEASURE | FFTW_DESTROY_INPUT | unaligned
+            pointers.append(_plan(row_n, count, src, rows_pad, FFTW_FORWARD, flags))
+        for count in (cols, nl % cols):
             for sign in (FFTW_FORWARD, FFTW_BACKWARD):
+                if not count:
+                    pointers.append(0)
+                    continue
+                cols_pad = (flat, None, ps, 1)
                 pointers.append(
-                    _plan_many(buf, col_n, count, m, 1, sign, col_flags) if count else 0
+                    _plan((n0,), count, cols_pad, cols_pad, sign, FFTW_MEASURE | col_unaligned)
                 )
         return _Plans(pointers)
 
     def _run(self, psi: CArray, *args: Any) -> None:
-        if self.workers == 1:
-            self._fk.fftw_sweeps(psi, *args, self._plans.array, self.blocks, self.scale)
-            return
-        import numba
+        extra = (self._pad, self._plans.array, self.geo, self.scale)
+        with self._busy:
+            if self.workers == 1:
+                self._fk.fftw_sweeps(psi, *args, *extra)
+                return
+            import numba
 
-        # one threaded launch at a time per process: Numba's workqueue layer (the fallback
-        # when neither OpenMP nor TBB loads) cannot run two at once, and two would share the
-        # same cores anyway
-        with _launch:
-            numba.set_num_threads(min(self.workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
-            self._fk.fftw_sweeps_par(psi, *args, self._plans.array, self.blocks, self.scale)
+            # one threaded launch at a time per process: Numba's workqueue layer (the
+            # fallback when neither OpenMP nor TBB loads) cannot run two at once, and two
+            # would share the same cores anyway
+            with _launch:
+                numba.set_num_threads(min(self.workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+                self._fk.fftw_sweeps_par(psi, *args, *extra)
