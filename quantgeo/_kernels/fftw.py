@@ -39,7 +39,6 @@ same maps with ``scipy.fft``.
 from __future__ import annotations
 
 import llvmlite.binding as ll
-import numpy as np
 from numba import njit, prange, types
 
 from quantgeo._kernels.split import apply_factor, apply_kinetic_scaled

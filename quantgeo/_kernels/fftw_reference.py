@@ -80,7 +80,7 @@ def _row_sweep(
     last: bool,
 ) -> None:
     """One row sweep, block by block (see the kernel's ``_row_block``)."""
-    n0, n1, nl, ld, rows, _, ps = (int(g) for g in geo)
+    n0, n1, nl, _, rows, _, ps = (int(g) for g in geo)
     a = psi.reshape(n0, n1, nl)
     gv = v.reshape(n0, n1, nl)
     q = _padded(pad, geo)
