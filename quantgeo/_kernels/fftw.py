@@ -39,6 +39,7 @@ same maps with ``scipy.fft``.
 from __future__ import annotations
 
 import llvmlite.binding as ll
+import numpy as np
 from numba import njit, prange, types
 
 from quantgeo._kernels.split import apply_factor, apply_kinetic_scaled
@@ -140,7 +141,7 @@ def _row_block(psi, pad, b, geo, v, kl, first, last, plans):
     for i0 in range(r0, r1):
         for i1 in range(n1):
             q = i0 * ps + i1 * ld
-            _mul_add(fq[q : q + nl], kl)
+            _mul_add_split(fq[q : q + nl].view(np.float64), kl)
 
 
 @njit(cache=True, inline="always")
@@ -148,6 +149,29 @@ def _mul_add(x, g):
     """``x ← x + x·g`` (1D views of equal length)."""
     for j in range(x.size):
         x[j] += x[j] * g[j]
+
+
+@njit(cache=True, inline="always")
+def _mul_add_split(xf, g):
+    """``x ← x + x·g`` on the float64 view ``xf`` of ``x``, with ``g`` as ``(real, imag)``
+    rows: real arithmetic on split factors vectorises better than the complex loop (the
+    sweeps at 512², 1 thread: 2.93 against 3.20 ms a step)."""
+    for j in range(g.shape[1]):
+        xr, xi = xf[2 * j], xf[2 * j + 1]
+        gr, gi = g[0, j], g[1, j]
+        xf[2 * j] = xr + (xr * gr - xi * gi)
+        xf[2 * j + 1] = xi + (xr * gi + xi * gr)
+
+
+@njit(cache=True)
+def _split(k):
+    """Complex rows ``(nk, n)`` as float64 ``(nk, 2, n)``: real and imaginary parts."""
+    out = np.empty((k.shape[0], 2, k.shape[1]))
+    for a in range(k.shape[0]):
+        for i in range(k.shape[1]):
+            out[a, 0, i] = k[a, i].real
+            out[a, 1, i] = k[a, i].imag
+    return out
 
 
 @njit(cache=True, inline="always")
@@ -166,9 +190,12 @@ def _col_block(pad, b, geo, kr, scale, plans):
     for i0 in range(n0):
         gr = kr[i0 * n1 + i1]
         q = i0 * ps + i1 * ld
-        x = fq[q + c0 : q + c1]
-        for j in range(x.size):
-            x[j] = (x[j] + x[j] * gr) * scale
+        xf = fq[q + c0 : q + c1].view(np.float64)  # real arithmetic, as in _mul_add_split
+        ar, ai = gr.real, gr.imag
+        for j in range(c1 - c0):
+            xr, xi = xf[2 * j], xf[2 * j + 1]
+            xf[2 * j] = (xr + (xr * ar - xi * ai)) * scale
+            xf[2 * j + 1] = (xi + (xr * ai + xi * ar)) * scale
     _execute(plans[7 + t], ptr, ptr)
 
 
@@ -187,7 +214,8 @@ def fftw_sweeps(
     n0, n1, nl, rows, cols = geo[0], geo[1], geo[2], geo[4], geo[5]
     nrb, ncb = (n0 + rows - 1) // rows, n1 * ((nl + cols - 1) // cols)
     s = k_index.size
-    v, kl = v_factors[v_index[0]], k_last[k_index[0]]
+    kls = _split(k_last)
+    v, kl = v_factors[v_index[0]], kls[k_index[0]]
     for b in range(nrb):
         _row_block(psi, pad, b, geo, v, kl, True, False, plans)
     for n in range(nsteps):
@@ -196,7 +224,7 @@ def fftw_sweeps(
             for b in range(ncb):
                 _col_block(pad, b, geo, kr, scale, plans)
             v = v_factors[_next_v(n, j, s, nsteps, v_index, v_merged)]
-            kl = k_last[k_index[j + 1] if j < s - 1 else k_index[0]]
+            kl = kls[k_index[j + 1] if j < s - 1 else k_index[0]]
             last = n == nsteps - 1 and j == s - 1
             for b in range(nrb):
                 _row_block(psi, pad, b, geo, v, kl, False, last, plans)
@@ -210,7 +238,8 @@ def fftw_sweeps_par(
     n0, n1, nl, rows, cols = geo[0], geo[1], geo[2], geo[4], geo[5]
     nrb, ncb = (n0 + rows - 1) // rows, n1 * ((nl + cols - 1) // cols)
     s = k_index.size
-    v, kl = v_factors[v_index[0]], k_last[k_index[0]]
+    kls = _split(k_last)
+    v, kl = v_factors[v_index[0]], kls[k_index[0]]
     for b in prange(nrb):
         _row_block(psi, pad, b, geo, v, kl, True, False, plans)
     for n in range(nsteps):
@@ -219,7 +248,7 @@ def fftw_sweeps_par(
             for b in prange(ncb):
                 _col_block(pad, b, geo, kr, scale, plans)
             v = v_factors[_next_v(n, j, s, nsteps, v_index, v_merged)]
-            kl = k_last[k_index[j + 1] if j < s - 1 else k_index[0]]
+            kl = kls[k_index[j + 1] if j < s - 1 else k_index[0]]
             last = n == nsteps - 1 and j == s - 1
             for b in prange(nrb):
                 _row_block(psi, pad, b, geo, v, kl, False, last, plans)

@@ -183,8 +183,9 @@ def test_fftw_engine_runs_on_unaligned_arrays(rng):
 
 
 # shapes with tail blocks (rows and columns that do not divide), unaligned block offsets
-# (odd widths: FFTW_UNALIGNED plans), 3D pencils crossing the last axis, and one block
-SWEEP_SHAPES = [(16, 12), (30, 20), (9, 7), (8, 6, 10), (5, 4, 3), (64, 48)]
+# (odd widths: FFTW_UNALIGNED plans), one block, a padded last axis (64 → 68) and, in
+# (3, 64, 64), a padded axis-0 stride (64·68 → 64·68 + 4)
+SWEEP_SHAPES = [(16, 12), (30, 20), (9, 7), (8, 6, 10), (5, 4, 3), (64, 48), (16, 64), (3, 64, 64)]
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -194,6 +195,11 @@ def test_sweeps_give_the_whole_lattice_states(rng, shape, workers):
     composition with two kinetic stages, to 1e-12 (FFT rounding: ~1e-15 per step)."""
     k = kernels("split")
     sweeps = fftmod._candidate("fftw-sweeps", k, shape, workers)
+    n0, n1, nl, ld, _, _, ps = (int(g) for g in sweeps.geo)
+    assert (n0, n1 * nl) == (shape[0], int(np.prod(shape[1:])))
+    assert ld >= nl and ld % 4 == 0 and ps >= n1 * ld
+    if shape == (3, 64, 64):
+        assert (ld, ps) == (68, 64 * 68 + 4)
     rocket = fftmod.make_fft("rocket", "numba", k, shape, 1)
     psi = sweeps.aligned(rng.standard_normal(shape) + 1j * rng.standard_normal(shape))
     ref = psi.copy()
