@@ -17,22 +17,30 @@ Two ways to run a step of a composition scheme:
     whole-lattice plans (FFTW's own threads, if planned with them): per Strang sub-step one
     forward and one inverse execute and the two element-wise passes between them.
 :func:`fftw_sweeps` / :func:`fftw_sweeps_par` (2D and 3D)
-    the lattice seen as ``(n0, M)``, ``M = size / n0``.  Transforms along different axes
-    commute, so ``F = F₀F_r`` (``F_r`` over axes 1…, per row; ``F₀`` along axis 0, per column)
-    and a step ``V·F⁻¹KF`` becomes two sweeps over memory, each on cache-sized blocks:
+    the lattice seen as ``(n0, n1, n_last)`` (``n1`` the product of the middle axes, 1 in
+    2D).  Transforms along different axes commute, so ``F = F₀F_r`` (``F_r`` over axes 1…, per
+    row of axis 0; ``F₀`` along axis 0) and the separable kinetic factor
+    ``(1 + k_rest)(1 + k_last)`` splits the same way: ``1 + k_last`` acts along the last axis
+    only, so it can be applied as soon as the rows are transformed.  A step ``V·F⁻¹KF`` is
+    then two sweeps over memory, each on cache-sized blocks:
 
     * row sweep, per block of ``R`` rows: ``F_r⁻¹`` (of the previous sub-step) · ``V`` ·
-      ``F_r`` (of the next) — the potential pass runs on rows still in cache;
-    * column sweep, per block of ``B`` adjacent columns: ``F₀`` · ``K`` · ``F₀⁻¹``.
+      ``F_r`` · ``(1 + k_last)`` (of the next);
+    * column sweep, per block of ``B`` adjacent last-axis columns: ``F₀`` ·
+      ``(1 + k_rest)/N`` · ``F₀⁻¹``.
 
-    The blocks are independent, so ``fftw_sweeps_par`` spreads them over Numba's threads
-    (``prange``): each thread runs serial FFTW plans on its own blocks, and the passes are
-    threaded together with the FFTs (no second thread pool waiting on the first).
+    The sweeps run on a work buffer whose rows and axis-0 stride are padded off powers of
+    two (with power-of-two strides the rows of a column block fall on a few cache sets);
+    the first row sweep reads ψ (its V pass in place, then an out-of-place ``F_r`` into the
+    buffer) and the last writes ψ (its V pass out of the buffer), so the padding costs no
+    extra pass.  The blocks are independent, so ``fftw_sweeps_par`` spreads them over Numba's
+    threads (``prange``): each thread runs serial FFTW plans on its own blocks, and the passes
+    are threaded together with the FFTs (no second thread pool waiting on the first).
 
 ``plans`` holds the plan pointers (uint64): ``[forward, inverse]`` for :func:`fftw_evolve`;
-``[row_fwd, row_inv, row_tail_fwd, row_tail_inv, col_fwd, col_inv, col_tail_fwd,
+``[row_fwd, row_inv, row_fwd_from_psi, tail ×3, col_fwd, col_inv, col_tail_fwd,
 col_tail_inv]`` for the sweeps, where the tail plans (0 when unused) cover the last
-``n0 mod R`` rows and ``M mod B`` columns.  The NumPy twins (``fftw_reference``) compute the
+``n0 mod R`` rows and ``n_last mod B`` columns.  The NumPy twins (``fftw_reference``) compute the
 same maps with ``scipy.fft``.
 """
 

@@ -13,10 +13,10 @@ Two engines, both named ``"fftw"`` in ``Trajectory.info["fft"]``:
     forward and inverse plans over the whole lattice, ``FFTW_MEASURE``, in place, with FFTW's
     threads when ``workers > 1``.
 :class:`SweepEngine` (``"auto"`` candidate ``"fftw-sweeps"``, 2D and 3D)
-    the step as a row sweep and a column sweep over cache-sized blocks (see the kernel
-    module), each block transformed by serial FFTW plans; with ``workers > 1`` the blocks of a
-    sweep go to Numba's threads, so the element-wise passes run threaded inside the FFT's own
-    data sweeps instead of between two thread pools.
+    the step as a row sweep and a column sweep over cache-sized blocks of a padded work
+    buffer (see the kernel module), each block transformed by serial FFTW plans; with
+    ``workers > 1`` the blocks of a sweep go to Numba's threads, so the element-wise passes
+    run threaded inside the FFT's own data sweeps instead of between two thread pools.
 
 Planning is serialised (FFTW's planner is not thread-safe: ``fftw_make_planner_thread_safe``
 is also switched on) and plans are destroyed when their engine is collected.
