@@ -52,7 +52,15 @@ from numba import njit, prange, types
 
 from quantgeo._kernels.split import apply_factor, apply_kinetic_scaled
 
-__all__ = ["fftw_evolve", "fftw_pair", "fftw_sweeps", "fftw_sweeps_par", "register"]
+__all__ = [
+    "fftw_evolve",
+    "fftw_evolve_split",
+    "fftw_pair",
+    "fftw_sweeps",
+    "fftw_sweeps_par",
+    "register",
+    "split_rows",
+]
 
 #: The JIT symbol name of FFTW's new-array execute (bound to an address by :func:`register`).
 SYMBOL = "quantgeo_fftw_execute_dft"
@@ -95,6 +103,36 @@ def fftw_evolve(psi, v_factors, k_rest, k_last, v_index, k_index, v_merged, nste
             apply_factor(psi, v_factors[v_merged])
         else:
             apply_factor(psi, v_factors[v_index[s]])
+
+
+@njit(cache=True, fastmath={"contract"})
+def fftw_evolve_split(psi, v_split, k_split, v_index, k_index, v_merged, nsteps, plans, scale):
+    """1D :func:`fftw_evolve` with the factors as (real, imaginary) rows.
+
+    ``v_split`` is ``(nv, 2, N)`` and ``k_split`` ``(nk, 2, N)`` (the 1D kinetic factor is
+    ``k_last``; ``k_rest`` is 0).  ψ is updated through its float64 view: on split factors the
+    passes vectorise (measured at 4096, 1 thread: step 1.17 against 1.39 × the FFTW pair for
+    the complex loops).
+    """
+    p = psi.ctypes.data
+    f = psi.view(np.float64)
+    s = k_index.size
+    _mul_add_split(f, v_split[v_index[0]])
+    for n in range(nsteps):
+        for j in range(s):
+            _execute(plans[0], p, p)
+            g = k_split[k_index[j]]
+            for i in range(g.shape[1]):
+                xr, xi = f[2 * i], f[2 * i + 1]
+                f[2 * i] = (xr + (xr * g[0, i] - xi * g[1, i])) * scale
+                f[2 * i + 1] = (xi + (xr * g[1, i] + xi * g[0, i])) * scale
+            _execute(plans[1], p, p)
+            if j < s - 1:
+                _mul_add_split(f, v_split[v_index[j + 1]])
+        if n < nsteps - 1:
+            _mul_add_split(f, v_split[v_merged])
+        else:
+            _mul_add_split(f, v_split[v_index[s]])
 
 
 @njit(cache=True, inline="always")
@@ -172,7 +210,7 @@ def _mul_add_split(xf, g):
 
 
 @njit(cache=True)
-def _split(k):
+def split_rows(k):
     """Complex rows ``(nk, n)`` as float64 ``(nk, 2, n)``: real and imaginary parts."""
     out = np.empty((k.shape[0], 2, k.shape[1]))
     for a in range(k.shape[0]):
@@ -222,7 +260,7 @@ def fftw_sweeps(
     n0, n1, nl, rows, cols = geo[0], geo[1], geo[2], geo[4], geo[5]
     nrb, ncb = (n0 + rows - 1) // rows, n1 * ((nl + cols - 1) // cols)
     s = k_index.size
-    kls = _split(k_last)
+    kls = split_rows(k_last)
     v, kl = v_factors[v_index[0]], kls[k_index[0]]
     for b in range(nrb):
         _row_block(psi, pad, b, geo, v, kl, True, False, plans)
@@ -246,7 +284,7 @@ def fftw_sweeps_par(
     n0, n1, nl, rows, cols = geo[0], geo[1], geo[2], geo[4], geo[5]
     nrb, ncb = (n0 + rows - 1) // rows, n1 * ((nl + cols - 1) // cols)
     s = k_index.size
-    kls = _split(k_last)
+    kls = split_rows(k_last)
     v, kl = v_factors[v_index[0]], kls[k_index[0]]
     for b in prange(nrb):
         _row_block(psi, pad, b, geo, v, kl, True, False, plans)

@@ -15,7 +15,14 @@ from numpy.typing import NDArray
 
 from quantgeo._kernels.reference import apply_factor, apply_kinetic_scaled
 
-__all__ = ["fftw_evolve", "fftw_pair", "fftw_sweeps", "fftw_sweeps_par"]
+__all__ = [
+    "fftw_evolve",
+    "fftw_evolve_split",
+    "fftw_pair",
+    "fftw_sweeps",
+    "fftw_sweeps_par",
+    "split_rows",
+]
 
 CArray = NDArray[np.complex128]
 
@@ -60,6 +67,29 @@ def fftw_evolve(
             if j < s - 1:
                 apply_factor(psi, v_factors[v_index[j + 1]])
         apply_factor(psi, v_factors[v_merged] if n < nsteps - 1 else v_factors[v_index[s]])
+
+
+def split_rows(k: CArray) -> NDArray[np.float64]:
+    """Complex rows ``(nk, n)`` as float64 ``(nk, 2, n)``: real and imaginary parts."""
+    return np.stack([k.real, k.imag], axis=1)
+
+
+def fftw_evolve_split(
+    psi: CArray,
+    v_split: NDArray[np.float64],
+    k_split: NDArray[np.float64],
+    v_index: NDArray[Any],
+    k_index: NDArray[Any],
+    v_merged: int,
+    nsteps: int,
+    plans: NDArray[np.uint64],
+    scale: float,
+) -> None:
+    """1D :func:`fftw_evolve` with the factors as (real, imaginary) rows (see the kernel)."""
+    v = v_split[:, 0] + 1j * v_split[:, 1]
+    k = (k_split[:, 0] + 1j * k_split[:, 1])[:, :]
+    zero = np.zeros((k.shape[0], 1), dtype=np.complex128)
+    fftw_evolve(psi, v, zero, k, v_index, k_index, v_merged, nsteps, plans, scale)
 
 
 def _padded(pad: CArray, geo: NDArray[Any]) -> CArray:

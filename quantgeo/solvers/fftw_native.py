@@ -240,9 +240,14 @@ class _NativeEngine(_fft.FFTEngine):
 
 
 class WholeEngine(_NativeEngine):
-    """Whole-lattice forward/inverse plans (FFTW's threads), executed from Numba."""
+    """Whole-lattice forward/inverse plans (FFTW's threads), executed from Numba.
+
+    In 1D the factors go to the kernel as (real, imaginary) rows (``fftw_evolve_split``);
+    the split V factors of the last static factor set are kept (one more set of factors).
+    """
 
     key = "fftw"
+    _vsplit: tuple[CArray, NDArray[np.float64]] | None = None
 
     def _make_plans(self, buf: CArray) -> _Plans:
         _planning(self.workers)
@@ -255,7 +260,21 @@ class WholeEngine(_NativeEngine):
             ]
         )
 
+    #: Fewest steps per call for which 1D converts fresh V factors to split rows (a
+    #: time-dependent V brings new factors every step: there the complex passes are cheaper).
+    SPLIT_MIN_STEPS = 8
+
     def _run(self, psi: CArray, *args: Any) -> None:
+        v, _, k_last, v_index, k_index, v_merged, nsteps = args
+        cached = self._vsplit is not None and self._vsplit[0] is v
+        if psi.ndim == 1 and (cached or nsteps >= self.SPLIT_MIN_STEPS):
+            if not cached:  # keep the source: its identity is the key (ids are reused)
+                self._vsplit = (v, self._fk.split_rows(v.reshape(v.shape[0], -1)))
+            assert self._vsplit is not None
+            ks = self._fk.split_rows(k_last)
+            tail = (v_index, k_index, v_merged, nsteps, self._plans.array, self.scale)
+            self._fk.fftw_evolve_split(psi, self._vsplit[1], ks, *tail)
+            return
         self._fk.fftw_evolve(psi, *args, self._plans.array, self.scale)
 
     def pair(self, psi: CArray, nsteps: int) -> None:
