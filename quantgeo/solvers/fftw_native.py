@@ -266,14 +266,14 @@ class WholeEngine(_NativeEngine):
 
     def _run(self, psi: CArray, *args: Any) -> None:
         v, _, k_last, v_index, k_index, v_merged, nsteps = args
-        cached = self._vsplit is not None and self._vsplit[0] is v
+        held = self._vsplit  # one read: other threads may replace it meanwhile
+        cached = held is not None and held[0] is v
         if psi.ndim == 1 and (cached or nsteps >= self.SPLIT_MIN_STEPS):
-            if not cached:  # keep the source: its identity is the key (ids are reused)
-                self._vsplit = (v, self._fk.split_rows(v.reshape(v.shape[0], -1)))
-            assert self._vsplit is not None
+            if held is None or not cached:  # keep the source: its identity is the key
+                held = self._vsplit = (v, self._fk.split_rows(v.reshape(v.shape[0], -1)))
             ks = self._fk.split_rows(k_last)
             tail = (v_index, k_index, v_merged, nsteps, self._plans.array, self.scale)
-            self._fk.fftw_evolve_split(psi, self._vsplit[1], ks, *tail)
+            self._fk.fftw_evolve_split(psi, held[1], ks, *tail)
             return
         self._fk.fftw_evolve(psi, *args, self._plans.array, self.scale)
 
