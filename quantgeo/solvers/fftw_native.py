@@ -260,16 +260,14 @@ class WholeEngine(_NativeEngine):
             ]
         )
 
-    #: Fewest steps per call for which 1D converts fresh V factors to split rows (a
-    #: time-dependent V brings new factors every step: there the complex passes are cheaper).
-    SPLIT_MIN_STEPS = 8
-
     def _run(self, psi: CArray, *args: Any) -> None:
         v, _, k_last, v_index, k_index, v_merged, nsteps = args
-        held = self._vsplit  # one read: other threads may replace it meanwhile
-        cached = held is not None and held[0] is v
-        if psi.ndim == 1 and (cached or nsteps >= self.SPLIT_MIN_STEPS):
-            if held is None or not cached:  # keep the source: its identity is the key
+        if psi.ndim == 1:
+            # always this kernel in 1D, so that a state does not depend on how a run was
+            # chunked (the two kernels round differently); a time-dependent V's fresh
+            # factors cost one conversion pass per step, small beside building them
+            held = self._vsplit  # one read: other threads may replace it meanwhile
+            if held is None or held[0] is not v:  # keep the source: its identity is the key
                 held = self._vsplit = (v, self._fk.split_rows(v.reshape(v.shape[0], -1)))
             ks = self._fk.split_rows(k_last)
             tail = (v_index, k_index, v_merged, nsteps, self._plans.array, self.scale)

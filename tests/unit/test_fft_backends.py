@@ -213,7 +213,7 @@ def test_sweeps_give_the_whole_lattice_states(rng, shape, workers):
 def test_fftw_kernels_equal_their_twins(rng, shape):
     """The FFTW-from-Numba kernels and their NumPy twins (the same FFTW plans, NumPy passes)
     give the same states to 1e-13, one step and several (``nsteps`` = 1 takes the
-    first-and-last V path; in 1D 9 steps take the split-factor kernel, ``fftw_evolve_split``)."""
+    first-and-last V path; in 1D the split-factor kernel ``fftw_evolve_split`` runs)."""
     numba_k, numpy_k = kernels("split"), kernels("split", "numpy")
     names = ["fftw"] + (["fftw-sweeps"] if len(shape) > 1 else [])
     for name in names:
