@@ -23,9 +23,10 @@ passes.  Where the FFTs run is the ``fft`` option of
     Times the candidates (rocket and, with pyFFTW installed, fftw and, in 2D and 3D,
     ``"fftw-sweeps"``: the step as a row sweep and a column sweep over cache-sized blocks,
     serial FFTW plans per block, the blocks spread over Numba's threads when ``workers > 1``
-    so that the passes are threaded inside the FFT's data sweeps) on this shape and thread
-    count at set-up — sub-steps for ~5 ms each, interleaved, median of 5 — and keeps the
-    fastest.  The decision and FFTW's
+    so that the passes are threaded inside the FFT's data sweeps; with ``workers > 1`` also
+    ``"fftw-serial"``, whole-lattice FFTW on one thread, for lattices where threads do not
+    pay) on this shape and thread count at set-up — sub-steps for ~5 ms each, interleaved,
+    median of 5 — and keeps the fastest.  The decision and FFTW's
     wisdom are cached on disk in :func:`cache_dir`, so a later solver (in this or another
     process) reads them instead of timing and planning again; delete that folder to time
     again (a decision taken on a loaded machine stays until then).  Without pyFFTW
@@ -294,15 +295,26 @@ class _TwinEngine(FFTEngine):
 _SWEEPS = "fftw-sweeps"
 
 
-def _candidates(shape: tuple[int, ...]) -> list[str]:
-    """What ``"auto"`` times for ``shape`` (with pyFFTW installed)."""
-    return ["rocket", "fftw", _SWEEPS] if len(shape) > 1 else ["rocket", "fftw"]
+#: The ``"auto"`` candidate, with ``workers > 1``, of whole-lattice FFTW on one thread: on small
+#: lattices threads do not pay (1D 4096, quiet machine: 2-thread FFTW pair 23.9 µs, 1-thread
+#: step 23 µs), and ``workers`` is what the solver may use, not what it must.
+_SERIAL = "fftw-serial"
+
+
+def _candidates(shape: tuple[int, ...], workers: int) -> list[str]:
+    """What ``"auto"`` times for ``shape`` and ``workers`` (with pyFFTW installed)."""
+    names = ["rocket", "fftw"] + ([_SWEEPS] if len(shape) > 1 else [])
+    return names + ([_SERIAL] if workers > 1 else [])
 
 
 def _candidate(name: str, kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
-    if name in ("fftw", _SWEEPS):
+    if name in ("fftw", _SWEEPS, _SERIAL):
         from quantgeo.solvers import fftw_native
 
+        if name == _SERIAL:
+            engine: FFTEngine = fftw_native.WholeEngine(kern, shape, 1)
+            engine.variant = _SERIAL
+            return engine
         cls = fftw_native.SweepEngine if name == _SWEEPS else fftw_native.WholeEngine
         return cls(kern, shape, workers)
     classes = {"rocket": FFTEngine, "scipy": _ScipyEngine, "twin": _TwinEngine}
@@ -359,7 +371,7 @@ def _auto(kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
     )
     with _lock:
         entry = _read_json(_DECISIONS).get(key)
-    if isinstance(entry, dict) and entry.get("name") in _candidates(shape):
+    if isinstance(entry, dict) and entry.get("name") in _candidates(shape, workers):
         engine = _candidate(entry["name"], kern, shape, workers)
         engine.info = {
             "name": engine.name,
@@ -368,7 +380,7 @@ def _auto(kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
             "cached": True,
         }
         return engine
-    names = _candidates(shape)
+    names = _candidates(shape, workers)
     # once per shape and thread count (FFTW_MEASURE planning can take seconds on big lattices)
     _log.info("fft='auto': planning and timing %s for %s (cached in %s)", names, key, cache_dir())
     engines = {name: _candidate(name, kern, shape, workers) for name in names}
