@@ -25,7 +25,7 @@ passes.  Where the FFTs run is the ``fft`` option of
     serial FFTW plans per block, the blocks spread over Numba's threads when ``workers > 1``
     so that the passes are threaded inside the FFT's data sweeps; with ``workers > 1`` also
     ``"fftw-serial"``, whole-lattice FFTW on one thread, for lattices where threads do not
-    pay) on this shape and thread count at set-up — sub-steps for ~5 ms each, interleaved,
+    pay) on this shape and thread count at set-up — sub-steps for ~20 ms each, interleaved,
     median of 5 — and keeps the fastest.  The decision and FFTW's
     wisdom are cached on disk in :func:`cache_dir`, so a later solver (in this or another
     process) reads them instead of timing and planning again; delete that folder to time
@@ -64,8 +64,10 @@ __all__ = [
 FFT_CHOICES: tuple[str, ...] = ("auto", "rocket", "fftw", "scipy")
 #: Longest FFTW planning of one plan, seconds (FFTW then keeps the best plan found so far).
 PLANNING_TIMELIMIT = 30.0
-#: Length of one timing of a candidate in ``"auto"`` (seconds; median of 5 interleaved rounds).
-AUTO_TIMING = 0.005
+#: Length of one timing of a candidate in ``"auto"`` (seconds; median of 5 interleaved rounds;
+#: at least 2 steps each).  5 ms (one sub-step at 512²) once picked whole-lattice FFTW with 2
+#: threads at 3.8 ms against the sweeps' 3.9 ms, which then ran at 2.8 against 1.7 ms a step.
+AUTO_TIMING = 0.02
 _DECISIONS = "fft-decisions.json"
 _WISDOM = "fftw-wisdom.json"
 _log = logging.getLogger(__name__)
@@ -350,7 +352,7 @@ def _time_candidates(engines: dict[str, FFTEngine], shape: tuple[int, ...]) -> d
     steps = {}
     for name in engines:
         once(name, 1)  # compile / first touch
-        steps[name] = max(1, min(200, int(AUTO_TIMING / max(once(name, 1), 1e-7))))
+        steps[name] = max(2, min(200, int(AUTO_TIMING / max(once(name, 1), 1e-7))))
     # the median, not the best: a threaded FFT on a loaded machine is fast only when all its
     # threads happen to be scheduled (measured on 2 shared cores, 1D 4096, 2 FFTW threads: best
     # 0.7 ms per sub-step, median 165 ms), and the decision is cached for good
