@@ -12,7 +12,8 @@ in each of 7 rounds (the median of each is reported):
   the run's once-per-chunk norm check or step-doubling samples) for ``fft`` = rocket, fftw
   (whole-lattice plans run from Numba), scipy, and — 2D and 3D — ``fftw-sweeps`` (the step as
   row and column sweeps of serial FFTW plans on cache-sized blocks, the blocks spread over
-  Numba's threads at all cores).
+  Numba's threads at all cores) and, at all cores, ``fftw-serial`` (whole-lattice FFTW on one
+  thread, which ``"auto"`` may pick where threads do not pay).
 
 R1 is step / min(the three pairs); targets ≤ 1.10 at 1 thread and ≤ 1.15 at all cores.
 In 2D and 3D a fourth pair is printed beside it: the whole-lattice FFTW pair on the padded
@@ -161,12 +162,12 @@ def measure(
     # the solver's steps per backend
     steppers: dict[str, Callable[[int], None]] = {}
     chosen = {}
-    names = ["rocket", "fftw", "scipy"] + (["fftw-sweeps"] if len(shape) > 1 else []) + ["auto"]
+    names = ["rocket", "fftw", "scipy"] + (["fftw-sweeps"] if len(shape) > 1 else [])
+    names += (["fftw-serial"] if workers > 1 else []) + ["auto"]
     for name in names:
-        solver = qg.SplitOperatorSolver(
-            ham, dt, workers=workers, fft="fftw" if name == "fftw-sweeps" else name
-        )
-        if name == "fftw-sweeps":
+        variant = name in ("fftw-sweeps", "fftw-serial")
+        solver = qg.SplitOperatorSolver(ham, dt, workers=workers, fft="fftw" if variant else name)
+        if variant:
             solver._fft = fftmod._candidate(name, split, shape, workers)
         if name == "auto":
             chosen = solver._fft.auto_info() or {"picked": solver.fft}
