@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from quantgeo._kernels.reference import apply_factor, apply_kinetic_scaled
+from quantgeo._kernels.reference import apply_factor, apply_kinetic_scaled, compose
 
 __all__ = [
     "fftw_evolve",
@@ -57,16 +57,13 @@ def fftw_evolve(
     scale: float,
 ) -> None:
     """Advance ``psi`` by ``nsteps`` steps with whole-lattice FFTW plans (see the kernel)."""
-    s = k_index.size
-    apply_factor(psi, v_factors[v_index[0]])
-    for n in range(nsteps):
-        for j in range(s):
-            _execute(plans[0], psi.ctypes.data)
-            apply_kinetic_scaled(psi, k_rest[k_index[j]], k_last[k_index[j]], scale)
-            _execute(plans[1], psi.ctypes.data)
-            if j < s - 1:
-                apply_factor(psi, v_factors[v_index[j + 1]])
-        apply_factor(psi, v_factors[v_merged] if n < nsteps - 1 else v_factors[v_index[s]])
+
+    def kinetic(k: int) -> None:
+        _execute(plans[0], psi.ctypes.data)
+        apply_kinetic_scaled(psi, k_rest[k], k_last[k], scale)
+        _execute(plans[1], psi.ctypes.data)
+
+    compose(psi, v_factors, v_index, k_index, v_merged, nsteps, apply_factor, kinetic)
 
 
 def split_rows(k: CArray) -> NDArray[np.float64]:

@@ -6,6 +6,7 @@ They are the readable definition of what each kernel computes; tests assert agre
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ __all__ = [
     "apply_factor",
     "apply_kinetic",
     "apply_kinetic_scaled",
+    "compose",
     "fft_pair",
     "kinetic_step",
     "split_evolve",
@@ -62,14 +64,38 @@ def split_evolve(
     workers: int,
 ) -> None:
     """Advance ``psi`` by ``nsteps`` steps of a composition scheme (see the Numba kernel)."""
+
+    def kinetic(k: int) -> None:
+        kinetic_step(psi, k_rest[k], k_last[k], workers)
+
+    compose(psi, v_factors, v_index, k_index, v_merged, nsteps, apply_factor, kinetic)
+
+
+def compose(
+    psi: CArray,
+    v_factors: CArray,
+    v_index: NDArray[Any],
+    k_index: NDArray[Any],
+    v_merged: int,
+    nsteps: int,
+    factor: Callable[[CArray, CArray], None],
+    kinetic: Callable[[int], None],
+) -> None:
+    """The composition-scheme loop of the Python-driven steps (the twins, ``fft="scipy"``).
+
+    One step is ``V[v_index[s]] K[k_index[s-1]] … V[v_index[1]] K[k_index[0]] V[v_index[0]]``
+    (rightmost first), adjacent V factors of two steps merged into ``V[v_merged]``;
+    ``factor(psi, g)`` applies a V factor and ``kinetic(k)`` a whole kinetic sub-step (FFT,
+    kinetic factor ``k``, inverse FFT) to ``psi`` in place.
+    """
     s = k_index.size
-    apply_factor(psi, v_factors[v_index[0]])
+    factor(psi, v_factors[v_index[0]])
     for n in range(nsteps):
         for j in range(s):
-            kinetic_step(psi, k_rest[k_index[j]], k_last[k_index[j]], workers)
+            kinetic(int(k_index[j]))
             if j < s - 1:
-                apply_factor(psi, v_factors[v_index[j + 1]])
-        apply_factor(psi, v_factors[v_merged] if n < nsteps - 1 else v_factors[v_index[s]])
+                factor(psi, v_factors[v_index[j + 1]])
+        factor(psi, v_factors[v_merged] if n < nsteps - 1 else v_factors[v_index[s]])
 
 
 def fft_pair(psi: CArray, nsteps: int, workers: int) -> None:

@@ -42,7 +42,6 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -218,16 +217,16 @@ class FFTEngine:
         )
 
 
-class _PlanEngine(FFTEngine):
-    """The sub-step loop in Python around unnormalised in-place ``forward``/``inverse``."""
+class _ScipyEngine(FFTEngine):
+    """``scipy.fft.fftn`` / ``ifftn(norm="forward")`` in place (``overwrite_x``), driven from
+    Python around the Numba passes (the twins' :func:`~quantgeo._kernels.reference.compose`
+    loop)."""
+
+    name = key = "scipy"
 
     def __init__(self, kern: ModuleType, shape: tuple[int, ...], workers: int) -> None:
         super().__init__(kern, shape, workers)
         self.scale = 1.0 / float(np.prod(shape))
-
-    def _bind(self, psi: CArray) -> tuple[Callable[[], None], Callable[[], None]] | None:
-        """``(forward, inverse)`` acting on ``psi`` in place, or None if it cannot."""
-        raise NotImplementedError
 
     def evolve(
         self,
@@ -240,51 +239,23 @@ class _PlanEngine(FFTEngine):
         v_merged: int,
         nsteps: int,
     ) -> None:
-        bound = self._bind(psi)
-        if bound is None:  # e.g. an unaligned copy: run on the plan's buffer
-            buf = self.aligned(np.ascontiguousarray(psi))  # one copy (byte_align's)
-            self.evolve(buf, v_factors, k_rest, k_last, v_index, k_index, v_merged, nsteps)
-            psi[...] = buf
-            return
-        forward, inverse = bound
-        factor, kinetic, scale = self._k.apply_factor, self._k.apply_kinetic_scaled, self.scale
-        s = k_index.size
-        kr = [k_rest[k_index[j]] for j in range(s)]
-        kl = [k_last[k_index[j]] for j in range(s)]
-        vs = [v_factors[v_index[j]] for j in range(s + 1)]
-        vm = v_factors[v_merged] if nsteps > 1 else vs[s]  # unused index when nsteps == 1
-        factor(psi, vs[0])
-        for n in range(nsteps):
-            for j in range(s):
-                forward()
-                kinetic(psi, kr[j], kl[j], scale)
-                inverse()
-                if j < s - 1:
-                    factor(psi, vs[j + 1])
-            factor(psi, vm if n < nsteps - 1 else vs[s])
-
-
-class _ScipyEngine(_PlanEngine):
-    """``scipy.fft.fftn`` / ``ifftn(norm="forward")`` in place (``overwrite_x``)."""
-
-    name = key = "scipy"
-
-    def _bind(self, psi: CArray) -> tuple[Callable[[], None], Callable[[], None]] | None:
         import scipy.fft as sfft
 
-        w = self.workers
+        from quantgeo._kernels.reference import compose
 
-        def forward() -> None:
+        w, scale = self.workers, self.scale
+
+        def kinetic(k: int) -> None:
             out = sfft.fftn(psi, workers=w, overwrite_x=True)
             if not np.shares_memory(out, psi):
                 psi[...] = out
-
-        def inverse() -> None:
+            self._k.apply_kinetic_scaled(psi, k_rest[k], k_last[k], scale)
             out = sfft.ifftn(psi, workers=w, overwrite_x=True, norm="forward")
             if not np.shares_memory(out, psi):
                 psi[...] = out
 
-        return forward, inverse
+        args = (v_index, k_index, v_merged, nsteps, self._k.apply_factor, kinetic)
+        compose(psi, v_factors, *args)
 
 
 class _TwinEngine(FFTEngine):
