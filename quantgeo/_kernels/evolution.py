@@ -38,12 +38,15 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from quantgeo._kernels.binomial import binomials, log_factorials
+
 # the table layout (windows, modes, odds) is computed by one NumPy function for both backends
 from quantgeo._kernels.evolution_reference import inversion_tables, table_layout, table_windows
 
 __all__ = [
     "fill_rows",
     "inversion_tables",
+    "log_factorials",
     "table_layout",
     "table_windows",
     "warmup",
@@ -57,7 +60,7 @@ IntArray = NDArray[np.int64]
 _BATCH = 64
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def wf_generations(
     x: Array,
     rng: np.random.Generator,
@@ -70,8 +73,9 @@ def wf_generations(
     fix_time: IntArray,
     fixed_allele: IntArray,
     loss_time: IntArray,
+    lf: Array,
 ) -> None:
-    """Advance every replicate by ``generations`` generations, in place.
+    """Advance every replicate (of one block) by ``generations`` generations, in place.
 
     Parameters
     ----------
@@ -79,7 +83,7 @@ def wf_generations(
         Frequencies, float64 ``(R, K)``, rows summing to 1; overwritten with
         ``counts/n_genes`` (a division, so a fixed allele has frequency exactly 1.0).
     rng
-        ``numpy.random.Generator`` of the binomials, advanced in place.
+        ``numpy.random.Generator`` of the block, advanced in place.
     generations
         Number of generations (``0``: nothing happens).
     t0
@@ -97,12 +101,21 @@ def wf_generations(
         yet); updated.
     loss_time
         ``(R, K)``: first generation at which allele ``k`` had no copy (``-1``: not yet); updated.
+    lf
+        ``ln k!`` for ``k = 0 … N_g`` (:func:`~quantgeo._kernels.binomial.log_factorials`).
     """
     r_n, k_n = x.shape
     shared = weights.shape[0] == 1
     z = np.empty((r_n, k_n))
-    rem_n = np.empty(r_n, dtype=np.int64)
     rem_p = np.empty(r_n)
+    # the batch sampler's arguments and work arrays, dense over the active replicates
+    nn = np.empty(r_n, dtype=np.int64)
+    pp = np.empty(r_n)
+    cc = np.empty(r_n, dtype=np.int64)
+    vv = np.empty(r_n)
+    pend = np.empty(r_n, dtype=np.int64)
+    slow = np.empty(r_n, dtype=np.int64)
+    flag = np.empty(r_n, dtype=np.uint8)
     # replicates that can still change, in ascending order (the order of the draws); without
     # mutation a fixed replicate is frozen and drops out of the list for good
     act = np.empty(r_n, dtype=np.int64)
@@ -116,7 +129,7 @@ def wf_generations(
             break
         t = t0 + g + 1
         if k_n == 2:
-            # one binomial per replicate: selection, mutation, drift and bookkeeping fused
+            # one binomial per replicate: selection and mutation fused
             for i in range(n_act):
                 r = act[i]
                 wr = 0 if shared else r
@@ -127,7 +140,12 @@ def wf_generations(
                     z0 = y0 * transition[0, 0] + y1 * transition[1, 0]
                 else:
                     z0 = x[r, 0] * weights[wr, 0] / tot
-                c = rng.binomial(n_genes, min(1.0, z0 / 1.0))
+                nn[i] = n_genes
+                pp[i] = min(1.0, z0 / 1.0)
+            binomials(rng, nn, pp, cc, n_act, lf, vv, pend, slow, flag)
+            for i in range(n_act):
+                r = act[i]
+                c = cc[i]
                 x[r, 0] = c / n_genes
                 x[r, 1] = (n_genes - c) / n_genes
                 if c == 0:
@@ -154,25 +172,27 @@ def wf_generations(
                         acc = (x[r, 0] * weights[wr, 0] / tot) * transition[0, j]
                         for k in range(1, k_n):
                             acc += (x[r, k] * weights[wr, k] / tot) * transition[k, j]
-                        z[r, j] = acc
+                        z[i, j] = acc
                 else:
                     for k in range(k_n):
-                        z[r, k] = x[r, k] * weights[wr, k] / tot
-                rem_n[r] = n_genes
-                rem_p[r] = 1.0
+                        z[i, k] = x[r, k] * weights[wr, k] / tot
+                nn[i] = n_genes
+                rem_p[i] = 1.0
             for k in range(k_n - 1):
                 for i in range(n_act):
-                    r = act[i]
                     p = 0.0
-                    if rem_p[r] > 0.0:
-                        p = min(1.0, z[r, k] / rem_p[r])
-                    c = rng.binomial(rem_n[r], p)
-                    x[r, k] = c / n_genes
-                    rem_n[r] -= c
-                    rem_p[r] -= z[r, k]
+                    if rem_p[i] > 0.0:
+                        p = min(1.0, z[i, k] / rem_p[i])
+                    pp[i] = p
+                binomials(rng, nn, pp, cc, n_act, lf, vv, pend, slow, flag)
+                for i in range(n_act):
+                    c = cc[i]
+                    x[act[i], k] = c / n_genes
+                    nn[i] -= c
+                    rem_p[i] -= z[i, k]
             for i in range(n_act):
                 r = act[i]
-                x[r, k_n - 1] = rem_n[r] / n_genes
+                x[r, k_n - 1] = nn[i] / n_genes
                 for k in range(k_n):
                     if x[r, k] == 0.0 and loss_time[r, k] < 0:
                         loss_time[r, k] = t
@@ -200,7 +220,7 @@ def warmup() -> float:
     wf_generations(
         x, np.random.default_rng(0), 1, 0, np.ones((1, 2)), np.eye(2), False, 4,
         np.full(2, -1, dtype=np.int64), np.full(2, -1, dtype=np.int64),
-        np.full((2, 2), -1, dtype=np.int64),
+        np.full((2, 2), -1, dtype=np.int64), log_factorials(4),
     )  # fmt: skip
     tab = table_layout(np.array([0.0, 0.5, 1.0]), 2)
     fill_rows(np.array([0]), 2, *tab)
@@ -269,7 +289,7 @@ def fill_rows(
         _fill_row(c, n_genes, lo, width, offset, mode, rho, cdf, guide, ready)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def wf_table_generations(
     x: Array,
     count: IntArray,

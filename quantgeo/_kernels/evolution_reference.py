@@ -1,8 +1,8 @@
 """NumPy twins of :mod:`quantgeo._kernels.evolution`: same names, signatures and in-place semantics.
 
-Vectorised over replicates (one ``rng.binomial`` call per allele per generation, or one
-``rng.random`` call per generation on the K = 2 tables); they are the readable definition of
-the Wright–Fisher generation and the ``backend="numpy"`` of
+Vectorised over the replicates of a block (one batch of binomials per allele per generation,
+:mod:`.binomial_reference`, or one ``rng.random`` call per generation on the K = 2 tables);
+they are the readable definition of the Wright–Fisher generation and the ``backend="numpy"`` of
 :class:`~quantgeo.evolution.WrightFisher`.  Sums run over alleles in ascending order, exactly as
 in the kernels, so both draw the same variates from equally seeded generators.  The layout of
 the K = 2 inversion tables (:func:`table_layout`) is computed here for both backends; each
@@ -14,9 +14,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from quantgeo._kernels.binomial import log_factorials
+from quantgeo._kernels.binomial_reference import binomials
+
 __all__ = [
     "fill_rows",
     "inversion_tables",
+    "log_factorials",
     "table_layout",
     "table_windows",
     "wf_generations",
@@ -39,8 +43,10 @@ def wf_generations(
     fix_time: IntArray,
     fixed_allele: IntArray,
     loss_time: IntArray,
+    lf: Array,
 ) -> None:
-    """Advance every replicate by ``generations`` generations, in place (see the kernel)."""
+    """Advance every replicate (of one block) by ``generations`` generations, in place (see
+    the kernel); the binomials are :func:`~quantgeo._kernels.binomial_reference.binomials`."""
     r_n, k_n = x.shape
     w = np.broadcast_to(weights, (r_n, k_n))
     for g in range(generations):
@@ -68,7 +74,8 @@ def wf_generations(
         for k in range(k_n - 1):
             safe = np.where(rem_p > 0.0, rem_p, 1.0)
             p = np.where(rem_p > 0.0, np.minimum(1.0, z[:, k] / safe), 0.0)
-            c = rng.binomial(rem_n, p)
+            c = np.empty(m, dtype=np.int64)
+            binomials(rng, rem_n, p, c, m, lf)
             out[:, k] = c / n_genes
             rem_n = rem_n - c
             rem_p = rem_p - z[:, k]

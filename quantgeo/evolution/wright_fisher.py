@@ -29,8 +29,10 @@ the two samplers give different (equally distributed) streams.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -66,6 +68,9 @@ _BUDGET = 1 << 22
 _TABLE_CELLS = 1 << 21
 # bytes per cell of the tables (float64 CDF, int16 guide); only the rows reached are written
 _TABLE_BYTES = 10
+#: replicates per block: each block has its own ``SeedSequence(seed).spawn`` stream and is one
+#: task of the thread pool, so a run's result does not depend on ``workers``
+BLOCK = 4096
 
 
 def check_frequencies(name: str, x: ArrayLike, k: int | None = None) -> Array:
@@ -167,9 +172,13 @@ class WrightFisher:
     ploidy
         1 (haploid, ``N_g = n``) or 2 (diploid, ``N_g = 2n``).
     seed
-        Seed of ``numpy.random.default_rng`` (each :meth:`run` restarts from it).
+        Seed of the run (each :meth:`run` restarts from it): the replicates are cut into blocks
+        of :data:`BLOCK`, block ``b`` drawing from ``default_rng(SeedSequence(seed).spawn(B)[b])``.
     backend
         ``"numba"`` (compiled kernel) or ``"numpy"`` (vectorised twin, identical draws).
+    workers
+        Threads running the blocks (``None``: every core, ``os.cpu_count()``; at most one per
+        block).  The kernels release the GIL; the result is the same for every ``workers``.
     """
 
     def __init__(
@@ -182,8 +191,14 @@ class WrightFisher:
         ploidy: int = 2,
         seed: int = 0,
         backend: str = "numba",
+        workers: int | None = None,
     ) -> None:
         self.n = check_int("n", n)
+        self.workers = (
+            (os.cpu_count() or 1)
+            if workers is None
+            else check_int("workers", workers, or_none=True)
+        )
         self.ploidy = ploidy
         self.n_genes = gene_copies(self.n, ploidy)
         self.seed = check_int("seed", seed, 0)
@@ -220,7 +235,7 @@ class WrightFisher:
         fit = "callable" if self._fitness_fn is not None else np.array2string(self.selection)
         return (
             f"WrightFisher(n={self.n}, ploidy={self.ploidy}, K={self.n_alleles}, fitness={fit}, "
-            f"mutates={self.mutates}, backend={self.backend!r})"
+            f"mutates={self.mutates}, backend={self.backend!r}, workers={self.workers})"
         )
 
     # -- one-generation moments ---------------------------------------------------------------
@@ -412,7 +427,7 @@ class WrightFisher:
         kern = kmod.wf_generations
         table = self._tables()
         ng = self.n_genes
-        rng = np.random.default_rng(self.seed)
+        lf = kmod.log_factorials(ng)
         k = self.n_alleles
         fix_time = np.full(reps, -1, dtype=np.int64)
         fixed_allele = np.full(reps, -1, dtype=np.int64)
@@ -421,6 +436,13 @@ class WrightFisher:
         init_fixed = np.any(x == 1.0, axis=1)
         fix_time[init_fixed] = 0
         fixed_allele[init_fixed] = np.argmax(x[init_fixed] == 1.0, axis=1)
+        n_blocks = -(-reps // BLOCK)
+        blocks = [slice(b * BLOCK, min(reps, (b + 1) * BLOCK)) for b in range(n_blocks)]
+        rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(self.seed).spawn(n_blocks)]
+        threads = min(self.workers, n_blocks)
+        if table is not None and threads > 1:
+            # every row before the threads start: they share the tables read-only
+            kmod.fill_rows(np.arange(ng + 1), ng, *table)
         per_call = max(1, _BUDGET // reps) if self._fitness_fn is None else 1
         if table is not None:
             per_call = max(per_call, gens)  # the table chain cannot produce a non-finite state
@@ -428,39 +450,51 @@ class WrightFisher:
         t_kernel = 0.0
         done = 0
         simulated = 0  # generations passed to the kernel (the rest were provably frozen)
-        for target in ticks:
-            while done < target:
-                if not self.mutates and np.all(fix_time >= 0):
-                    done = int(target)  # every replicate is fixed: nothing can change any more
-                    break
-                m = int(min(per_call, target - done))
-                w = self._weights if self._fitness_fn is None else self.weights(x)
-                s0 = time.perf_counter()
-                # the counts and the grid check only where the table sampler may run
-                count = np.rint(x[:, 0] * ng).astype(np.int64) if table is not None else None
-                if table is not None and count is not None and _on_grid(x, count, ng):
-                    kmod.wf_table_generations(
-                        x, count, rng, m, done, *table, not self.mutates, ng,
-                        fix_time, fixed_allele, loss_time,
-                    )  # fmt: skip
-                else:
+        pool = ThreadPoolExecutor(threads) if threads > 1 else None
+        try:
+            for target in ticks:
+                while done < target:
+                    if not self.mutates and np.all(fix_time >= 0):
+                        done = int(target)  # every replicate is fixed: nothing can change any more
+                        break
+                    m = int(min(per_call, target - done))
+                    w = self._weights if self._fitness_fn is None else self.weights(x)
+                    s0 = time.perf_counter()
+                    # the counts and the grid check only where the table sampler may run
+                    count = np.rint(x[:, 0] * ng).astype(np.int64) if table is not None else None
+                    on_table = table is not None and count is not None and _on_grid(x, count, ng)
                     # off the grid c/N_g (only x0 can be): one general generation gets onto it
-                    m = m if table is None else 1
-                    kern(
-                        x, rng, m, done, w, self.transition, self.mutates, ng,
-                        fix_time, fixed_allele, loss_time,
-                    )  # fmt: skip
-                t_kernel += time.perf_counter() - s0
-                done += m
-                simulated += m
-                if not np.all(np.isfinite(x)):
-                    raise StabilityError(
-                        f"non-finite frequencies at generation {done}: the mean fitness of a "
-                        f"population was 0 (every allele present has weight 0)",
-                        t=float(done),
-                        step=done,
-                    )
-            rec.record(float(target), x)  # a stored state is copied by the recorder
+                    m = m if on_table or table is None else 1
+                    if on_table and table is not None and count is not None:
+                        fn: Callable[..., None] = kmod.wf_table_generations
+                        jobs = [
+                            (x[sl], count[sl], rngs[b], m, done, *table, not self.mutates, ng,
+                             fix_time[sl], fixed_allele[sl], loss_time[sl])
+                            for b, sl in enumerate(blocks)
+                        ]  # fmt: skip
+                    else:
+                        fn = kern
+                        jobs = [
+                            (x[sl], rngs[b], m, done, w if w.shape[0] == 1 else w[sl],
+                             self.transition, self.mutates, ng, fix_time[sl], fixed_allele[sl],
+                             loss_time[sl], lf)
+                            for b, sl in enumerate(blocks)
+                        ]  # fmt: skip
+                    _run_jobs(pool, fn, jobs)
+                    t_kernel += time.perf_counter() - s0
+                    done += m
+                    simulated += m
+                    if not np.all(np.isfinite(x)):
+                        raise StabilityError(
+                            f"non-finite frequencies at generation {done}: the mean fitness of a "
+                            f"population was 0 (every allele present has weight 0)",
+                            t=float(done),
+                            step=done,
+                        )
+                rec.record(float(target), x)  # a stored state is copied by the recorder
+        finally:
+            if pool is not None:
+                pool.shutdown()
         info = run_info(
             "WrightFisher",
             steps=simulated,
@@ -475,6 +509,8 @@ class WrightFisher:
             replicates=reps,
             generations=gens,
             seed=self.seed,
+            workers=threads,
+            blocks=n_blocks,
             fixation_time=fix_time,
             fixed_allele=fixed_allele,
             loss_time=loss_time,
@@ -485,6 +521,16 @@ class WrightFisher:
         )
         log.debug("Wright–Fisher run: %s", {k_: v for k_, v in info.items() if np.isscalar(v)})
         return rec.finish(info=info)
+
+
+def _run_jobs(pool: ThreadPoolExecutor | None, fn: Callable[..., None], jobs: list[Any]) -> None:
+    """``fn(*args)`` for every block's ``args``, serially or on the pool (the kernels release
+    the GIL; the blocks touch disjoint rows and draw from their own generators)."""
+    if pool is None:
+        for args in jobs:
+            fn(*args)
+    else:
+        list(pool.map(lambda args: fn(*args), jobs))
 
 
 def _on_grid(x: Array, count: NDArray[np.int64], ng: int) -> bool:
