@@ -252,7 +252,7 @@ def draw_costs(n_genes: int, p: float, draws: int) -> dict[str, float]:
     res = np.empty(draws, dtype=np.int64)
     work = (np.empty(draws), np.empty(draws, np.int64), np.empty(draws, np.int64))
     lf = binomial.log_factorials(n_genes)
-    args = (res, draws, lf, *work, np.empty(draws, np.uint8))
+    args = (res, draws, lf, binomial.reciprocals(n_genes), *work, np.empty(draws, np.uint8))
     binomial.binomials(rng, nn, ps, *args)  # compiled or loaded
     t = time.perf_counter()
     binomial.binomials(rng, nn, ps, *args)

@@ -5,8 +5,9 @@ r"""Exact binomial variates with a fresh ``p`` each draw, Numba (twin: :mod:`.bi
 
 * ``n p' < 10``: **inversion from 0** (BINV, Kachitvichyanukul & Schmeiser 1988): one uniform
   ``u``, ``X = min{x : u ≤ Σ_{j ≤ x} f(j)}`` with ``f(0) = q^n`` (by repeated squaring: only
-  ``×``, so both backends get the same bits) and ``f(x) = f(x−1)(n − x + 1)p'/(x q)``;
-  a search past ``min(n, ⌊np' + 10√(np'q + 1)⌋)`` (round-off) starts over with a new uniform.
+  ``×``, so both backends get the same bits) and ``f(x) = f(x−1)·((n − x + 1)ρ)·(1/x)``,
+  ``ρ = p'/q``; a search past ``min(n, ⌊np' + 10√(np'q + 1)⌋)`` (round-off) starts over
+  with a new uniform.
 * ``n p' ≥ 10``: **BTRD** (Hörmann 1993, *J. Statist. Comput. Simul.* 46, 101–110), transformed
   rejection with a decomposition: a uniform ``V ≤ 0.86 v_r`` (≈ 86 % of draws at large ``np``)
   gives ``X = ⌊(2a/(½ − |U|) + b)U + c⌋`` at once; otherwise a second uniform and the
@@ -32,7 +33,7 @@ from numba import njit
 from numpy.typing import NDArray
 from scipy.special import gammaln
 
-__all__ = ["BTRD_MIN", "binomials", "log_factorials"]
+__all__ = ["BTRD_MIN", "binomials", "log_factorials", "reciprocals"]
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -43,6 +44,12 @@ BTRD_MIN = 10.0
 def log_factorials(n: int) -> Array:
     """``ln k!`` for ``k = 0 … n`` (``scipy.special.gammaln``; one table for both backends)."""
     return np.asarray(gammaln(np.arange(n + 1) + 1.0), dtype=float)
+
+
+def reciprocals(n: int) -> Array:
+    """``1/k`` for ``k = 0 … n`` (entry 0 unused): the kernels multiply where BINV and BTRD's
+    recursion divide (one table for both backends)."""
+    return 1.0 / np.maximum(np.arange(n + 1, dtype=float), 1.0)
 
 
 @njit(cache=True, error_model="numpy")
@@ -60,8 +67,9 @@ def _q_pow(q: float, n: int) -> float:
 
 
 @njit(cache=True, error_model="numpy")
-def _inversion(u: float, n: int, pp: float) -> int:
+def _inversion(u: float, n: int, pp: float, inv: Array) -> int:
     q = 1.0 - pp
+    r = pp / q
     npp = n * pp
     bound = min(float(n), np.floor(npp + 10.0 * np.sqrt(npp * q + 1.0)))
     x = 0
@@ -71,29 +79,12 @@ def _inversion(u: float, n: int, pp: float) -> int:
         if x > bound:
             return -1
         u -= px
-        px = ((n - x + 1) * pp * px) / (x * q)
+        px = px * ((n - x + 1) * r) * inv[x]
     return x
 
 
 @njit(cache=True, error_model="numpy")
-def _btrd_fast(v: float, n: int, pp: float) -> int:
-    # -2: V outside the fast region (a second uniform is due); -1: rejected
-    spq = np.sqrt(n * pp * (1.0 - pp))
-    b = 1.15 + 2.53 * spq
-    vr = 0.92 - 4.2 / b
-    if v > 0.86 * vr:
-        return -2
-    a = -0.0873 + 0.0248 * b + 0.01 * pp
-    c = n * pp + 0.5
-    u = v / vr - 0.43
-    k = np.floor((2.0 * a / (0.5 - abs(u)) + b) * u + c)
-    if k < 0.0 or k > n:
-        return -1
-    return int(k)
-
-
-@njit(cache=True, error_model="numpy")
-def _btrd_slow(v: float, w: float, n: int, pp: float, lf: Array) -> int:
+def _btrd_slow(v: float, w: float, n: int, pp: float, lf: Array, inv: Array) -> int:
     q = 1.0 - pp
     npq = n * pp * q
     spq = np.sqrt(npq)
@@ -123,10 +114,10 @@ def _btrd_slow(v: float, w: float, n: int, pp: float, lf: Array) -> int:
         f = 1.0
         if m < k:
             for i in range(m + 1, k + 1):
-                f = f * (nr / i - r)
+                f = f * (nr * inv[i] - r)
         elif m > k:
             for i in range(k + 1, m + 1):
-                v = v * (nr / i - r)
+                v = v * (nr * inv[i] - r)
         return k if v <= f else -1
     v = math.log(v)
     rho = (km / npq) * (((km / 3.0 + 0.625) * km + 1.0 / 6.0) / npq + 0.5)
@@ -147,6 +138,7 @@ def binomials(
     out: IntArray,
     m: int,
     lf: Array,
+    inv: Array,
     vv: Array,
     pend: IntArray,
     slow: IntArray,
@@ -154,9 +146,9 @@ def binomials(
 ) -> None:
     """``out[i] ~ Bin(n[i], p[i])`` for ``i < m`` (module docstring for the stream).
 
-    ``lf``: :func:`log_factorials` up to ``max n``; ``vv``, ``pend``, ``slow``, ``flag``:
-    work arrays of at least ``m`` entries.  ``p ≤ 0`` or ``n = 0`` gives 0 and ``p ≥ 1`` gives
-    ``n``, without a draw.
+    ``lf``, ``inv``: :func:`log_factorials` and :func:`reciprocals` up to ``max n``; ``vv``,
+    ``pend``, ``slow``, ``flag``: work arrays of at least ``m`` entries.  ``p ≤ 0`` or
+    ``n = 0`` gives 0 and ``p ≥ 1`` gives ``n``, without a draw.
     """
     n_p = 0
     for i in range(m):
@@ -170,30 +162,44 @@ def binomials(
             pend[n_p] = i
             n_p += 1
     while n_p > 0:
+        # the round's first uniforms, in pending order, before any branch on them
+        for t in range(n_p):
+            vv[pend[t]] = rng.random()
         n_s = 0
         for t in range(n_p):
             i = pend[t]
             ni = n[i]
-            pp = p[i] if p[i] <= 0.5 else 1.0 - p[i]
-            u = rng.random()
+            low = p[i] <= 0.5
+            pp = p[i] if low else 1.0 - p[i]
+            u = vv[i]
             if ni * pp < BTRD_MIN:
-                k = _inversion(u, ni, pp)
+                k = _inversion(u, ni, pp, inv)
+                if k >= 0:
+                    out[i] = k if low else ni - k
+                flag[i] = k < 0
             else:
-                k = _btrd_fast(u, ni, pp)
-                if k == -2:
-                    vv[i] = u
-                    slow[n_s] = i
-                    n_s += 1
-            if k >= 0:
-                out[i] = k if p[i] <= 0.5 else ni - k
-                flag[i] = 0
-            else:
-                flag[i] = 1
+                # BTRD's fast region without a branch on u (a mispredicted branch at the end of
+                # the sqrt/division chain costs more than the arithmetic): the candidate is
+                # written, the slow ones listed, the out-of-range ones rejected
+                spq = np.sqrt(ni * pp * (1.0 - pp))
+                b = 1.15 + 2.53 * spq
+                vr = 0.92 - 4.2 / b
+                a = -0.0873 + 0.0248 * b + 0.01 * pp
+                c = ni * pp + 0.5
+                uf = u / vr - 0.43
+                kf = np.floor((2.0 * a / (0.5 - abs(uf)) + b) * uf + c)
+                fast = u <= 0.86 * vr
+                inside = (kf >= 0.0) & (kf <= ni)
+                k = np.int64(kf if inside else 0.0)
+                out[i] = k if low else ni - k
+                slow[n_s] = i
+                n_s += np.int64(not fast)
+                flag[i] = not (fast & inside)
         for t in range(n_s):
             i = slow[t]
             ni = n[i]
             pp = p[i] if p[i] <= 0.5 else 1.0 - p[i]
-            k = _btrd_slow(vv[i], rng.random(), ni, pp, lf)
+            k = _btrd_slow(vv[i], rng.random(), ni, pp, lf, inv)
             if k >= 0:
                 out[i] = k if p[i] <= 0.5 else ni - k
                 flag[i] = 0

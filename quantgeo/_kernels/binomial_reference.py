@@ -13,9 +13,9 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from quantgeo._kernels.binomial import BTRD_MIN, log_factorials
+from quantgeo._kernels.binomial import BTRD_MIN, log_factorials, reciprocals
 
-__all__ = ["BTRD_MIN", "binomials", "log_factorials"]
+__all__ = ["BTRD_MIN", "binomials", "log_factorials", "reciprocals"]
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -37,8 +37,9 @@ def _q_pow(q: Array, n: IntArray) -> Array:
     return res
 
 
-def _inversion(u: Array, n: IntArray, pp: Array) -> IntArray:
+def _inversion(u: Array, n: IntArray, pp: Array, inv: Array) -> IntArray:
     q = 1.0 - pp
+    r = pp / q
     npp = n * pp
     bound = np.minimum(n, np.floor(npp + 10.0 * np.sqrt(npp * q + 1.0)))
     x = np.zeros(n.size, dtype=np.int64)
@@ -53,7 +54,7 @@ def _inversion(u: Array, n: IntArray, pp: Array) -> IntArray:
         idx = idx[~(x[idx] > bound[idx])]  # past the bound: rejected (stays −1)
         u[idx] -= px[idx]
         xi = x[idx]
-        px[idx] = ((n[idx] - xi + 1) * pp[idx] * px[idx]) / (xi * q[idx])
+        px[idx] = px[idx] * ((n[idx] - xi + 1) * r[idx]) * inv[xi]
         stop = ~(u[idx] > px[idx])
         res[idx[stop]] = xi[stop]
         idx = idx[~stop]
@@ -73,7 +74,7 @@ def _btrd_fast(v: Array, n: IntArray, pp: Array) -> IntArray:
     return out
 
 
-def _btrd_slow(v: Array, w: Array, n: IntArray, pp: Array, lf: Array) -> IntArray:
+def _btrd_slow(v: Array, w: Array, n: IntArray, pp: Array, lf: Array, inv: Array) -> IntArray:
     q = 1.0 - pp
     npq = n * pp * q
     spq = np.sqrt(npq)
@@ -105,9 +106,9 @@ def _btrd_slow(v: Array, w: Array, n: IntArray, pp: Array, lf: Array) -> IntArra
         f = np.ones(ok.size)
         for d in range(1, 16):
             up = near & (m + d <= k)
-            f[up] = f[up] * (nr[up] / (m[up] + d) - r[up])
+            f[up] = f[up] * (nr[up] * inv[m[up] + d] - r[up])
             dn = near & (k + d <= m)
-            v[dn] = v[dn] * (nr[dn] / (k[dn] + d) - r[dn])
+            v[dn] = v[dn] * (nr[dn] * inv[k[dn] + d] - r[dn])
         acc[near] = v[near] <= f[near]
     far = np.flatnonzero(~near)
     if far.size:
@@ -133,6 +134,7 @@ def binomials(
     out: IntArray,
     m: int,
     lf: Array,
+    inv: Array,
     vv: Array | None = None,
     pend: IntArray | None = None,
     slow: IntArray | None = None,
@@ -151,14 +153,14 @@ def binomials(
         u = rng.random(pend_.size)
         ni, pp = nn[pend_], pp_all[pend_]
         k = np.empty(pend_.size, dtype=np.int64)
-        inv = ni * pp < BTRD_MIN
-        k[inv] = _inversion(u[inv], ni[inv], pp[inv])
-        bt = np.flatnonzero(~inv)
+        low_np = ni * pp < BTRD_MIN
+        k[low_np] = _inversion(u[low_np], ni[low_np], pp[low_np], inv)
+        bt = np.flatnonzero(~low_np)
         k[bt] = _btrd_fast(u[bt], ni[bt], pp[bt])
         sl = bt[k[bt] == -2]
         if sl.size:
             w = rng.random(sl.size)
-            k[sl] = _btrd_slow(u[sl], w, ni[sl], pp[sl], lf)
+            k[sl] = _btrd_slow(u[sl], w, ni[sl], pp[sl], lf, inv)
         done = k >= 0
         j = pend_[done]
         res[j] = np.where(low[j], k[done], nn[j] - k[done])

@@ -38,7 +38,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from quantgeo._kernels.binomial import binomials, log_factorials
+from quantgeo._kernels.binomial import binomials, log_factorials, reciprocals
 
 # the table layout (windows, modes, odds) is computed by one NumPy function for both backends
 from quantgeo._kernels.evolution_reference import inversion_tables, table_layout, table_windows
@@ -47,6 +47,7 @@ __all__ = [
     "fill_rows",
     "inversion_tables",
     "log_factorials",
+    "reciprocals",
     "table_layout",
     "table_windows",
     "warmup",
@@ -74,6 +75,7 @@ def wf_generations(
     fixed_allele: IntArray,
     loss_time: IntArray,
     lf: Array,
+    inv: Array,
 ) -> None:
     """Advance every replicate (of one block) by ``generations`` generations, in place.
 
@@ -101,12 +103,14 @@ def wf_generations(
         yet); updated.
     loss_time
         ``(R, K)``: first generation at which allele ``k`` had no copy (``-1``: not yet); updated.
-    lf
-        ``ln k!`` for ``k = 0 … N_g`` (:func:`~quantgeo._kernels.binomial.log_factorials`).
+    lf, inv
+        ``ln k!`` and ``1/k``, ``k = 0 … N_g`` (:func:`~quantgeo._kernels.binomial.log_factorials`,
+        :func:`~quantgeo._kernels.binomial.reciprocals`).
     """
     r_n, k_n = x.shape
     shared = weights.shape[0] == 1
     z = np.empty((r_n, k_n))
+    yk = np.empty(k_n)
     rem_p = np.empty(r_n)
     # the batch sampler's arguments and work arrays, dense over the active replicates
     nn = np.empty(r_n, dtype=np.int64)
@@ -142,7 +146,7 @@ def wf_generations(
                     z0 = x[r, 0] * weights[wr, 0] / tot
                 nn[i] = n_genes
                 pp[i] = min(1.0, z0 / 1.0)
-            binomials(rng, nn, pp, cc, n_act, lf, vv, pend, slow, flag)
+            binomials(rng, nn, pp, cc, n_act, lf, inv, vv, pend, slow, flag)
             for i in range(n_act):
                 r = act[i]
                 c = cc[i]
@@ -168,10 +172,12 @@ def wf_generations(
                 for k in range(1, k_n):
                     tot += x[r, k] * weights[wr, k]
                 if mutate:
+                    for k in range(k_n):
+                        yk[k] = x[r, k] * weights[wr, k] / tot
                     for j in range(k_n):
-                        acc = (x[r, 0] * weights[wr, 0] / tot) * transition[0, j]
+                        acc = yk[0] * transition[0, j]
                         for k in range(1, k_n):
-                            acc += (x[r, k] * weights[wr, k] / tot) * transition[k, j]
+                            acc += yk[k] * transition[k, j]
                         z[i, j] = acc
                 else:
                     for k in range(k_n):
@@ -184,7 +190,7 @@ def wf_generations(
                     if rem_p[i] > 0.0:
                         p = min(1.0, z[i, k] / rem_p[i])
                     pp[i] = p
-                binomials(rng, nn, pp, cc, n_act, lf, vv, pend, slow, flag)
+                binomials(rng, nn, pp, cc, n_act, lf, inv, vv, pend, slow, flag)
                 for i in range(n_act):
                     c = cc[i]
                     x[act[i], k] = c / n_genes
@@ -220,7 +226,7 @@ def warmup() -> float:
     wf_generations(
         x, np.random.default_rng(0), 1, 0, np.ones((1, 2)), np.eye(2), False, 4,
         np.full(2, -1, dtype=np.int64), np.full(2, -1, dtype=np.int64),
-        np.full((2, 2), -1, dtype=np.int64), log_factorials(4),
+        np.full((2, 2), -1, dtype=np.int64), log_factorials(4), reciprocals(4),
     )  # fmt: skip
     tab = table_layout(np.array([0.0, 0.5, 1.0]), 2)
     fill_rows(np.array([0]), 2, *tab)

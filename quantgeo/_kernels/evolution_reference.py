@@ -14,13 +14,14 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from quantgeo._kernels.binomial import log_factorials
+from quantgeo._kernels.binomial import log_factorials, reciprocals
 from quantgeo._kernels.binomial_reference import binomials
 
 __all__ = [
     "fill_rows",
     "inversion_tables",
     "log_factorials",
+    "reciprocals",
     "table_layout",
     "table_windows",
     "wf_generations",
@@ -44,6 +45,7 @@ def wf_generations(
     fixed_allele: IntArray,
     loss_time: IntArray,
     lf: Array,
+    inv: Array,
 ) -> None:
     """Advance every replicate (of one block) by ``generations`` generations, in place (see
     the kernel); the binomials are :func:`~quantgeo._kernels.binomial_reference.binomials`."""
@@ -75,7 +77,7 @@ def wf_generations(
             safe = np.where(rem_p > 0.0, rem_p, 1.0)
             p = np.where(rem_p > 0.0, np.minimum(1.0, z[:, k] / safe), 0.0)
             c = np.empty(m, dtype=np.int64)
-            binomials(rng, rem_n, p, c, m, lf)
+            binomials(rng, rem_n, p, c, m, lf, inv)
             out[:, k] = c / n_genes
             rem_n = rem_n - c
             rem_p = rem_p - z[:, k]

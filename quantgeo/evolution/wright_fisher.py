@@ -427,7 +427,7 @@ class WrightFisher:
         kern = kmod.wf_generations
         table = self._tables()
         ng = self.n_genes
-        lf = kmod.log_factorials(ng)
+        lf, inv = kmod.log_factorials(ng), kmod.reciprocals(ng)
         k = self.n_alleles
         fix_time = np.full(reps, -1, dtype=np.int64)
         fixed_allele = np.full(reps, -1, dtype=np.int64)
@@ -477,7 +477,7 @@ class WrightFisher:
                         jobs = [
                             (x[sl], rngs[b], m, done, w if w.shape[0] == 1 else w[sl],
                              self.transition, self.mutates, ng, fix_time[sl], fixed_allele[sl],
-                             loss_time[sl], lf)
+                             loss_time[sl], lf, inv)
                             for b, sl in enumerate(blocks)
                         ]  # fmt: skip
                     _run_jobs(pool, fn, jobs)

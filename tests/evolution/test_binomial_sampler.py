@@ -21,7 +21,8 @@ def _draw(mod, seed: int, n: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, flo
     out = np.zeros(m, dtype=np.int64)
     rng = np.random.default_rng(seed)
     work = (np.empty(m), np.empty(m, np.int64), np.empty(m, np.int64), np.empty(m, np.uint8))
-    mod.binomials(rng, n, p, out, m, kb.log_factorials(int(n.max())), *work)
+    top = int(n.max())
+    mod.binomials(rng, n, p, out, m, kb.log_factorials(top), kb.reciprocals(top), *work)
     return out, float(rng.random())
 
 
