@@ -190,10 +190,10 @@ def binomials(
                 kf = np.floor((2.0 * a / (0.5 - abs(uf)) + b) * uf + c)
                 fast = u <= 0.86 * vr
                 inside = (kf >= 0.0) & (kf <= ni)
-                k = np.int64(kf if inside else 0.0)
+                k = int(kf if inside else 0.0)
                 out[i] = k if low else ni - k
                 slow[n_s] = i
-                n_s += np.int64(not fast)
+                n_s += int(not fast)
                 flag[i] = not (fast & inside)
         for t in range(n_s):
             i = slow[t]

@@ -277,7 +277,7 @@ def _fill_row(
     ready[c] = 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fill_rows(
     states: IntArray,
     n_genes: int,

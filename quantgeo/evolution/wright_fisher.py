@@ -440,9 +440,7 @@ class WrightFisher:
         blocks = [slice(b * BLOCK, min(reps, (b + 1) * BLOCK)) for b in range(n_blocks)]
         rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(self.seed).spawn(n_blocks)]
         threads = min(self.workers, n_blocks)
-        if table is not None and threads > 1:
-            # every row before the threads start: they share the tables read-only
-            kmod.fill_rows(np.arange(ng + 1), ng, *table)
+        pool = ThreadPoolExecutor(threads) if threads > 1 else None
         per_call = max(1, _BUDGET // reps) if self._fitness_fn is None else 1
         if table is not None:
             per_call = max(per_call, gens)  # the table chain cannot produce a non-finite state
@@ -450,8 +448,12 @@ class WrightFisher:
         t_kernel = 0.0
         done = 0
         simulated = 0  # generations passed to the kernel (the rest were provably frozen)
-        pool = ThreadPoolExecutor(threads) if threads > 1 else None
         try:
+            if table is not None and pool is not None:
+                # every row before the blocks start, which then share the tables read-only
+                # (rows are independent: interleaved slices of them are filled on the threads)
+                rows = [(np.arange(j, ng + 1, threads), ng, *table) for j in range(threads)]
+                _run_jobs(pool, kmod.fill_rows, rows)
             for target in ticks:
                 while done < target:
                     if not self.mutates and np.all(fix_time >= 0):
