@@ -33,7 +33,7 @@ from numba import njit
 from numpy.typing import NDArray
 from scipy.special import gammaln
 
-__all__ = ["BTRD_MIN", "binomials", "log_factorials", "reciprocals"]
+__all__ = ["BTRD_MIN", "binomials", "log_factorials", "reciprocals", "rounds"]
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -161,10 +161,34 @@ def binomials(
         else:
             pend[n_p] = i
             n_p += 1
+    rounds(rng, n, p, out, n_p, lf, inv, vv, pend, slow, flag, False)
+
+
+@njit(cache=True, error_model="numpy")
+def rounds(
+    rng: np.random.Generator,
+    n: IntArray,
+    p: Array,
+    out: IntArray,
+    n_p: int,
+    lf: Array,
+    inv: Array,
+    vv: Array,
+    pend: IntArray,
+    slow: IntArray,
+    flag: NDArray[np.uint8],
+    predrawn: bool,
+) -> None:
+    """The rounds of :func:`binomials` for the ``n_p`` entries ``pend[:n_p]`` (ascending, each
+    with ``n > 0`` and ``0 < p < 1``); ``predrawn``: the first round's uniforms are already in
+    ``vv[pend[t]]`` (drawn by the caller in that order)."""
+    first = predrawn
     while n_p > 0:
         # the round's first uniforms, in pending order, before any branch on them
-        for t in range(n_p):
-            vv[pend[t]] = rng.random()
+        if not first:
+            for t in range(n_p):
+                vv[pend[t]] = rng.random()
+        first = False
         n_s = 0
         for t in range(n_p):
             i = pend[t]

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from quantgeo._kernels.binomial import BTRD_MIN, log_factorials, reciprocals
 
-__all__ = ["BTRD_MIN", "binomials", "log_factorials", "reciprocals"]
+__all__ = ["BTRD_MIN", "binomials", "log_factorials", "reciprocals", "rounds"]
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -146,12 +146,29 @@ def binomials(
     res = np.zeros(m, dtype=np.int64)
     full = (nn > 0) & (p_ >= 1.0)
     res[full] = nn[full]
-    low = p_ <= 0.5
-    pp_all = np.where(low, p_, 1.0 - p_)
     pend_ = np.flatnonzero((nn > 0) & (p_ > 0.0) & (p_ < 1.0))
+    res[pend_] = rounds(rng, nn[pend_], p_[pend_], lf, inv)
+    out[:m] = res
+
+
+def rounds(
+    rng: np.random.Generator,
+    n: IntArray,
+    p: Array,
+    lf: Array,
+    inv: Array,
+    first: Array | None = None,
+) -> IntArray:
+    """Draws for entries with ``n > 0`` and ``0 < p < 1``, in the kernel's rounds; ``first``:
+    the first round's uniforms, already drawn by the caller (one per entry, in order)."""
+    low = p <= 0.5
+    pp_all = np.where(low, p, 1.0 - p)
+    res = np.zeros(n.size, dtype=np.int64)
+    pend_ = np.arange(n.size)
     while pend_.size:
-        u = rng.random(pend_.size)
-        ni, pp = nn[pend_], pp_all[pend_]
+        u = rng.random(pend_.size) if first is None else first
+        first = None
+        ni, pp = n[pend_], pp_all[pend_]
         k = np.empty(pend_.size, dtype=np.int64)
         low_np = ni * pp < BTRD_MIN
         k[low_np] = _inversion(u[low_np], ni[low_np], pp[low_np], inv)
@@ -163,6 +180,6 @@ def binomials(
             k[sl] = _btrd_slow(u[sl], w, ni[sl], pp[sl], lf, inv)
         done = k >= 0
         j = pend_[done]
-        res[j] = np.where(low[j], k[done], nn[j] - k[done])
+        res[j] = np.where(low[j], k[done], n[j] - k[done])
         pend_ = pend_[~done]
-    out[:m] = res
+    return res

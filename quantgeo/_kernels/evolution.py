@@ -38,19 +38,26 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from quantgeo._kernels.binomial import binomials, log_factorials, reciprocals
+from quantgeo._kernels.binomial import binomials, log_factorials, reciprocals, rounds
 
 # the table layout (windows, modes, odds) is computed by one NumPy function for both backends
-from quantgeo._kernels.evolution_reference import inversion_tables, table_layout, table_windows
+from quantgeo._kernels.evolution_reference import (
+    inversion_tables,
+    narrow_layout,
+    table_layout,
+    table_windows,
+)
 
 __all__ = [
     "fill_rows",
     "inversion_tables",
     "log_factorials",
+    "narrow_layout",
     "reciprocals",
     "table_layout",
     "table_windows",
     "warmup",
+    "wf_chain_generations",
     "wf_generations",
     "wf_table_generations",
 ]
@@ -228,7 +235,14 @@ def warmup() -> float:
         np.full(2, -1, dtype=np.int64), np.full(2, -1, dtype=np.int64),
         np.full((2, 2), -1, dtype=np.int64), log_factorials(4), reciprocals(4),
     )  # fmt: skip
-    tab = table_layout(np.array([0.0, 0.5, 1.0]), 2)
+    z = np.array([0.0, 0.5, 1.0])
+    chain = narrow_layout(z, 2, 1)
+    wf_chain_generations(
+        x, np.array([1, 2]), np.random.default_rng(0), 1, 0, z, *chain, True, 2,
+        np.full(2, -1, dtype=np.int64), np.full(2, -1, dtype=np.int64),
+        np.full((2, 2), -1, dtype=np.int64), log_factorials(2), reciprocals(2),
+    )  # fmt: skip
+    tab = table_layout(z, 2)
     fill_rows(np.array([0]), 2, *tab)
     wf_table_generations(
         x, np.array([1, 2]), np.random.default_rng(0), 1, 0, *tab, True, 2,
@@ -373,6 +387,114 @@ def wf_table_generations(
                         fix_time[r] = t
                         fixed_allele[r] = 1 - gone
                         absorbed += 1
+        if frozen and absorbed > 0:
+            kept = 0
+            for i in range(n_act):
+                r = act[i]
+                if fix_time[r] < 0:
+                    act[kept] = r
+                    cur[kept] = cur[i]
+                    kept += 1
+                else:
+                    count[r] = cur[i]
+            n_act = kept
+    for i in range(n_act):
+        count[act[i]] = cur[i]
+    for r in range(r_n):
+        x[r, 0] = count[r] / n_genes
+        x[r, 1] = (n_genes - count[r]) / n_genes
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def wf_chain_generations(
+    x: Array,
+    count: IntArray,
+    rng: np.random.Generator,
+    generations: int,
+    t0: int,
+    z: Array,
+    lo: IntArray,
+    width: IntArray,
+    offset: IntArray,
+    mode: IntArray,
+    rho: Array,
+    cdf: Array,
+    guide: NDArray[np.integer],
+    ready: NDArray[np.uint8],
+    frozen: bool,
+    n_genes: int,
+    fix_time: IntArray,
+    fixed_allele: IntArray,
+    loss_time: IntArray,
+    lf: Array,
+    inv: Array,
+) -> None:
+    """The K = 2 count chain ``c → Bin(N_g, z_c)`` beyond the full tables (large ``N_g``).
+
+    The rows of :func:`narrow_layout` (states whose window is narrow: counts near 0 or
+    ``N_g``, e.g. a new mutant's) are inverted as in :func:`wf_table_generations` (a row is
+    written the first time a replicate is in its state, :func:`fill_rows`); the other
+    states draw ``Bin(N_g, z_c)`` with the BTRD / inversion sampler
+    (:func:`~quantgeo._kernels.binomial.rounds`).  Each live replicate takes one uniform, in
+    ascending order (the first uniform of its binomial, if it has no row), then the binomials'
+    further rounds follow: the twin's order.  ``count``, ``x``, ``frozen`` and the absorption
+    bookkeeping as in :func:`wf_table_generations`.
+    """
+    r_n = count.size
+    act = np.empty(r_n, dtype=np.int64)
+    cur = np.empty(r_n, dtype=np.int64)
+    nn = np.full(r_n, n_genes, dtype=np.int64)
+    pp = np.empty(r_n)
+    cc = np.empty(r_n, dtype=np.int64)
+    who = np.empty(r_n, dtype=np.int64)
+    vv = np.empty(r_n)
+    pend = np.empty(r_n, dtype=np.int64)
+    slow = np.empty(r_n, dtype=np.int64)
+    flag = np.empty(r_n, dtype=np.uint8)
+    n_act = 0
+    for r in range(r_n):
+        if not frozen or fix_time[r] < 0:
+            act[n_act] = r
+            cur[n_act] = count[r]
+            n_act += 1
+    for g in range(generations):
+        if n_act == 0:
+            break
+        t = t0 + g + 1
+        n_b = 0
+        for i in range(n_act):
+            c = cur[i]
+            u = rng.random()
+            o = offset[c]
+            if o >= 0:
+                if ready[c] == 0:
+                    _fill_row(c, n_genes, lo, width, offset, mode, rho, cdf, guide, ready)
+                j = int(guide[o + np.int64(u * width[c])])
+                while cdf[o + j] <= u:
+                    j += 1
+                cur[i] = lo[c] + j
+            else:
+                vv[n_b] = u
+                pp[n_b] = z[c]
+                who[n_b] = i
+                pend[n_b] = n_b
+                n_b += 1
+        if n_b > 0:
+            rounds(rng, nn, pp, cc, n_b, lf, inv, vv, pend, slow, flag, True)
+            for j in range(n_b):
+                cur[who[j]] = cc[j]
+        absorbed = 0
+        for i in range(n_act):
+            c = cur[i]
+            if c == 0 or c == n_genes:
+                r = act[i]
+                gone = 0 if c == 0 else 1
+                if loss_time[r, gone] < 0:
+                    loss_time[r, gone] = t
+                if fix_time[r] < 0:
+                    fix_time[r] = t
+                    fixed_allele[r] = 1 - gone
+                    absorbed += 1
         if frozen and absorbed > 0:
             kept = 0
             for i in range(n_act):

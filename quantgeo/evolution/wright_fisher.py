@@ -18,12 +18,16 @@ the mutation matrix built from the rates ``μ_kj`` (``k → j``): ``P_kj = μ_kj
 
 Sampling (``info["sampler"]``): with K = 2 and constant weights the model is the Markov chain
 ``c → Bin(N_g, z_c)`` on the count of allele 0, and for ``N_g ≲ 3600`` its transition rows are
-tabulated (each the first time a replicate is in that state) and each step is one uniform
-inverted through them (``"table"``, O(1) per replicate-generation); otherwise the binomials are
-NumPy's (``"binomial"``).  Both are exact
-(the tables to double rounding: tail mass left out < 2e⁻⁴², below the uniforms' 2⁻⁵³
+tabulated and each step is one uniform inverted through them (``"table"``, O(1) per
+replicate-generation); otherwise the binomials are drawn with a fresh ``p`` each by BTRD
+(``n p ≥ 10``) or inversion (:mod:`quantgeo._kernels.binomial`, ``"binomial"``).  Both are
+exact (the tables to double rounding: tail mass left out < 2e⁻⁴², below the uniforms' 2⁻⁵³
 resolution), both backends draw the same variates, and a run is reproducible for a fixed seed;
 the two samplers give different (equally distributed) streams.
+
+Replicates are cut into blocks of :data:`BLOCK`; block ``b`` draws from its own generator,
+``default_rng(SeedSequence(seed).spawn(B)[b])``, and the blocks run on ``workers`` threads (the
+kernels release the GIL), so the result does not depend on the thread count.
 """
 
 from __future__ import annotations
@@ -68,6 +72,9 @@ _BUDGET = 1 << 22
 _TABLE_CELLS = 1 << 21
 # bytes per cell of the tables (float64 CDF, int16 guide); only the rows reached are written
 _TABLE_BYTES = 10
+# widest row (cells) tabulated beyond the full tables: the states near 0 and N_g (a new
+# mutant's), inverted through their rows; the other states draw BTRD / inversion binomials
+_NARROW = 512
 #: replicates per block: each block has its own ``SeedSequence(seed).spawn`` stream and is one
 #: task of the thread pool, so a run's result does not depend on ``workers``
 BLOCK = 4096
@@ -298,6 +305,14 @@ class WrightFisher:
             return None
         return tuple(kernels("evolution", "numpy").table_layout(z, self.n_genes))
 
+    def _chain(self) -> tuple[Array, tuple[Any, ...]] | None:
+        """``(z, narrow tables)`` of the count chain beyond the full tables (K = 2, constant
+        weights, large ``N_g``), or ``None``."""
+        z = self.transition_probabilities()
+        if z is None or self._table_cells():
+            return None
+        return z, tuple(kernels("evolution", "numpy").narrow_layout(z, self.n_genes, _NARROW))
+
     # -- running ------------------------------------------------------------------------------
     def _start(self, x0: ArrayLike, replicates: int) -> Array:
         x = check_frequencies("x0", x0, self.n_alleles)
@@ -426,6 +441,7 @@ class WrightFisher:
         kmod = kernels("evolution", self.backend)
         kern = kmod.wf_generations
         table = self._tables()
+        chain = None if table is not None else self._chain()
         ng = self.n_genes
         lf, inv = kmod.log_factorials(ng), kmod.reciprocals(ng)
         k = self.n_alleles
@@ -442,17 +458,19 @@ class WrightFisher:
         threads = min(self.workers, n_blocks)
         pool = ThreadPoolExecutor(threads) if threads > 1 else None
         per_call = max(1, _BUDGET // reps) if self._fitness_fn is None else 1
-        if table is not None:
-            per_call = max(per_call, gens)  # the table chain cannot produce a non-finite state
+        if table is not None or chain is not None:
+            per_call = max(per_call, gens)  # the count chain cannot produce a non-finite state
         start = time.perf_counter()
         t_kernel = 0.0
         done = 0
         simulated = 0  # generations passed to the kernel (the rest were provably frozen)
         try:
-            if table is not None and pool is not None:
+            tabs = table if table is not None else (chain[1] if chain is not None else None)
+            if tabs is not None and pool is not None:
                 # every row before the blocks start, which then share the tables read-only
                 # (rows are independent: interleaved slices of them are filled on the threads)
-                rows = [(np.arange(j, ng + 1, threads), ng, *table) for j in range(threads)]
+                states = np.flatnonzero(tabs[2] >= 0)
+                rows = [(states[j::threads].copy(), ng, *tabs) for j in range(threads)]
                 _run_jobs(pool, kmod.fill_rows, rows)
             for target in ticks:
                 while done < target:
@@ -463,12 +481,21 @@ class WrightFisher:
                     w = self._weights if self._fitness_fn is None else self.weights(x)
                     s0 = time.perf_counter()
                     # the counts and the grid check only where the table sampler may run
-                    count = np.rint(x[:, 0] * ng).astype(np.int64) if table is not None else None
-                    on_table = table is not None and count is not None and _on_grid(x, count, ng)
+                    counted = table is not None or chain is not None
+                    count = np.rint(x[:, 0] * ng).astype(np.int64) if counted else None
+                    on_grid = counted and count is not None and _on_grid(x, count, ng)
                     # off the grid c/N_g (only x0 can be): one general generation gets onto it
-                    m = m if on_table or table is None else 1
-                    if on_table and table is not None and count is not None:
-                        fn: Callable[..., None] = kmod.wf_table_generations
+                    m = m if on_grid or not counted else 1
+                    if on_grid and chain is not None and count is not None:
+                        z, tabs = chain
+                        fn: Callable[..., None] = kmod.wf_chain_generations
+                        jobs: list[Any] = [
+                            (x[sl], count[sl], rngs[b], m, done, z, *tabs, not self.mutates, ng,
+                             fix_time[sl], fixed_allele[sl], loss_time[sl], lf, inv)
+                            for b, sl in enumerate(blocks)
+                        ]  # fmt: skip
+                    elif on_grid and table is not None and count is not None:
+                        fn = kmod.wf_table_generations
                         jobs = [
                             (x[sl], count[sl], rngs[b], m, done, *table, not self.mutates, ng,
                              fix_time[sl], fixed_allele[sl], loss_time[sl])
@@ -518,11 +545,18 @@ class WrightFisher:
             loss_time=loss_time,
             kernel_time=t_kernel,
             sampler="table" if table is not None else "binomial",
+            tabulated_states=_tabulated(table, chain),
             simulated_generations=simulated,
             replicate_generations_per_second=reps * simulated / t_kernel if t_kernel else 0.0,
         )
         log.debug("Wright–Fisher run: %s", {k_: v for k_, v in info.items() if np.isscalar(v)})
         return rec.finish(info=info)
+
+
+def _tabulated(table: tuple[Any, ...] | None, chain: tuple[Array, tuple[Any, ...]] | None) -> int:
+    """States with a table row (the full tables, or the narrow rows of the chain)."""
+    tabs = table if table is not None else (chain[1] if chain is not None else None)
+    return 0 if tabs is None else int(np.sum(tabs[2] >= 0))
 
 
 def _run_jobs(pool: ThreadPoolExecutor | None, fn: Callable[..., None], jobs: list[Any]) -> None:

@@ -100,11 +100,14 @@ def test_kernel_equals_twin(seed):
     assert np.all(a[p == 0.0] == 0) and np.all(a[p == 1.0] == n[p == 1.0])
 
 
-def _run(backend: str, workers: int, reps: int, **model) -> object:
-    wf = WrightFisher(40, seed=12, backend=backend, workers=workers, **model)
+def _run(backend: str, workers: int, reps: int, n: int = 40, x0=None, **model) -> object:
+    wf = WrightFisher(n, seed=12, backend=backend, workers=workers, **model)
     k = wf.n_alleles
     return wf.run(
-        np.full(k, 1 / k), 30, recorder=Recorder(every=10, observables=("mean",)), replicates=reps
+        np.full(k, 1 / k) if x0 is None else x0,
+        30,
+        recorder=Recorder(every=10, observables=("mean",)),
+        replicates=reps,
     )
 
 
@@ -114,6 +117,9 @@ def _run(backend: str, workers: int, reps: int, **model) -> object:
         {"fitness": [0.02, 0.0, -0.01], "mutation": 0.002},  # general kernel, K = 3
         {"fitness": [0.02, 0.0], "mutation": (0.002, 0.001)},  # the K = 2 tables
         {"fitness": lambda x: 1.0 + 0.05 * x[:, ::-1], "n_alleles": 2},  # a callable
+        # the count chain beyond the full tables (N_g = 4000), from 3 copies: rows and BTRD
+        {"n": 2000, "x0": [3 / 4000, 3997 / 4000], "fitness": [0.05, 0.0]},
+        {"n": 2000, "fitness": [0.01, 0.0], "mutation": (1e-4, 2e-4)},
     ],
 )
 def test_results_do_not_depend_on_the_thread_count(model):
@@ -133,6 +139,28 @@ def test_a_block_does_not_depend_on_later_blocks():
     one = _run("numba", 1, BLOCK, **model)
     two = _run("numba", 1, BLOCK + 5, **model)
     np.testing.assert_array_equal(two.states[:, :BLOCK], one.states)
+
+
+@pytest.mark.parametrize("c", [2, 40, 1500, 3990])
+def test_one_chain_generation_is_binomial(c):
+    # beyond the full tables (N_g = 4000): the states near 0 and N_g invert their rows, the
+    # others draw BTRD / inversion binomials; one generation from c copies against the pmf
+    n, reps, s = 2000, 200_000, 0.02
+    ng = 2 * n
+    wf = WrightFisher(n, [s, 0.0], seed=31)
+    tr = wf.run(
+        np.array([c, ng - c]) / ng,
+        1,
+        recorder=Recorder(observables=(), store_states=True),
+        replicates=reps,
+    )
+    assert tr.info["sampler"] == "binomial" and tr.info["tabulated_states"] > 0
+    counts = np.rint(tr.states[-1][:, 0] * ng).astype(int)
+    x = c / ng
+    z = x * (1 + s) / (x * (1 + s) + (1 - x))  # selection, written out independently
+    pmf = stats.binom.pmf(np.arange(ng + 1), ng, z)
+    stat, df = _chi_square(np.bincount(counts, minlength=ng + 1), pmf)
+    assert stat <= stats.chi2.isf(1e-4, df), (stat, df)
 
 
 @pytest.mark.parametrize("workers", [0, -2, 1.5, True])
