@@ -268,10 +268,21 @@ def _fill_row(
     # the twin's arithmetic, operation by operation (``cdf`` holds g, then its sums, then F)
     a, w, o, m, r = lo[c], width[c], offset[c], mode[c], rho[c]
     cdf[o + m - a] = 1.0
-    for k in range(m + 1, a + w):
-        cdf[o + k - a] = ((cdf[o + k - a - 1] * r) * (n_genes - k + 1)) / k
-    for k in range(m - 1, a - 1, -1):
-        cdf[o + k - a] = ((cdf[o + k - a + 1] / r) * (k + 1)) / (n_genes - k)
+    # the two recursions from the mode, interleaved: independent dependency chains (each a
+    # multiply-multiply-divide latency per entry) that the CPU then runs side by side
+    gu = 1.0
+    gd = 1.0
+    ku = m + 1
+    kd = m - 1
+    while ku < a + w or kd >= a:
+        if ku < a + w:
+            gu = ((gu * r) * (n_genes - ku + 1)) / ku
+            cdf[o + ku - a] = gu
+            ku += 1
+        if kd >= a:
+            gd = ((gd / r) * (kd + 1)) / (n_genes - kd)
+            cdf[o + kd - a] = gd
+            kd -= 1
     acc = 0.0
     for i in range(w):
         acc += cdf[o + i]

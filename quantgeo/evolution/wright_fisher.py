@@ -360,6 +360,12 @@ class WrightFisher:
                 float(_TABLE_BYTES * cells),
                 "lower `n`",
             )
+        chain = None if cells else self._chain()
+        # ln k! and 1/k for the binomials; the chain's per-state arrays and narrow rows
+        extra = 16.0 * (self.n_genes + 1)
+        if chain is not None:
+            extra += 48.0 * (self.n_genes + 1) + _TABLE_BYTES * float(chain[1][5].size)
+        working["for the binomial sampler's tables"] = (extra, "lower `n`")
         return run_estimate(
             (0.0, float(generations)),
             recorder,
