@@ -9,25 +9,29 @@ alleles, frequencies ``x`` (shape ``(R, K)``):
 3. multinomial resampling of ``N_g`` copies as sequential binomials,
    ``c_k ~ Bin(N_g − Σ_{j<k} c_j, min(1, z_k/(1 − Σ_{j<k} z_j)))``.
 
-Two samplers, each exact and each drawing the same variates as its twin:
+Three samplers, each exact and each drawing the same variates as its twin; every kernel works
+on one block of replicates with the block's own generator and releases the GIL, so the engine
+runs blocks on threads (:class:`~quantgeo.evolution.WrightFisher`, ``workers``):
 
-* :func:`wf_generations` (any K, any weights): the binomials come from the
-  ``numpy.random.Generator`` passed in (Numba's ``Generator.binomial`` is NumPy's algorithm,
-  bit for bit), allele by allele and, within an allele, replicate by replicate: the order of
-  the twin's vectorised ``rng.binomial`` calls.  A binomial with ``p ∈ {0, 1}`` consumes no
-  random numbers, so a fixed replicate without mutation is skipped (its state cannot change)
-  without changing the stream.  Every sum runs over ``k`` in ascending order in both
-  implementations, so the probabilities, and hence the draws, agree bit for bit.
+* :func:`wf_generations` (any K, any weights): the binomials come from the batch sampler of
+  :mod:`quantgeo._kernels.binomial` (BTRD / inversion, exact, a fresh ``p`` each), allele by
+  allele over the block's live replicates in ascending order: the order of the twin's
+  vectorised batches.  A binomial with ``p ∈ {0, 1}`` consumes no random numbers, so a fixed
+  replicate without mutation is skipped (its state cannot change) without changing the
+  stream.  Every sum runs over ``k`` in ascending order in both implementations, so the
+  probabilities, and hence the draws, agree bit for bit.
 * :func:`wf_table_generations` (K = 2, constant weights): then ``z`` is a function of the count
   ``c`` of allele 0 alone and the model is the Markov chain ``c → Bin(N_g, z_c)`` on
   ``0 … N_g``.  Its transition rows (laid out by :func:`table_layout`, NumPy code shared by
   both backends) are written the first time a replicate is in the state (:func:`fill_rows`:
   the same ``+ − × ÷`` in the same order here and in the twin, so the same bits), and each step
   is an inversion ``c' = lo_c + min{i : F_c(i) > u}`` of one uniform ``u`` through a Chen–Asau
-  guide table: O(1) per replicate-generation instead of a binomial draw's O(np) or BTPE
+  guide table: O(1) per replicate-generation instead of a binomial draw's O(np) or BTRD
   set-up.  The kernel and the twin read equal tables with the same uniforms
   (``rng.random()`` one at a time here, ``rng.random(size)`` there: the same ``next_double``
   stream), so they agree bit for bit.
+* :func:`wf_chain_generations` (K = 2, constant weights, ``N_g`` beyond the full tables): the
+  rows of the narrow states only (:func:`narrow_layout`), BTRD / inversion for the others.
 """
 
 from __future__ import annotations
