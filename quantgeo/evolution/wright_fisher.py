@@ -32,6 +32,7 @@ kernels release the GIL), so the result does not depend on the thread count.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import time
@@ -184,8 +185,9 @@ class WrightFisher:
     backend
         ``"numba"`` (compiled kernel) or ``"numpy"`` (vectorised twin, identical draws).
     workers
-        Threads running the blocks (``None``: every core, ``os.cpu_count()``; at most one per
-        block).  The kernels release the GIL; the result is the same for every ``workers``.
+        Threads running the blocks (``None``: every core, ``os.cpu_count()``, or one per shard
+        when :meth:`run` shards onto an executor; at most one per block).  The kernels
+        release the GIL; the result is the same for every ``workers``.
     """
 
     def __init__(
@@ -201,6 +203,7 @@ class WrightFisher:
         workers: int | None = None,
     ) -> None:
         self.n = check_int("n", n)
+        self._auto_workers = workers is None
         self.workers = (
             (os.cpu_count() or 1)
             if workers is None
@@ -429,10 +432,15 @@ class WrightFisher:
         if shards is not None:
             from quantgeo.sweep.engine_shards import EngineClone, run_engine_sharded
 
+            base = self
+            if self._auto_workers and executor != "serial":
+                # the shards are the parallelism: one thread each, unless `workers` was given
+                base = copy.copy(self)
+                base.workers = 1
             return run_engine_sharded(
-                self, "wright-fisher", x0, gens, rec, shards=shards, executor=executor,
+                base, "wright-fisher", x0, gens, rec, shards=shards, executor=executor,
                 walkers=reps, seed=self.seed, split_state0=np.ndim(x0) == 2,
-                clone=EngineClone(self, None, walkers_kwarg="replicates"),
+                clone=EngineClone(base, None, walkers_kwarg="replicates"),
             )  # fmt: skip
         check_run(self.memory_estimate(gens, rec, reps), "WrightFisher.run: ")
         x = self._start(x0, reps)
