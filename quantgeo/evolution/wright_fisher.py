@@ -20,7 +20,9 @@ Sampling (``info["sampler"]``): with K = 2 and constant weights the model is the
 ``c → Bin(N_g, z_c)`` on the count of allele 0, and for ``N_g ≲ 3600`` its transition rows are
 tabulated and each step is one uniform inverted through them (``"table"``, O(1) per
 replicate-generation); otherwise the binomials are drawn with a fresh ``p`` each by BTRD
-(``n p ≥ 10``) or inversion (:mod:`quantgeo._kernels.binomial`, ``"binomial"``).  Both are
+(``n p ≥ 10``) or inversion (:mod:`quantgeo._kernels.binomial`, ``"binomial"``) — for the
+K = 2 chain with ``N_g < 2²¹`` only in the states whose rows are wide, the narrow rows (counts
+near 0 and ``N_g``) being tabulated too (``info["tabulated_states"]``).  Both are
 exact (the tables to double rounding: tail mass left out < 2e⁻⁴², below the uniforms' 2⁻⁵³
 resolution), both backends draw the same variates, and a run is reproducible for a fixed seed;
 the two samplers give different (equally distributed) streams.
@@ -76,6 +78,9 @@ _TABLE_BYTES = 10
 # widest row (cells) tabulated beyond the full tables: the states near 0 and N_g (a new
 # mutant's), inverted through their rows; the other states draw BTRD / inversion binomials
 _NARROW = 512
+# largest N_g for the chain (its per-state arrays take 48 bytes a state); beyond, the general
+# kernel draws every binomial
+_CHAIN_STATES = 1 << 21
 #: replicates per block: each block has its own ``SeedSequence(seed).spawn`` stream and is one
 #: task of the thread pool, so a run's result does not depend on ``workers``
 BLOCK = 4096
@@ -311,6 +316,8 @@ class WrightFisher:
     def _chain(self) -> tuple[Array, tuple[Any, ...]] | None:
         """``(z, narrow tables)`` of the count chain beyond the full tables (K = 2, constant
         weights, large ``N_g``), or ``None``."""
+        if self.n_genes >= _CHAIN_STATES:
+            return None
         z = self.transition_probabilities()
         if z is None or self._table_cells():
             return None
