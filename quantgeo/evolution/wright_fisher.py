@@ -423,7 +423,8 @@ class WrightFisher:
             ``info`` holds ``fixation_time`` ``(R,)`` (first generation at which one allele
             held every copy, ``-1`` if none did), ``fixed_allele`` ``(R,)`` (``-1``) and
             ``loss_time`` ``(R, K)`` (first generation without allele ``k``, ``-1``), plus the
-            model parameters, seed and timings.
+            model parameters, seed, timings, ``sampler``, ``tabulated_states``, ``blocks`` and
+            the ``workers`` (threads) used.
         """
         reps = check_int("replicates", replicates)
         span: Any = generations
