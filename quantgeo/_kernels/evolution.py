@@ -9,25 +9,29 @@ alleles, frequencies ``x`` (shape ``(R, K)``):
 3. multinomial resampling of ``N_g`` copies as sequential binomials,
    ``c_k ~ Bin(N_g − Σ_{j<k} c_j, min(1, z_k/(1 − Σ_{j<k} z_j)))``.
 
-Two samplers, each exact and each drawing the same variates as its twin:
+Three samplers, each exact and each drawing the same variates as its twin; every kernel works
+on one block of replicates with the block's own generator and releases the GIL, so the engine
+runs blocks on threads (:class:`~quantgeo.evolution.WrightFisher`, ``workers``):
 
-* :func:`wf_generations` (any K, any weights): the binomials come from the
-  ``numpy.random.Generator`` passed in (Numba's ``Generator.binomial`` is NumPy's algorithm,
-  bit for bit), allele by allele and, within an allele, replicate by replicate: the order of
-  the twin's vectorised ``rng.binomial`` calls.  A binomial with ``p ∈ {0, 1}`` consumes no
-  random numbers, so a fixed replicate without mutation is skipped (its state cannot change)
-  without changing the stream.  Every sum runs over ``k`` in ascending order in both
-  implementations, so the probabilities, and hence the draws, agree bit for bit.
+* :func:`wf_generations` (any K, any weights): the binomials come from the batch sampler of
+  :mod:`quantgeo._kernels.binomial` (BTRD / inversion, exact, a fresh ``p`` each), allele by
+  allele over the block's live replicates in ascending order: the order of the twin's
+  vectorised batches.  A binomial with ``p ∈ {0, 1}`` consumes no random numbers, so a fixed
+  replicate without mutation is skipped (its state cannot change) without changing the
+  stream.  Every sum runs over ``k`` in ascending order in both implementations, so the
+  probabilities, and hence the draws, agree bit for bit.
 * :func:`wf_table_generations` (K = 2, constant weights): then ``z`` is a function of the count
   ``c`` of allele 0 alone and the model is the Markov chain ``c → Bin(N_g, z_c)`` on
   ``0 … N_g``.  Its transition rows (laid out by :func:`table_layout`, NumPy code shared by
   both backends) are written the first time a replicate is in the state (:func:`fill_rows`:
   the same ``+ − × ÷`` in the same order here and in the twin, so the same bits), and each step
   is an inversion ``c' = lo_c + min{i : F_c(i) > u}`` of one uniform ``u`` through a Chen–Asau
-  guide table: O(1) per replicate-generation instead of a binomial draw's O(np) or BTPE
+  guide table: O(1) per replicate-generation instead of a binomial draw's O(np) or BTRD
   set-up.  The kernel and the twin read equal tables with the same uniforms
   (``rng.random()`` one at a time here, ``rng.random(size)`` there: the same ``next_double``
   stream), so they agree bit for bit.
+* :func:`wf_chain_generations` (K = 2, constant weights, ``N_g`` beyond the full tables): the
+  rows of the narrow states only (:func:`narrow_layout`), BTRD / inversion for the others.
 """
 
 from __future__ import annotations
@@ -38,15 +42,26 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from quantgeo._kernels.binomial import binomials, log_factorials, reciprocals, rounds
+
 # the table layout (windows, modes, odds) is computed by one NumPy function for both backends
-from quantgeo._kernels.evolution_reference import inversion_tables, table_layout, table_windows
+from quantgeo._kernels.evolution_reference import (
+    inversion_tables,
+    narrow_layout,
+    table_layout,
+    table_windows,
+)
 
 __all__ = [
     "fill_rows",
     "inversion_tables",
+    "log_factorials",
+    "narrow_layout",
+    "reciprocals",
     "table_layout",
     "table_windows",
     "warmup",
+    "wf_chain_generations",
     "wf_generations",
     "wf_table_generations",
 ]
@@ -57,7 +72,7 @@ IntArray = NDArray[np.int64]
 _BATCH = 64
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def wf_generations(
     x: Array,
     rng: np.random.Generator,
@@ -70,8 +85,10 @@ def wf_generations(
     fix_time: IntArray,
     fixed_allele: IntArray,
     loss_time: IntArray,
+    lf: Array,
+    inv: Array,
 ) -> None:
-    """Advance every replicate by ``generations`` generations, in place.
+    """Advance every replicate (of one block) by ``generations`` generations, in place.
 
     Parameters
     ----------
@@ -79,7 +96,7 @@ def wf_generations(
         Frequencies, float64 ``(R, K)``, rows summing to 1; overwritten with
         ``counts/n_genes`` (a division, so a fixed allele has frequency exactly 1.0).
     rng
-        ``numpy.random.Generator`` of the binomials, advanced in place.
+        ``numpy.random.Generator`` of the block, advanced in place.
     generations
         Number of generations (``0``: nothing happens).
     t0
@@ -97,12 +114,23 @@ def wf_generations(
         yet); updated.
     loss_time
         ``(R, K)``: first generation at which allele ``k`` had no copy (``-1``: not yet); updated.
+    lf, inv
+        ``ln k!`` and ``1/k``, ``k = 0 … N_g`` (:func:`~quantgeo._kernels.binomial.log_factorials`,
+        :func:`~quantgeo._kernels.binomial.reciprocals`).
     """
     r_n, k_n = x.shape
     shared = weights.shape[0] == 1
     z = np.empty((r_n, k_n))
-    rem_n = np.empty(r_n, dtype=np.int64)
+    yk = np.empty(k_n)
     rem_p = np.empty(r_n)
+    # the batch sampler's arguments and work arrays, dense over the active replicates
+    nn = np.empty(r_n, dtype=np.int64)
+    pp = np.empty(r_n)
+    cc = np.empty(r_n, dtype=np.int64)
+    vv = np.empty(r_n)
+    pend = np.empty(r_n, dtype=np.int64)
+    slow = np.empty(r_n, dtype=np.int64)
+    flag = np.empty(r_n, dtype=np.uint8)
     # replicates that can still change, in ascending order (the order of the draws); without
     # mutation a fixed replicate is frozen and drops out of the list for good
     act = np.empty(r_n, dtype=np.int64)
@@ -116,7 +144,7 @@ def wf_generations(
             break
         t = t0 + g + 1
         if k_n == 2:
-            # one binomial per replicate: selection, mutation, drift and bookkeeping fused
+            # one binomial per replicate: selection and mutation fused
             for i in range(n_act):
                 r = act[i]
                 wr = 0 if shared else r
@@ -127,7 +155,12 @@ def wf_generations(
                     z0 = y0 * transition[0, 0] + y1 * transition[1, 0]
                 else:
                     z0 = x[r, 0] * weights[wr, 0] / tot
-                c = rng.binomial(n_genes, min(1.0, z0 / 1.0))
+                nn[i] = n_genes
+                pp[i] = min(1.0, z0 / 1.0)
+            binomials(rng, nn, pp, cc, n_act, lf, inv, vv, pend, slow, flag)
+            for i in range(n_act):
+                r = act[i]
+                c = cc[i]
                 x[r, 0] = c / n_genes
                 x[r, 1] = (n_genes - c) / n_genes
                 if c == 0:
@@ -150,29 +183,33 @@ def wf_generations(
                 for k in range(1, k_n):
                     tot += x[r, k] * weights[wr, k]
                 if mutate:
+                    for k in range(k_n):
+                        yk[k] = x[r, k] * weights[wr, k] / tot
                     for j in range(k_n):
-                        acc = (x[r, 0] * weights[wr, 0] / tot) * transition[0, j]
+                        acc = yk[0] * transition[0, j]
                         for k in range(1, k_n):
-                            acc += (x[r, k] * weights[wr, k] / tot) * transition[k, j]
-                        z[r, j] = acc
+                            acc += yk[k] * transition[k, j]
+                        z[i, j] = acc
                 else:
                     for k in range(k_n):
-                        z[r, k] = x[r, k] * weights[wr, k] / tot
-                rem_n[r] = n_genes
-                rem_p[r] = 1.0
+                        z[i, k] = x[r, k] * weights[wr, k] / tot
+                nn[i] = n_genes
+                rem_p[i] = 1.0
             for k in range(k_n - 1):
                 for i in range(n_act):
-                    r = act[i]
                     p = 0.0
-                    if rem_p[r] > 0.0:
-                        p = min(1.0, z[r, k] / rem_p[r])
-                    c = rng.binomial(rem_n[r], p)
-                    x[r, k] = c / n_genes
-                    rem_n[r] -= c
-                    rem_p[r] -= z[r, k]
+                    if rem_p[i] > 0.0:
+                        p = min(1.0, z[i, k] / rem_p[i])
+                    pp[i] = p
+                binomials(rng, nn, pp, cc, n_act, lf, inv, vv, pend, slow, flag)
+                for i in range(n_act):
+                    c = cc[i]
+                    x[act[i], k] = c / n_genes
+                    nn[i] -= c
+                    rem_p[i] -= z[i, k]
             for i in range(n_act):
                 r = act[i]
-                x[r, k_n - 1] = rem_n[r] / n_genes
+                x[r, k_n - 1] = nn[i] / n_genes
                 for k in range(k_n):
                     if x[r, k] == 0.0 and loss_time[r, k] < 0:
                         loss_time[r, k] = t
@@ -200,9 +237,16 @@ def warmup() -> float:
     wf_generations(
         x, np.random.default_rng(0), 1, 0, np.ones((1, 2)), np.eye(2), False, 4,
         np.full(2, -1, dtype=np.int64), np.full(2, -1, dtype=np.int64),
-        np.full((2, 2), -1, dtype=np.int64),
+        np.full((2, 2), -1, dtype=np.int64), log_factorials(4), reciprocals(4),
     )  # fmt: skip
-    tab = table_layout(np.array([0.0, 0.5, 1.0]), 2)
+    z = np.array([0.0, 0.5, 1.0])
+    chain = narrow_layout(z, 2, 1)
+    wf_chain_generations(
+        x, np.array([1, 2]), np.random.default_rng(0), 1, 0, z, *chain, True, 2,
+        np.full(2, -1, dtype=np.int64), np.full(2, -1, dtype=np.int64),
+        np.full((2, 2), -1, dtype=np.int64), log_factorials(2), reciprocals(2),
+    )  # fmt: skip
+    tab = table_layout(z, 2)
     fill_rows(np.array([0]), 2, *tab)
     wf_table_generations(
         x, np.array([1, 2]), np.random.default_rng(0), 1, 0, *tab, True, 2,
@@ -228,10 +272,21 @@ def _fill_row(
     # the twin's arithmetic, operation by operation (``cdf`` holds g, then its sums, then F)
     a, w, o, m, r = lo[c], width[c], offset[c], mode[c], rho[c]
     cdf[o + m - a] = 1.0
-    for k in range(m + 1, a + w):
-        cdf[o + k - a] = ((cdf[o + k - a - 1] * r) * (n_genes - k + 1)) / k
-    for k in range(m - 1, a - 1, -1):
-        cdf[o + k - a] = ((cdf[o + k - a + 1] / r) * (k + 1)) / (n_genes - k)
+    # the two recursions from the mode, interleaved: independent dependency chains (each a
+    # multiply-multiply-divide latency per entry) that the CPU then runs side by side
+    gu = 1.0
+    gd = 1.0
+    ku = m + 1
+    kd = m - 1
+    while ku < a + w or kd >= a:
+        if ku < a + w:
+            gu = ((gu * r) * (n_genes - ku + 1)) / ku
+            cdf[o + ku - a] = gu
+            ku += 1
+        if kd >= a:
+            gd = ((gd / r) * (kd + 1)) / (n_genes - kd)
+            cdf[o + kd - a] = gd
+            kd -= 1
     acc = 0.0
     for i in range(w):
         acc += cdf[o + i]
@@ -251,7 +306,7 @@ def _fill_row(
     ready[c] = 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fill_rows(
     states: IntArray,
     n_genes: int,
@@ -269,7 +324,7 @@ def fill_rows(
         _fill_row(c, n_genes, lo, width, offset, mode, rho, cdf, guide, ready)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def wf_table_generations(
     x: Array,
     count: IntArray,
@@ -347,6 +402,114 @@ def wf_table_generations(
                         fix_time[r] = t
                         fixed_allele[r] = 1 - gone
                         absorbed += 1
+        if frozen and absorbed > 0:
+            kept = 0
+            for i in range(n_act):
+                r = act[i]
+                if fix_time[r] < 0:
+                    act[kept] = r
+                    cur[kept] = cur[i]
+                    kept += 1
+                else:
+                    count[r] = cur[i]
+            n_act = kept
+    for i in range(n_act):
+        count[act[i]] = cur[i]
+    for r in range(r_n):
+        x[r, 0] = count[r] / n_genes
+        x[r, 1] = (n_genes - count[r]) / n_genes
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def wf_chain_generations(
+    x: Array,
+    count: IntArray,
+    rng: np.random.Generator,
+    generations: int,
+    t0: int,
+    z: Array,
+    lo: IntArray,
+    width: IntArray,
+    offset: IntArray,
+    mode: IntArray,
+    rho: Array,
+    cdf: Array,
+    guide: NDArray[np.integer],
+    ready: NDArray[np.uint8],
+    frozen: bool,
+    n_genes: int,
+    fix_time: IntArray,
+    fixed_allele: IntArray,
+    loss_time: IntArray,
+    lf: Array,
+    inv: Array,
+) -> None:
+    """The K = 2 count chain ``c → Bin(N_g, z_c)`` beyond the full tables (large ``N_g``).
+
+    The rows of :func:`narrow_layout` (states whose window is narrow: counts near 0 or
+    ``N_g``, e.g. a new mutant's) are inverted as in :func:`wf_table_generations` (a row is
+    written the first time a replicate is in its state, :func:`fill_rows`); the other
+    states draw ``Bin(N_g, z_c)`` with the BTRD / inversion sampler
+    (:func:`~quantgeo._kernels.binomial.rounds`).  Each live replicate takes one uniform, in
+    ascending order (the first uniform of its binomial, if it has no row), then the binomials'
+    further rounds follow: the twin's order.  ``count``, ``x``, ``frozen`` and the absorption
+    bookkeeping as in :func:`wf_table_generations`.
+    """
+    r_n = count.size
+    act = np.empty(r_n, dtype=np.int64)
+    cur = np.empty(r_n, dtype=np.int64)
+    nn = np.full(r_n, n_genes, dtype=np.int64)
+    pp = np.empty(r_n)
+    cc = np.empty(r_n, dtype=np.int64)
+    who = np.empty(r_n, dtype=np.int64)
+    vv = np.empty(r_n)
+    pend = np.empty(r_n, dtype=np.int64)
+    slow = np.empty(r_n, dtype=np.int64)
+    flag = np.empty(r_n, dtype=np.uint8)
+    n_act = 0
+    for r in range(r_n):
+        if not frozen or fix_time[r] < 0:
+            act[n_act] = r
+            cur[n_act] = count[r]
+            n_act += 1
+    for g in range(generations):
+        if n_act == 0:
+            break
+        t = t0 + g + 1
+        n_b = 0
+        for i in range(n_act):
+            c = cur[i]
+            u = rng.random()
+            o = offset[c]
+            if o >= 0:
+                if ready[c] == 0:
+                    _fill_row(c, n_genes, lo, width, offset, mode, rho, cdf, guide, ready)
+                j = int(guide[o + np.int64(u * width[c])])
+                while cdf[o + j] <= u:
+                    j += 1
+                cur[i] = lo[c] + j
+            else:
+                vv[n_b] = u
+                pp[n_b] = z[c]
+                who[n_b] = i
+                pend[n_b] = n_b
+                n_b += 1
+        if n_b > 0:
+            rounds(rng, nn, pp, cc, n_b, lf, inv, vv, pend, slow, flag, True)
+            for j in range(n_b):
+                cur[who[j]] = cc[j]
+        absorbed = 0
+        for i in range(n_act):
+            c = cur[i]
+            if c == 0 or c == n_genes:
+                r = act[i]
+                gone = 0 if c == 0 else 1
+                if loss_time[r, gone] < 0:
+                    loss_time[r, gone] = t
+                if fix_time[r] < 0:
+                    fix_time[r] = t
+                    fixed_allele[r] = 1 - gone
+                    absorbed += 1
         if frozen and absorbed > 0:
             kept = 0
             for i in range(n_act):

@@ -1,8 +1,8 @@
 """NumPy twins of :mod:`quantgeo._kernels.evolution`: same names, signatures and in-place semantics.
 
-Vectorised over replicates (one ``rng.binomial`` call per allele per generation, or one
-``rng.random`` call per generation on the K = 2 tables); they are the readable definition of
-the Wright–Fisher generation and the ``backend="numpy"`` of
+Vectorised over the replicates of a block (one batch of binomials per allele per generation,
+:mod:`.binomial_reference`, or one ``rng.random`` call per generation on the K = 2 tables);
+they are the readable definition of the Wright–Fisher generation and the ``backend="numpy"`` of
 :class:`~quantgeo.evolution.WrightFisher`.  Sums run over alleles in ascending order, exactly as
 in the kernels, so both draw the same variates from equally seeded generators.  The layout of
 the K = 2 inversion tables (:func:`table_layout`) is computed here for both backends; each
@@ -14,11 +14,18 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from quantgeo._kernels.binomial import log_factorials, reciprocals
+from quantgeo._kernels.binomial_reference import binomials, rounds
+
 __all__ = [
     "fill_rows",
     "inversion_tables",
+    "log_factorials",
+    "narrow_layout",
+    "reciprocals",
     "table_layout",
     "table_windows",
+    "wf_chain_generations",
     "wf_generations",
     "wf_table_generations",
 ]
@@ -39,8 +46,11 @@ def wf_generations(
     fix_time: IntArray,
     fixed_allele: IntArray,
     loss_time: IntArray,
+    lf: Array,
+    inv: Array,
 ) -> None:
-    """Advance every replicate by ``generations`` generations, in place (see the kernel)."""
+    """Advance every replicate (of one block) by ``generations`` generations, in place (see
+    the kernel); the binomials are :func:`~quantgeo._kernels.binomial_reference.binomials`."""
     r_n, k_n = x.shape
     w = np.broadcast_to(weights, (r_n, k_n))
     for g in range(generations):
@@ -68,7 +78,8 @@ def wf_generations(
         for k in range(k_n - 1):
             safe = np.where(rem_p > 0.0, rem_p, 1.0)
             p = np.where(rem_p > 0.0, np.minimum(1.0, z[:, k] / safe), 0.0)
-            c = rng.binomial(rem_n, p)
+            c = np.empty(m, dtype=np.int64)
+            binomials(rng, rem_n, p, c, m, lf, inv)
             out[:, k] = c / n_genes
             rem_n = rem_n - c
             rem_p = rem_p - z[:, k]
@@ -203,6 +214,87 @@ def fill_rows(
     cdf[where] = f[inside]
     guide[where] = gd[inside]
     ready[states] = 1
+
+
+def narrow_layout(z: Array, n_genes: int, max_width: int) -> Tables:
+    """The tables of :func:`table_layout` for the rows no wider than ``max_width`` only (the
+    states near 0 and ``N_g``), packed: ``offset_c = −1`` marks a row left to the binomial
+    sampler (:func:`wf_chain_generations`)."""
+    lo, width = table_windows(z, n_genes)
+    p = np.clip(z, 0.0, 1.0)
+    inner = (p > 0.0) & (p < 1.0)
+    rho: Array = np.where(inner, p / np.where(inner, 1.0 - p, 1.0), 1.0)
+    mode = np.clip(np.floor((n_genes + 1) * p).astype(np.int64), lo, lo + width - 1)
+    narrow = width <= max_width
+    offset = np.full(width.size, -1, dtype=np.int64)
+    offset[narrow] = np.cumsum(width[narrow]) - width[narrow]
+    cells = int(width[narrow].sum())
+    cdf = np.empty(cells)
+    guide: NDArray[np.integer] = np.empty(cells, dtype=np.int16 if max_width < 2**15 else np.int32)
+    return lo, width, offset, mode, rho, cdf, guide, np.zeros(width.size, dtype=np.uint8)
+
+
+def wf_chain_generations(
+    x: Array,
+    count: IntArray,
+    rng: np.random.Generator,
+    generations: int,
+    t0: int,
+    z: Array,
+    lo: IntArray,
+    width: IntArray,
+    offset: IntArray,
+    mode: IntArray,
+    rho: Array,
+    cdf: Array,
+    guide: NDArray[np.integer],
+    ready: NDArray[np.uint8],
+    frozen: bool,
+    n_genes: int,
+    fix_time: IntArray,
+    fixed_allele: IntArray,
+    loss_time: IntArray,
+    lf: Array,
+    inv: Array,
+) -> None:
+    """The K = 2 count chain beyond the full tables (see the kernel): each live replicate
+    draws one uniform, in ascending order; a state with a row (``offset ≥ 0``) inverts it
+    there, the others take it as the first uniform of their binomial ``Bin(N_g, z_c)``."""
+    for g in range(generations):
+        t = t0 + g + 1
+        idx = np.flatnonzero(fix_time < 0) if frozen else np.arange(count.size)
+        if idx.size == 0:
+            break
+        c = count[idx]
+        u = rng.random(idx.size)
+        o = offset[c]
+        tab = o >= 0
+        new = np.empty(idx.size, dtype=np.int64)
+        ct, ut, ot = c[tab], u[tab], o[tab]
+        fill_rows(
+            np.unique(ct[ready[ct] == 0]), n_genes, lo, width, offset, mode, rho, cdf, guide, ready
+        )
+        j = guide[ot + (ut * width[ct]).astype(np.int64)].astype(np.int64)
+        step = cdf[ot + j] <= ut
+        while np.any(step):
+            j = j + step
+            step = cdf[ot + j] <= ut
+        new[tab] = lo[ct] + j
+        rest = ~tab
+        if np.any(rest):
+            nb = np.full(int(rest.sum()), n_genes, dtype=np.int64)
+            new[rest] = rounds(rng, nb, z[c[rest]], lf, inv, first=u[rest])
+        count[idx] = new
+        gone = np.where(new == 0, 0, np.where(new == n_genes, 1, -1))
+        hit = gone >= 0
+        sel, lost = idx[hit], gone[hit]
+        first = loss_time[sel, lost] < 0
+        loss_time[sel[first], lost[first]] = t
+        fresh = fix_time[sel] < 0
+        fix_time[sel[fresh]] = t
+        fixed_allele[sel[fresh]] = 1 - lost[fresh]
+    x[:, 0] = count / n_genes
+    x[:, 1] = (n_genes - count) / n_genes
 
 
 def inversion_tables(z: Array, n_genes: int) -> Tables:

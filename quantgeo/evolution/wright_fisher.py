@@ -18,19 +18,28 @@ the mutation matrix built from the rates ``μ_kj`` (``k → j``): ``P_kj = μ_kj
 
 Sampling (``info["sampler"]``): with K = 2 and constant weights the model is the Markov chain
 ``c → Bin(N_g, z_c)`` on the count of allele 0, and for ``N_g ≲ 3600`` its transition rows are
-tabulated (each the first time a replicate is in that state) and each step is one uniform
-inverted through them (``"table"``, O(1) per replicate-generation); otherwise the binomials are
-NumPy's (``"binomial"``).  Both are exact
-(the tables to double rounding: tail mass left out < 2e⁻⁴², below the uniforms' 2⁻⁵³
+tabulated and each step is one uniform inverted through them (``"table"``, O(1) per
+replicate-generation); otherwise the binomials are drawn with a fresh ``p`` each by BTRD
+(``n p ≥ 10``) or inversion (:mod:`quantgeo._kernels.binomial`, ``"binomial"``) — for the
+K = 2 chain with ``N_g < 2²¹`` only in the states whose rows are wide, the narrow rows (counts
+near 0 and ``N_g``) being tabulated too (``info["tabulated_states"]``).  Both are
+exact (the tables to double rounding: tail mass left out < 2e⁻⁴², below the uniforms' 2⁻⁵³
 resolution), both backends draw the same variates, and a run is reproducible for a fixed seed;
 the two samplers give different (equally distributed) streams.
+
+Replicates are cut into blocks of :data:`BLOCK`; block ``b`` draws from its own generator,
+``default_rng(SeedSequence(seed).spawn(B)[b])``, and the blocks run on ``workers`` threads (the
+kernels release the GIL), so the result does not depend on the thread count.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -66,6 +75,15 @@ _BUDGET = 1 << 22
 _TABLE_CELLS = 1 << 21
 # bytes per cell of the tables (float64 CDF, int16 guide); only the rows reached are written
 _TABLE_BYTES = 10
+# widest row (cells) tabulated beyond the full tables: the states near 0 and N_g (a new
+# mutant's), inverted through their rows; the other states draw BTRD / inversion binomials
+_NARROW = 512
+# largest N_g for the chain (its per-state arrays take 48 bytes a state); beyond, the general
+# kernel draws every binomial
+_CHAIN_STATES = 1 << 21
+#: replicates per block: each block has its own ``SeedSequence(seed).spawn`` stream and is one
+#: task of the thread pool, so a run's result does not depend on ``workers``
+BLOCK = 4096
 
 
 def check_frequencies(name: str, x: ArrayLike, k: int | None = None) -> Array:
@@ -167,9 +185,14 @@ class WrightFisher:
     ploidy
         1 (haploid, ``N_g = n``) or 2 (diploid, ``N_g = 2n``).
     seed
-        Seed of ``numpy.random.default_rng`` (each :meth:`run` restarts from it).
+        Seed of the run (each :meth:`run` restarts from it): the replicates are cut into blocks
+        of :data:`BLOCK`, block ``b`` drawing from ``default_rng(SeedSequence(seed).spawn(B)[b])``.
     backend
         ``"numba"`` (compiled kernel) or ``"numpy"`` (vectorised twin, identical draws).
+    workers
+        Threads running the blocks (``None``: every core, ``os.cpu_count()``, or one per shard
+        when :meth:`run` shards onto an executor; at most one per block).  The kernels
+        release the GIL; the result is the same for every ``workers``.
     """
 
     def __init__(
@@ -182,8 +205,15 @@ class WrightFisher:
         ploidy: int = 2,
         seed: int = 0,
         backend: str = "numba",
+        workers: int | None = None,
     ) -> None:
         self.n = check_int("n", n)
+        self._auto_workers = workers is None
+        self.workers = (
+            (os.cpu_count() or 1)
+            if workers is None
+            else check_int("workers", workers, or_none=True)
+        )
         self.ploidy = ploidy
         self.n_genes = gene_copies(self.n, ploidy)
         self.seed = check_int("seed", seed, 0)
@@ -220,7 +250,7 @@ class WrightFisher:
         fit = "callable" if self._fitness_fn is not None else np.array2string(self.selection)
         return (
             f"WrightFisher(n={self.n}, ploidy={self.ploidy}, K={self.n_alleles}, fitness={fit}, "
-            f"mutates={self.mutates}, backend={self.backend!r})"
+            f"mutates={self.mutates}, backend={self.backend!r}, workers={self.workers})"
         )
 
     # -- one-generation moments ---------------------------------------------------------------
@@ -283,6 +313,16 @@ class WrightFisher:
             return None
         return tuple(kernels("evolution", "numpy").table_layout(z, self.n_genes))
 
+    def _chain(self) -> tuple[Array, tuple[Any, ...]] | None:
+        """``(z, narrow tables)`` of the count chain beyond the full tables (K = 2, constant
+        weights, large ``N_g``), or ``None``."""
+        if self.n_genes >= _CHAIN_STATES:
+            return None
+        z = self.transition_probabilities()
+        if z is None or self._table_cells():
+            return None
+        return z, tuple(kernels("evolution", "numpy").narrow_layout(z, self.n_genes, _NARROW))
+
     # -- running ------------------------------------------------------------------------------
     def _start(self, x0: ArrayLike, replicates: int) -> Array:
         x = check_frequencies("x0", x0, self.n_alleles)
@@ -330,6 +370,12 @@ class WrightFisher:
                 float(_TABLE_BYTES * cells),
                 "lower `n`",
             )
+        chain = None if cells else self._chain()
+        # ln k! and 1/k for the binomials; the chain's per-state arrays and narrow rows
+        extra = 16.0 * (self.n_genes + 1)
+        if chain is not None:
+            extra += 48.0 * (self.n_genes + 1) + _TABLE_BYTES * float(chain[1][5].size)
+        working["for the binomial sampler's tables"] = (extra, "lower `n`")
         return run_estimate(
             (0.0, float(generations)),
             recorder,
@@ -377,7 +423,8 @@ class WrightFisher:
             ``info`` holds ``fixation_time`` ``(R,)`` (first generation at which one allele
             held every copy, ``-1`` if none did), ``fixed_allele`` ``(R,)`` (``-1``) and
             ``loss_time`` ``(R, K)`` (first generation without allele ``k``, ``-1``), plus the
-            model parameters, seed and timings.
+            model parameters, seed, timings, ``sampler``, ``tabulated_states``, ``blocks`` and
+            the ``workers`` (threads) used.
         """
         reps = check_int("replicates", replicates)
         span: Any = generations
@@ -393,10 +440,15 @@ class WrightFisher:
         if shards is not None:
             from quantgeo.sweep.engine_shards import EngineClone, run_engine_sharded
 
+            base = self
+            if self._auto_workers and executor != "serial":
+                # the shards are the parallelism: one thread each, unless `workers` was given
+                base = copy.copy(self)
+                base.workers = 1
             return run_engine_sharded(
-                self, "wright-fisher", x0, gens, rec, shards=shards, executor=executor,
+                base, "wright-fisher", x0, gens, rec, shards=shards, executor=executor,
                 walkers=reps, seed=self.seed, split_state0=np.ndim(x0) == 2,
-                clone=EngineClone(self, None, walkers_kwarg="replicates"),
+                clone=EngineClone(base, None, walkers_kwarg="replicates"),
             )  # fmt: skip
         check_run(self.memory_estimate(gens, rec, reps), "WrightFisher.run: ")
         x = self._start(x0, reps)
@@ -411,8 +463,9 @@ class WrightFisher:
         kmod = kernels("evolution", self.backend)
         kern = kmod.wf_generations
         table = self._tables()
+        chain = None if table is not None else self._chain()
         ng = self.n_genes
-        rng = np.random.default_rng(self.seed)
+        lf, inv = kmod.log_factorials(ng), kmod.reciprocals(ng)
         k = self.n_alleles
         fix_time = np.full(reps, -1, dtype=np.int64)
         fixed_allele = np.full(reps, -1, dtype=np.int64)
@@ -421,46 +474,78 @@ class WrightFisher:
         init_fixed = np.any(x == 1.0, axis=1)
         fix_time[init_fixed] = 0
         fixed_allele[init_fixed] = np.argmax(x[init_fixed] == 1.0, axis=1)
+        n_blocks = -(-reps // BLOCK)
+        blocks = [slice(b * BLOCK, min(reps, (b + 1) * BLOCK)) for b in range(n_blocks)]
+        rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(self.seed).spawn(n_blocks)]
+        threads = min(self.workers, n_blocks)
+        pool = ThreadPoolExecutor(threads) if threads > 1 else None
         per_call = max(1, _BUDGET // reps) if self._fitness_fn is None else 1
-        if table is not None:
-            per_call = max(per_call, gens)  # the table chain cannot produce a non-finite state
+        if table is not None or chain is not None:
+            per_call = max(per_call, gens)  # the count chain cannot produce a non-finite state
         start = time.perf_counter()
         t_kernel = 0.0
         done = 0
         simulated = 0  # generations passed to the kernel (the rest were provably frozen)
-        for target in ticks:
-            while done < target:
-                if not self.mutates and np.all(fix_time >= 0):
-                    done = int(target)  # every replicate is fixed: nothing can change any more
-                    break
-                m = int(min(per_call, target - done))
-                w = self._weights if self._fitness_fn is None else self.weights(x)
-                s0 = time.perf_counter()
-                # the counts and the grid check only where the table sampler may run
-                count = np.rint(x[:, 0] * ng).astype(np.int64) if table is not None else None
-                if table is not None and count is not None and _on_grid(x, count, ng):
-                    kmod.wf_table_generations(
-                        x, count, rng, m, done, *table, not self.mutates, ng,
-                        fix_time, fixed_allele, loss_time,
-                    )  # fmt: skip
-                else:
+        try:
+            tabs = table if table is not None else (chain[1] if chain is not None else None)
+            if tabs is not None and pool is not None:
+                # every row before the blocks start, which then share the tables read-only
+                # (rows are independent: interleaved slices of them are filled on the threads)
+                states = np.flatnonzero(tabs[2] >= 0)
+                rows = [(states[j::threads].copy(), ng, *tabs) for j in range(threads)]
+                _run_jobs(pool, kmod.fill_rows, rows)
+            for target in ticks:
+                while done < target:
+                    if not self.mutates and np.all(fix_time >= 0):
+                        done = int(target)  # every replicate is fixed: nothing can change any more
+                        break
+                    m = int(min(per_call, target - done))
+                    w = self._weights if self._fitness_fn is None else self.weights(x)
+                    s0 = time.perf_counter()
+                    # the counts and the grid check only where the table sampler may run
+                    counted = table is not None or chain is not None
+                    count = np.rint(x[:, 0] * ng).astype(np.int64) if counted else None
+                    on_grid = counted and count is not None and _on_grid(x, count, ng)
                     # off the grid c/N_g (only x0 can be): one general generation gets onto it
-                    m = m if table is None else 1
-                    kern(
-                        x, rng, m, done, w, self.transition, self.mutates, ng,
-                        fix_time, fixed_allele, loss_time,
-                    )  # fmt: skip
-                t_kernel += time.perf_counter() - s0
-                done += m
-                simulated += m
-                if not np.all(np.isfinite(x)):
-                    raise StabilityError(
-                        f"non-finite frequencies at generation {done}: the mean fitness of a "
-                        f"population was 0 (every allele present has weight 0)",
-                        t=float(done),
-                        step=done,
-                    )
-            rec.record(float(target), x)  # a stored state is copied by the recorder
+                    m = m if on_grid or not counted else 1
+                    if on_grid and chain is not None and count is not None:
+                        z, tabs = chain
+                        fn: Callable[..., None] = kmod.wf_chain_generations
+                        jobs: list[Any] = [
+                            (x[sl], count[sl], rngs[b], m, done, z, *tabs, not self.mutates, ng,
+                             fix_time[sl], fixed_allele[sl], loss_time[sl], lf, inv)
+                            for b, sl in enumerate(blocks)
+                        ]  # fmt: skip
+                    elif on_grid and table is not None and count is not None:
+                        fn = kmod.wf_table_generations
+                        jobs = [
+                            (x[sl], count[sl], rngs[b], m, done, *table, not self.mutates, ng,
+                             fix_time[sl], fixed_allele[sl], loss_time[sl])
+                            for b, sl in enumerate(blocks)
+                        ]  # fmt: skip
+                    else:
+                        fn = kern
+                        jobs = [
+                            (x[sl], rngs[b], m, done, w if w.shape[0] == 1 else w[sl],
+                             self.transition, self.mutates, ng, fix_time[sl], fixed_allele[sl],
+                             loss_time[sl], lf, inv)
+                            for b, sl in enumerate(blocks)
+                        ]  # fmt: skip
+                    _run_jobs(pool, fn, jobs)
+                    t_kernel += time.perf_counter() - s0
+                    done += m
+                    simulated += m
+                    if not np.all(np.isfinite(x)):
+                        raise StabilityError(
+                            f"non-finite frequencies at generation {done}: the mean fitness of a "
+                            f"population was 0 (every allele present has weight 0)",
+                            t=float(done),
+                            step=done,
+                        )
+                rec.record(float(target), x)  # a stored state is copied by the recorder
+        finally:
+            if pool is not None:
+                pool.shutdown()
         info = run_info(
             "WrightFisher",
             steps=simulated,
@@ -475,16 +560,35 @@ class WrightFisher:
             replicates=reps,
             generations=gens,
             seed=self.seed,
+            workers=threads,
+            blocks=n_blocks,
             fixation_time=fix_time,
             fixed_allele=fixed_allele,
             loss_time=loss_time,
             kernel_time=t_kernel,
             sampler="table" if table is not None else "binomial",
+            tabulated_states=_tabulated(table, chain),
             simulated_generations=simulated,
             replicate_generations_per_second=reps * simulated / t_kernel if t_kernel else 0.0,
         )
         log.debug("Wright–Fisher run: %s", {k_: v for k_, v in info.items() if np.isscalar(v)})
         return rec.finish(info=info)
+
+
+def _tabulated(table: tuple[Any, ...] | None, chain: tuple[Array, tuple[Any, ...]] | None) -> int:
+    """States with a table row (the full tables, or the narrow rows of the chain)."""
+    tabs = table if table is not None else (chain[1] if chain is not None else None)
+    return 0 if tabs is None else int(np.sum(tabs[2] >= 0))
+
+
+def _run_jobs(pool: ThreadPoolExecutor | None, fn: Callable[..., None], jobs: list[Any]) -> None:
+    """``fn(*args)`` for every block's ``args``, serially or on the pool (the kernels release
+    the GIL; the blocks touch disjoint rows and draw from their own generators)."""
+    if pool is None:
+        for args in jobs:
+            fn(*args)
+    else:
+        list(pool.map(lambda args: fn(*args), jobs))
 
 
 def _on_grid(x: Array, count: NDArray[np.int64], ng: int) -> bool:

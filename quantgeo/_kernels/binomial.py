@@ -1,0 +1,236 @@
+r"""Exact binomial variates with a fresh ``p`` each draw, Numba (twin: :mod:`.binomial_reference`).
+
+``Bin(n, p)`` for a batch of ``(n_i, p_i)``; by symmetry ``p' = min(p, 1 − p)`` (a draw for
+``p > ½`` is ``n − X``, ``X ~ Bin(n, 1 − p)``), then
+
+* ``n p' < 10``: **inversion from 0** (BINV, Kachitvichyanukul & Schmeiser 1988): one uniform
+  ``u``, ``X = min{x : u ≤ Σ_{j ≤ x} f(j)}`` with ``f(0) = q^n`` (by repeated squaring: only
+  ``×``, so both backends get the same bits) and ``f(x) = f(x−1)·((n − x + 1)ρ)·(1/x)``,
+  ``ρ = p'/q``; a search past ``min(n, ⌊np' + 10√(np'q + 1)⌋)`` (round-off) starts over
+  with a new uniform.
+* ``n p' ≥ 10``: **BTRD** (Hörmann 1993, *J. Statist. Comput. Simul.* 46, 101–110), transformed
+  rejection with a decomposition: a uniform ``V ≤ 0.86 v_r`` (≈ 86 % of draws at large ``np``)
+  gives ``X = ⌊(2a/(½ − |U|) + b)U + c⌋`` at once; otherwise a second uniform and the
+  acceptance test ``V ≤ f(X)/f(m)`` (recursively for ``|X − m| ≤ 15``, else the squeeze
+  ``ρ`` and, last, ``ln f(X)/f(m) = ln m! + ln(n − m)! − ln X! − ln(n − X)! + (X − m) ln(p'/q)``
+  from the log-factorial table ``lf``).
+
+Both are exact samplers (up to double rounding).  The stream of a batch is defined in
+**rounds**: each pending draw, in ascending order, takes one uniform; then each BTRD draw that
+missed the fast region, in ascending order, takes a second; the draws rejected in a round are
+the pending ones of the next.  The twin consumes ``rng.random(size)`` in that order (NumPy's
+``next_double`` stream, as ``rng.random()`` here) with the same arithmetic; the logarithms it
+needs are Python's ``math.log`` (the C library's, which Numba's ``math.log`` calls too; NumPy's
+own SIMD ``np.log`` differs in the last bit), so the two agree draw for draw.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+from scipy.special import gammaln
+
+__all__ = ["BTRD_MIN", "binomials", "log_factorials", "reciprocals", "rounds"]
+
+Array = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+#: ``n·min(p, 1 − p)`` from which BTRD is used (Hörmann's bound); inversion below it
+BTRD_MIN = 10.0
+
+
+def log_factorials(n: int) -> Array:
+    """``ln k!`` for ``k = 0 … n`` (``scipy.special.gammaln``; one table for both backends)."""
+    return np.asarray(gammaln(np.arange(n + 1) + 1.0), dtype=float)
+
+
+def reciprocals(n: int) -> Array:
+    """``1/k`` for ``k = 0 … n`` (entry 0 unused): the kernels multiply where BINV and BTRD's
+    recursion divide (one table for both backends)."""
+    return 1.0 / np.maximum(np.arange(n + 1, dtype=float), 1.0)
+
+
+@njit(cache=True, error_model="numpy")
+def _q_pow(q: float, n: int) -> float:
+    # q**n by squaring from the lowest bit (the twin's order)
+    res = 1.0
+    base = q
+    e = n
+    while e > 0:
+        if e & 1:
+            res = res * base
+        base = base * base
+        e >>= 1
+    return res
+
+
+@njit(cache=True, error_model="numpy")
+def _inversion(u: float, n: int, pp: float, inv: Array) -> int:
+    q = 1.0 - pp
+    r = pp / q
+    npp = n * pp
+    bound = min(float(n), np.floor(npp + 10.0 * np.sqrt(npp * q + 1.0)))
+    x = 0
+    px = _q_pow(q, n)
+    while u > px:
+        x += 1
+        if x > bound:
+            return -1
+        u -= px
+        px = px * ((n - x + 1) * r) * inv[x]
+    return x
+
+
+@njit(cache=True, error_model="numpy")
+def _btrd_slow(v: float, w: float, n: int, pp: float, lf: Array, inv: Array) -> int:
+    q = 1.0 - pp
+    npq = n * pp * q
+    spq = np.sqrt(npq)
+    b = 1.15 + 2.53 * spq
+    a = -0.0873 + 0.0248 * b + 0.01 * pp
+    c = n * pp + 0.5
+    vr = 0.92 - 4.2 / b
+    if v >= vr:
+        u = w - 0.5
+    else:
+        u = v / vr - 0.93
+        sg = 0.5 if u > 0.0 else (-0.5 if u < 0.0 else 0.0)
+        u = sg - u
+        v = w * vr
+    us = 0.5 - abs(u)
+    kf = np.floor((2.0 * a / us + b) * u + c)
+    if kf < 0.0 or kf > n:
+        return -1
+    alpha = (2.83 + 5.1 / b) * spq
+    v = v * alpha / (a / (us * us) + b)
+    k = int(kf)
+    m = int(np.floor((n + 1) * pp))
+    km = abs(k - m)
+    if km <= 15:
+        r = pp / q
+        nr = (n + 1) * r
+        f = 1.0
+        if m < k:
+            for i in range(m + 1, k + 1):
+                f = f * (nr * inv[i] - r)
+        elif m > k:
+            for i in range(k + 1, m + 1):
+                v = v * (nr * inv[i] - r)
+        return k if v <= f else -1
+    v = math.log(v)
+    rho = (km / npq) * (((km / 3.0 + 0.625) * km + 1.0 / 6.0) / npq + 0.5)
+    t = -(km * km) / (2.0 * npq)
+    if v < t - rho:
+        return k
+    if v > t + rho:
+        return -1
+    bound = lf[m] + lf[n - m] - lf[k] - lf[n - k] + (k - m) * math.log(pp / q)
+    return k if v <= bound else -1
+
+
+@njit(cache=True, error_model="numpy")
+def binomials(
+    rng: np.random.Generator,
+    n: IntArray,
+    p: Array,
+    out: IntArray,
+    m: int,
+    lf: Array,
+    inv: Array,
+    vv: Array,
+    pend: IntArray,
+    slow: IntArray,
+    flag: NDArray[np.uint8],
+) -> None:
+    """``out[i] ~ Bin(n[i], p[i])`` for ``i < m`` (module docstring for the stream).
+
+    ``lf``, ``inv``: :func:`log_factorials` and :func:`reciprocals` up to ``max n``; ``vv``,
+    ``pend``, ``slow``, ``flag``: work arrays of at least ``m`` entries.  ``p ≤ 0`` or
+    ``n = 0`` gives 0 and ``p ≥ 1`` gives ``n``, without a draw.
+    """
+    n_p = 0
+    for i in range(m):
+        ni = n[i]
+        pi = p[i]
+        if ni <= 0 or pi <= 0.0:
+            out[i] = 0
+        elif pi >= 1.0:
+            out[i] = ni
+        else:
+            pend[n_p] = i
+            n_p += 1
+    rounds(rng, n, p, out, n_p, lf, inv, vv, pend, slow, flag, False)
+
+
+@njit(cache=True, error_model="numpy")
+def rounds(
+    rng: np.random.Generator,
+    n: IntArray,
+    p: Array,
+    out: IntArray,
+    n_p: int,
+    lf: Array,
+    inv: Array,
+    vv: Array,
+    pend: IntArray,
+    slow: IntArray,
+    flag: NDArray[np.uint8],
+    predrawn: bool,
+) -> None:
+    """The rounds of :func:`binomials` for the ``n_p`` entries ``pend[:n_p]`` (ascending, each
+    with ``n > 0`` and ``0 < p < 1``); ``predrawn``: the first round's uniforms are already in
+    ``vv[pend[t]]`` (drawn by the caller in that order)."""
+    first = predrawn
+    while n_p > 0:
+        # the round's first uniforms, in pending order, before any branch on them
+        if not first:
+            for t in range(n_p):
+                vv[pend[t]] = rng.random()
+        first = False
+        n_s = 0
+        for t in range(n_p):
+            i = pend[t]
+            ni = n[i]
+            low = p[i] <= 0.5
+            pp = p[i] if low else 1.0 - p[i]
+            u = vv[i]
+            if ni * pp < BTRD_MIN:
+                k = _inversion(u, ni, pp, inv)
+                if k >= 0:
+                    out[i] = k if low else ni - k
+                flag[i] = k < 0
+            else:
+                # BTRD's fast region without a branch on u (a mispredicted branch at the end of
+                # the sqrt/division chain costs more than the arithmetic): the candidate is
+                # written, the slow ones listed, the out-of-range ones rejected
+                spq = np.sqrt(ni * pp * (1.0 - pp))
+                b = 1.15 + 2.53 * spq
+                vr = 0.92 - 4.2 / b
+                a = -0.0873 + 0.0248 * b + 0.01 * pp
+                c = ni * pp + 0.5
+                uf = u / vr - 0.43
+                kf = np.floor((2.0 * a / (0.5 - abs(uf)) + b) * uf + c)
+                fast = u <= 0.86 * vr
+                inside = (kf >= 0.0) & (kf <= ni)
+                k = int(kf if inside else 0.0)
+                out[i] = k if low else ni - k
+                slow[n_s] = i
+                n_s += int(not fast)
+                flag[i] = not (fast & inside)
+        for t in range(n_s):
+            i = slow[t]
+            ni = n[i]
+            pp = p[i] if p[i] <= 0.5 else 1.0 - p[i]
+            k = _btrd_slow(vv[i], rng.random(), ni, pp, lf, inv)
+            if k >= 0:
+                out[i] = k if p[i] <= 0.5 else ni - k
+                flag[i] = 0
+        kept = 0
+        for t in range(n_p):
+            i = pend[t]
+            if flag[i]:
+                pend[kept] = i
+                kept += 1
+        n_p = kept

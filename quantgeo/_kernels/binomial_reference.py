@@ -1,0 +1,185 @@
+"""NumPy twin of :mod:`quantgeo._kernels.binomial`: the same draws, vectorised over the batch.
+
+Same names and semantics; every ``+ − × ÷`` and square root in the kernel's order, ``q^n`` by
+the same squarings, and the logarithms of the rare BTRD tail test by ``math.log`` element by
+element (the kernel's; NumPy's SIMD ``np.log`` can differ in the last bit), so the two draw
+the same variates from equally seeded generators.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from quantgeo._kernels.binomial import BTRD_MIN, log_factorials, reciprocals
+
+__all__ = ["BTRD_MIN", "binomials", "log_factorials", "reciprocals", "rounds"]
+
+Array = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+def _log(x: Array) -> Array:
+    return np.array([math.log(v) for v in x.tolist()], dtype=float)
+
+
+def _q_pow(q: Array, n: IntArray) -> Array:
+    res = np.ones(q.size)
+    base = q.copy()
+    e = n.copy()
+    while np.any(e > 0):
+        odd = (e & 1) == 1
+        res[odd] = res[odd] * base[odd]
+        base = base * base
+        e >>= 1
+    return res
+
+
+def _inversion(u: Array, n: IntArray, pp: Array, inv: Array) -> IntArray:
+    q = 1.0 - pp
+    r = pp / q
+    npp = n * pp
+    bound = np.minimum(n, np.floor(npp + 10.0 * np.sqrt(npp * q + 1.0)))
+    x = np.zeros(n.size, dtype=np.int64)
+    px = _q_pow(q, n)
+    u = u.copy()
+    res = np.full(n.size, -1, dtype=np.int64)
+    go = u > px
+    res[~go] = 0
+    idx = np.flatnonzero(go)
+    while idx.size:
+        x[idx] += 1
+        idx = idx[~(x[idx] > bound[idx])]  # past the bound: rejected (stays −1)
+        u[idx] -= px[idx]
+        xi = x[idx]
+        px[idx] = px[idx] * ((n[idx] - xi + 1) * r[idx]) * inv[xi]
+        stop = ~(u[idx] > px[idx])
+        res[idx[stop]] = xi[stop]
+        idx = idx[~stop]
+    return res
+
+
+def _btrd_fast(v: Array, n: IntArray, pp: Array) -> IntArray:
+    spq = np.sqrt(n * pp * (1.0 - pp))
+    b = 1.15 + 2.53 * spq
+    vr = 0.92 - 4.2 / b
+    a = -0.0873 + 0.0248 * b + 0.01 * pp
+    c = n * pp + 0.5
+    u = v / vr - 0.43
+    k = np.floor((2.0 * a / (0.5 - np.abs(u)) + b) * u + c)
+    out = np.where((k < 0.0) | (k > n), -1.0, k).astype(np.int64)
+    out[v > 0.86 * vr] = -2
+    return out
+
+
+def _btrd_slow(v: Array, w: Array, n: IntArray, pp: Array, lf: Array, inv: Array) -> IntArray:
+    q = 1.0 - pp
+    npq = n * pp * q
+    spq = np.sqrt(npq)
+    b = 1.15 + 2.53 * spq
+    a = -0.0873 + 0.0248 * b + 0.01 * pp
+    c = n * pp + 0.5
+    vr = 0.92 - 4.2 / b
+    hi = v >= vr
+    u0 = v / vr - 0.93
+    u = np.where(hi, w - 0.5, np.sign(u0) * 0.5 - u0)
+    v = np.where(hi, v, w * vr)
+    us = 0.5 - np.abs(u)
+    kf = np.floor((2.0 * a / us + b) * u + c)
+    res = np.full(v.size, -1, dtype=np.int64)
+    ok = np.flatnonzero((kf >= 0.0) & (kf <= n))
+    if not ok.size:
+        return res
+    n, pp, q, npq, b, us, a = n[ok], pp[ok], q[ok], npq[ok], b[ok], us[ok], a[ok]
+    alpha = (2.83 + 5.1 / b) * np.sqrt(npq)
+    v = v[ok] * alpha / (a / (us * us) + b)
+    k = kf[ok].astype(np.int64)
+    m = np.floor((n + 1) * pp).astype(np.int64)
+    km = np.abs(k - m)
+    acc = np.zeros(ok.size, dtype=bool)
+    near = km <= 15
+    if np.any(near):
+        r = pp / q
+        nr = (n + 1) * r
+        f = np.ones(ok.size)
+        for d in range(1, 16):
+            up = near & (m + d <= k)
+            f[up] = f[up] * (nr[up] * inv[m[up] + d] - r[up])
+            dn = near & (k + d <= m)
+            v[dn] = v[dn] * (nr[dn] * inv[k[dn] + d] - r[dn])
+        acc[near] = v[near] <= f[near]
+    far = np.flatnonzero(~near)
+    if far.size:
+        kmf, nq = km[far], npq[far]
+        lv = _log(v[far])
+        rho = (kmf / nq) * (((kmf / 3.0 + 0.625) * kmf + 1.0 / 6.0) / nq + 0.5)
+        t = -(kmf * kmf) / (2.0 * nq)
+        acc[far] = lv < t - rho
+        tail = np.flatnonzero(~(lv < t - rho) & ~(lv > t + rho))
+        if tail.size:
+            j = far[tail]
+            mj, kj, nj = m[j], k[j], n[j]
+            bound = lf[mj] + lf[nj - mj] - lf[kj] - lf[nj - kj] + (kj - mj) * _log(pp[j] / q[j])
+            acc[j] = lv[tail] <= bound
+    res[ok[acc]] = k[acc]
+    return res
+
+
+def binomials(
+    rng: np.random.Generator,
+    n: IntArray,
+    p: Array,
+    out: IntArray,
+    m: int,
+    lf: Array,
+    inv: Array,
+    vv: Array | None = None,
+    pend: IntArray | None = None,
+    slow: IntArray | None = None,
+    flag: NDArray[np.uint8] | None = None,
+) -> None:
+    """``out[i] ~ Bin(n[i], p[i])`` for ``i < m``, the kernel's draws (work arrays unused)."""
+    nn = np.asarray(n[:m], dtype=np.int64)
+    p_ = np.asarray(p[:m], dtype=float)
+    res = np.zeros(m, dtype=np.int64)
+    full = (nn > 0) & (p_ >= 1.0)
+    res[full] = nn[full]
+    pend_ = np.flatnonzero((nn > 0) & (p_ > 0.0) & (p_ < 1.0))
+    res[pend_] = rounds(rng, nn[pend_], p_[pend_], lf, inv)
+    out[:m] = res
+
+
+def rounds(
+    rng: np.random.Generator,
+    n: IntArray,
+    p: Array,
+    lf: Array,
+    inv: Array,
+    first: Array | None = None,
+) -> IntArray:
+    """Draws for entries with ``n > 0`` and ``0 < p < 1``, in the kernel's rounds; ``first``:
+    the first round's uniforms, already drawn by the caller (one per entry, in order)."""
+    low = p <= 0.5
+    pp_all = np.where(low, p, 1.0 - p)
+    res = np.zeros(n.size, dtype=np.int64)
+    pend_ = np.arange(n.size)
+    while pend_.size:
+        u = rng.random(pend_.size) if first is None else first
+        first = None
+        ni, pp = n[pend_], pp_all[pend_]
+        k = np.empty(pend_.size, dtype=np.int64)
+        low_np = ni * pp < BTRD_MIN
+        k[low_np] = _inversion(u[low_np], ni[low_np], pp[low_np], inv)
+        bt = np.flatnonzero(~low_np)
+        k[bt] = _btrd_fast(u[bt], ni[bt], pp[bt])
+        sl = bt[k[bt] == -2]
+        if sl.size:
+            w = rng.random(sl.size)
+            k[sl] = _btrd_slow(u[sl], w, ni[sl], pp[sl], lf, inv)
+        done = k >= 0
+        j = pend_[done]
+        res[j] = np.where(low[j], k[done], n[j] - k[done])
+        pend_ = pend_[~done]
+    return res
