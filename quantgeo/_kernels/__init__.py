@@ -15,6 +15,9 @@ learners    :mod:`.learners`  :mod:`.learners_reference`   lattice learners (Bel
 fftw        :mod:`.fftw`      :mod:`.fftw_reference`       split-operator with ``fft="fftw"``
 ==========  ================  ===========================  ===================================
 
+The Wright–Fisher kernels draw their binomials with :mod:`.binomial` (twin
+:mod:`.binomial_reference`), which they import directly.
+
 :func:`kernels` returns the module of a family and backend (importing Numba only for
 ``"numba"``); :func:`warmup` compiles, or loads from Numba's on-disk cache, the compiled ones.
 """
