@@ -29,7 +29,7 @@ from quantgeo.potentials import absorbing_mask
 from quantgeo.recording import Recorder, Trajectory
 from quantgeo.solvers.accuracy import StepDoubling, check_phase_per_step, suggested_dt
 from quantgeo.solvers.base import Plan, ProgressTracker, Tracker, plan_run, run_info, run_plan
-from quantgeo.solvers.factors import _bounded, _v_factors, kinetic_factors, v_exponent
+from quantgeo.solvers.factors import _bounded, _v_factors, expm1j, kinetic_factors, v_exponent
 from quantgeo.solvers.fft import FFT_CHOICES, make_fft
 from quantgeo.solvers.schemes import SCHEMES, SplittingScheme, get_scheme
 from quantgeo.wavefunction import Wavefunction, _as_data
@@ -50,6 +50,23 @@ THREAD_MIN_SITES = 1 << 15
 SOLVER_BACKENDS: tuple[str, ...] = (*BACKENDS, "mpi")
 
 CArray = NDArray[np.complex128]
+
+
+def _general_v_factors(scheme: SplittingScheme, expos: Sequence[CArray], h: float) -> CArray:
+    r"""Potential factors ``g = exp(h·a_j·E_j) − 1`` of a general splitting (its own weights
+    :math:`a_j`, :attr:`SplittingScheme.potential_weights`), shape ``(s + 1 [+ 1], *S)``.
+
+    One exponent (static V): the ``s + 1`` factors and the merged one, weight
+    :math:`a_s + a_0` (the last factor of a step fused with the first of the next).
+    ``s + 1`` exponents (time-dependent V, each at its factor's time): no merged factor.
+    """
+    a = scheme.potential_weights
+    if len(expos) == 1:
+        weights = [*a, a[-1] + a[0]]
+        return np.ascontiguousarray(np.stack([expm1j((h * w) * expos[0]) for w in weights]))
+    return np.ascontiguousarray(
+        np.stack([expm1j((h * w) * e) for w, e in zip(a, expos, strict=True)])
+    )
 
 
 @dataclass(frozen=True)
@@ -341,6 +358,13 @@ class SplitOperatorSolver:
         self._potential_cache: dict[float, CArray] = {}
         self.decomposition = check_int("decomposition", decomposition, 1, maximum=2)
         self._mpi: Any = None
+        if self.backend == "mpi" and not self.scheme.composition:
+            # distributed.py builds its factors from the Strang sub-step weights only
+            raise ValueError(
+                f"`scheme` {self.scheme.name!r} is a general splitting (its own potential "
+                "weights); backend 'mpi' runs compositions of Strang steps: use e.g. "
+                "'yoshida6' or 'kahan-li6'"
+            )
         if self.backend == "mpi":
             from quantgeo.solvers.distributed import DistributedSplit
 
@@ -376,13 +400,20 @@ class SplitOperatorSolver:
         if h not in self._potential_cache:
             _bounded(self._potential_cache)
             expo = self._v_exponent(self.ham.potential_values(0.0))
-            self._potential_cache[h] = _v_factors(
-                self.scheme.coefficients, [expo] * self.scheme.stages, h, merged=True
-            )
+            if self.scheme.composition:
+                self._potential_cache[h] = _v_factors(
+                    self.scheme.coefficients, [expo] * self.scheme.stages, h, merged=True
+                )
+            else:
+                self._potential_cache[h] = _general_v_factors(self.scheme, [expo], h)
         return self._potential_cache[h]
 
     def _td_potential(self, t: float, h: float) -> CArray:
         """V factors of one step from ``t``, each sub-step's V at its midpoint time."""
+        if not self.scheme.composition:  # V at the clock of the extended system
+            times = t + h * self.scheme.potential_times()
+            expos = [self._v_exponent(self.ham.potential_values(float(tm))) for tm in times]
+            return _general_v_factors(self.scheme, expos, h)
         mids = t + h * self.scheme.substep_midpoints()
         expos = [self._v_exponent(self.ham.potential_values(float(tm))) for tm in mids]
         return _v_factors(self.scheme.coefficients, expos, h, merged=False)
