@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 
 from quantgeo._validation import check_int
 from quantgeo.errors import QuantgeoWarning
+from quantgeo.solvers.schemes import SCHEMES as _REGISTERED
 
 __all__ = [
     "KRYLOV_DIMS",
@@ -56,8 +57,8 @@ __all__ = [
 
 #: QuTiP ``sesolve`` methods tried (``diag`` and ``krylov`` need a constant H).
 METHODS = ("adams", "bdf", "vern9", "dop853", "krylov", "diag")
-#: quantgeo splitting schemes tried.
-SCHEMES = ("strang", "yoshida4", "yoshida6")
+#: quantgeo splitting schemes tried: every registered one.
+SCHEMES = tuple(_REGISTERED)
 #: Krylov subspace dimensions tried (capped at the lattice size).
 KRYLOV_DIMS = (10, 20, 40, 80)
 #: ``atol = rtol`` ladder of the QuTiP methods, 1e-3 … 1e-14, loosest first (half decades).

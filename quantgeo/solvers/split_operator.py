@@ -59,11 +59,19 @@ def _general_v_factors(scheme: SplittingScheme, expos: Sequence[CArray], h: floa
     One exponent (static V): the ``s + 1`` factors and the merged one, weight
     :math:`a_s + a_0` (the last factor of a step fused with the first of the next).
     ``s + 1`` exponents (time-dependent V, each at its factor's time): no merged factor.
+    The palindromic weights repeat, so a static V computes each distinct factor once.
     """
     a = scheme.potential_weights
     if len(expos) == 1:
         weights = [*a, a[-1] + a[0]]
-        return np.ascontiguousarray(np.stack([expm1j((h * w) * expos[0]) for w in weights]))
+        out = np.empty((len(weights), *expos[0].shape), dtype=np.complex128)
+        done: dict[float, int] = {}
+        for j, w in enumerate(weights):
+            if w in done:
+                out[j] = out[done[w]]
+            else:
+                out[j], done[w] = expm1j((h * w) * expos[0]), j
+        return out
     return np.ascontiguousarray(
         np.stack([expm1j((h * w) * e) for w, e in zip(a, expos, strict=True)])
     )
