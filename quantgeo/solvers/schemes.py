@@ -44,12 +44,17 @@ needs 200 FFT pairs, ``suzuki-umeno8`` 300, ``kahan-li6`` 450 and ``yoshida6`` 4
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
+from quantgeo.solvers.factors import expm1j
+
 __all__ = ["SCHEMES", "SplittingScheme", "get_scheme"]
+
+CArray = NDArray[np.complex128]
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,31 @@ class SplittingScheme:
         """Time of each of the ``s + 1`` potential factors of a general splitting, in units of
         the step: :math:`\\sum_{i \\le j} b_i` (the clock advanced by the kinetic flows)."""
         return np.concatenate(([0.0], np.cumsum(self.coefficients)))
+
+
+def _general_v_factors(scheme: SplittingScheme, expos: Sequence[CArray], h: float) -> CArray:
+    r"""Potential factors ``g = exp(h·a_j·E_j) − 1`` of a general splitting (its own weights
+    :math:`a_j`, :attr:`SplittingScheme.potential_weights`), shape ``(s + 1 [+ 1], *S)``.
+
+    One exponent (static V): the ``s + 1`` factors and the merged one, weight
+    :math:`a_s + a_0` (the last factor of a step fused with the first of the next).
+    ``s + 1`` exponents (time-dependent V, each at its factor's time): no merged factor.
+    The palindromic weights repeat, so a static V computes each distinct factor once.
+    """
+    a = scheme.potential_weights
+    if len(expos) == 1:
+        weights = [*a, a[-1] + a[0]]
+        out = np.empty((len(weights), *expos[0].shape), dtype=np.complex128)
+        done: dict[float, int] = {}
+        for j, w in enumerate(weights):
+            if w in done:
+                out[j] = out[done[w]]
+            else:
+                out[j], done[w] = expm1j((h * w) * expos[0]), j
+        return out
+    return np.ascontiguousarray(
+        np.stack([expm1j((h * w) * e) for w, e in zip(a, expos, strict=True)])
+    )
 
 
 def _triple_jump(inner: tuple[float, ...], order: int) -> tuple[float, ...]:
