@@ -162,3 +162,12 @@ def test_general_splitting_refused_with_an_absorber_and_with_mpi(trap) -> None: 
         qg.SplitOperatorSolver(ham, 0.1, "blanes-moan6", absorber=absorber)
     with pytest.raises(ValueError, match="general splitting"):
         qg.SplitOperatorSolver(ham, 0.1, "blanes-moan6", backend="mpi")
+
+
+def test_general_splitting_numba_equals_its_numpy_twin(shaken) -> None:  # type: ignore[no-untyped-def]
+    """The general-splitting factors run through both kernel backends (static and driven V)."""
+    ham, psi0, _ = shaken
+    for h in (ham, qg.Hamiltonian(ham.lattice, harmonic(0.5))):
+        a = qg.SplitOperatorSolver(h, 0.25, "blanes-moan6").evolve(psi0, 1.0).data
+        b = qg.SplitOperatorSolver(h, 0.25, "blanes-moan6", backend="numpy").evolve(psi0, 1.0).data
+        assert np.abs(a - b).max() <= 1e-12
