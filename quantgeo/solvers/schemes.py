@@ -128,26 +128,31 @@ class SplittingScheme:
         return np.concatenate(([0.0], np.cumsum(self.coefficients)))
 
 
-def _general_v_factors(scheme: SplittingScheme, expos: Sequence[CArray], h: float) -> CArray:
-    r"""Potential factors ``g = exp(h·a_j·E_j) − 1`` of a general splitting (its own weights
-    :math:`a_j`, :attr:`SplittingScheme.potential_weights`), shape ``(s + 1 [+ 1], *S)``.
-
-    One exponent (static V): the ``s + 1`` factors and the merged one, weight
-    :math:`a_s + a_0` (the last factor of a step fused with the first of the next).
-    ``s + 1`` exponents (time-dependent V, each at its factor's time): no merged factor.
-    The palindromic weights repeat, so a static V computes each distinct factor once.
-    """
+def _static_layout(scheme: SplittingScheme) -> tuple[tuple[float, ...], NDArray[np.int64], int]:
+    """``(weights, index, merged)`` of a general splitting's static potential factors: the
+    distinct weights (the ``s + 1`` palindromic :math:`a_j` repeat) with the merged weight
+    :math:`a_s + a_0` last, the row of each of the ``s + 1`` factors, and the merged row.
+    Fewer distinct rows: less ``expm1j`` work and a smaller working set for the kernel."""
     a = scheme.potential_weights
+    weights = list(dict.fromkeys(a))
+    index = np.array([weights.index(w) for w in a], dtype=np.int64)
+    weights.append(a[-1] + a[0])
+    return tuple(weights), index, len(weights) - 1
+
+
+def _general_v_factors(scheme: SplittingScheme, expos: Sequence[CArray], h: float) -> CArray:
+    r"""Potential factors ``g = exp(h·a·E) − 1`` of a general splitting (its own weights
+    :math:`a_j`, :attr:`SplittingScheme.potential_weights`).
+
+    One exponent (static V): one row per weight of :func:`_static_layout` (the distinct
+    :math:`a_j`, then the merged :math:`a_s + a_0`: the last factor of a step fused with the
+    first of the next), shape ``(n_distinct + 1, *S)``.  ``s + 1`` exponents (time-dependent
+    V, each at its factor's time): the ``s + 1`` factors in order, no merged one.
+    """
     if len(expos) == 1:
-        weights = [*a, a[-1] + a[0]]
-        out = np.empty((len(weights), *expos[0].shape), dtype=np.complex128)
-        done: dict[float, int] = {}
-        for j, w in enumerate(weights):
-            if w in done:
-                out[j] = out[done[w]]
-            else:
-                out[j], done[w] = expm1j((h * w) * expos[0]), j
-        return out
+        weights = _static_layout(scheme)[0]
+        return np.ascontiguousarray(np.stack([expm1j((h * w) * expos[0]) for w in weights]))
+    a = scheme.potential_weights
     return np.ascontiguousarray(
         np.stack([expm1j((h * w) * e) for w, e in zip(a, expos, strict=True)])
     )

@@ -32,7 +32,13 @@ from quantgeo.solvers.accuracy import StepDoubling, check_phase_per_step, sugges
 from quantgeo.solvers.base import Plan, ProgressTracker, Tracker, plan_run, run_info, run_plan
 from quantgeo.solvers.factors import _bounded, _v_factors, kinetic_factors, v_exponent
 from quantgeo.solvers.fft import FFT_CHOICES, make_fft
-from quantgeo.solvers.schemes import SCHEMES, SplittingScheme, _general_v_factors, get_scheme
+from quantgeo.solvers.schemes import (
+    SCHEMES,
+    SplittingScheme,
+    _general_v_factors,
+    _static_layout,
+    get_scheme,
+)
 from quantgeo.wavefunction import Wavefunction, _as_data
 
 __all__ = [
@@ -341,6 +347,10 @@ class SplitOperatorSolver:
         # before it, V factor s after the last, and index s + 1 is the merged end/start factor.
         self._k_index = np.searchsorted(np.unique(weights), weights).astype(np.int64)
         self._v_index = np.arange(self.scheme.stages + 1, dtype=np.int64)
+        # static V: a general splitting stores each distinct factor once (rows by index)
+        self._static_index, self._static_merged = self._v_index, self.scheme.stages + 1
+        if not self.scheme.composition:
+            _, self._static_index, self._static_merged = _static_layout(self.scheme)
         self._kinetic_cache: dict[float, tuple[CArray, CArray]] = {}
         self._potential_cache: dict[float, CArray] = {}
         self.decomposition = check_int("decomposition", decomposition, 1, maximum=2)
@@ -434,9 +444,9 @@ class SplitOperatorSolver:
                 self._static_potential(h),
                 k_rest,
                 k_last,
-                self._v_index,
+                self._static_index,
                 self._k_index,
-                merged,
+                self._static_merged,
                 nsteps,
             )
 
