@@ -406,7 +406,8 @@ class SplitOperatorSolver:
         return self._potential_cache[h]
 
     def _td_potential(self, t: float, h: float) -> CArray:
-        """V factors of one step from ``t``, each sub-step's V at its midpoint time."""
+        """V factors of one step from ``t``: each Strang sub-step's V at its midpoint time (a
+        general splitting: factor j at the clock time ``t + h·potential_times()[j]``)."""
         if not self.scheme.composition:  # V at the clock of the extended system
             times = t + h * self.scheme.potential_times()
             expos = [self._v_exponent(self.ham.potential_values(float(tm))) for tm in times]
