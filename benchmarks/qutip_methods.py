@@ -2,8 +2,9 @@
 
 For each size (default: 1D N = 1024, 2D 48×48, 3D 20³ and a shaken trap in 1D N = 1024, whose
 QobjEvo rules out ``diag`` and ``krylov``) every QuTiP method (adams, bdf, vern9, dop853,
-krylov with krylov_dim tuned, diag with its eigendecomposition timed) and every quantgeo scheme
-(strang, yoshida4, yoshida6) is searched for its cheapest setting that reaches a relative L2
+krylov with krylov_dim tuned, diag with its eigendecomposition timed) and every registered
+quantgeo scheme (strang, yoshida4/6, suzuki4, kahan-li6/8, suzuki-umeno8, blanes-moan4/6; dt and
+then the fft backend) is searched for its cheapest setting that reaches a relative L2
 error ≤ 1e-6 against the exact states (expm_multiply; commutator-free Magnus for the driven
 trap) at all 11 record times of t ∈ [0, 10].  The kept settings are timed in interleaved
 rounds; the table gives the medians and the ratio of QuTiP's fastest method to quantgeo's

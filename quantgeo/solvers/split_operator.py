@@ -2,7 +2,8 @@ r"""Split-operator solver for :math:`i\hbar\,\partial_t\psi = (T + V(x,t))\,\psi
 
 T is diagonal in the lattice Fourier basis (``Hamiltonian.dispersion()``), V on the sites, so
 each factor of a splitting scheme is an element-wise phase; one Strang sub-step costs one FFT
-pair.  The scheme sets the order in dt (``strang`` 2, ``yoshida4`` 4, ``yoshida6`` 6); the
+pair.  The scheme sets the order in dt (``strang`` 2, ``yoshida4`` 4, ``yoshida6`` 6, and the
+optimised schemes of :mod:`quantgeo.solvers.schemes` up to 8); the
 time-stepping is unitary to round-off, so the norm is conserved to ~1e-13 over 10⁴ steps.
 """
 
@@ -31,7 +32,13 @@ from quantgeo.solvers.accuracy import StepDoubling, check_phase_per_step, sugges
 from quantgeo.solvers.base import Plan, ProgressTracker, Tracker, plan_run, run_info, run_plan
 from quantgeo.solvers.factors import _bounded, _v_factors, kinetic_factors, v_exponent
 from quantgeo.solvers.fft import FFT_CHOICES, make_fft
-from quantgeo.solvers.schemes import SCHEMES, SplittingScheme, get_scheme
+from quantgeo.solvers.schemes import (
+    SCHEMES,
+    SplittingScheme,
+    _general_v_factors,
+    _static_layout,
+    get_scheme,
+)
 from quantgeo.wavefunction import Wavefunction, _as_data
 
 __all__ = [
@@ -231,8 +238,11 @@ class SplitOperatorSolver:
         Largest time step (> 0).  Each interval between record times is divided into
         ``ceil(interval/dt)`` equal steps, so records fall exactly on the requested times.
     scheme
-        ``"strang"`` (order 2), ``"yoshida4"`` (order 4), ``"yoshida6"`` (order 6) or a
-        :class:`~quantgeo.solvers.schemes.SplittingScheme`.
+        ``"strang"`` (order 2), ``"yoshida4"`` (order 4), ``"yoshida6"`` (order 6), the
+        optimised ``"suzuki4"``, ``"blanes-moan4"``, ``"kahan-li6"``, ``"blanes-moan6"``,
+        ``"suzuki-umeno8"``, ``"kahan-li8"`` (:data:`~quantgeo.solvers.schemes.SCHEMES`) or a
+        :class:`~quantgeo.solvers.schemes.SplittingScheme`.  The Blanes–Moan schemes are general
+        splittings (their own potential weights), not run with ``backend="mpi"``.
     backend
         ``"numba"`` (compiled kernels, rocket-fft), ``"numpy"`` (the reference twins) or
         ``"mpi"``: one state split over the ranks of an MPI run (``mpiexec -n P``), each rank
@@ -337,10 +347,21 @@ class SplitOperatorSolver:
         # before it, V factor s after the last, and index s + 1 is the merged end/start factor.
         self._k_index = np.searchsorted(np.unique(weights), weights).astype(np.int64)
         self._v_index = np.arange(self.scheme.stages + 1, dtype=np.int64)
+        # static V: a general splitting stores each distinct factor once (rows by index)
+        self._static_index, self._static_merged = self._v_index, self.scheme.stages + 1
+        if not self.scheme.composition:
+            _, self._static_index, self._static_merged = _static_layout(self.scheme)
         self._kinetic_cache: dict[float, tuple[CArray, CArray]] = {}
         self._potential_cache: dict[float, CArray] = {}
         self.decomposition = check_int("decomposition", decomposition, 1, maximum=2)
         self._mpi: Any = None
+        if self.backend == "mpi" and not self.scheme.composition:
+            # distributed.py builds its factors from the Strang sub-step weights only
+            raise ValueError(
+                f"`scheme` {self.scheme.name!r} is a general splitting (its own potential "
+                "weights); backend 'mpi' runs compositions of Strang steps: use e.g. "
+                "'yoshida6' or 'kahan-li6'"
+            )
         if self.backend == "mpi":
             from quantgeo.solvers.distributed import DistributedSplit
 
@@ -376,13 +397,21 @@ class SplitOperatorSolver:
         if h not in self._potential_cache:
             _bounded(self._potential_cache)
             expo = self._v_exponent(self.ham.potential_values(0.0))
-            self._potential_cache[h] = _v_factors(
-                self.scheme.coefficients, [expo] * self.scheme.stages, h, merged=True
-            )
+            if self.scheme.composition:
+                self._potential_cache[h] = _v_factors(
+                    self.scheme.coefficients, [expo] * self.scheme.stages, h, merged=True
+                )
+            else:
+                self._potential_cache[h] = _general_v_factors(self.scheme, [expo], h)
         return self._potential_cache[h]
 
     def _td_potential(self, t: float, h: float) -> CArray:
-        """V factors of one step from ``t``, each sub-step's V at its midpoint time."""
+        """V factors of one step from ``t``: each Strang sub-step's V at its midpoint time (a
+        general splitting: factor j at the clock time ``t + h·potential_times()[j]``)."""
+        if not self.scheme.composition:  # V at the clock of the extended system
+            times = t + h * self.scheme.potential_times()
+            expos = [self._v_exponent(self.ham.potential_values(float(tm))) for tm in times]
+            return _general_v_factors(self.scheme, expos, h)
         mids = t + h * self.scheme.substep_midpoints()
         expos = [self._v_exponent(self.ham.potential_values(float(tm))) for tm in mids]
         return _v_factors(self.scheme.coefficients, expos, h, merged=False)
@@ -416,9 +445,9 @@ class SplitOperatorSolver:
                 self._static_potential(h),
                 k_rest,
                 k_last,
-                self._v_index,
+                self._static_index,
                 self._k_index,
-                merged,
+                self._static_merged,
                 nsteps,
             )
 

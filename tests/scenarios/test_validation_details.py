@@ -63,7 +63,8 @@ def test_every_problem_of_a_table_is_reported_in_key_order() -> None:
         "workers",
         "e.toml: [solver].dt: must be a number (time), got string 'small'",
         "e.toml: [solver].scheme: unknown value 'strang4' (did you mean 'strang'?); valid: "
-        "strang, yoshida4, yoshida6",
+        "strang, yoshida4, suzuki4, blanes-moan4, yoshida6, kahan-li6, blanes-moan6, "
+        "suzuki-umeno8, kahan-li8",
         "e.toml: [solver].check_every: must be an integer ≥ 1, got 0",
     ]
 

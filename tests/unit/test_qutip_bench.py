@@ -6,20 +6,26 @@ No timing is asserted: only that what the search returns reaches the accuracy.""
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+import quantgeo as qg
 from quantgeo import cli
 from quantgeo._qutip_bench import (
+    SCHEMES,
+    STEPS,
     TOLERANCES,
+    fft_choices,
     make_problem,
     parse_size,
     quantgeo_setting,
     qutip_setting,
     relative_error,
 )
+from quantgeo.errors import QuantgeoWarning
 
 pytestmark = pytest.mark.qutip
 
@@ -103,6 +109,43 @@ def test_quantgeo_search_returns_a_dt_that_reaches_the_accuracy(tiny, scheme) ->
     s = quantgeo_setting(tiny, scheme, TARGET)
     assert s.run is not None and s.error <= TARGET
     assert relative_error(_kets(tiny, s.run()), _eigh_states(tiny)) <= TARGET + REF
+
+
+@pytest.mark.parametrize("scheme", ["suzuki4", "kahan-li6", "blanes-moan6", "suzuki-umeno8"])
+def test_new_schemes_search_the_largest_dt_and_the_fastest_fft(tiny, scheme) -> None:  # type: ignore[no-untyped-def]
+    """The optimised schemes go through the same search, against the same exact states as
+    QuTiP's methods (checked again against the dense diagonalisation); the kept fft is one of
+    the choices, and the next longer dt of the ladder misses the accuracy."""
+    s = quantgeo_setting(tiny, scheme, TARGET)
+    assert s.run is not None and s.error <= TARGET
+    with warnings.catch_warnings():  # the phase-per-step check is by dt; the error is measured
+        warnings.simplefilter("ignore", QuantgeoWarning)
+        kets = _kets(tiny, s.run())
+    assert relative_error(kets, _eigh_states(tiny)) <= TARGET + REF
+    assert s.options["fft"] in fft_choices()
+    interval = float(tiny.times[1] - tiny.times[0])
+    n = round(interval / s.options["dt"])
+    k = STEPS.index(n)
+    if k > 0:  # n = 1 passing has no longer rung
+        solver = qg.SplitOperatorSolver(tiny.ham, interval / STEPS[k - 1], scheme)
+        with warnings.catch_warnings():  # the coarser rung may warn (phase per step)
+            warnings.simplefilter("ignore", QuantgeoWarning)
+            traj = solver.run(
+                tiny.psi0,
+                (0.0, float(tiny.times[-1])),
+                recorder=qg.Recorder(tiny.times, observables=()),
+                progress=False,
+            )
+        assert relative_error(_kets(tiny, traj), tiny.exact) > TARGET
+
+
+def test_the_bench_searches_every_registered_scheme() -> None:
+    assert SCHEMES == tuple(qg.SCHEMES)
+
+
+def test_general_splitting_reaches_the_accuracy_on_a_qobjevo(driven) -> None:  # type: ignore[no-untyped-def]
+    s = quantgeo_setting(driven, "blanes-moan6", TARGET)
+    assert s.run is not None and s.error <= TARGET
 
 
 @pytest.mark.parametrize("method", ["diag", "krylov"])
