@@ -320,13 +320,14 @@ class DistributedSplit:
         lo = float(np.min(v[sites])) if sites.any() else inf
         hi = float(np.max(v[sites])) if sites.any() else -inf
         lo, hi = -float(self.comm.allreduce(-lo, op=mx)), float(self.comm.allreduce(hi, op=mx))
-        phase_v = (hi - lo) * dt / self.ham.hbar if hi >= lo else 0.0
+        wv, wk = self.solver.scheme.factor_weights
+        phase_v = wv * (hi - lo) * dt / self.ham.hbar if hi >= lo else 0.0
         modes = self._support(np.abs(self.spectrum(psi)) ** 2, tail)
         eps = sum(self.layout.eps_grids, np.zeros(()))
         top = float(np.max(np.broadcast_to(eps, modes.shape)[modes])) if modes.any() else -inf
         top = float(self.comm.allreduce(top, op=mx))
         # with V constant on the state the kinetic factor is exact: high phases are harmless
-        phase_t = top * dt / self.ham.hbar if top > -inf and phase_v > 0 else 0.0
+        phase_t = wk * top * dt / self.ham.hbar if top > -inf and phase_v > 0 else 0.0
         if self.rank == 0:
             warn_phases(phase_v, phase_t, dt, stacklevel=5)
         return {"phase_v": phase_v, "phase_t": phase_t}

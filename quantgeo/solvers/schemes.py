@@ -113,6 +113,15 @@ class SplittingScheme:
         return (0.5 * w[0], *(0.5 * (w[j] + w[j + 1]) for j in range(len(w) - 1)), 0.5 * w[-1])
 
     @property
+    def factor_weights(self) -> tuple[float, float]:
+        """Largest ``|weight|`` of a potential factor and of a kinetic factor a run applies
+        (the factor merged between two steps weighs ``a₀ + a_s``).  A factor's phase is its
+        weight times the phase per step: Strang's are (1, 1); a 10-stage scheme's ~0.2."""
+        a = self.potential_weights
+        v = max(abs(a[0] + a[-1]), *(abs(x) for x in a[1:-1]), 0.0)
+        return v, max(abs(b) for b in self.coefficients)
+
+    @property
     def positive(self) -> bool:
         """All weights positive (needed for imaginary time and absorbing layers)."""
         return all(c > 0 for c in (*self.coefficients, *self.potential_weights))

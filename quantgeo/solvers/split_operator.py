@@ -485,7 +485,12 @@ class SplitOperatorSolver:
         recorder.begin(resolver(self.ham, lambda: recorder.time))
         compile_time = self._ensure_compiled()
         phases = check_phase_per_step(
-            self.ham, psi, self.dt, plan.t0, tail=(self.error_tol / 20) ** 2
+            self.ham,
+            psi,
+            self.dt,
+            plan.t0,
+            tail=(self.error_tol / 20) ** 2,
+            weights=self.scheme.factor_weights,
         )
         norm0 = float(np.vdot(psi, psi).real) * lat.cell_volume
         estimator = StepDoubling(

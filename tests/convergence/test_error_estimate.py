@@ -122,6 +122,30 @@ def test_phase_per_step(trap) -> None:
         assert check_phase_per_step(free, psi0.data, 10.0) == {"phase_v": 0.0, "phase_t": 0.0}
 
 
+def test_phase_check_weighs_each_factor(trap) -> None:
+    """The phases are those of the scheme's largest factor: Strang (1, 1); Yoshida-4's
+    merged factor x₁ = 1/(2 − 2^⅓) and kinetic |x₀| = 2^⅓/(2 − 2^⅓); Blanes–Moan S10's
+    largest is its merged potential factor 2a₀ = 0.7255 (its registered a₀), so a dt whose
+    Strang phase is 1.3π does not warn there."""
+    from quantgeo.solvers.schemes import get_scheme
+
+    x1 = 1.0 / (2.0 - 2.0 ** (1.0 / 3.0))
+    assert get_scheme("strang").factor_weights == (1.0, 1.0)
+    wv, wk = get_scheme("yoshida4").factor_weights
+    assert wv == pytest.approx(x1, rel=1e-14) and wk == pytest.approx(2 ** (1 / 3) * x1)
+    bm = get_scheme("blanes-moan6").factor_weights
+    assert bm[0] == pytest.approx(0.7255255585086897, rel=1e-12) and bm[1] < bm[0]
+    ham, psi0, _ = trap
+    strang = check_phase_per_step(ham, psi0.data, 0.01)
+    dt = 1.3 * math.pi / strang["phase_v"] * 0.01
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ph = check_phase_per_step(ham, psi0.data, dt, weights=bm)
+    assert ph["phase_v"] == pytest.approx(1.3 * math.pi * bm[0], rel=1e-12)
+    with pytest.warns(QuantgeoWarning, match="of the scheme's largest factor"):
+        check_phase_per_step(ham, psi0.data, dt)
+
+
 @pytest.mark.parametrize("name", ["coherent_trap", "two_site_rabi", "anisotropic_trap_2d"])
 def test_bundled_estimate_within_factor_3(name: str) -> None:
     """Static Hamiltonians with an exact reference: eigh of the same lattice operator."""
