@@ -1,8 +1,9 @@
 r"""Split-operator kernels that run FFTW from inside Numba (new-array execute, no Python).
 
-FFTW's ``fftw_execute_dft(plan, in, out)`` is called as an external C function: the address
-comes from the FFTW that pyFFTW links (``quantgeo/solvers/fftw_native.py`` makes the plans and
-calls :func:`register` before any of these kernels is compiled or loaded from the cache).
+FFTW's ``fftw_execute_dft(plan, in, out)`` is called as an external C function, bound when
+this module is imported to the FFTW that pyFFTW links (so no kernel is compiled or loaded from
+the cache with the symbol unresolved; without pyFFTW the import fails with an ``ImportError``
+naming the ``[fftw]`` extra).  ``quantgeo/solvers/fftw_native.py`` makes the plans.
 Plans and the state are passed as integers (the plan pointer, ``psi.ctypes.data`` plus byte
 offsets); new-array execute on other data of the planned layout and alignment is what FFTW
 documents as thread-safe, so one plan serves every block and every thread.
@@ -46,6 +47,8 @@ same maps with ``scipy.fft``.
 
 from __future__ import annotations
 
+import ctypes
+
 import llvmlite.binding as ll
 import numpy as np
 from numba import njit, prange, types
@@ -58,22 +61,35 @@ __all__ = [
     "fftw_pair",
     "fftw_sweeps",
     "fftw_sweeps_par",
-    "register",
     "split_rows",
 ]
 
-#: The JIT symbol name of FFTW's new-array execute (bound to an address by :func:`register`).
+#: The JIT symbol name of FFTW's new-array execute (bound by :func:`_bind` at import).
 SYMBOL = "quantgeo_fftw_execute_dft"
 _execute = types.ExternalFunction(SYMBOL, types.void(types.uintp, types.uintp, types.uintp))
 _C16 = 16  # bytes of one complex128
 
 
-def register(address: int) -> None:
-    """Bind :data:`SYMBOL` to ``fftw_execute_dft`` at ``address`` (before the first call)."""
+def _bind() -> None:
+    """Bind :data:`SYMBOL` to the ``fftw_execute_dft`` of the FFTW pyFFTW links (``dlsym`` on
+    pyFFTW's extension resolves through its dependencies: the instance pyFFTW uses)."""
+    try:
+        import pyfftw.pyfftw as ext
+    except ImportError as exc:
+        raise ImportError(
+            "the FFTW kernels call the FFTW that pyFFTW links, and pyFFTW is not installed: "
+            "pip install 'quantgeo[fftw]'"
+        ) from exc
+    address = ctypes.cast(ctypes.CDLL(ext.__file__).fftw_execute_dft, ctypes.c_void_p).value
+    if not address:
+        raise ImportError(f"pyFFTW's extension {ext.__file__} has no fftw_execute_dft")
     ll.add_symbol(SYMBOL, address)
 
 
-@njit(cache=True)
+_bind()
+
+
+@njit(cache=True, nogil=True)
 def fftw_pair(psi, nsteps, plans):
     """``nsteps`` bare forward+inverse executes of the whole-lattice ``plans`` on ``psi``."""
     p = psi.ctypes.data
@@ -82,13 +98,15 @@ def fftw_pair(psi, nsteps, plans):
         _execute(plans[1], p, p)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fftw_evolve(psi, v_factors, k_rest, k_last, v_index, k_index, v_merged, nsteps, plans, scale):
     """Advance ``psi`` by ``nsteps`` steps with whole-lattice FFTW plans.
 
     The arguments before ``plans`` are those of :func:`quantgeo._kernels.split.split_evolve`
     (less ``workers``); ``scale = 1/size``.
     """
+    if nsteps < 1:
+        return
     p = psi.ctypes.data
     s = k_index.size
     apply_factor(psi, v_factors[v_index[0]])
@@ -105,7 +123,7 @@ def fftw_evolve(psi, v_factors, k_rest, k_last, v_index, k_index, v_merged, nste
             apply_factor(psi, v_factors[v_index[s]])
 
 
-@njit(cache=True, fastmath={"contract"})
+@njit(cache=True, nogil=True, fastmath={"contract"})
 def fftw_evolve_split(psi, v_split, k_split, v_index, k_index, v_merged, nsteps, plans, scale):
     """1D :func:`fftw_evolve` with the factors as (real, imaginary) rows.
 
@@ -114,6 +132,8 @@ def fftw_evolve_split(psi, v_split, k_split, v_index, k_index, v_merged, nsteps,
     passes vectorise (measured at 4096, 1 thread: step 1.17 against 1.39 × the FFTW pair for
     the complex loops).
     """
+    if nsteps < 1:
+        return
     p = psi.ctypes.data
     f = psi.view(np.float64)
     s = k_index.size
@@ -245,7 +265,7 @@ def _col_block(pad, b, geo, kr, scale, plans):
     _execute(plans[7 + t], ptr, ptr)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def fftw_sweeps(
     psi, v_factors, k_rest, k_last, v_index, k_index, v_merged, nsteps, pad, plans, geo, scale
 ):
@@ -257,6 +277,8 @@ def fftw_sweeps(
     ``B`` columns per column block, as planned.  The other arguments as in
     :func:`fftw_evolve`.
     """
+    if nsteps < 1:
+        return
     n0, n1, nl, rows, cols = geo[0], geo[1], geo[2], geo[4], geo[5]
     nrb, ncb = (n0 + rows - 1) // rows, n1 * ((nl + cols - 1) // cols)
     s = k_index.size
@@ -276,11 +298,13 @@ def fftw_sweeps(
                 _row_block(psi, pad, b, geo, v, kl, False, last, plans)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def fftw_sweeps_par(
     psi, v_factors, k_rest, k_last, v_index, k_index, v_merged, nsteps, pad, plans, geo, scale
 ):
     """:func:`fftw_sweeps` with the blocks of each sweep spread over Numba's threads."""
+    if nsteps < 1:
+        return
     n0, n1, nl, rows, cols = geo[0], geo[1], geo[2], geo[4], geo[5]
     nrb, ncb = (n0 + rows - 1) // rows, n1 * ((nl + cols - 1) // cols)
     s = k_index.size

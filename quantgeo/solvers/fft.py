@@ -200,6 +200,11 @@ class FFTEngine:
         """``psi`` in the memory layout the backend runs fastest on (may be ``psi`` itself)."""
         return psi
 
+    def work_bytes(self, v_rows: int) -> float:
+        """Bytes the engine holds beyond the solver's arrays during a run with ``v_rows`` V
+        factors (``memory_estimate``): none here."""
+        return 0.0
+
     def evolve(
         self,
         psi: CArray,

@@ -68,8 +68,9 @@ def library() -> ctypes.CDLL:
     lib.fftw_plan_many_dft.argtypes = [ci, ip, ci, vp, ip, ci, ci, vp, ip, ci, ci, ci, cu]
     lib.fftw_destroy_plan.argtypes = [vp]
     lib.fftw_destroy_plan.restype = None
-    lib.fftw_plan_with_nthreads.argtypes = [ci]
-    lib.fftw_plan_with_nthreads.restype = None
+    if hasattr(lib, "fftw_plan_with_nthreads"):  # absent from a pyFFTW built without threads
+        lib.fftw_plan_with_nthreads.argtypes = [ci]
+        lib.fftw_plan_with_nthreads.restype = None
     lib.fftw_set_timelimit.argtypes = [ctypes.c_double]
     lib.fftw_set_timelimit.restype = None
     lib.fftw_execute_dft.argtypes = [vp, vp, vp]
@@ -77,11 +78,6 @@ def library() -> ctypes.CDLL:
     if hasattr(lib, "fftw_make_planner_thread_safe"):
         lib.fftw_make_planner_thread_safe.restype = None
         lib.fftw_make_planner_thread_safe()
-    from quantgeo._kernels import fftw as kernels
-
-    address = ctypes.cast(lib.fftw_execute_dft, ctypes.c_void_p).value
-    assert address is not None
-    kernels.register(address)
     _lib = lib
     return lib
 
@@ -141,7 +137,10 @@ def _plan(
         flags,
     )
     if not plan:
-        raise RuntimeError(f"FFTW could not plan a transform of {n} × {howmany}")
+        raise RuntimeError(
+            f"FFTW could not plan a transform of size {n} × {howmany} (flags {flags}); "
+            "use fft='rocket'"
+        )
     return int(plan)
 
 
@@ -149,7 +148,12 @@ def _planning(threads: int) -> None:
     lib = library()
     _fft._load_wisdom()
     lib.fftw_set_timelimit(_fft.PLANNING_TIMELIMIT)
-    lib.fftw_plan_with_nthreads(threads)
+    if hasattr(lib, "fftw_plan_with_nthreads"):
+        lib.fftw_plan_with_nthreads(threads)
+    elif threads > 1:
+        _fft._log.warning(
+            "this pyFFTW has no FFTW threads: planning with 1 thread, not %d", threads
+        )
 
 
 def padded_length(n_last: int) -> int:
@@ -228,6 +232,14 @@ class _NativeEngine(_fft.FFTEngine):
         return bool(psi.flags.c_contiguous and psi.ctypes.data % self._align == 0)
 
     def evolve(self, psi: CArray, *args: Any) -> None:
+        # the kernels trust the planned layout (a wrong one reads past the arrays)
+        if psi.shape != self.shape or psi.dtype != np.complex128:
+            raise ValueError(
+                f"`psi` must be complex128 of the planned shape {self.shape}, got "
+                f"{psi.dtype} {psi.shape}"
+            )
+        if args[0].shape[1:] != self.shape:
+            raise ValueError(f"`v_factors` must be (n, *{self.shape}), got shape {args[0].shape}")
         if not self._ready(psi):  # e.g. the step-doubling estimator's copy: one aligned copy
             buf = self.aligned(psi)
             self._run(buf, *args)
@@ -261,7 +273,7 @@ class WholeEngine(_NativeEngine):
         )
 
     def _run(self, psi: CArray, *args: Any) -> None:
-        v, _, k_last, v_index, k_index, v_merged, nsteps = args
+        v, k_rest, k_last, v_index, k_index, v_merged, nsteps = args
         if psi.ndim == 1:
             # always this kernel in 1D, so that a state does not depend on how a run was
             # chunked (the two kernels round differently); a time-dependent V's fresh
@@ -269,11 +281,18 @@ class WholeEngine(_NativeEngine):
             held = self._vsplit  # one read: other threads may replace it meanwhile
             if held is None or held[0] is not v:  # keep the source: its identity is the key
                 held = self._vsplit = (v, self._fk.split_rows(v.reshape(v.shape[0], -1)))
-            ks = self._fk.split_rows(k_last)
+            # 1D k_rest is one value per stage (0 from kinetic_factors): folded into k_last
+            kr = k_rest[:, :1]
+            ks = self._fk.split_rows(k_last if not kr.any() else k_last + kr + kr * k_last)
             tail = (v_index, k_index, v_merged, nsteps, self._plans.array, self.scale)
             self._fk.fftw_evolve_split(psi, held[1], ks, *tail)
             return
         self._fk.fftw_evolve(psi, *args, self._plans.array, self.scale)
+
+    def work_bytes(self, v_rows: int) -> float:
+        """An aligned copy of ψ (when the caller's is not) and, in 1D, the split V factors."""
+        size = 16.0 * float(np.prod(self.shape))
+        return size * (1 + (v_rows if len(self.shape) == 1 else 0))
 
     def pair(self, psi: CArray, nsteps: int) -> None:
         """``nsteps`` bare FFT pairs on the (aligned) ``psi``: the benchmark floor."""
@@ -289,7 +308,7 @@ class SweepEngine(_NativeEngine):
 
     def __init__(self, kern: ModuleType, shape: tuple[int, ...], workers: int) -> None:
         if len(shape) < 2:
-            raise ValueError(f"the sweeps need a 2D or 3D lattice, got shape {shape}")
+            raise ValueError(f"`shape` of the sweeps needs at least 2 axes, got {shape}")
         n1 = int(np.prod(shape[1:-1]))
         rows, cols = sweep_blocks(shape, workers)
         ld = padded_length(shape[-1])
@@ -337,6 +356,10 @@ class SweepEngine(_NativeEngine):
                 )
         return _Plans(pointers)
 
+    def work_bytes(self, v_rows: int) -> float:
+        """The padded work buffer (``n0·ps`` elements: up to 4× ψ for a last axis of 1)."""
+        return 16.0 * float(self._pad.size)
+
     def _run(self, psi: CArray, *args: Any) -> None:
         extra = (self._pad, self._plans.array, self.geo, self.scale)
         with self._busy:
@@ -349,5 +372,9 @@ class SweepEngine(_NativeEngine):
             # fallback when neither OpenMP nor TBB loads) cannot run two at once, and two
             # would share the same cores anyway
             with _launch:
+                before = numba.get_num_threads()
                 numba.set_num_threads(min(self.workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
-                self._fk.fftw_sweeps_par(psi, *args, *extra)
+                try:
+                    self._fk.fftw_sweeps_par(psi, *args, *extra)
+                finally:
+                    numba.set_num_threads(before)

@@ -547,19 +547,16 @@ class SplitOperatorSolver:
         arrays; building the factors holds three more per factor (exponents, half steps,
         ``expm1``) — ``4(s + 2) + 1`` states in all (tracemalloc: 12 for Strang, 21 for
         Yoshida-4) — and a time-dependent V rebuilds ``s`` exponents every step.  The kinetic
-        factors are separable (one row per axis); ``fft="fftw"`` adds one state (its aligned
-        or padded buffer) and, in 1D, the split copy of the V factors; then the records.  With
-        ``backend="mpi"``: what each rank holds."""
+        factors are separable (one row per axis); the FFT engine adds what it holds
+        (``work_bytes``: FFTW's aligned copy or the sweeps' padded buffer, in 1D the split copy
+        of the V factors); then the records.  With ``backend="mpi"``: what each rank holds."""
         if self._mpi is not None:
             return self._mpi.memory_estimate(t_span, recorder)
         lat = self.ham.lattice
         state = 16.0 * lat.size
         stages = self.scheme.stages
         arrays = 4 * (stages + 2) + 1 + (stages if self.ham.time_dependent else 0)
-        if self.fft == "fftw":  # the plans' aligned (or padded) buffer, or an aligned copy of ψ
-            arrays += 1
-            if lat.ndim == 1:  # and, in 1D, the V factors as split rows
-                arrays += stages + 2
+        engine = self._fft.work_bytes(stages + 2)
         rows = lat.size // lat.shape[-1] + lat.shape[-1]
         kinetic = 16.0 * rows * len(set(self.scheme.coefficients))
         return run_estimate(
@@ -569,7 +566,7 @@ class SplitOperatorSolver:
             state_bytes=state,
             working={
                 "for the state and its step factors": (
-                    arrays * state + kinetic,
+                    arrays * state + kinetic + engine,
                     "use a smaller lattice",
                 )
             },

@@ -186,8 +186,23 @@ def test_fftw_engine_runs_on_unaligned_arrays(rng):
 
 # shapes with tail blocks (rows and columns that do not divide), unaligned block offsets
 # (odd widths: FFTW_UNALIGNED plans), one block, a padded last axis (64 → 68) and, in
-# (3, 64, 64), a padded axis-0 stride (64·68 → 64·68 + 4)
-SWEEP_SHAPES = [(16, 12), (30, 20), (9, 7), (8, 6, 10), (5, 4, 3), (64, 48), (16, 64), (3, 64, 64)]
+# (3, 64, 64), a padded axis-0 stride (64·68 → 64·68 + 4); column tails (33, 17), (5, 130);
+# last axes shorter than a 4-column block (64, 2), (5, 1); a tiny 3D (2, 2, 2)
+SWEEP_SHAPES = [
+    (16, 12),
+    (30, 20),
+    (9, 7),
+    (8, 6, 10),
+    (5, 4, 3),
+    (64, 48),
+    (16, 64),
+    (3, 64, 64),
+    (33, 17),
+    (5, 130),
+    (64, 2),
+    (5, 1),
+    (2, 2, 2),
+]
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -241,8 +256,60 @@ def test_fftw_pair_is_the_identity_times_size(rng):
     np.testing.assert_allclose(psi, ref * psi.size**2, rtol=1e-13)
 
 
+def test_fftw_1d_applies_a_nonzero_k_rest(rng):
+    """The engines take ``split_evolve``'s arguments: in 1D ``k_rest`` is one value per
+    stage (0 from the solver's kinetic factors), folded into ``k_last`` — compared with rocket
+    for a non-zero one, and with the kernel's twin."""
+    shape = (64,)
+    rocket = fftmod.make_fft("rocket", "numba", kernels("split"), shape, 1)
+    for kern in (kernels("split"), kernels("split", "numpy")):
+        fftw = fftmod._candidate("fftw", kern, shape, 1)
+        v, _, k_last = _random_factors(rng, shape, nk=2)
+        k_rest = np.exp(1j * rng.uniform(-1, 1, (2, 1))) - 1
+        args = (v, k_rest, k_last, np.array([0, 1, 2]), np.array([0, 1]), 2, 5)
+        psi = fftw.aligned(rng.standard_normal(shape) + 1j * rng.standard_normal(shape))
+        ref = psi.copy()
+        fftw.evolve(psi, *args)
+        rocket.evolve(ref, *args)
+        assert np.max(np.abs(psi - ref)) <= 1e-12 * np.max(np.abs(ref))
+
+
+def test_fftw_engines_refuse_another_shape_or_dtype(rng):
+    """The kernels trust the planned layout: a state of another shape or dtype is refused
+    with an error naming it, before any FFTW call."""
+    for name in ("fftw", "fftw-sweeps"):
+        engine = fftmod._candidate(name, kernels("split"), (16, 8), 1)
+        v, k_rest, k_last = _random_factors(rng, (16, 8))
+        args = (v, k_rest, k_last, np.array([0, 1]), np.array([0]), 2, 1)
+        with pytest.raises(ValueError, match=r"`psi` must be complex128 of the planned shape"):
+            engine.evolve(engine.aligned(np.zeros((8, 8), dtype=np.complex128)), *args)
+        with pytest.raises(ValueError, match=r"`psi` must be complex128"):
+            engine.evolve(np.zeros((16, 8), dtype=np.complex64), *args)
+        with pytest.raises(ValueError, match=r"`v_factors` must be"):
+            engine.evolve(
+                engine.aligned(np.zeros((16, 8), dtype=np.complex128)), v[:, :8], *args[1:]
+            )
+
+
+def test_fftw_kernels_bind_fftw_at_import():
+    """A fresh process may call a kernel (here loaded from Numba's cache or compiled) before
+    any engine exists: the symbol is bound at import, so this returns instead of crashing."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from quantgeo._kernels import kernels\n"
+        "k = kernels('fftw')\n"
+        "k.fftw_pair(np.zeros(4, dtype=np.complex128), 0, np.zeros(2, dtype=np.uint64))\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
 def test_sweeps_refuse_1d():
-    with pytest.raises(ValueError, match="2D or 3D"):
+    with pytest.raises(ValueError, match="at least 2 axes"):
         fftmod._candidate("fftw-sweeps", kernels("split"), (64,), 1)
 
 
@@ -300,14 +367,19 @@ def test_solvers_pickle_like_the_executors_do(fft):
     assert np.array_equal(clone.evolve(start, 0.5).data, solver.evolve(start, 0.5).data)
 
 
-def test_fftw_engine_shared_by_threads_gives_the_serial_result(rng):
-    """In-process shards share one solver: its FFTW plans are bound to one array at a time
-    (without the engine's lock, this interleaving corrupts every state: measured)."""
+@pytest.mark.parametrize(
+    ("name", "workers"), [("fftw", 1), ("fftw", 2), ("fftw-sweeps", 1), ("fftw-sweeps", 2)]
+)
+def test_fftw_engine_shared_by_threads_gives_the_serial_result(rng, name, workers):
+    """In-process shards share one solver: the FFTW kernels release the GIL, so four threads
+    run at once on the shared plans (FFTW's new-array execute is thread-safe) and, for the
+    sweeps, take turns on the shared padded buffer (the engine's lock); every state equals
+    the serial one bit for bit."""
     import sys
     import threading
 
     shape = (32, 16)
-    engine = fftmod.make_fft("fftw", "numba", kernels("split"), shape, 1)
+    engine = fftmod._candidate(name, kernels("split"), shape, workers)
     v = np.exp(1j * rng.uniform(-1, 1, (3, *shape))) - 1
     k_rest = np.exp(1j * rng.uniform(-1, 1, (1, shape[0]))) - 1
     k_last = np.exp(1j * rng.uniform(-1, 1, (1, shape[1]))) - 1
