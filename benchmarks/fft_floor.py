@@ -105,16 +105,16 @@ def _padded_pair(shape: tuple[int, ...], workers: int) -> Callable[[int], None] 
     guru.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
     guru.argtypes += [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_uint]
     buf = pyfftw.empty_aligned(shape[0] * ps, dtype=np.complex128, n=64)
-    lib.fftw_plan_with_nthreads(workers)
     ptr = buf.ctypes.data
-    plans = np.array(
-        [guru(len(shape), dims, 0, None, ptr, ptr, sign, 0) for sign in (-1, 1)],
-        dtype=np.uint64,
-    )
+    with fftmod._lock:  # FFTW's planner and its thread count are process-wide
+        lib.fftw_plan_with_nthreads(workers)
+        owned = fftw_native._Plans(
+            [guru(len(shape), dims, 0, None, ptr, ptr, s, 0) for s in (-1, 1)]
+        )
     buf[...] = 0.0
 
     def run(n: int) -> None:
-        fk.fftw_pair(buf, n, plans)
+        fk.fftw_pair(buf, n, owned.array)  # the closure keeps the plans until it goes
 
     return run
 

@@ -84,7 +84,7 @@ def fftw_evolve_split(
 ) -> None:
     """1D :func:`fftw_evolve` with the factors as (real, imaginary) rows (see the kernel)."""
     v = v_split[:, 0] + 1j * v_split[:, 1]
-    k = (k_split[:, 0] + 1j * k_split[:, 1])[:, :]
+    k = k_split[:, 0] + 1j * k_split[:, 1]
     zero = np.zeros((k.shape[0], 1), dtype=np.complex128)
     fftw_evolve(psi, v, zero, k, v_index, k_index, v_merged, nsteps, plans, scale)
 
