@@ -169,10 +169,16 @@ def _summary(result: Any, keys: Sequence[str]) -> str:
 
 def main(args: argparse.Namespace) -> int:
     """Run ``quantgeo sweep`` for parsed ``args``; returns the exit status (module docstring)."""
+    from quantgeo import _interrupt
     from quantgeo.errors import ScenarioError
     from quantgeo.sweep.executors import make_executor
     from quantgeo.sweep.run import sweep
 
+    # signals recorded (also under ``python -m quantgeo.sweep``), so that an error a library
+    # raises while unwinding from Ctrl-C (zipfile, closing a half-written .npz: "Can't close
+    # the ZIP file while there is an open writing handle") is reported as the interrupt
+    previous = _interrupt.install()
+    mark = _interrupt.signals_seen()
     handle = None
     try:
         vary = parse_vary(args.vary)
@@ -206,6 +212,10 @@ def main(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         return EXIT_USAGE
     except (ValueError, TypeError, FileNotFoundError, ConnectionError, ImportError) as exc:
+        got = _interrupt.interrupted_by(mark)
+        if got is not None:
+            print("interrupted: completed points are kept; re-run to resume", file=sys.stderr)
+            return got.exit_status
         print(f"quantgeo sweep: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
@@ -215,6 +225,7 @@ def main(args: argparse.Namespace) -> int:
     finally:
         if handle is not None:
             handle.close()
+        _interrupt.restore(previous)
     if not args.quiet:
         print(_summary(result, list(vary)))
         print(
