@@ -332,7 +332,9 @@ class SweepEngine(_NativeEngine):
         row_n = self.shape[1:]
         pad_embed = (*self.shape[1:-1], ld)
         al = self._align
-        unaligned = FFTW_UNALIGNED if (rows * m * 16) % al else 0  # ψ's row blocks
+        # ψ is read by one plan per call (the first sweep): planned for any alignment, so
+        # that no state needs an aligned copy (the step-doubling estimator's, a caller's)
+        unaligned = FFTW_UNALIGNED
         col_unaligned = FFTW_UNALIGNED if (cols * 16) % al or (ld * 16) % al else 0
         pointers: list[int] = []
         for count in (rows, n0 % rows):
@@ -359,6 +361,12 @@ class SweepEngine(_NativeEngine):
     def work_bytes(self, v_rows: int) -> float:
         """The padded work buffer (``n0·ps`` elements: up to 4× ψ for a last axis of 1)."""
         return 16.0 * float(self._pad.size)
+
+    def _ready(self, psi: CArray) -> bool:
+        return bool(psi.flags.c_contiguous)  # ψ's plan is FFTW_UNALIGNED (_make_plans)
+
+    def aligned(self, psi: CArray) -> CArray:
+        return np.ascontiguousarray(psi)
 
     def _run(self, psi: CArray, *args: Any) -> None:
         extra = (self._pad, self._plans.array, self.geo, self.scale)
