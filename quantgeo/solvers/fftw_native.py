@@ -1,9 +1,10 @@
 r"""FFTW run from Numba: plans made through ``ctypes`` on the FFTW that pyFFTW links.
 
 pyFFTW's Python API can only execute a plan from Python, so a split-operator sub-step driven
-through it pays the interpreter between the FFTs and the passes (measured: 1.42 × the FFTW
-pair at 1D 4096).  Here the plans are made with FFTW's own C planner (``fftw_plan_many_dft``)
-on the library instance pyFFTW loaded — the same codelets and wisdom as pyFFTW — and the Numba
+through it pays the interpreter between the FFTs and the passes, and threads only the FFTs
+(1D 4096: 1.42 × the FFTW pair; from Numba, with the 1D passes on split factors, 1.23–1.34).
+Here the plans are made with FFTW's own C planner (``fftw_plan_many_dft``) on the library
+instance pyFFTW loaded — the same codelets and wisdom as pyFFTW — and the Numba
 kernels of :mod:`quantgeo._kernels.fftw` execute them (``fftw_execute_dft``, the new-array
 execute) inside one compiled call per chunk of steps.
 
