@@ -324,6 +324,47 @@ def fill_rows(
         _fill_row(c, n_genes, lo, width, offset, mode, rho, cdf, guide, ready)
 
 
+@njit(cache=True, inline="always")
+def _absorb(r, lost0, t, loss_time, fix_time, fixed_allele):
+    """Replicate ``r`` reached count 0 (``lost0``: allele 0 lost) or ``N_g`` at generation
+    ``t``: record the loss and the fixation once; 1 if it was not absorbed before."""
+    gone = 0 if lost0 else 1
+    if loss_time[r, gone] < 0:
+        loss_time[r, gone] = t
+    if fix_time[r] < 0:
+        fix_time[r] = t
+        fixed_allele[r] = 1 - gone
+        return 1
+    return 0
+
+
+@njit(cache=True, inline="always")
+def _compact(act, cur, count, fix_time, n_act):
+    """Drop the absorbed replicates from the active list ``act[:n_act]`` (their counts go to
+    ``count``); the new length."""
+    kept = 0
+    for i in range(n_act):
+        r = act[i]
+        if fix_time[r] < 0:
+            act[kept] = r
+            cur[kept] = cur[i]
+            kept += 1
+        else:
+            count[r] = cur[i]
+    return kept
+
+
+@njit(cache=True, inline="always")
+def _write_counts(x, count, act, cur, n_act, n_genes):
+    """The active replicates' counts back to ``count``, and every replicate's K = 2
+    frequencies to ``x``."""
+    for i in range(n_act):
+        count[act[i]] = cur[i]
+    for r in range(count.size):
+        x[r, 0] = count[r] / n_genes
+        x[r, 1] = (n_genes - count[r]) / n_genes
+
+
 @njit(cache=True, nogil=True)
 def wf_table_generations(
     x: Array,
@@ -394,30 +435,10 @@ def wf_table_generations(
                 c = lo[cur[i]] + jj[i - b0]
                 cur[i] = c
                 if c == 0 or c == n_genes:
-                    r = act[i]
-                    gone = 0 if c == 0 else 1
-                    if loss_time[r, gone] < 0:
-                        loss_time[r, gone] = t
-                    if fix_time[r] < 0:
-                        fix_time[r] = t
-                        fixed_allele[r] = 1 - gone
-                        absorbed += 1
+                    absorbed += _absorb(act[i], c == 0, t, loss_time, fix_time, fixed_allele)
         if frozen and absorbed > 0:
-            kept = 0
-            for i in range(n_act):
-                r = act[i]
-                if fix_time[r] < 0:
-                    act[kept] = r
-                    cur[kept] = cur[i]
-                    kept += 1
-                else:
-                    count[r] = cur[i]
-            n_act = kept
-    for i in range(n_act):
-        count[act[i]] = cur[i]
-    for r in range(r_n):
-        x[r, 0] = count[r] / n_genes
-        x[r, 1] = (n_genes - count[r]) / n_genes
+            n_act = _compact(act, cur, count, fix_time, n_act)
+    _write_counts(x, count, act, cur, n_act, n_genes)
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -502,27 +523,7 @@ def wf_chain_generations(
         for i in range(n_act):
             c = cur[i]
             if c == 0 or c == n_genes:
-                r = act[i]
-                gone = 0 if c == 0 else 1
-                if loss_time[r, gone] < 0:
-                    loss_time[r, gone] = t
-                if fix_time[r] < 0:
-                    fix_time[r] = t
-                    fixed_allele[r] = 1 - gone
-                    absorbed += 1
+                absorbed += _absorb(act[i], c == 0, t, loss_time, fix_time, fixed_allele)
         if frozen and absorbed > 0:
-            kept = 0
-            for i in range(n_act):
-                r = act[i]
-                if fix_time[r] < 0:
-                    act[kept] = r
-                    cur[kept] = cur[i]
-                    kept += 1
-                else:
-                    count[r] = cur[i]
-            n_act = kept
-    for i in range(n_act):
-        count[act[i]] = cur[i]
-    for r in range(r_n):
-        x[r, 0] = count[r] / n_genes
-        x[r, 1] = (n_genes - count[r]) / n_genes
+            n_act = _compact(act, cur, count, fix_time, n_act)
+    _write_counts(x, count, act, cur, n_act, n_genes)
