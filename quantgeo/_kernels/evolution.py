@@ -156,7 +156,7 @@ def wf_generations(
                 else:
                     z0 = x[r, 0] * weights[wr, 0] / tot
                 nn[i] = n_genes
-                pp[i] = min(1.0, z0 / 1.0)
+                pp[i] = min(1.0, z0)
             binomials(rng, nn, pp, cc, n_act, lf, inv, vv, pend, slow, flag)
             for i in range(n_act):
                 r = act[i]

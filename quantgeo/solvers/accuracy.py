@@ -264,7 +264,7 @@ def check_phase_per_step(
     modes = _support(np.abs(np.fft.fftn(psi)).ravel() ** 2, tail)
     # with V constant on the state the kinetic factor is exact: high phases are harmless
     top = float(np.max(eps[modes])) if modes.any() else 0.0
-    phase_t = wk * top * dt / ham.hbar if modes.any() and phase_v > 0 else 0.0
+    phase_t = wk * top * dt / ham.hbar if phase_v > 0 else 0.0
     warn_phases(phase_v, phase_t, dt, stacklevel + 1)
     return {"phase_v": phase_v, "phase_t": phase_t}
 

@@ -320,7 +320,7 @@ class DistributedSplit:
         lo = float(np.min(v[sites])) if sites.any() else inf
         hi = float(np.max(v[sites])) if sites.any() else -inf
         lo, hi = -float(self.comm.allreduce(-lo, op=mx)), float(self.comm.allreduce(hi, op=mx))
-        wv, wk = (min(1.0, w) for w in self.solver.scheme.factor_weights)  # as the serial run
+        wv, wk = self.solver.scheme.phase_weights
         phase_v = wv * (hi - lo) * dt / self.ham.hbar if hi >= lo else 0.0
         modes = self._support(np.abs(self.spectrum(psi)) ** 2, tail)
         eps = sum(self.layout.eps_grids, np.zeros(()))

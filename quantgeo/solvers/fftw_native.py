@@ -98,13 +98,6 @@ def _destroy(pointers: list[int]) -> None:
             lib.fftw_destroy_plan(p)
 
 
-def _plan_many(
-    buf: CArray, n: tuple[int, ...], howmany: int, stride: int, dist: int, sign: int, flags: int
-) -> int:
-    """``fftw_plan_many_dft`` in place on ``buf`` (FFTW_MEASURE overwrites it)."""
-    return _plan(n, howmany, (buf, None, stride, dist), (buf, None, stride, dist), sign, flags)
-
-
 def _plan(
     n: tuple[int, ...],
     howmany: int,
@@ -113,8 +106,9 @@ def _plan(
     sign: int,
     flags: int,
 ) -> int:
-    """``fftw_plan_many_dft`` from ``src`` to ``dst``, each ``(array, embed, stride, dist)``
-    (``embed``: the array dimensions the transform of size ``n`` sits in; None = ``n``)."""
+    """``fftw_plan_many_dft`` from ``src`` to ``dst`` (FFTW_MEASURE overwrites both), each
+    ``(array, embed, stride, dist)`` (``embed``: the array dimensions the transform of size
+    ``n`` sits in; None = ``n``)."""
     lib = library()
     dims = (ctypes.c_int * len(n))(*n)
 
@@ -265,12 +259,9 @@ class WholeEngine(_NativeEngine):
     def _make_plans(self, buf: CArray) -> _Plans:
         _planning(self.workers)
         flags = FFTW_MEASURE | FFTW_DESTROY_INPUT
-        size = buf.size
+        whole = (buf, None, 1, buf.size)  # in place, one transform of the whole lattice
         return _Plans(
-            [
-                _plan_many(buf, self.shape, 1, 1, size, s, flags)
-                for s in (FFTW_FORWARD, FFTW_BACKWARD)
-            ]
+            [_plan(self.shape, 1, whole, whole, s, flags) for s in (FFTW_FORWARD, FFTW_BACKWARD)]
         )
 
     def _run(self, psi: CArray, *args: Any) -> None:

@@ -123,6 +123,14 @@ class SplittingScheme:
         return v, max(abs(b) for b in self.coefficients)
 
     @property
+    def phase_weights(self) -> tuple[float, float]:
+        """:attr:`factor_weights` capped at 1: the weights of the phase-per-step check, which
+        warns only when both the step's phase and its largest factor's exceed π
+        (:func:`~quantgeo.solvers.accuracy.check_phase_per_step`)."""
+        wv, wk = self.factor_weights
+        return min(1.0, wv), min(1.0, wk)
+
+    @property
     def positive(self) -> bool:
         """All weights positive (needed for imaginary time and absorbing layers)."""
         return all(c > 0 for c in (*self.coefficients, *self.potential_weights))

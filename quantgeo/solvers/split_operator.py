@@ -490,13 +490,10 @@ class SplitOperatorSolver:
             self.dt,
             plan.t0,
             tail=(self.error_tol / 20) ** 2,
-            # warn when both the step's phase and its largest factor's exceed π: Yoshida-4
-            # (factor weights 1.35, 1.70) keeps its order at a factor phase of 3.2, and
-            # Blanes–Moan S10 (0.73, 0.43) reaches 3e-7 at a step phase above π
-            weights=(
-                min(1.0, self.scheme.factor_weights[0]),
-                min(1.0, self.scheme.factor_weights[1]),
-            ),
+            # both the step's phase and its largest factor's above π: Yoshida-4 (factor weights
+            # 1.35, 1.70) keeps its order at a factor phase of 3.2, and Blanes–Moan S10
+            # (0.73, 0.43) reaches 3e-7 at a step phase above π
+            weights=self.scheme.phase_weights,
         )
         norm0 = float(np.vdot(psi, psi).real) * lat.cell_volume
         estimator = StepDoubling(
