@@ -40,7 +40,7 @@ from quantgeo.potentials import absorbing_mask
 from quantgeo.recording import Recorder, Trajectory
 from quantgeo.solvers._mpi_layout import FourStepLayout, GridLayout, Layout, four_step_factors
 from quantgeo.solvers.accuracy import _DECADES, StepDoubling, warn_phases
-from quantgeo.solvers.base import ProgressTracker, plan_run, run_info, run_plan
+from quantgeo.solvers.base import ProgressTracker, plan_run, run_plan
 from quantgeo.solvers.factors import _bounded, _v_factors, v_exponent
 from quantgeo.solvers.split_operator import NormCheck
 from quantgeo.wavefunction import Wavefunction, _as_data
@@ -582,15 +582,11 @@ class DistributedSplit:
             k: float(self.comm.allreduce(v, op=self._sum)) / self.size
             for k, v in self.timers.items()
         }
-        info = run_info(
-            "split-operator",
-            steps=stats.steps,
-            compile_time=compile_time,
-            run_time=stats.run_time,
-            scheme=sol.scheme.name,
-            order=sol.scheme.order,
-            dt=sol.dt,
-            fft_pairs=stats.steps * sol.scheme.stages,
+        info = sol._run_info(
+            stats,
+            compile_time,
+            accuracy,
+            phases,
             backend="mpi",
             workers=1,
             fft="mpi4py-fft",
@@ -601,13 +597,6 @@ class DistributedSplit:
             time_transpose=timers["transpose"],
             time_elementwise=timers["elementwise"],
             time_factors=timers["factors"],
-            kinetic=self.ham.kinetic,
-            hbar=self.ham.hbar,
-            absorber=None if sol.absorber is None else repr(sol.absorber),
-            **accuracy,
-            error_tol=sol.error_tol,
-            phase_per_step_v=phases["phase_v"],
-            phase_per_step_t=phases["phase_t"],
         )
         return rec.finish(info, lat)
 

@@ -520,7 +520,29 @@ class SplitOperatorSolver:
         )
         accuracy = estimator.info(stats.t - plan.t0, norm0, stats.steps)
         self._warn_accuracy(accuracy["error_estimate_raw"], norm0)
-        info = run_info(
+        info = self._run_info(
+            stats,
+            compile_time,
+            accuracy,
+            phases,
+            backend=self.backend,
+            workers=self.workers,
+            fft=self._fft.name,
+            fft_auto=self._fft.auto_info(),
+        )
+        return recorder.finish(info, lat)
+
+    def _run_info(
+        self,
+        stats: Any,
+        compile_time: float,
+        accuracy: dict[str, Any],
+        phases: dict[str, float],
+        **engine: Any,
+    ) -> dict[str, Any]:
+        """``Trajectory.info`` of a run (serial or MPI): the step counts and timings, the
+        ``engine`` entries, the Hamiltonian's and the accuracy entries."""
+        return run_info(
             "split-operator",
             steps=stats.steps,
             compile_time=compile_time,
@@ -529,10 +551,7 @@ class SplitOperatorSolver:
             order=self.scheme.order,
             dt=self.dt,
             fft_pairs=stats.steps * self.scheme.stages,
-            backend=self.backend,
-            workers=self.workers,
-            fft=self._fft.name,
-            fft_auto=self._fft.auto_info(),
+            **engine,
             kinetic=self.ham.kinetic,
             hbar=self.ham.hbar,
             absorber=None if self.absorber is None else repr(self.absorber),
@@ -541,7 +560,6 @@ class SplitOperatorSolver:
             phase_per_step_v=phases["phase_v"],
             phase_per_step_t=phases["phase_t"],
         )
-        return recorder.finish(info, lat)
 
     def memory_estimate(self, t_span: tuple[float, float], recorder: Recorder) -> Estimate:
         """Bytes :meth:`run` will hold (:mod:`quantgeo._preflight`).
