@@ -397,10 +397,9 @@ def fft_choices() -> tuple[str, ...]:
     """The solver's ``fft`` values tried: ``"auto"`` (the default), and ``"rocket"`` and
     ``"fftw"`` named explicitly (``"fftw"`` only with pyFFTW installed).  ``"auto"`` decides
     from the bare FFT timings, which at small sizes can differ from the whole run's."""
-    import importlib.util
+    from quantgeo.solvers.fft import have_pyfftw
 
-    have_fftw = importlib.util.find_spec("pyfftw") is not None
-    return ("auto", "rocket", "fftw") if have_fftw else ("auto", "rocket")
+    return ("auto", "rocket", "fftw") if have_pyfftw() else ("auto", "rocket")
 
 
 def _fastest_fft(

@@ -86,6 +86,13 @@ class Layout:
         raise NotImplementedError
 
 
+def _sparse_grid(axes: Any, slices: Any) -> tuple[NDArray[Any], ...]:
+    """Sparse ``ij`` meshgrid of each per-axis array restricted to this rank's slice."""
+    return tuple(
+        np.meshgrid(*(a[s] for a, s in zip(axes, slices, strict=True)), indexing="ij", sparse=True)
+    )
+
+
 class GridLayout(Layout):
     """Slabs (``decomposition=1``) or pencils (``2``) of a 2D/3D lattice."""
 
@@ -104,24 +111,9 @@ class GridLayout(Layout):
         self.shape = tuple(_span(s, n) for s, n in zip(piece, lat.shape, strict=True))
         self.spec_shape = tuple(_span(s, n) for s, n in zip(spectral, lat.shape, strict=True))
         self.empty = 0 in self.shape or 0 in self.spec_shape
-        self.coords = tuple(
-            np.meshgrid(
-                *(a[s] for a, s in zip(lat.axes, piece, strict=True)), indexing="ij", sparse=True
-            )
-        )
-        self.k_grids = tuple(
-            np.meshgrid(
-                *(k[s] for k, s in zip(lat.k_axes, spectral, strict=True)),
-                indexing="ij",
-                sparse=True,
-            )
-        )
-        eps = ham.axis_dispersions()
-        self.eps_grids = tuple(
-            np.meshgrid(
-                *(e[s] for e, s in zip(eps, spectral, strict=True)), indexing="ij", sparse=True
-            )
-        )
+        self.coords = _sparse_grid(lat.axes, piece)
+        self.k_grids = _sparse_grid(lat.k_axes, spectral)
+        self.eps_grids = _sparse_grid(ham.axis_dispersions(), spectral)
 
     def take(self, full: NDArray[Any]) -> NDArray[Any]:
         return np.ascontiguousarray(full[self.piece])

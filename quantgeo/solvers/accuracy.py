@@ -56,14 +56,14 @@ pay up to 16 % (more below 100 steps: 16 extra steps), since a sample needs
 the splitting then evolves the state with a wrong energy, whatever the norm says.  The phases
 checked at run start are the spread of V, :math:`w_V(\max V - \min V)\,h/\hbar` (a constant
 offset is a global phase, the same for the exact propagator), over the sites that carry the
-initial state, and :math:`w_K\,ε(k)\,h/\hbar` over the Fourier modes that carry it, with
+initial state, and :math:`w_K\,ε(k)\,h/\hbar` over the Fourier modes that carry it: all but a
+weight ``(error_tol/20)²`` (:data:`SPECTRAL_TAIL` by default), whose amplitude, even aliased,
+moves ψ by at most ``error_tol/10``; emptier sites and modes alias harmlessly.  The weights are
 :math:`w = \min(1, \text{the scheme's largest factor weight})`
-(:attr:`~quantgeo.solvers.schemes.SplittingScheme.factor_weights`): a warning needs both the
+(:attr:`~quantgeo.solvers.schemes.SplittingScheme.phase_weights`): a warning needs both the
 step's phase and its largest factor's above π.  (Measured: Yoshida-4, factor weights 1.35 and
 1.70, keeps its order at a factor phase of 3.2 with the step's below π; Blanes–Moan S10,
-0.73 and 0.43, reaches 3e-7 with the step's phase above π and its factors' below.) all but a weight
-``(error_tol/20)²`` (:data:`SPECTRAL_TAIL` by default), whose amplitude, even aliased, moves ψ
-by at most ``error_tol/10``; emptier sites and modes alias harmlessly.  With V constant
+0.73 and 0.43, reaches 3e-7 with the step's phase above π and its factors' below.)  With V constant
 on the state the split is exact and only the V phase is checked.  A state that later reaches
 new sites or modes is not re-checked; the step-doubling estimate covers it.
 """
@@ -252,7 +252,7 @@ def check_phase_per_step(
 
     Returns ``{"phase_v": w_V·(max V − min V)·dt/ħ, "phase_t": w_K·max ε(k)·dt/ħ}``, V over the
     sites and ε over the modes carrying all but ``tail`` of ``psi``'s weight, ``weights =
-    (w_V, w_K)`` the scheme's :attr:`~quantgeo.solvers.schemes.SplittingScheme.factor_weights`
+    (w_V, w_K)`` the scheme's :attr:`~quantgeo.solvers.schemes.SplittingScheme.phase_weights`
     (Strang's by default); the kinetic phase is 0 when V is constant there (module docstring).
     """
     v = ham.potential_values(t).ravel()

@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from quantgeo._kernels import kernels
+from quantgeo._kernels.reference import compose
 from quantgeo._preflight import Estimate, check_run, run_estimate
 from quantgeo._validation import check_int
 from quantgeo.potentials import absorbing_mask
@@ -446,18 +447,21 @@ class DistributedSplit:
         self._k.apply_factor(psi, g)
         self.timers["elementwise"] += time.perf_counter() - t0
 
-    def _evolve(self, psi: CArray, v: CArray, kin: tuple[CArray, ...], merged: bool, n: int):
-        """``split_evolve`` of ``_kernels/split.py`` with the parallel kinetic step."""
+    def _evolve(self, psi: CArray, v: CArray, kin: tuple[CArray, ...], n: int) -> None:
+        """``split_evolve`` of ``_kernels/split.py`` with the parallel kinetic step (the twins'
+        composition loop; the merged factor ``v[s + 1]`` is used only between steps)."""
         sol = self.solver
-        vi, ki, s = sol._v_index, sol._k_index, sol.scheme.stages
-        self._factor(psi, v[vi[0]])
-        for step in range(n):
-            for j in range(s):
-                self._kinetic_step(psi, kin, int(ki[j]))
-                if j < s - 1:
-                    self._factor(psi, v[vi[j + 1]])
-            last = merged and step < n - 1
-            self._factor(psi, v[s + 1] if last else v[vi[s]])
+        merged = sol.scheme.stages + 1
+        compose(
+            psi,
+            v,
+            sol._v_index,
+            sol._k_index,
+            merged,
+            n,
+            self._factor,
+            lambda k: self._kinetic_step(psi, kin, k),
+        )
 
     def advance(self, psi: CArray, t: float, h: float, nsteps: int) -> None:
         """``nsteps`` steps of size ``h`` from ``t`` on this rank's piece (collective)."""
@@ -467,10 +471,10 @@ class DistributedSplit:
                 t0 = time.perf_counter()
                 v = self._td_factors(t + n * h, h)
                 self.timers["factors"] += time.perf_counter() - t0
-                self._evolve(psi, v, kin, False, 1)
+                self._evolve(psi, v, kin, 1)
                 del v  # before the next build: two sets of factors would be alive at once
         else:
-            self._evolve(psi, self._static_factors(h), kin, True, nsteps)
+            self._evolve(psi, self._static_factors(h), kin, nsteps)
 
     # -- observables ------------------------------------------------------------------------
     def _observables(self, psi: CArray, clock: Callable[[], float]) -> dict[str, Callable]:

@@ -72,6 +72,9 @@ _WISDOM = "fftw-wisdom.json"
 _log = logging.getLogger(__name__)
 _lock = threading.RLock()
 _wisdom_loaded = False
+#: Kinds of FFTW plans whose wisdom this process has saved (an engine class, shape, threads and
+#: block geometry): the wisdom, which grows with every plan, is written after new kinds only.
+_planned: set[tuple[str, tuple[int, ...], int, str]] = set()
 
 CArray = NDArray[np.complex128]
 
@@ -422,11 +425,7 @@ def _make_fftw(kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEng
 def clear_process_state() -> None:
     """Forget that the wisdom file was read and which plans were saved to it (tests that
     change :func:`cache_dir`)."""
-    import sys
-
     global _wisdom_loaded
     with _lock:
         _wisdom_loaded = False
-        native = sys.modules.get("quantgeo.solvers.fftw_native")
-        if native is not None:
-            native._planned.clear()
+        _planned.clear()

@@ -45,7 +45,6 @@ FFTW_MEASURE, FFTW_DESTROY_INPUT, FFTW_UNALIGNED = 0, 1, 2
 #: 8 × 32 blocks 0.99, 7 × 64 1.10, 32 × 64 1.03; at 2048²: 2 × 8 1.14, 2 × 32 1.20.
 ROW_BYTES, COL_BYTES = 1 << 17, 1 << 18
 _lib: ctypes.CDLL | None = None
-_planned: set[tuple[str, tuple[int, ...], int, str]] = set()
 _launch = threading.Lock()
 
 CArray = NDArray[np.complex128]
@@ -210,8 +209,8 @@ class _NativeEngine(_fft.FFTEngine):
             # FFTW reuses what it measured once per process; the wisdom (which grows with
             # every plan) is exported and written only after plans of a new kind
             key = (type(self).__name__, shape, workers, str(getattr(self, "geo", "")))
-            if key not in _planned:
-                _planned.add(key)
+            if key not in _fft._planned:
+                _fft._planned.add(key)
                 _fft._save_wisdom()
 
     def _make_plans(self, buf: CArray) -> _Plans:

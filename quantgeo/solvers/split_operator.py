@@ -490,12 +490,13 @@ class SplitOperatorSolver:
             self.dt,
             plan.t0,
             tail=(self.error_tol / 20) ** 2,
-            # both the step's phase and its largest factor's above π: Yoshida-4 (factor weights
-            # 1.35, 1.70) keeps its order at a factor phase of 3.2, and Blanes–Moan S10
-            # (0.73, 0.43) reaches 3e-7 at a step phase above π
             weights=self.scheme.phase_weights,
         )
-        norm0 = float(np.vdot(psi, psi).real) * lat.cell_volume
+
+        def norm(p: CArray) -> float:
+            return float(np.vdot(p, p).real) * lat.cell_volume
+
+        norm0 = norm(psi)
         estimator = StepDoubling(
             self._advance,
             self.scheme.order,
@@ -507,7 +508,7 @@ class SplitOperatorSolver:
             NormCheck(
                 self.norm_tol,
                 self.absorber is not None,
-                lambda psi: float(np.vdot(psi, psi).real) * lat.cell_volume,
+                norm,
             ),
             ProgressTracker("split-operator", progress),
         ]

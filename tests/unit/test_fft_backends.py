@@ -313,7 +313,7 @@ def test_sweeps_refuse_1d():
         fftmod._candidate("fftw-sweeps", kernels("split"), (64,), 1)
 
 
-def test_one_fftw_solver_runs_in_two_threads_at_once(rng):
+def test_one_fftw_solver_runs_in_two_threads_at_once():
     """New-array execute is thread-safe: two in-process shards share one solver's plans."""
     import threading
 
