@@ -27,7 +27,6 @@ Usage: python benchmarks/fft_floor.py [--quick] [--json FILE] [--cpu-clock] [--t
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import tempfile
@@ -256,8 +255,9 @@ def main() -> None:
     print(f"target ≤ {TARGET[1]} at 1 thread, ≤ {TARGET['all']} at {cores} (* = missed)")
     print(f"uptime before: {before}\nuptime after:  {_uptime()}")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump({"rows": rows, "uptime": [before, _uptime()]}, fh, indent=2)
+        from quantgeo.cli._common import write_json  # atomic, strict JSON
+
+        write_json(args.json, {"rows": rows, "uptime": [before, _uptime()]})
 
 
 if __name__ == "__main__":

@@ -155,8 +155,9 @@ def main() -> None:
         print(f"  R6 (1024², 200 frames under 1 GiB): {'ok' if ok else 'MISS'}")
     out["animate"] = {"n": n, "frames": frames, "few": few_r, "many": many_r, "per_frame": per}
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(out, fh, indent=2)
+        from quantgeo.cli._common import write_json  # atomic, strict JSON
+
+        write_json(args.json, out)
 
 
 if __name__ == "__main__":

@@ -61,7 +61,6 @@ import functools
 import importlib.metadata
 import importlib.util
 import io
-import json
 import statistics
 import time
 from collections.abc import Callable
@@ -555,10 +554,9 @@ def main() -> None:
             print(f"qmsolve momenta, N = {n_sites}: a·k + bΔk with a = {a:.5f}, b = {b:.4f}")
     print(_accuracy_table(acc, 0.01, 100))
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(
-                {"speed": rows, "accuracy": {str(k): v for k, v in acc.items()}}, fh, indent=2
-            )
+        from quantgeo.cli._common import write_json  # atomic, strict JSON
+
+        write_json(args.json, {"speed": rows, "accuracy": {str(k): v for k, v in acc.items()}})
 
 
 if __name__ == "__main__":

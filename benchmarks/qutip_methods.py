@@ -18,7 +18,6 @@ Usage: python benchmarks/qutip_methods.py [--quick] [--sizes 1024 48x48 ...] [--
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
 from quantgeo._qutip_bench import METHODS, format_methods, run_qutip_methods, to_json
@@ -39,8 +38,9 @@ def main() -> None:
     print(format_methods(rows))
     print(f"load average (1 min) at start: {load:.2f}, cores: {os.cpu_count()}")
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(to_json(rows), fh, indent=2)
+        from quantgeo.cli._common import write_json  # atomic, strict JSON
+
+        write_json(args.json, to_json(rows))
 
 
 if __name__ == "__main__":

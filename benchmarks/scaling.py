@@ -27,7 +27,6 @@ Usage: python benchmarks/scaling.py [--quick] [--rounds R] [--seconds S] [--json
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import statistics
@@ -193,8 +192,9 @@ def main() -> None:
     print("\nall sizes: " + _verdicts(p_all) + "  (R5: |p - 1| ≤ 0.1)")
     out["exponent_all"] = p_all
     if args.json:
-        with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(out, fh, indent=2)
+        from quantgeo.cli._common import write_json  # atomic, strict JSON
+
+        write_json(args.json, out)
 
 
 if __name__ == "__main__":

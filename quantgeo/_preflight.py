@@ -351,12 +351,12 @@ def states_budget(recorder: Any) -> float | None:
     trajectory larger than the memory limit is refused unless a budget is named, so that tens
     of GB are never written to the temporary directory unasked.
     """
-    from quantgeo._statestore import BUDGET_ENV_VAR
+    from quantgeo._statestore import env_budget
 
     budget = getattr(recorder, "memory_budget", None)
     if budget is None:
-        env = os.environ.get(BUDGET_ENV_VAR, "").strip()
-        return float(parse_size(env, BUDGET_ENV_VAR)) if env else None
+        env = env_budget()
+        return None if env is None else float(env)
     return float(budget)
 
 

@@ -44,13 +44,21 @@ _AVAILABLE_FRACTION = 0.25
 _FIRST_CAPACITY = 16
 
 
-def default_budget() -> int:
-    """``$QUANTGEO_MEMORY_BUDGET`` when set, else ``min(1 GiB, ¼ of the available memory)``."""
-    from quantgeo._preflight import available_memory, parse_size
+def env_budget() -> int | None:
+    """Bytes of ``$QUANTGEO_MEMORY_BUDGET`` (a size such as ``"512MiB"``), ``None`` when unset."""
+    from quantgeo._preflight import parse_size
 
     env = os.environ.get(BUDGET_ENV_VAR, "").strip()
-    if env:
-        return parse_size(env, BUDGET_ENV_VAR)
+    return parse_size(env, BUDGET_ENV_VAR) if env else None
+
+
+def default_budget() -> int:
+    """``$QUANTGEO_MEMORY_BUDGET`` when set, else ``min(1 GiB, ¼ of the available memory)``."""
+    from quantgeo._preflight import available_memory
+
+    env = env_budget()
+    if env is not None:
+        return env
     avail = available_memory()
     if avail is None:
         return DEFAULT_BUDGET
