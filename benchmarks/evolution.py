@@ -143,10 +143,6 @@ def numpy_multi(
     return x
 
 
-def _baseline(case: dict[str, Any]) -> Any:
-    return numpy_k2 if case["k"] == 2 else numpy_multi
-
-
 def bench(reps: int, scale: float, rounds: int, sizes: tuple[int, ...]) -> list[dict[str, Any]]:
     rows = []
     for name, case in CASES.items():

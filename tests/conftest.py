@@ -40,6 +40,18 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(20261123)
 
 
+def chi_square(counts: np.ndarray, pmf: np.ndarray) -> tuple[float, int]:
+    """Pearson's statistic and its degrees of freedom for ``counts`` against ``pmf``, with the
+    tails pooled until every bin expects ≥ 5 (Cochran)."""
+    expected = counts.sum() * pmf
+    keep = np.flatnonzero(expected >= 5)
+    a, b = keep[0], keep[-1]
+    obs = np.concatenate([[counts[:a].sum()], counts[a : b + 1], [counts[b + 1 :].sum()]])
+    exp = np.concatenate([[expected[:a].sum()], expected[a : b + 1], [expected[b + 1 :].sum()]])
+    ok = exp > 0
+    return float(np.sum((obs[ok] - exp[ok]) ** 2 / exp[ok])), int(ok.sum()) - 1
+
+
 def fit_order(dts: np.ndarray, errors: np.ndarray) -> float:
     """Least-squares slope of log(error) against log(dt)."""
     return float(np.polyfit(np.log(dts), np.log(errors), 1)[0])

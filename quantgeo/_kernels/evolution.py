@@ -163,18 +163,8 @@ def wf_generations(
                 c = cc[i]
                 x[r, 0] = c / n_genes
                 x[r, 1] = (n_genes - c) / n_genes
-                if c == 0:
-                    if loss_time[r, 0] < 0:
-                        loss_time[r, 0] = t
-                    if fix_time[r] < 0:
-                        fix_time[r] = t
-                        fixed_allele[r] = 1
-                elif c == n_genes:
-                    if loss_time[r, 1] < 0:
-                        loss_time[r, 1] = t
-                    if fix_time[r] < 0:
-                        fix_time[r] = t
-                        fixed_allele[r] = 0
+                if c == 0 or c == n_genes:
+                    _absorb(r, c == 0, t, loss_time, fix_time, fixed_allele)
         else:
             for i in range(n_act):
                 r = act[i]

@@ -13,6 +13,7 @@ from quantgeo._kernels import binomial_reference as rb
 from quantgeo.evolution import WrightFisher
 from quantgeo.evolution.wright_fisher import BLOCK
 from quantgeo.recording import Recorder
+from tests.conftest import chi_square
 
 
 def _draw(mod, seed: int, n: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, float]:
@@ -24,17 +25,6 @@ def _draw(mod, seed: int, n: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, flo
     top = int(n.max())
     mod.binomials(rng, n, p, out, m, kb.log_factorials(top), kb.reciprocals(top), *work)
     return out, float(rng.random())
-
-
-def _chi_square(counts: np.ndarray, pmf: np.ndarray) -> tuple[float, int]:
-    """Pearson's statistic with the tails pooled until every bin expects ≥ 5 (Cochran)."""
-    expected = counts.sum() * pmf
-    keep = np.flatnonzero(expected >= 5)
-    a, b = keep[0], keep[-1]
-    obs = np.concatenate([[counts[:a].sum()], counts[a : b + 1], [counts[b + 1 :].sum()]])
-    exp = np.concatenate([[expected[:a].sum()], expected[a : b + 1], [expected[b + 1 :].sum()]])
-    ok = exp > 0
-    return float(np.sum((obs[ok] - exp[ok]) ** 2 / exp[ok])), int(ok.sum()) - 1
 
 
 # (n, p) covering every branch: inversion (n p' < 10) on both sides of ½, BTRD at its threshold,
@@ -66,7 +56,7 @@ def test_draws_are_binomial():
     for j, (nj, pj) in enumerate(CASES):
         hist = np.bincount(draws[order == j], minlength=nj + 1)
         assert hist.size == nj + 1  # no draw outside 0 … n
-        stat, df = _chi_square(hist, stats.binom.pmf(np.arange(nj + 1), nj, pj))
+        stat, df = chi_square(hist, stats.binom.pmf(np.arange(nj + 1), nj, pj))
         assert stat <= stats.chi2.isf(1e-4, df), (nj, pj, stat, df)
 
 
@@ -159,7 +149,7 @@ def test_one_chain_generation_is_binomial(c):
     x = c / ng
     z = x * (1 + s) / (x * (1 + s) + (1 - x))  # selection, written out independently
     pmf = stats.binom.pmf(np.arange(ng + 1), ng, z)
-    stat, df = _chi_square(np.bincount(counts, minlength=ng + 1), pmf)
+    stat, df = chi_square(np.bincount(counts, minlength=ng + 1), pmf)
     assert stat <= stats.chi2.isf(1e-4, df), (stat, df)
 
 

@@ -13,6 +13,7 @@ from quantgeo._kernels import evolution
 from quantgeo._kernels import evolution_reference as ev
 from quantgeo.evolution import WrightFisher
 from quantgeo.recording import Recorder
+from tests.conftest import chi_square
 
 EPS = 2.0**-53
 
@@ -89,18 +90,6 @@ def test_kernel_and_twin_write_the_same_rows():
             np.testing.assert_array_equal(tab[6][sl], full[6][sl])
 
 
-def _chi_square(counts: np.ndarray, pmf: np.ndarray) -> tuple[float, int]:
-    """Pearson's statistic with the tails pooled until every bin expects ≥ 5 (Cochran)."""
-    n = counts.sum()
-    expected = n * pmf
-    keep = np.flatnonzero(expected >= 5)
-    a, b = keep[0], keep[-1]
-    obs = np.concatenate([[counts[:a].sum()], counts[a : b + 1], [counts[b + 1 :].sum()]])
-    exp = np.concatenate([[expected[:a].sum()], expected[a : b + 1], [expected[b + 1 :].sum()]])
-    ok = exp > 0
-    return float(np.sum((obs[ok] - exp[ok]) ** 2 / exp[ok])), int(ok.sum()) - 1
-
-
 @pytest.mark.parametrize(
     ("c", "s", "u", "v"),
     [(1, 0.0, 0.0, 0.0), (37, 0.02, 0.0, 0.0), (100, 0.01, 1e-3, 2e-3), (195, -0.01, 5e-3, 1e-3)],
@@ -119,7 +108,7 @@ def test_one_generation_is_binomial(c, s, u, v):
     counts = np.rint(tr.states[-1][:, 0] * ng).astype(int)
     hist = np.bincount(counts, minlength=ng + 1)
     pmf = stats.binom.pmf(np.arange(ng + 1), ng, _z(ng, s, u, v)[c])
-    stat, df = _chi_square(hist, pmf)
+    stat, df = chi_square(hist, pmf)
     # α = 1e-4: a correct sampler fails one run in 10⁴
     assert stat <= stats.chi2.isf(1e-4, df), (stat, df)
 
