@@ -332,31 +332,9 @@ def wf_table_generations(
     (:func:`fill_rows`).  One uniform ``u = rng.random()`` per active replicate and
     generation, in ascending replicate order; the new count is ``lo_c + min{i : F_c(i) > u}``.
     """
+    # the count chain with every row tabulated (every offset ≥ 0): no state reaches its
+    # binomial branch, so z and the log-factorial tables (empty here) are never read
+    none = np.empty(0)
     tables = (lo, width, offset, mode, rho, cdf, guide, ready)
-    for g in range(generations):
-        t = t0 + g + 1
-        idx = np.flatnonzero(fix_time < 0) if frozen else np.arange(count.size)
-        if idx.size == 0:
-            break
-        c = count[idx]
-        missing = np.unique(c[ready[c] == 0])
-        fill_rows(missing, n_genes, *tables)
-        u = rng.random(idx.size)
-        off = offset[c]
-        j = guide[off + (u * width[c]).astype(np.int64)].astype(np.int64)
-        step = cdf[off + j] <= u
-        while np.any(step):
-            j = j + step
-            step = cdf[off + j] <= u
-        c = lo[c] + j
-        count[idx] = c
-        gone = np.where(c == 0, 0, np.where(c == n_genes, 1, -1))
-        hit = gone >= 0
-        sel, lost = idx[hit], gone[hit]
-        first = loss_time[sel, lost] < 0
-        loss_time[sel[first], lost[first]] = t
-        new = fix_time[sel] < 0
-        fix_time[sel[new]] = t
-        fixed_allele[sel[new]] = 1 - lost[new]
-    x[:, 0] = count / n_genes
-    x[:, 1] = (n_genes - count) / n_genes
+    head = (x, count, rng, generations, t0, none, *tables, frozen, n_genes)
+    wf_chain_generations(*head, fix_time, fixed_allele, loss_time, none, none)
