@@ -293,14 +293,27 @@ class WrightFisher:
         # kernel raises StabilityError there
         return z if bool(np.all(np.isfinite(z))) else None
 
+    def _count_chain(self) -> tuple[Array, NDArray[np.int64]] | None:
+        """``(z, row widths)`` of the count chain (K = 2, constant weights) or ``None``:
+        computed once per engine (the model does not change), as the table sizing, the run and
+        its memory estimate all need them (each an O(N_g) pass)."""
+        if "_chain_cache" not in self.__dict__:
+            z = self.transition_probabilities()
+            chain: tuple[Array, NDArray[np.int64]] | None = None
+            if z is not None:
+                chain = (z, kernels("evolution", "numpy").table_windows(z, self.n_genes)[1])
+            self._chain_cache = chain
+        cached: tuple[Array, NDArray[np.int64]] | None = self._chain_cache
+        return cached
+
     def _table_cells(self) -> int:
         """Padded cells of the inversion tables, 0 when the model does not use them: K = 2
         with constant weights and ``(N_g + 1) × (widest row) ≤ 2²¹`` (``N_g ≲ 3600``; beyond,
         the tables outgrow the caches and the draw costs their misses)."""
-        z = self.transition_probabilities()
-        if z is None:
+        chain = self._count_chain()
+        if chain is None:
             return 0
-        _, width = kernels("evolution", "numpy").table_windows(z, self.n_genes)
+        z, width = chain
         cells = z.size * int(width.max())
         return cells if cells <= _TABLE_CELLS else 0
 
@@ -308,20 +321,27 @@ class WrightFisher:
         """Fresh inversion tables of the count chain for one run (rows are written as the run
         reaches them; not kept on the engine, which shards share), or ``None`` (general
         kernel)."""
-        z = self.transition_probabilities()
-        if z is None or not self._table_cells():
+        chain = self._count_chain()
+        if chain is None or not self._table_cells():
             return None
-        return tuple(kernels("evolution", "numpy").table_layout(z, self.n_genes))
+        return tuple(kernels("evolution", "numpy").table_layout(chain[0], self.n_genes))
 
     def _chain(self) -> tuple[Array, tuple[Any, ...]] | None:
         """``(z, narrow tables)`` of the count chain beyond the full tables (K = 2, constant
         weights, large ``N_g``), or ``None``."""
-        if self.n_genes >= _CHAIN_STATES:
+        chain = None if self.n_genes >= _CHAIN_STATES else self._count_chain()
+        if chain is None or self._table_cells():
             return None
-        z = self.transition_probabilities()
-        if z is None or self._table_cells():
-            return None
+        z = chain[0]
         return z, tuple(kernels("evolution", "numpy").narrow_layout(z, self.n_genes, _NARROW))
+
+    def _narrow_cells(self) -> int:
+        """Cells of the narrow rows :meth:`_chain` packs (rows no wider than the cut)."""
+        chain = self._count_chain()
+        if chain is None:
+            return 0
+        width = chain[1]
+        return int(width[width <= _NARROW].sum())
 
     # -- running ------------------------------------------------------------------------------
     def _start(self, x0: ArrayLike, replicates: int) -> Array:
@@ -370,11 +390,11 @@ class WrightFisher:
                 float(_TABLE_BYTES * cells),
                 "lower `n`",
             )
-        chain = None if cells else self._chain()
+        chained = not cells and self.n_genes < _CHAIN_STATES and self._count_chain() is not None
         # ln k! and 1/k for the binomials; the chain's per-state arrays and narrow rows
         extra = 16.0 * (self.n_genes + 1)
-        if chain is not None:
-            extra += 48.0 * (self.n_genes + 1) + _TABLE_BYTES * float(chain[1][5].size)
+        if chained:
+            extra += 48.0 * (self.n_genes + 1) + _TABLE_BYTES * float(self._narrow_cells())
         working["for the binomial sampler's tables"] = (extra, "lower `n`")
         return run_estimate(
             (0.0, float(generations)),
