@@ -484,6 +484,9 @@ class WrightFisher:
         kern = kmod.wf_generations
         table = self._tables()
         chain = None if table is not None else self._chain()
+        # the tables the run inverts (the full ones or the chain's narrow rows), if any
+        tabs = table if table is not None else (chain[1] if chain is not None else None)
+        counted = tabs is not None  # the counts and the grid check only where tables run
         ng = self.n_genes
         lf, inv = kmod.log_factorials(ng), kmod.reciprocals(ng)
         k = self.n_alleles
@@ -500,14 +503,13 @@ class WrightFisher:
         threads = min(self.workers, n_blocks)
         pool = ThreadPoolExecutor(threads) if threads > 1 else None
         per_call = max(1, _BUDGET // reps) if self._fitness_fn is None else 1
-        if table is not None or chain is not None:
+        if counted:
             per_call = max(per_call, gens)  # the count chain cannot produce a non-finite state
         start = time.perf_counter()
         t_kernel = 0.0
         done = 0
         simulated = 0  # generations passed to the kernel (the rest were provably frozen)
         try:
-            tabs = table if table is not None else (chain[1] if chain is not None else None)
             if tabs is not None and pool is not None:
                 # every row before the blocks start, which then share the tables read-only
                 # (rows are independent: interleaved slices of them are filled on the threads)
@@ -522,8 +524,6 @@ class WrightFisher:
                     m = int(min(per_call, target - done))
                     w = self._weights if self._fitness_fn is None else self.weights(x)
                     s0 = time.perf_counter()
-                    # the counts and the grid check only where the table sampler may run
-                    counted = table is not None or chain is not None
                     count = np.rint(x[:, 0] * ng).astype(np.int64) if counted else None
                     on_grid = counted and count is not None and _on_grid(x, count, ng)
                     # off the grid c/N_g (only x0 can be): one general generation gets onto it
@@ -587,18 +587,12 @@ class WrightFisher:
             loss_time=loss_time,
             kernel_time=t_kernel,
             sampler="table" if table is not None else "binomial",
-            tabulated_states=_tabulated(table, chain),
+            tabulated_states=0 if tabs is None else int(np.sum(tabs[2] >= 0)),
             simulated_generations=simulated,
             replicate_generations_per_second=reps * simulated / t_kernel if t_kernel else 0.0,
         )
         log.debug("Wright–Fisher run: %s", {k_: v for k_, v in info.items() if np.isscalar(v)})
         return rec.finish(info=info)
-
-
-def _tabulated(table: tuple[Any, ...] | None, chain: tuple[Array, tuple[Any, ...]] | None) -> int:
-    """States with a table row (the full tables, or the narrow rows of the chain)."""
-    tabs = table if table is not None else (chain[1] if chain is not None else None)
-    return 0 if tabs is None else int(np.sum(tabs[2] >= 0))
 
 
 def _run_jobs(pool: ThreadPoolExecutor | None, fn: Callable[..., None], jobs: list[Any]) -> None:
