@@ -27,6 +27,7 @@ Run:  .venv/bin/python benchmarks/evolution.py  [--quick] [--rounds R]
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import subprocess
 import sys
@@ -207,11 +208,10 @@ def _print_row(r: dict[str, Any]) -> None:
     )
 
 
-def draw_costs(n_genes: int, p: float, draws: int) -> dict[str, float]:
-    """Nanoseconds per draw of ``Bin(N_g, p')`` with ``p'`` spread around ``p`` (a fresh
-    probability each draw, as in a K ≥ 3 or large-N generation): NumPy on an array, Numba's
-    ``Generator.binomial`` (NumPy's algorithm) one at a time, one Numba uniform, and one
-    table-inversion step when the tables fit (K = 2 chain at this ``N_g``)."""
+@functools.cache
+def _draw_kernels() -> tuple[Any, Any]:
+    """Numba's ``Generator.binomial`` one draw at a time and one uniform at a time, compiled
+    once per process (not per :func:`draw_costs` call)."""
     from numba import njit
 
     @njit(cache=False)
@@ -228,6 +228,15 @@ def draw_costs(n_genes: int, p: float, draws: int) -> dict[str, float]:
             acc += rng.random()
         return acc
 
+    return scalar_binomials, uniforms
+
+
+def draw_costs(n_genes: int, p: float, draws: int) -> dict[str, float]:
+    """Nanoseconds per draw of ``Bin(N_g, p')`` with ``p'`` spread around ``p`` (a fresh
+    probability each draw, as in a K ≥ 3 or large-N generation): NumPy on an array, Numba's
+    ``Generator.binomial`` (NumPy's algorithm) one at a time, one Numba uniform, and one
+    table-inversion step when the tables fit (K = 2 chain at this ``N_g``)."""
+    scalar_binomials, uniforms = _draw_kernels()
     rng = np.random.default_rng(0)
     ps = np.clip(rng.normal(p, 0.1 * p, draws), 1e-9, 1 - 1e-9)
     scalar_binomials(rng, n_genes, ps[:10])
