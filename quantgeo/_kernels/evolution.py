@@ -329,6 +329,19 @@ def _absorb(r, lost0, t, loss_time, fix_time, fixed_allele):
 
 
 @njit(cache=True, inline="always")
+def _active(count, fix_time, frozen, act, cur):
+    """The live replicates (all unless ``frozen``: then the unfixed) into ``act`` and their
+    counts into ``cur``, in ascending replicate order; how many."""
+    n_act = 0
+    for r in range(count.size):
+        if not frozen or fix_time[r] < 0:
+            act[n_act] = r
+            cur[n_act] = count[r]
+            n_act += 1
+    return n_act
+
+
+@njit(cache=True, inline="always")
 def _compact(act, cur, count, fix_time, n_act):
     """Drop the absorbed replicates from the active list ``act[:n_act]`` (their counts go to
     ``count``); the new length."""
@@ -393,12 +406,7 @@ def wf_table_generations(
     # touches only these (absorbed replicates are written back once, when they fix)
     act = np.empty(r_n, dtype=np.int64)
     cur = np.empty(r_n, dtype=np.int64)
-    n_act = 0
-    for r in range(r_n):
-        if not frozen or fix_time[r] < 0:
-            act[n_act] = r
-            cur[n_act] = count[r]
-            n_act += 1
+    n_act = _active(count, fix_time, frozen, act, cur)
     for g in range(generations):
         if n_act == 0:
             break
@@ -477,12 +485,7 @@ def wf_chain_generations(
     pend = np.empty(r_n, dtype=np.int64)
     slow = np.empty(r_n, dtype=np.int64)
     flag = np.empty(r_n, dtype=np.uint8)
-    n_act = 0
-    for r in range(r_n):
-        if not frozen or fix_time[r] < 0:
-            act[n_act] = r
-            cur[n_act] = count[r]
-            n_act += 1
+    n_act = _active(count, fix_time, frozen, act, cur)
     for g in range(generations):
         if n_act == 0:
             break
