@@ -36,12 +36,14 @@ runs blocks on threads (:class:`~quantgeo.evolution.WrightFisher`, ``workers``):
 
 from __future__ import annotations
 
+import sys
 import time
 
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from quantgeo._kernels._cache import drop_stale
 from quantgeo._kernels.binomial import binomials, log_factorials, reciprocals, rounds
 
 # the table layout (windows, modes, odds) is computed by one NumPy function for both backends
@@ -520,3 +522,7 @@ def wf_chain_generations(
         if frozen and absorbed > 0:
             n_act = _compact(act, cur, count, fix_time, n_act)
     _write_counts(x, count, act, cur, n_act, n_genes)
+
+
+# the kernels above draw through binomial.py: drop cache entries compiled before its last change
+drop_stale(sys.modules[__name__], [sys.modules["quantgeo._kernels.binomial"]])

@@ -48,11 +48,13 @@ same maps with ``scipy.fft``.
 from __future__ import annotations
 
 import ctypes
+import sys
 
 import llvmlite.binding as ll
 import numpy as np
 from numba import njit, prange, types
 
+from quantgeo._kernels._cache import drop_stale
 from quantgeo._kernels.split import apply_factor, apply_kinetic_scaled
 
 __all__ = [
@@ -322,3 +324,7 @@ def fftw_sweeps_par(
             last = n == nsteps - 1 and j == s - 1
             for b in prange(nrb):
                 _row_block(psi, pad, b, geo, v, kl, False, last, plans)
+
+
+# the kernels above call into split.py: drop cache entries compiled before its last change
+drop_stale(sys.modules[__name__], [sys.modules["quantgeo._kernels.split"]])
