@@ -15,6 +15,9 @@ learners    :mod:`.learners`  :mod:`.learners_reference`   lattice learners (Bel
 fftw        :mod:`.fftw`      :mod:`.fftw_reference`       split-operator with ``fft="fftw"``
 ==========  ================  ===========================  ===================================
 
+The family ``fftw_fourstep`` (:mod:`.fftw_fourstep`, twin :mod:`.fftw_fourstep_reference`) runs
+the 1D four-step FFTW engine, the ``"auto"`` candidate ``"fftw-fourstep"``.
+
 The Wright–Fisher kernels draw their binomials with :mod:`.binomial` (twin
 :mod:`.binomial_reference`), which they import directly.
 
@@ -42,7 +45,10 @@ _MODULES: dict[str, tuple[str, str]] = {
     "evolution": ("evolution", "evolution_reference"),
     "learners": ("learners", "learners_reference"),
     "fftw": ("fftw", "fftw_reference"),
+    "fftw_fourstep": ("fftw_fourstep", "fftw_fourstep_reference"),  # 1D four-step engine
 }
+#: Families that call the FFTW pyFFTW links (skipped by default without pyFFTW).
+_NEEDS_PYFFTW = ("fftw", "fftw_fourstep")
 #: Kernel families (see the module docstring).
 FAMILIES: tuple[str, ...] = tuple(_MODULES)
 
@@ -107,6 +113,19 @@ def _warm_fftw(nd: int) -> None:
     whole.pair(whole.aligned(np.ones(shape, dtype=np.complex128)), 1)
 
 
+def _warm_fourstep() -> None:
+    # 1D only, one specialisation; needs pyFFTW like "fftw" (4 × 6 points: a tail row block)
+    from quantgeo.solvers.fftw_fourstep import FourStepEngine
+
+    shape = (24,)
+    v = np.zeros((3, *shape), dtype=np.complex128)
+    k_rest, k_last = np.zeros((1, 1), dtype=np.complex128), np.zeros((1, 24), dtype=np.complex128)
+    args = (v, k_rest, k_last, np.array([0, 1]), np.array([0]), 2, 1)
+    for workers in (1, 2):
+        engine = FourStepEngine(kernels("split"), shape, workers)
+        engine.evolve(np.ones(shape, dtype=np.complex128), *args)
+
+
 def _warm_madelung() -> None:
     madelung = kernels("madelung")
     nbr = np.array([[1, 1], [0, 0]], dtype=np.int64)
@@ -135,7 +154,8 @@ def warmup(
     Parameters
     ----------
     families
-        Kernel families (default: all, less ``"fftw"`` when pyFFTW is not installed).  A
+        Kernel families (default: all, less ``"fftw"`` and ``"fftw_fourstep"`` when pyFFTW is
+        not installed).  A
         sequence of integers is the older ``warmup(ndims)`` form: the split-operator kernels
         for those dimensions.
     ndims
@@ -150,7 +170,8 @@ def warmup(
     if families is None:
         from quantgeo.solvers.fft import have_pyfftw
 
-        families = FAMILIES if have_pyfftw() else tuple(f for f in FAMILIES if f != "fftw")
+        skip = () if have_pyfftw() else _NEEDS_PYFFTW
+        families = tuple(f for f in FAMILIES if f not in skip)
     given = tuple(families)
     if given and all(isinstance(f, (int, np.integer)) and not isinstance(f, bool) for f in given):
         fams: tuple[str, ...] = ("split",)
@@ -168,6 +189,8 @@ def warmup(
                 _warm_split(int(nd))
             elif fam == "fftw":
                 _warm_fftw(int(nd))
+            elif fam == "fftw_fourstep":
+                _warm_fourstep()
             elif fam == "madelung":
                 _warm_madelung()
             elif fam in ("evolution", "learners"):

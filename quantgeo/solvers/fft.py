@@ -282,13 +282,26 @@ _SWEEPS = "fftw-sweeps"
 _SERIAL = "fftw-serial"
 
 
+# -- h-r5: the 1D four-step engine (solvers/fftw_fourstep.py) ---------------------------------
+#: The ``"auto"`` candidate, 1D from :data:`FOURSTEP_MIN` points, of the four-step FFT as a row
+#: and a column sweep over cache-sized blocks (:mod:`~quantgeo.solvers.fftw_fourstep`).
+_FOURSTEP = "fftw-fourstep"
+FOURSTEP_MIN = 1 << 16
+# -- end h-r5 ----------------------------------------------------------------------------------
+
+
 def _candidates(shape: tuple[int, ...], workers: int) -> list[str]:
     """What ``"auto"`` times for ``shape`` and ``workers`` (with pyFFTW installed)."""
     names = ["rocket", "fftw"] + ([_SWEEPS] if len(shape) > 1 else [])
+    names += [_FOURSTEP] if len(shape) == 1 and shape[0] >= FOURSTEP_MIN else []  # h-r5
     return names + ([_SERIAL] if workers > 1 else [])
 
 
 def _candidate(name: str, kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
+    if name == _FOURSTEP:  # h-r5
+        from quantgeo.solvers.fftw_fourstep import FourStepEngine
+
+        return FourStepEngine(kern, shape, workers)
     if name in ("fftw", _SWEEPS, _SERIAL):
         from quantgeo.solvers import fftw_native
 
