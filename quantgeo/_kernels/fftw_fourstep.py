@@ -30,8 +30,10 @@ schemes are run as in :func:`quantgeo._kernels.fftw.fftw_sweeps`: sub-step ``j``
 factor ``k_index[j]``, the V factors between sub-steps ``v_index[j + 1]``, the merged factor
 ``v_merged`` between steps; every factor is in the ``g = f − 1`` form.
 
-The twiddles ``tw[k₁, 0 | 1, n₂] = cos | sin(−2π (k₁n₂ mod N)/N)`` are computed by the engine
-with the product reduced exactly in integers (no recurrence: each is within an ulp or two).
+The twiddles ``ω_N^{k₁n₂}`` are built per row block in cache, each as the product of two
+factors the engine computed exactly (``n₂ = hL + l``: ``ω_N^{k₁hL}·ω_N^{k₁l}``, each a
+``cos``/``sin`` of an exactly reduced integer angle; no recurrence), so no N-point table is
+streamed through memory (at 2²², 1 thread: 143 → … ms a step).
 
 ``geo = [N₁, N₂, ld, R, B]``; ``plans`` (uint64, 0 for an absent one) = ``[row_fwd, row_inv,
 row_tail_fwd, row_tail_inv, col_fwd, col_inv, col_fwd_from_psi, col_tail_fwd, col_tail_inv,
@@ -65,7 +67,25 @@ def _next_v(n, j, s, nsteps, v_index, v_merged):
 
 
 @njit(cache=True, inline="always")
-def _row_block(pad, b, geo, tw, kp, scale, plans):
+def _twiddle_rows(w, r0, r1, n2, tw_hi, tw_lo):
+    """``w[k₁ − r0] ← ω_N^{k₁n₂}`` for the block's rows, as ``tw_hi[k₁, :, h]·tw_lo[k₁, :, l]``
+    (``n₂ = hL + l``, ``L = tw_lo.shape[2]``): two exactly computed factors and one rounded
+    product, built in cache instead of streaming an N-point table through memory."""
+    big = tw_lo.shape[2]
+    for k1 in range(r0, r1):
+        hi, lo, out = tw_hi[k1], tw_lo[k1], w[k1 - r0]
+        for h in range(tw_hi.shape[2]):
+            ar, ai = hi[0, h], hi[1, h]
+            base = h * big
+            m = min(big, n2 - base)
+            dr, di = out[0, base : base + m], out[1, base : base + m]
+            for j in range(m):
+                dr[j] = ar * lo[0, j] - ai * lo[1, j]
+                di[j] = ar * lo[1, j] + ai * lo[0, j]
+
+
+@njit(cache=True, inline="always")
+def _row_block(pad, b, geo, tw_hi, tw_lo, kp, scale, plans):
     """Row block ``b``: twiddle, ``F_row``, ``x ← scale·x(1 + g_K)``, ``F_row⁻¹``, conjugate
     twiddle, on rows ``bR … min(N₁, (b+1)R) − 1`` of the buffer.  ``kp`` (``(N₁, 2, N₂)``) is
     ``g_K`` in C's order as (real, imaginary) rows."""
@@ -75,8 +95,10 @@ def _row_block(pad, b, geo, tw, kp, scale, plans):
     t = 2 if r1 - r0 < rows else 0
     fq = pad.view(np.float64)
     ptr = pad.ctypes.data + r0 * ld * _C16
+    tw = np.empty((r1 - r0, 2, n2))  # the block's twiddles, kept for the conjugate pass
+    _twiddle_rows(tw, r0, r1, n2, tw_hi, tw_lo)
     for k1 in range(r0, r1):
-        x, w = fq[2 * k1 * ld : 2 * k1 * ld + 2 * n2], tw[k1]
+        x, w = fq[2 * k1 * ld : 2 * k1 * ld + 2 * n2], tw[k1 - r0]
         for j in range(n2):  # the loops index slices from 0: no wraparound, they vectorise
             xr, xi = x[2 * j], x[2 * j + 1]
             x[2 * j] = xr * w[0, j] - xi * w[1, j]
@@ -90,7 +112,7 @@ def _row_block(pad, b, geo, tw, kp, scale, plans):
             x[2 * j + 1] = (xi + (xr * g[1, j] + xi * g[0, j])) * scale
     _execute(plans[t + 1], ptr, ptr)
     for k1 in range(r0, r1):
-        x, w = fq[2 * k1 * ld : 2 * k1 * ld + 2 * n2], tw[k1]
+        x, w = fq[2 * k1 * ld : 2 * k1 * ld + 2 * n2], tw[k1 - r0]
         for j in range(n2):
             xr, xi = x[2 * j], x[2 * j + 1]
             x[2 * j] = xr * w[0, j] + xi * w[1, j]
@@ -134,7 +156,7 @@ def _col_block(psi, pad, b, geo, v, first, last, plans):
 
 @njit(cache=True, nogil=True)
 def fourstep_evolve(
-    psi, v_factors, kp, v_index, k_index, v_merged, nsteps, pad, tw, plans, geo, scale
+    psi, v_factors, kp, v_index, k_index, v_merged, nsteps, pad, tw_hi, tw_lo, plans, geo, scale
 ):
     """Advance the 1D ``psi`` (length ``N = N₁N₂``) by ``nsteps`` steps, one thread.
 
@@ -150,8 +172,9 @@ def fourstep_evolve(
         The composition, as in :func:`quantgeo._kernels.split.split_evolve`.
     pad : complex128 (N₁·ld,)
         The work buffer.
-    tw : float64 (N₁, 2, N₂)
-        The twiddles ``ω_N^{k₁n₂}`` (real, imaginary).
+    tw_hi, tw_lo : float64 (N₁, 2, H), (N₁, 2, L)
+        The twiddle factors ``ω_N^{k₁hL}`` and ``ω_N^{k₁l}`` (real, imaginary; ``HL ≥ N₂``):
+        ``ω_N^{k₁n₂}`` is their product for ``n₂ = hL + l``.
     plans, geo
         The FFTW plans and the geometry (module docstring).
     scale : float
@@ -169,7 +192,7 @@ def fourstep_evolve(
         for j in range(s):
             k = kp[k_index[j]]
             for b in range(nrb):
-                _row_block(pad, b, geo, tw, k, scale, plans)
+                _row_block(pad, b, geo, tw_hi, tw_lo, k, scale, plans)
             v = v_factors[_next_v(n, j, s, nsteps, v_index, v_merged)]
             last = n == nsteps - 1 and j == s - 1
             for b in range(ncb):
@@ -178,7 +201,7 @@ def fourstep_evolve(
 
 @njit(cache=True, nogil=True, parallel=True)
 def fourstep_evolve_par(
-    psi, v_factors, kp, v_index, k_index, v_merged, nsteps, pad, tw, plans, geo, scale
+    psi, v_factors, kp, v_index, k_index, v_merged, nsteps, pad, tw_hi, tw_lo, plans, geo, scale
 ):
     """:func:`fourstep_evolve` with the blocks of each sweep spread over Numba's threads."""
     if nsteps < 1:
@@ -193,7 +216,7 @@ def fourstep_evolve_par(
         for j in range(s):
             k = kp[k_index[j]]
             for b in prange(nrb):
-                _row_block(pad, b, geo, tw, k, scale, plans)
+                _row_block(pad, b, geo, tw_hi, tw_lo, k, scale, plans)
             v = v_factors[_next_v(n, j, s, nsteps, v_index, v_merged)]
             last = n == nsteps - 1 and j == s - 1
             for b in prange(ncb):

@@ -30,13 +30,27 @@ def _geo(geo: NDArray[Any]) -> tuple[int, int, int, int, int]:
     return n1, n2, ld, rows, cols
 
 
+def twiddles(n2: int, tw_hi: FArray, tw_lo: FArray) -> CArray:
+    """``ω_N^{k₁n₂}`` as ``(N₁, N₂)``: ``tw_hi[k₁, h]·tw_lo[k₁, l]`` for ``n₂ = hL + l``."""
+    hi = tw_hi[:, 0] + 1j * tw_hi[:, 1]
+    lo = tw_lo[:, 0] + 1j * tw_lo[:, 1]
+    w: CArray = (hi[:, :, None] * lo[:, None, :]).reshape(hi.shape[0], -1)[:, :n2]
+    return w
+
+
 def _row_sweep(
-    pad: CArray, geo: NDArray[Any], tw: FArray, kp: FArray, scale: float, plans: Any
+    pad: CArray,
+    geo: NDArray[Any],
+    tw_hi: FArray,
+    tw_lo: FArray,
+    kp: FArray,
+    scale: float,
+    plans: Any,
 ) -> None:
     """One row sweep (see the kernel's ``_row_block``)."""
     n1, n2, ld, rows, _ = _geo(geo)
     q = pad.reshape(n1, ld)
-    w = tw[:, 0] + 1j * tw[:, 1]
+    w = twiddles(n2, tw_hi, tw_lo)
     g = kp[:, 0] + 1j * kp[:, 1]
     for r0 in range(0, n1, rows):
         r1 = min(n1, r0 + rows)
@@ -90,7 +104,8 @@ def fourstep_evolve(
     v_merged: int,
     nsteps: int,
     pad: CArray,
-    tw: FArray,
+    tw_hi: FArray,
+    tw_lo: FArray,
     plans: NDArray[np.uint64],
     geo: NDArray[Any],
     scale: float,
@@ -102,7 +117,7 @@ def fourstep_evolve(
     _col_sweep(psi, pad, geo, v_factors[v_index[0]], True, False, plans)
     for n in range(nsteps):
         for j in range(s):
-            _row_sweep(pad, geo, tw, kp[k_index[j]], scale, plans)
+            _row_sweep(pad, geo, tw_hi, tw_lo, kp[k_index[j]], scale, plans)
             if j < s - 1:
                 v = v_factors[v_index[j + 1]]
             else:

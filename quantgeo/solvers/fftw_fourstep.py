@@ -11,7 +11,8 @@ FFTs and the potential pass — the same idea as the 2D/3D :class:`~quantgeo.sol
 SweepEngine`.  The kinetic factor is used in the transposed order the four-step FFT leaves
 (``K_C[k₁, k₂] = K[k₁ + N₁k₂]``), so no transpose is ever done on ψ.
 
-The engine holds the work buffer (``N₁·ld`` points), the twiddles (N points) and the permuted
+The engine holds the work buffer (``N₁·ld`` points), the twiddle factors (``≈ 2N₁√N₂``
+points) and the permuted
 kinetic factors (N points each, rebuilt only when the solver hands over new ones); ψ is read by
 the first sweep and written by the last.  ``Trajectory.info["fft"]`` is ``"fftw"`` and
 ``info["fft_auto"]["picked"]`` ``"fftw-fourstep"``.
@@ -31,18 +32,25 @@ from quantgeo.solvers import fftw_native as _native
 
 __all__ = ["FourStepEngine", "fourstep_blocks", "fourstep_split"]
 
-#: Bytes a row block (rows of ``ld`` points) and a column block (``N₁`` × B points) aim at,
-#: as the sweeps' :data:`~quantgeo.solvers.fftw_native.ROW_BYTES` / ``COL_BYTES``: blocks stay
-#: in a core's L2 with the twiddle and factor rows they read.
-ROW_BYTES, COL_BYTES = 1 << 17, 1 << 18
+#: Bytes a row block (rows of ``ld`` points) and a column block (``N₁`` × B points) aim at:
+#: blocks stay in a core's L2 (2 MiB here) with the factor rows they read.  Measured at 2²²,
+#: 1 thread (N₁ = 256): 2¹⁷/2¹⁸ (1 row, 64 columns) 122 ms a step, 2¹⁹/2²⁰ (1 row, 256
+#: columns: 4 KiB of each buffer row) 111 ms.
+ROW_BYTES, COL_BYTES = 1 << 19, 1 << 20
+#: ``N₁`` is the largest divisor of N up to ``√N / SHORT``: short columns and long rows.  The
+#: column sweep is the one that strides through memory (a block reads ``N₁`` segments of B
+#: points ``ld`` apart), so few, wide segments stream best, while rows of up to ~16k points
+#: still transform in L2.  Step at 1 thread, ms (N₁ = √N → √N/8, best found):
+#: 2¹⁶ 0.79 → 0.66 (0.59), 2¹⁸ 3.89 → 3.21 (3.13), 2²⁰ 25.1 → 19.9, 2²² 155 → 111.
+SHORT = 8
 
 CArray = NDArray[np.complex128]
 
 
 def fourstep_split(n: int) -> tuple[int, int]:
-    """``(N₁, N₂)``: ``N₁`` the largest divisor of ``n`` not above √n, ``N₂ = n/N₁ ≥ N₁``
-    (longer rows: the contiguous transforms; 1 × n for a prime n)."""
-    n1 = math.isqrt(n)
+    """``(N₁, N₂)``: ``N₁`` the largest divisor of ``n`` not above ``max(2, √n/SHORT)``, ``N₂ =
+    n/N₁`` (short columns, long contiguous rows; 1 × n for a prime n)."""
+    n1 = max(2, math.isqrt(n) // SHORT)
     while n % n1:
         n1 -= 1
     return n1, n // n1
@@ -90,7 +98,7 @@ class FourStepEngine(_native._NativeEngine):
         numpy_twins = kern.__name__.endswith("reference")
         self._f4 = kernels("fftw_fourstep", "numpy" if numpy_twins else "numba")
         self._pad = pyfftw.empty_aligned(n1 * ld, dtype=np.complex128, n=self._align)
-        self.tw = twiddles(n1, n2)
+        self.tw_hi, self.tw_lo = twiddle_factors(n1, n2)
 
     def _make_plans(self, buf: CArray) -> _native._Plans:
         import pyfftw
@@ -127,10 +135,11 @@ class FourStepEngine(_native._NativeEngine):
         return _native._Plans(pointers)
 
     def work_bytes(self, v_rows: int) -> float:
-        """The work buffer (``N₁·ld`` points), the twiddles (N) and the permuted kinetic
-        factors (N each, at most one per stage: ``v_rows − 2``)."""
+        """The work buffer (``N₁·ld`` points), the twiddle factors and the permuted kinetic
+        factors (N points each, at most one per stage: ``v_rows − 2``)."""
         n = float(self.shape[0])
-        return 16.0 * (float(self._pad.size) + n + n * max(1, v_rows - 2))
+        twiddle = 8.0 * float(self.tw_hi.size + self.tw_lo.size)
+        return 16.0 * (float(self._pad.size) + n * max(1, v_rows - 2)) + twiddle
 
     def _ready(self, psi: CArray) -> bool:
         return bool(psi.flags.c_contiguous)  # ψ's plan is FFTW_UNALIGNED (_make_plans)
@@ -159,7 +168,7 @@ class FourStepEngine(_native._NativeEngine):
     def _run(self, psi: CArray, *args: Any) -> None:
         v, k_rest, k_last, v_index, k_index, v_merged, nsteps = args
         kp = self.permuted_kinetic(k_rest, k_last)
-        tail = (self._pad, self.tw, self._plans.array, self.geo, self.scale)
+        tail = (self._pad, self.tw_hi, self.tw_lo, self._plans.array, self.geo, self.scale)
         call = (psi, v.reshape(v.shape[0], -1), kp, v_index, k_index, v_merged, nsteps, *tail)
         with self._busy:
             if self.workers == 1:
@@ -177,15 +186,25 @@ class FourStepEngine(_native._NativeEngine):
                     numba.set_num_threads(before)
 
 
-def twiddles(n1: int, n2: int) -> NDArray[np.float64]:
-    r"""``ω_N^{k₁n₂}`` as ``(N₁, 2, N₂)`` (real, imaginary), ``N = N₁N₂``, ``ω_N = e^{-2πi/N}``.
-
-    Each from its own ``cos``/``sin`` of the exactly reduced angle ``2π·m/N``, ``m = k₁n₂ <
-    N`` (an integer), folded onto ``[−π, π]`` with ``m → m − N`` above N/2: within an ulp or two,
-    no recurrence to accumulate rounding.
-    """
-    n = n1 * n2
-    m = np.outer(np.arange(n1, dtype=np.int64), np.arange(n2, dtype=np.int64))
+def _omega(m: NDArray[np.int64], n: int) -> NDArray[np.float64]:
+    """``ω_N^m`` as ``(…, 2, …)`` (real, imaginary on a new axis 1) for integers ``m``: the
+    exponent reduced exactly to ``(−N/2, N/2]`` before the one rounded ``2π·m/N``."""
+    m = m % n
     m = np.where(2 * m > n, m - n, m)
     angle = (-2.0 * np.pi / n) * m.astype(np.float64)
     return np.ascontiguousarray(np.stack([np.cos(angle), np.sin(angle)], axis=1))
+
+
+def twiddle_factors(n1: int, n2: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    r"""The twiddle factors ``(ω_N^{k₁hL}, ω_N^{k₁l})`` as ``(N₁, 2, H)`` and ``(N₁, 2, L)``.
+
+    ``N = N₁N₂``, ``ω_N = e^{-2πi/N}``, ``L`` the power of two nearest above √N₂ and ``H =
+    ⌈N₂/L⌉``: the kernel builds ``ω_N^{k₁n₂}`` for ``n₂ = hL + l`` as their product (one
+    rounding beyond the factors' own ulp), from ``N₁(H + L) ≈ 2N₁√N₂`` points instead of N.
+    """
+    n = n1 * n2
+    big = 1 << max(0, (n2 - 1).bit_length() + 1) // 2
+    k1 = np.arange(n1, dtype=np.int64)[:, None]
+    hi = _omega(k1 * (np.arange(-(-n2 // big), dtype=np.int64) * big)[None, :], n)
+    lo = _omega(k1 * np.arange(big, dtype=np.int64)[None, :], n)
+    return hi, lo
