@@ -15,8 +15,10 @@ learners    :mod:`.learners`  :mod:`.learners_reference`   lattice learners (Bel
 fftw        :mod:`.fftw`      :mod:`.fftw_reference`       split-operator with ``fft="fftw"``
 ==========  ================  ===========================  ===================================
 
-The family ``fftw_fourstep`` (:mod:`.fftw_fourstep`, twin :mod:`.fftw_fourstep_reference`) runs
-the 1D four-step FFTW engine, the ``"auto"`` candidate ``"fftw-fourstep"``.
+``fftw_fourstep`` (:mod:`.fftw_fourstep`, twin :mod:`.fftw_fourstep_reference`) runs the 1D
+four-step FFTW engine, the ``"auto"`` candidate ``"fftw-fourstep"``: a variant of the ``fftw``
+family (the same FFTW, pyFFTW needed), selected and warmed like a family but not listed in
+:data:`FAMILIES` and not warmed by default (its engine warms it: ``families`` of the engine).
 
 The Wright–Fisher kernels draw their binomials with :mod:`.binomial` (twin
 :mod:`.binomial_reference`), which they import directly.
@@ -47,10 +49,10 @@ _MODULES: dict[str, tuple[str, str]] = {
     "fftw": ("fftw", "fftw_reference"),
     "fftw_fourstep": ("fftw_fourstep", "fftw_fourstep_reference"),  # 1D four-step engine
 }
-#: Families that call the FFTW pyFFTW links (skipped by default without pyFFTW).
-_NEEDS_PYFFTW = ("fftw", "fftw_fourstep")
+#: Kernel modules of engine variants within a family: selectable, warmed on request only.
+_VARIANTS: tuple[str, ...] = ("fftw_fourstep",)
 #: Kernel families (see the module docstring).
-FAMILIES: tuple[str, ...] = tuple(_MODULES)
+FAMILIES: tuple[str, ...] = tuple(f for f in _MODULES if f not in _VARIANTS)
 
 # (family, ndim) pairs compiled or loaded in this process; ndim is 0 for families whose one
 # specialisation serves every dimension
@@ -72,7 +74,7 @@ def kernels(family: str, backend: str = "numba") -> ModuleType:
     ValueError
         Naming ``family`` or ``backend`` when either is unknown.
     """
-    _check("family", family, FAMILIES)
+    _check("family", family, tuple(_MODULES))
     _check("backend", backend, BACKENDS)
     name = _MODULES[family][BACKENDS.index(backend)]
     return importlib.import_module(f"{__name__}.{name}")
@@ -154,8 +156,8 @@ def warmup(
     Parameters
     ----------
     families
-        Kernel families (default: all, less ``"fftw"`` and ``"fftw_fourstep"`` when pyFFTW is
-        not installed).  A
+        Kernel families (default: all of :data:`FAMILIES`, less ``"fftw"`` when pyFFTW is not
+        installed; ``"fftw_fourstep"`` on request).  A
         sequence of integers is the older ``warmup(ndims)`` form: the split-operator kernels
         for those dimensions.
     ndims
@@ -170,14 +172,13 @@ def warmup(
     if families is None:
         from quantgeo.solvers.fft import have_pyfftw
 
-        skip = () if have_pyfftw() else _NEEDS_PYFFTW
-        families = tuple(f for f in FAMILIES if f not in skip)
+        families = FAMILIES if have_pyfftw() else tuple(f for f in FAMILIES if f != "fftw")
     given = tuple(families)
     if given and all(isinstance(f, (int, np.integer)) and not isinstance(f, bool) for f in given):
         fams: tuple[str, ...] = ("split",)
         ndims = tuple(int(f) for f in given if isinstance(f, (int, np.integer)))
     else:
-        fams = tuple(_check("families", f, FAMILIES) for f in given)
+        fams = tuple(_check("families", f, tuple(_MODULES)) for f in given)
     start = time.perf_counter()
     spent = False
     for fam in fams:

@@ -119,9 +119,7 @@ class FourStepEngine(_native._NativeEngine):
             rows_pad = (flat, (ld,), 1, ld)
             for sign in (fwd, inv):
                 pointers.append(
-                    _native._plan((n2,), count, rows_pad, rows_pad, sign, row_flags)
-                    if count
-                    else 0
+                    _native._plan((n2,), count, rows_pad, rows_pad, sign, row_flags) if count else 0
                 )
         for count in (cols, n2 % cols):
             cols_pad = (flat, None, ld, 1)
