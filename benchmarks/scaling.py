@@ -19,9 +19,12 @@ pair (CPU time, same array, 1 thread) is timed in the same rounds: its exponent 
 the step's is compared with, and step/FFT pair shows where the element-wise passes cost more.
 Sizes whose working set (``memory_estimate``) exceeds half the available memory are skipped and
 named.  The solver runs with the default ``fft="auto"``; the backend it picked is printed per
-size (the bare pair stays rocket-fft's, the floor of the earlier runs).
+size (the bare pair stays rocket-fft's, the floor of the earlier runs).  In 1D, with pyFFTW,
+the four-step engine (``"auto"`` candidate ``"fftw-fourstep"``) is also timed on the same
+factors in the same rounds, whether ``auto`` picked it or not (column ``4-step``, CPU time).
 
 Usage: python benchmarks/scaling.py [--quick] [--rounds R] [--seconds S] [--json FILE]
+       [--dims 1 2 3]
 """
 
 from __future__ import annotations
@@ -86,6 +89,21 @@ def _time_pairs(buf: Any, steps: int) -> tuple[float, float]:
     return time.perf_counter() - t, time.process_time() - c
 
 
+def _fourstep(solver: Any, shape: tuple[int, ...]) -> Any:
+    """A copy of ``solver`` stepping with the 1D four-step engine (None: 2D/3D, no pyFFTW)."""
+    import copy
+
+    from quantgeo.solvers.fft import have_pyfftw
+
+    if len(shape) != 1 or not have_pyfftw():
+        return None
+    from quantgeo.solvers.fftw_fourstep import FourStepEngine
+
+    other = copy.copy(solver)
+    other._fft = FourStepEngine(solver._k, shape, 1)
+    return other
+
+
 def fit_exponent(sites: list[int], seconds: list[float]) -> float:
     """Least-squares slope of log t against log(N log₂ N)."""
     x = np.log([n * math.log2(n) for n in sites])
@@ -113,14 +131,21 @@ def measure(
         two = _time_steps(solver, buf, 2)[0] / 2
         steps = max(2, math.ceil(seconds / max(two, 1e-7)))
         cases.append({"shape": shape, "solver": solver, "buf": buf, "steps": steps})
-        cases[-1].update(wall=[], cpu=[], pair=[], pbuf=buf.copy())
+        cases[-1].update(wall=[], cpu=[], pair=[], four=[], pbuf=buf.copy())
         _time_pairs(cases[-1]["pbuf"], 1)
+        four = _fourstep(solver, shape)
+        if four is not None:
+            cases[-1].update(four_solver=four, fbuf=np.array(psi.data, dtype=np.complex128))
+            _time_steps(four, cases[-1]["fbuf"], 1)
     for _ in range(rounds):
         for c in cases:
             wall, cpu = _time_steps(c["solver"], c["buf"], c["steps"])
             c["wall"].append(wall / c["steps"])
             c["cpu"].append(cpu / c["steps"])
             c["pair"].append(_time_pairs(c["pbuf"], c["steps"])[1] / c["steps"])
+            if "four_solver" in c:
+                four_cpu = _time_steps(c["four_solver"], c["fbuf"], c["steps"])[1]
+                c["four"].append(four_cpu / c["steps"])
     rows = []
     for c in cases:
         n = int(np.prod(c["shape"]))
@@ -136,10 +161,17 @@ def measure(
                 "ns_per_nlogn": 1e9 * wall / (n * math.log2(n)),
                 "cpu_ns_per_nlogn": 1e9 * cpu / (n * math.log2(n)),
                 "cpu_pair_ms": 1e3 * pair,
+                "cpu_fourstep_ms": 1e3 * statistics.median(c["four"]) if c["four"] else None,
                 "fft": (c["solver"]._fft.auto_info() or {}).get("picked", c["solver"].fft),
             }
         )
     return rows, skipped
+
+
+def _fourstep_min() -> int:
+    from quantgeo.solvers.fft import FOURSTEP_MIN
+
+    return FOURSTEP_MIN
 
 
 def _verdicts(fits: dict[str, float]) -> str:
@@ -156,6 +188,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (median)")
     parser.add_argument("--seconds", type=float, default=0.2, help="seconds per timed run")
     parser.add_argument("--json", help="also write the rows to this JSON file")
+    parser.add_argument(
+        "--dims", type=int, nargs="+", default=[1, 2, 3], help="lattice dimensions to run"
+    )
     args = parser.parse_args()
     families = QUICK if args.quick else FULL
     print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)")
@@ -163,19 +198,22 @@ def main() -> None:
     all_n: list[int] = []
     all_t: dict[str, list[float]] = {"wall": [], "cpu": [], "FFT pair": []}
     for ndim, shapes in families.items():
+        if ndim not in args.dims:
+            continue
         rows, skipped = measure(shapes, args.rounds, args.seconds)
         print(f"\n{ndim}D: time per Strang step, 1 thread, median of {args.rounds} rounds")
         print(
             f"{'shape':>14} {'sites':>9} {'wall [ms]':>10} {'cpu [ms]':>10} "
             f"{'wall/(N log2 N) [ns]':>21} {'cpu/(N log2 N) [ns]':>20} {'step/FFT pair':>13}"
-            "  fft (auto)"
+            f"{' 4-step cpu [ms]' if ndim == 1 else ''}  fft (auto)"
         )
         for r in rows:
             shape = "x".join(map(str, r["shape"]))
+            four = "" if ndim != 1 else f"{r['cpu_fourstep_ms'] or math.nan:>16.4g}"
             print(
                 f"{shape:>14} {r['sites']:>9} {r['step_ms']:>10.4g} {r['cpu_step_ms']:>10.4g} "
                 f"{r['ns_per_nlogn']:>21.3f} {r['cpu_ns_per_nlogn']:>20.3f} "
-                f"{r['cpu_step_ms'] / r['cpu_pair_ms']:>13.2f}  {r['fft']}"
+                f"{r['cpu_step_ms'] / r['cpu_pair_ms']:>13.2f}{four}  {r['fft']}"
             )
         if skipped:
             print("  skipped (memory): " + ", ".join(skipped))
@@ -186,6 +224,13 @@ def main() -> None:
             fits[key] = fit_exponent(sites, secs) if len(rows) >= 2 else math.nan
             all_t[key] += secs
         print("  fitted exponent of t ∝ (N log N)^p: " + _verdicts(fits))
+        if ndim == 1 and all(r["cpu_fourstep_ms"] for r in rows):
+            big = [r for r in rows if r["sites"] >= _fourstep_min()]
+            if big:  # auto's step at the small sizes, four-step's where it is a candidate
+                mixed = [r["cpu_step_ms"] for r in rows if r["sites"] < _fourstep_min()]
+                mixed += [min(r["cpu_step_ms"], r["cpu_fourstep_ms"]) for r in big]
+                p = fit_exponent(sites, [t / 1e3 for t in mixed])
+                print(f"  cpu, the faster of auto and 4-step from {_fourstep_min()}: p = {p:.3f}")
         out[f"{ndim}d"] = {"rows": rows, "exponent": fits, "skipped": skipped}
         all_n += sites
     p_all = {key: fit_exponent(all_n, ts) for key, ts in all_t.items()}

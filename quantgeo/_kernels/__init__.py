@@ -15,6 +15,11 @@ learners    :mod:`.learners`  :mod:`.learners_reference`   lattice learners (Bel
 fftw        :mod:`.fftw`      :mod:`.fftw_reference`       split-operator with ``fft="fftw"``
 ==========  ================  ===========================  ===================================
 
+``fftw_fourstep`` (:mod:`.fftw_fourstep`, twin :mod:`.fftw_fourstep_reference`) runs the 1D
+four-step FFTW engine, the ``"auto"`` candidate ``"fftw-fourstep"``: a variant of the ``fftw``
+family (the same FFTW, pyFFTW needed), selected and warmed like a family but not listed in
+:data:`FAMILIES` and not warmed by default (its engine warms it: ``families`` of the engine).
+
 The Wright–Fisher kernels draw their binomials with :mod:`.binomial` (twin
 :mod:`.binomial_reference`), which they import directly.
 
@@ -42,9 +47,12 @@ _MODULES: dict[str, tuple[str, str]] = {
     "evolution": ("evolution", "evolution_reference"),
     "learners": ("learners", "learners_reference"),
     "fftw": ("fftw", "fftw_reference"),
+    "fftw_fourstep": ("fftw_fourstep", "fftw_fourstep_reference"),  # 1D four-step engine
 }
+#: Kernel modules of engine variants within a family: selectable, warmed on request only.
+_VARIANTS: tuple[str, ...] = ("fftw_fourstep",)
 #: Kernel families (see the module docstring).
-FAMILIES: tuple[str, ...] = tuple(_MODULES)
+FAMILIES: tuple[str, ...] = tuple(f for f in _MODULES if f not in _VARIANTS)
 
 # (family, ndim) pairs compiled or loaded in this process; ndim is 0 for families whose one
 # specialisation serves every dimension
@@ -66,7 +74,7 @@ def kernels(family: str, backend: str = "numba") -> ModuleType:
     ValueError
         Naming ``family`` or ``backend`` when either is unknown.
     """
-    _check("family", family, FAMILIES)
+    _check("family", family, tuple(_MODULES))
     _check("backend", backend, BACKENDS)
     name = _MODULES[family][BACKENDS.index(backend)]
     return importlib.import_module(f"{__name__}.{name}")
@@ -107,6 +115,19 @@ def _warm_fftw(nd: int) -> None:
     whole.pair(whole.aligned(np.ones(shape, dtype=np.complex128)), 1)
 
 
+def _warm_fourstep() -> None:
+    # 1D only, one specialisation; needs pyFFTW like "fftw" (4 × 6 points: a tail row block)
+    from quantgeo.solvers.fftw_fourstep import FourStepEngine
+
+    shape = (24,)
+    v = np.zeros((3, *shape), dtype=np.complex128)
+    k_rest, k_last = np.zeros((1, 1), dtype=np.complex128), np.zeros((1, 24), dtype=np.complex128)
+    args = (v, k_rest, k_last, np.array([0, 1]), np.array([0]), 2, 1)
+    for workers in (1, 2):
+        engine = FourStepEngine(kernels("split"), shape, workers)
+        engine.evolve(np.ones(shape, dtype=np.complex128), *args)
+
+
 def _warm_madelung() -> None:
     madelung = kernels("madelung")
     nbr = np.array([[1, 1], [0, 0]], dtype=np.int64)
@@ -135,7 +156,8 @@ def warmup(
     Parameters
     ----------
     families
-        Kernel families (default: all, less ``"fftw"`` when pyFFTW is not installed).  A
+        Kernel families (default: all of :data:`FAMILIES`, less ``"fftw"`` when pyFFTW is not
+        installed; ``"fftw_fourstep"`` on request).  A
         sequence of integers is the older ``warmup(ndims)`` form: the split-operator kernels
         for those dimensions.
     ndims
@@ -156,7 +178,7 @@ def warmup(
         fams: tuple[str, ...] = ("split",)
         ndims = tuple(int(f) for f in given if isinstance(f, (int, np.integer)))
     else:
-        fams = tuple(_check("families", f, FAMILIES) for f in given)
+        fams = tuple(_check("families", f, tuple(_MODULES)) for f in given)
     start = time.perf_counter()
     spent = False
     for fam in fams:
@@ -168,6 +190,8 @@ def warmup(
                 _warm_split(int(nd))
             elif fam == "fftw":
                 _warm_fftw(int(nd))
+            elif fam == "fftw_fourstep":
+                _warm_fourstep()
             elif fam == "madelung":
                 _warm_madelung()
             elif fam in ("evolution", "learners"):

@@ -25,7 +25,9 @@ passes.  Where the FFTs run is the ``fft`` option of
     serial FFTW plans per block, the blocks spread over Numba's threads when ``workers > 1``
     so that the passes are threaded inside the FFT's data sweeps; with ``workers > 1`` also
     ``"fftw-serial"``, whole-lattice FFTW on one thread, for lattices where threads do not
-    pay) on this shape and thread count at set-up — sub-steps for ~20 ms each, interleaved,
+    pay; in 1D from :data:`FOURSTEP_MIN` points ``"fftw-fourstep"``, the four-step FFT as a
+    row and a column sweep over cache-sized blocks, :mod:`~quantgeo.solvers.fftw_fourstep`)
+    on this shape and thread count at set-up — sub-steps for ~20 ms each, interleaved,
     median of 5 — and keeps the fastest.  The decision and FFTW's
     wisdom are cached on disk in :func:`cache_dir`, so a later solver (in this or another
     process) reads them instead of timing and planning again; delete that folder to time
@@ -282,13 +284,28 @@ _SWEEPS = "fftw-sweeps"
 _SERIAL = "fftw-serial"
 
 
+# -- h-r5: the 1D four-step engine (solvers/fftw_fourstep.py) ---------------------------------
+#: The ``"auto"`` candidate, 1D from :data:`FOURSTEP_MIN` points, of the four-step FFT as a row
+#: and a column sweep over cache-sized blocks (:mod:`~quantgeo.solvers.fftw_fourstep`).
+_FOURSTEP = "fftw-fourstep"
+#: 1 thread, ms a step, four-step / whole-lattice FFTW: 2¹² 0.029 / 0.025, 2¹⁴ 0.124 / 0.130,
+#: 2¹⁶ 0.66 / 0.77, 2²² 109 / 196.
+FOURSTEP_MIN = 1 << 14
+# -- end h-r5 ----------------------------------------------------------------------------------
+
+
 def _candidates(shape: tuple[int, ...], workers: int) -> list[str]:
     """What ``"auto"`` times for ``shape`` and ``workers`` (with pyFFTW installed)."""
     names = ["rocket", "fftw"] + ([_SWEEPS] if len(shape) > 1 else [])
+    names += [_FOURSTEP] if len(shape) == 1 and shape[0] >= FOURSTEP_MIN else []  # h-r5
     return names + ([_SERIAL] if workers > 1 else [])
 
 
 def _candidate(name: str, kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
+    if name == _FOURSTEP:  # h-r5
+        from quantgeo.solvers.fftw_fourstep import FourStepEngine
+
+        return FourStepEngine(kern, shape, workers)
     if name in ("fftw", _SWEEPS, _SERIAL):
         from quantgeo.solvers import fftw_native
 
