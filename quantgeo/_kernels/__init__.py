@@ -17,8 +17,8 @@ fftw        :mod:`.fftw`      :mod:`.fftw_reference`       split-operator with `
 
 ``fftw_fourstep`` (:mod:`.fftw_fourstep`, twin :mod:`.fftw_fourstep_reference`) runs the 1D
 four-step FFTW engine, the ``"auto"`` candidate ``"fftw-fourstep"``: a variant of the ``fftw``
-family (the same FFTW, pyFFTW needed), selected and warmed like a family but not listed in
-:data:`FAMILIES` and not warmed by default (its engine warms it: ``families`` of the engine).
+family (the same FFTW, pyFFTW needed), selectable like a family but not listed in
+:data:`FAMILIES`; :func:`warmup` of ``"fftw"`` in 1D warms it too.
 
 The Wright–Fisher kernels draw their binomials with :mod:`.binomial` (twin
 :mod:`.binomial_reference`), which they import directly.
@@ -113,6 +113,8 @@ def _warm_fftw(nd: int) -> None:
     for engine in engines:
         engine.evolve(engine.aligned(np.ones(shape, dtype=np.complex128)), *args)
     whole.pair(whole.aligned(np.ones(shape, dtype=np.complex128)), 1)
+    if nd == 1:
+        _warm_fourstep()  # the 1D engine "auto" times from FOURSTEP_MIN sites
 
 
 def _warm_fourstep() -> None:
@@ -157,7 +159,7 @@ def warmup(
     ----------
     families
         Kernel families (default: all of :data:`FAMILIES`, less ``"fftw"`` when pyFFTW is not
-        installed; ``"fftw_fourstep"`` on request).  A
+        installed; ``"fftw"`` in 1D includes ``"fftw_fourstep"``).  A
         sequence of integers is the older ``warmup(ndims)`` form: the split-operator kernels
         for those dimensions.
     ndims

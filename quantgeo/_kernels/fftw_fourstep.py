@@ -45,25 +45,18 @@ new-array execute is thread-safe).  The NumPy twins are in :mod:`.fftw_fourstep_
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 from numba import njit, prange
 
 # importing the FFTW kernels binds their external `fftw_execute_dft` symbol (see that module)
-from quantgeo._kernels.fftw import _execute
+from quantgeo._kernels._cache import drop_stale
+from quantgeo._kernels.fftw import _execute, _next_v
 
 __all__ = ["fourstep_evolve", "fourstep_evolve_par"]
 
 _C16 = 16  # bytes of one complex128
-
-
-@njit(cache=True, inline="always")
-def _next_v(n, j, s, nsteps, v_index, v_merged):
-    """Index of the V factor after sub-step ``j`` of step ``n`` (merged between steps)."""
-    if j < s - 1:
-        return v_index[j + 1]
-    if n < nsteps - 1:
-        return v_merged
-    return v_index[s]
 
 
 @njit(cache=True, inline="always")
@@ -221,3 +214,7 @@ def fourstep_evolve_par(
             last = n == nsteps - 1 and j == s - 1
             for b in prange(ncb):
                 _col_block(psi, pad, b, geo, v, False, last, plans)
+
+
+# the kernels above inline helpers of fftw.py: drop cache entries compiled before its last change
+drop_stale(sys.modules[__name__], [sys.modules["quantgeo._kernels.fftw"]])
