@@ -21,7 +21,14 @@ A consistency line compares the two implementations' end-state means (their draw
 the check is statistical: |Δ| / SE).  Numba compile time is measured in a fresh subprocess
 with an empty cache directory, separately from run time.
 
-Run:  .venv/bin/python benchmarks/evolution.py  [--quick] [--rounds R]
+With ``--fwdpy11 PYTHON`` it first prints a side-by-side of quantgeo and fwdpy11 (a forward
+simulator, GPL: never a quantgeo dependency) on an equal K = 2 model
+(:func:`fwdpy11_side_by_side`); fwdpy11 lives in its own virtual environment::
+
+    python -m venv .venv-fwdpy11 && .venv-fwdpy11/bin/pip install fwdpy11==0.24.7
+    .venv/bin/python benchmarks/evolution.py --fwdpy11 .venv-fwdpy11/bin/python [--only-fwdpy11]
+
+Run:  .venv/bin/python benchmarks/evolution.py  [--quick] [--rounds R] [--sizes N ...]
 """
 
 from __future__ import annotations
@@ -265,6 +272,60 @@ def draw_costs(n_genes: int, p: float, draws: int) -> dict[str, float]:
     return out
 
 
+#: replicates of the fwdpy11 side per N (its cost is O(N) per simulated generation)
+FWD_REPS = {100: 400, 1000: 100, 10_000: 10}
+FWD_CASES = {"new mutant, neutral": 0.0, "new mutant, s = 0.01": 0.01}
+
+
+def fwdpy11_side_by_side(python: str, sizes: tuple[int, ...], rounds: int) -> None:
+    """Replicate-generations per second of quantgeo and of fwdpy11 on an equal model.
+
+    K = 2, N diploids, one new mutant copy (p = 1/2N) with selection coefficient s (quantgeo:
+    genic weights 1 + s, 1; fwdpy11: multiplicative, heterozygote 1 + s, homozygote 1 + 2s),
+    no further mutation, until absorption, at most 10³ generations; both count R × 10³
+    replicate-generations (each stops an absorbed replicate).  fwdpy11 runs in its own
+    interpreter ``python`` (``benchmarks/_fwdpy11_wf.py``; its time excludes imports), round
+    by round interleaved with quantgeo (1 thread); median of ``rounds``.  The fixed fraction
+    of both is printed as a check (binomial SE).
+    """
+    import json
+
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_fwdpy11_wf.py")
+    gens, reps = 1000, 100_000
+    print(
+        f"side by side with fwdpy11 ({python}): K = 2 new mutant, ≤ {gens} generations, "
+        f"replicate-generations per second, median of {rounds} interleaved rounds"
+    )
+    print(
+        f"{'model':<22} {'N':>6} {'quantgeo 1t':>12} {'fwdpy11':>10} {'ratio':>9}  "
+        "fixed: ours | fwdpy11"
+    )
+    for name, s in FWD_CASES.items():
+        for n in sizes:
+            fw_reps = FWD_REPS.get(n, 10)
+            wf = WrightFisher(n, None if s == 0.0 else [s, 0.0], 0.0, seed=1, workers=1)
+            x0 = np.array([1.0 / wf.n_genes, 1.0 - 1.0 / wf.n_genes])
+            t_q, t_f, fix_q, fix_f = [], [], 0.0, (0, 0)
+            for r in range(rounds):
+                dt, end = run_engine(wf, x0, reps, gens)
+                t_q.append(dt)
+                fix_q = float((end[:, 0] == 1.0).mean())
+                cmd = [python, script, str(n), str(s), str(gens), str(fw_reps), str(1 + 1000 * r)]
+                res = json.loads(
+                    subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+                )
+                t_f.append(res["seconds"])
+                fix_f = (fix_f[0] + res["fixed"], fix_f[1] + fw_reps)
+            q = reps * gens / float(np.median(t_q))
+            f = fw_reps * gens / float(np.median(t_f))
+            print(
+                f"{name:<22} {n:>6} {q:12.3e} {f:10.3e} {q / f:8.0f}×  "
+                f"{fix_q:.4f} | {fix_f[0] / fix_f[1]:.4f} (of {fix_f[1]})  "
+                f"[fwdpy11 {res['version']}]",
+                flush=True,
+            )
+
+
 def compile_time() -> tuple[float, float]:
     """Cold-cache compilation and a from-cache load, each in a fresh interpreter."""
     code = (
@@ -294,6 +355,11 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="10⁴ replicates, shorter runs")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (median)")
     parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES), help="N values")
+    parser.add_argument(
+        "--fwdpy11", metavar="PYTHON", default=None,
+        help="interpreter of a separate venv with fwdpy11 (GPL, bench-only): side-by-side table",
+    )  # fmt: skip
+    parser.add_argument("--only-fwdpy11", action="store_true", help="only the fwdpy11 table")
     args = parser.parse_args()
     reps = 10_000 if args.quick else 100_000
     scale = 0.2 if args.quick else 1.0
@@ -302,6 +368,11 @@ def main() -> int:
 
     evolution.warmup()
     print(f"before: {_uptime()} ({os.cpu_count()} cores)")
+    if args.fwdpy11:
+        fwdpy11_side_by_side(args.fwdpy11, tuple(args.sizes), rounds)
+        if args.only_fwdpy11:
+            print(f"after: {_uptime()}")
+            return 0
     print(
         f"Wright–Fisher, {reps} replicates: replicate-generations per second, Numba kernel "
         f"(1 thread, all {os.cpu_count()} cores) vs best NumPy (1 thread), median of {rounds} "

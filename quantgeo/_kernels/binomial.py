@@ -19,7 +19,7 @@ Both are exact samplers (up to double rounding).  The stream of a batch is defin
 **rounds**: each pending draw, in ascending order, takes one uniform; then each BTRD draw that
 missed the fast region, in ascending order, takes a second; the draws rejected in a round are
 the pending ones of the next.  The twin consumes ``rng.random(size)`` in that order (NumPy's
-``next_double`` stream, as ``rng.random()`` here) with the same arithmetic; the logarithms it
+``next_double`` stream, inlined here by :mod:`.pcg64`) with the same arithmetic; the logarithms it
 needs are Python's ``math.log`` (the C library's, which Numba's ``math.log`` calls too; NumPy's
 own SIMD ``np.log`` differs in the last bit), so the two agree draw for draw.
 """
@@ -33,7 +33,10 @@ from numba import njit
 from numpy.typing import NDArray
 from scipy.special import gammaln
 
-__all__ = ["BTRD_MIN", "binomials", "log_factorials", "reciprocals", "rounds"]
+from quantgeo._kernels import pcg64
+from quantgeo._kernels.pcg64 import next_double
+
+__all__ = ["BTRD_MIN", "binomials", "draw_binomials", "log_factorials", "reciprocals", "rounds"]
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -130,9 +133,29 @@ def _btrd_slow(v: float, w: float, n: int, pp: float, lf: Array, inv: Array) -> 
     return k if v <= bound else -1
 
 
-@njit(cache=True, error_model="numpy")
 def binomials(
     rng: np.random.Generator,
+    n: IntArray,
+    p: Array,
+    out: IntArray,
+    m: int,
+    lf: Array,
+    inv: Array,
+    vv: Array,
+    pend: IntArray,
+    slow: IntArray,
+    flag: NDArray[np.uint8],
+) -> None:
+    """``out[i] ~ Bin(n[i], p[i])`` for ``i < m``, drawn from ``rng`` (advanced in place):
+    :func:`draw_binomials` on ``rng``'s PCG64 state (:mod:`.pcg64`)."""
+    st = pcg64.state(rng)
+    draw_binomials(st, n, p, out, m, lf, inv, vv, pend, slow, flag)
+    pcg64.restore(rng, st)
+
+
+@njit(cache=True, error_model="numpy")
+def draw_binomials(
+    st: NDArray[np.uint64],
     n: IntArray,
     p: Array,
     out: IntArray,
@@ -161,12 +184,12 @@ def binomials(
         else:
             pend[n_p] = i
             n_p += 1
-    rounds(rng, n, p, out, n_p, lf, inv, vv, pend, slow, flag, False)
+    rounds(st, n, p, out, n_p, lf, inv, vv, pend, slow, flag, False)
 
 
 @njit(cache=True, error_model="numpy")
 def rounds(
-    rng: np.random.Generator,
+    st: NDArray[np.uint64],
     n: IntArray,
     p: Array,
     out: IntArray,
@@ -187,7 +210,7 @@ def rounds(
         # the round's first uniforms, in pending order, before any branch on them
         if not first:
             for t in range(n_p):
-                vv[pend[t]] = rng.random()
+                vv[pend[t]] = next_double(st)
         first = False
         n_s = 0
         for t in range(n_p):
@@ -223,7 +246,7 @@ def rounds(
             i = slow[t]
             ni = n[i]
             pp = p[i] if p[i] <= 0.5 else 1.0 - p[i]
-            k = _btrd_slow(vv[i], rng.random(), ni, pp, lf, inv)
+            k = _btrd_slow(vv[i], next_double(st), ni, pp, lf, inv)
             if k >= 0:
                 out[i] = k if p[i] <= 0.5 else ni - k
                 flag[i] = 0
