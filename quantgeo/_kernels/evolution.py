@@ -538,7 +538,10 @@ def _on_stream(kernel: Any) -> Callable[..., None]:
         pcg64.restore(rng, st)
 
     fn.__name__ = kernel.__name__[1:]
-    fn.__doc__ = kernel.__doc__
+    fn.__doc__ = (
+        f"``{kernel.__name__}`` called with the block's ``numpy.random.Generator`` (PCG64) in "
+        "place of its state ``st``.\n\n" + (kernel.__doc__ or "")
+    )
     return fn
 
 
