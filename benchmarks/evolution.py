@@ -5,11 +5,13 @@ on one thread (``workers=1``: the honest kernel figure against single-threaded N
 every core (``workers=None``: what a user gets) against the best vectorised NumPy
 implementation of the same model — not the twin, which mirrors the kernel's algorithm —
 measured interleaved in one run, the median of ``rounds`` ratios (each round times the three
-back to back, so all see the same load).  The NumPy side draws with ``Generator.binomial``
-on arrays (K = 2, ``z`` looked up by count; absorbed replicates compressed out of the
-arrays) or with the faster of ``Generator.multinomial`` on a ``(R, K)`` array of
-probabilities and ``K − 1`` sequential array binomials (K = 5); it keeps the same fixation
-and loss bookkeeping as the engine.
+back to back, so all see the same load).  The 1-thread ratio is given twice: by wall time and
+by the thread's CPU time (``time.thread_time``: both sides run on the calling thread), which a
+machine shared with other jobs does not inflate by time slicing.  The NumPy side draws with
+``Generator.binomial`` on arrays (K = 2, ``z`` looked up by count; absorbed replicates
+compressed out of the arrays) or with the faster of ``Generator.multinomial`` on a
+``(R, K)`` array of probabilities and ``K − 1`` sequential array binomials (K = 5); it keeps
+the same fixation and loss bookkeeping as the engine.
 
 Cases, each for N = 100, 1000, 10⁴ diploids (N_g = 2N):
 
@@ -21,7 +23,14 @@ A consistency line compares the two implementations' end-state means (their draw
 the check is statistical: |Δ| / SE).  Numba compile time is measured in a fresh subprocess
 with an empty cache directory, separately from run time.
 
-Run:  .venv/bin/python benchmarks/evolution.py  [--quick] [--rounds R]
+With ``--fwdpy11 PYTHON`` it first prints a side-by-side of quantgeo and fwdpy11 (a forward
+simulator, GPL: never a quantgeo dependency) on an equal K = 2 model
+(:func:`fwdpy11_side_by_side`); fwdpy11 lives in its own virtual environment::
+
+    python -m venv .venv-fwdpy11 && .venv-fwdpy11/bin/pip install fwdpy11==0.24.7
+    .venv/bin/python benchmarks/evolution.py --fwdpy11 .venv-fwdpy11/bin/python [--only-fwdpy11]
+
+Run:  .venv/bin/python benchmarks/evolution.py  [--quick] [--rounds R] [--sizes N ...]
 """
 
 from __future__ import annotations
@@ -65,10 +74,19 @@ def _model(
 
 
 def run_engine(wf: WrightFisher, x0: np.ndarray, reps: int, gens: int) -> tuple[float, np.ndarray]:
+    dt, _, end = run_timed(wf, x0, reps, gens)
+    return dt, end
+
+
+def run_timed(
+    wf: WrightFisher, x0: np.ndarray, reps: int, gens: int
+) -> tuple[float, float, np.ndarray]:
+    """Wall seconds, this thread's CPU seconds (the whole run with ``workers=1``) and the end
+    state."""
     rec = Recorder(observables=(), store_states=True)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.thread_time()
     tr = wf.run(x0, gens, recorder=rec, replicates=reps)
-    return time.perf_counter() - t, tr.states[-1]
+    return time.perf_counter() - t, time.thread_time() - c, tr.states[-1]
 
 
 def numpy_k2(wf: WrightFisher, x0: np.ndarray, reps: int, gens: int) -> np.ndarray:
@@ -159,18 +177,19 @@ def bench(reps: int, scale: float, rounds: int, sizes: tuple[int, ...]) -> list[
                     numpy_multi(wf, x0, reps, short, how)
                     tm.append(time.perf_counter() - s)
                 best_how = ("multinomial", "binomials")[int(np.argmin(tm))]
-            ratios, ratios_all, t_nb, t_all, t_np = [], [], [], [], []
+            ratios, ratios_all, ratios_cpu, t_nb, t_all, t_np = [], [], [], [], [], []
             for _ in range(rounds):
-                dt_nb, end_nb = run_engine(wf, x0, reps, gens)
+                dt_nb, cpu_nb, end_nb = run_timed(wf, x0, reps, gens)
                 dt_all, end_all = run_engine(wf_all, x0, reps, gens)
                 assert np.array_equal(end_nb, end_all), "the result depends on `workers`"
-                s = time.perf_counter()
+                s, c = time.perf_counter(), time.thread_time()
                 if case["k"] == 2:
                     end_np = numpy_k2(wf, x0, reps, gens)
                 else:
                     end_np = numpy_multi(wf, x0, reps, gens, best_how)
-                dt_np = time.perf_counter() - s
+                dt_np, cpu_np = time.perf_counter() - s, time.thread_time() - c
                 ratios.append(dt_np / dt_nb)
+                ratios_cpu.append(cpu_np / cpu_nb)
                 ratios_all.append(dt_np / dt_all)
                 t_nb.append(dt_nb)
                 t_all.append(dt_all)
@@ -188,6 +207,8 @@ def bench(reps: int, scale: float, rounds: int, sizes: tuple[int, ...]) -> list[
                 ratio=float(np.median(ratios)),
                 spread=(min(ratios), max(ratios)),
                 ratio_all=float(np.median(ratios_all)),
+                ratio_cpu=float(np.median(ratios_cpu)),
+                spread_cpu=(min(ratios_cpu), max(ratios_cpu)),
                 spread_all=(min(ratios_all), max(ratios_all)),
                 dev=dev,
                 how="binomial" if case["k"] == 2 else best_how,
@@ -200,9 +221,11 @@ def bench(reps: int, scale: float, rounds: int, sizes: tuple[int, ...]) -> list[
 def _print_row(r: dict[str, Any]) -> None:
     lo, hi = r["spread"]
     la, ha = r["spread_all"]
+    lc, hc = r["spread_cpu"]
     print(
         f"{r['case']:<8} {r['n']:>6} {r['sampler']:>8} {r['numba']:10.3e} {r['numba_all']:10.3e} "
         f"{r['numpy']:10.3e} {r['ratio']:6.2f}× ({lo:.2f}–{hi:.2f}) "
+        f"{r['ratio_cpu']:6.2f}× ({lc:.2f}–{hc:.2f}) "
         f"{r['ratio_all']:6.2f}× ({la:.2f}–{ha:.2f})  {r['how']:<11} {r['dev']:.1f}",
         flush=True,
     )
@@ -234,8 +257,8 @@ def _draw_kernels() -> tuple[Any, Any]:
 def draw_costs(n_genes: int, p: float, draws: int) -> dict[str, float]:
     """Nanoseconds per draw of ``Bin(N_g, p')`` with ``p'`` spread around ``p`` (a fresh
     probability each draw, as in a K ≥ 3 or large-N generation): NumPy on an array, Numba's
-    ``Generator.binomial`` (NumPy's algorithm) one at a time, one Numba uniform, and one
-    table-inversion step when the tables fit (K = 2 chain at this ``N_g``)."""
+    ``Generator.binomial`` (NumPy's algorithm) one at a time, quantgeo's batch, one uniform by
+    Numba's ``Generator.random()`` and one by the kernels' inlined PCG64 (the same stream)."""
     scalar_binomials, uniforms = _draw_kernels()
     rng = np.random.default_rng(0)
     ps = np.clip(rng.normal(p, 0.1 * p, draws), 1e-9, 1 - 1e-9)
@@ -251,8 +274,13 @@ def draw_costs(n_genes: int, p: float, draws: int) -> dict[str, float]:
     t = time.perf_counter()
     uniforms(rng, draws)
     out["numba uniform"] = (time.perf_counter() - t) / draws * 1e9
-    from quantgeo._kernels import binomial
+    from quantgeo._kernels import binomial, pcg64
 
+    st, buf = pcg64.state(rng), np.empty(draws)
+    pcg64.fill_uniforms(st, buf[:10])
+    t = time.perf_counter()
+    pcg64.fill_uniforms(st, buf)
+    out["inlined uniform"] = (time.perf_counter() - t) / draws * 1e9
     nn = np.full(draws, n_genes, dtype=np.int64)
     res = np.empty(draws, dtype=np.int64)
     work = (np.empty(draws), np.empty(draws, np.int64), np.empty(draws, np.int64))
@@ -263,6 +291,60 @@ def draw_costs(n_genes: int, p: float, draws: int) -> dict[str, float]:
     binomial.binomials(rng, nn, ps, *args)
     out["quantgeo binomials"] = (time.perf_counter() - t) / draws * 1e9
     return out
+
+
+#: replicates of the fwdpy11 side per N (its cost is O(N) per simulated generation)
+FWD_REPS = {100: 400, 1000: 100, 10_000: 10}
+FWD_CASES = {"new mutant, neutral": 0.0, "new mutant, s = 0.01": 0.01}
+
+
+def fwdpy11_side_by_side(python: str, sizes: tuple[int, ...], rounds: int) -> None:
+    """Replicate-generations per second of quantgeo and of fwdpy11 on an equal model.
+
+    K = 2, N diploids, one new mutant copy (p = 1/2N) with selection coefficient s (quantgeo:
+    genic weights 1 + s, 1; fwdpy11: multiplicative, heterozygote 1 + s, homozygote 1 + 2s),
+    no further mutation, until absorption, at most 10³ generations; both count R × 10³
+    replicate-generations (each stops an absorbed replicate).  fwdpy11 runs in its own
+    interpreter ``python`` (``benchmarks/_fwdpy11_wf.py``; its time excludes imports), round
+    by round interleaved with quantgeo (1 thread); median of ``rounds``.  The fixed fraction
+    of both is printed as a check (binomial SE).
+    """
+    import json
+
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_fwdpy11_wf.py")
+    gens, reps = 1000, 100_000
+    print(
+        f"side by side with fwdpy11 ({python}): K = 2 new mutant, ≤ {gens} generations, "
+        f"replicate-generations per second, median of {rounds} interleaved rounds"
+    )
+    print(
+        f"{'model':<22} {'N':>6} {'quantgeo 1t':>12} {'fwdpy11':>10} {'ratio':>9}  "
+        "fixed: ours | fwdpy11"
+    )
+    for name, s in FWD_CASES.items():
+        for n in sizes:
+            fw_reps = FWD_REPS.get(n, 10)
+            wf = WrightFisher(n, None if s == 0.0 else [s, 0.0], 0.0, seed=1, workers=1)
+            x0 = np.array([1.0 / wf.n_genes, 1.0 - 1.0 / wf.n_genes])
+            t_q, t_f, fix_q, fix_f = [], [], 0.0, (0, 0)
+            for r in range(rounds):
+                dt, end = run_engine(wf, x0, reps, gens)
+                t_q.append(dt)
+                fix_q = float((end[:, 0] == 1.0).mean())
+                cmd = [python, script, str(n), str(s), str(gens), str(fw_reps), str(1 + 1000 * r)]
+                res = json.loads(
+                    subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+                )
+                t_f.append(res["seconds"])
+                fix_f = (fix_f[0] + res["fixed"], fix_f[1] + fw_reps)
+            q = reps * gens / float(np.median(t_q))
+            f = fw_reps * gens / float(np.median(t_f))
+            print(
+                f"{name:<22} {n:>6} {q:12.3e} {f:10.3e} {q / f:8.0f}×  "
+                f"{fix_q:.4f} | {fix_f[0] / fix_f[1]:.4f} (of {fix_f[1]})  "
+                f"[fwdpy11 {res['version']}]",
+                flush=True,
+            )
 
 
 def compile_time() -> tuple[float, float]:
@@ -294,6 +376,11 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="10⁴ replicates, shorter runs")
     parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (median)")
     parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES), help="N values")
+    parser.add_argument(
+        "--fwdpy11", metavar="PYTHON", default=None,
+        help="interpreter of a separate venv with fwdpy11 (GPL, bench-only): side-by-side table",
+    )  # fmt: skip
+    parser.add_argument("--only-fwdpy11", action="store_true", help="only the fwdpy11 table")
     args = parser.parse_args()
     reps = 10_000 if args.quick else 100_000
     scale = 0.2 if args.quick else 1.0
@@ -302,6 +389,11 @@ def main() -> int:
 
     evolution.warmup()
     print(f"before: {_uptime()} ({os.cpu_count()} cores)")
+    if args.fwdpy11:
+        fwdpy11_side_by_side(args.fwdpy11, tuple(args.sizes), rounds)
+        if args.only_fwdpy11:
+            print(f"after: {_uptime()}")
+            return 0
     print(
         f"Wright–Fisher, {reps} replicates: replicate-generations per second, Numba kernel "
         f"(1 thread, all {os.cpu_count()} cores) vs best NumPy (1 thread), median of {rounds} "
@@ -309,19 +401,20 @@ def main() -> int:
     )
     head = (
         f"{'case':<8} {'N':>6} {'sampler':>8} {'numba 1t':>10} {'numba all':>10} {'numpy':>10} "
-        f"{'1 thread':>18} {'all cores':>18}  NumPy route |Δmean|/SE"
+        f"{'1 thread':>18} {'1 thread, CPU':>18} {'all cores':>18}  NumPy route |Δmean|/SE"
     )
     print(head, flush=True)
     bench(reps, scale, rounds, tuple(args.sizes))
     print(
         "per draw, fresh p each draw (ns): NumPy array binomial | Numba Generator.binomial | "
-        "quantgeo BTRD/inversion batch | Numba uniform"
+        "quantgeo BTRD/inversion batch | Numba uniform | inlined PCG64 uniform (stored)"
     )
     for ng, p in ((200, 0.01), (200, 0.2), (200, 0.5), (2000, 0.5), (20000, 0.2), (20000, 0.5)):
         c = draw_costs(ng, p, reps * 10)
         print(
             f"  N_g = {ng:>5}, p ≈ {p}: {c['numpy binomial']:6.1f} | {c['numba binomial']:6.1f} | "
-            f"{c['quantgeo binomials']:6.1f} | {c['numba uniform']:5.1f}"
+            f"{c['quantgeo binomials']:6.1f} | {c['numba uniform']:5.1f} | "
+            f"{c['inlined uniform']:5.1f}"
         )
     print(f"after: {_uptime()}")
     cold, warm = compile_time()

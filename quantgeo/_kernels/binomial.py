@@ -19,7 +19,7 @@ Both are exact samplers (up to double rounding).  The stream of a batch is defin
 **rounds**: each pending draw, in ascending order, takes one uniform; then each BTRD draw that
 missed the fast region, in ascending order, takes a second; the draws rejected in a round are
 the pending ones of the next.  The twin consumes ``rng.random(size)`` in that order (NumPy's
-``next_double`` stream, as ``rng.random()`` here) with the same arithmetic; the logarithms it
+``next_double`` stream, inlined here by :mod:`.pcg64`) with the same arithmetic; the logarithms it
 needs are Python's ``math.log`` (the C library's, which Numba's ``math.log`` calls too; NumPy's
 own SIMD ``np.log`` differs in the last bit), so the two agree draw for draw.
 """
@@ -27,13 +27,18 @@ own SIMD ``np.log`` differs in the last bit), so the two agree draw for draw.
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 from scipy.special import gammaln
 
-__all__ = ["BTRD_MIN", "binomials", "log_factorials", "reciprocals", "rounds"]
+from quantgeo._kernels import pcg64
+from quantgeo._kernels._cache import drop_stale
+from quantgeo._kernels.pcg64 import next_double
+
+__all__ = ["BTRD_MIN", "binomials", "draw_binomials", "log_factorials", "reciprocals", "rounds"]
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -130,7 +135,6 @@ def _btrd_slow(v: float, w: float, n: int, pp: float, lf: Array, inv: Array) -> 
     return k if v <= bound else -1
 
 
-@njit(cache=True, error_model="numpy")
 def binomials(
     rng: np.random.Generator,
     n: IntArray,
@@ -144,7 +148,29 @@ def binomials(
     slow: IntArray,
     flag: NDArray[np.uint8],
 ) -> None:
-    """``out[i] ~ Bin(n[i], p[i])`` for ``i < m`` (module docstring for the stream).
+    """``out[i] ~ Bin(n[i], p[i])`` for ``i < m``, drawn from ``rng`` (advanced in place):
+    :func:`draw_binomials` on ``rng``'s PCG64 state (:mod:`.pcg64`)."""
+    st = pcg64.state(rng)
+    draw_binomials(st, n, p, out, m, lf, inv, vv, pend, slow, flag)
+    pcg64.restore(rng, st)
+
+
+@njit(cache=True, error_model="numpy")
+def draw_binomials(
+    st: NDArray[np.uint64],
+    n: IntArray,
+    p: Array,
+    out: IntArray,
+    m: int,
+    lf: Array,
+    inv: Array,
+    vv: Array,
+    pend: IntArray,
+    slow: IntArray,
+    flag: NDArray[np.uint8],
+) -> None:
+    """``out[i] ~ Bin(n[i], p[i])`` for ``i < m`` (module docstring for the stream), drawn from
+    the PCG64 state ``st`` (:mod:`.pcg64`, advanced in place).
 
     ``lf``, ``inv``: :func:`log_factorials` and :func:`reciprocals` up to ``max n``; ``vv``,
     ``pend``, ``slow``, ``flag``: work arrays of at least ``m`` entries.  ``p ≤ 0`` or
@@ -161,12 +187,12 @@ def binomials(
         else:
             pend[n_p] = i
             n_p += 1
-    rounds(rng, n, p, out, n_p, lf, inv, vv, pend, slow, flag, False)
+    rounds(st, n, p, out, n_p, lf, inv, vv, pend, slow, flag, False)
 
 
 @njit(cache=True, error_model="numpy")
 def rounds(
-    rng: np.random.Generator,
+    st: NDArray[np.uint64],
     n: IntArray,
     p: Array,
     out: IntArray,
@@ -181,26 +207,37 @@ def rounds(
 ) -> None:
     """The rounds of :func:`binomials` for the ``n_p`` entries ``pend[:n_p]`` (ascending, each
     with ``n > 0`` and ``0 < p < 1``); ``predrawn``: the first round's uniforms are already in
-    ``vv[pend[t]]`` (drawn by the caller in that order)."""
+    ``vv[pend[t]]`` (drawn by the caller in that order).  ``st``: the PCG64 state
+    (:mod:`.pcg64`), advanced; ``flag`` is unused (kept for the signature).
+
+    A round is two passes: the first draws and decides every pending entry (the fast region or
+    inversion) and lists the slow ones, the second runs BTRD's slow region on those; the two
+    ascending lists of rejects, merged, are the next round's pending entries (no pass over the
+    accepted ones)."""
     first = predrawn
     while n_p > 0:
-        # the round's first uniforms, in pending order, before any branch on them
-        if not first:
-            for t in range(n_p):
-                vv[pend[t]] = rng.random()
-        first = False
+        # one pass: each pending draw takes its first uniform (in pending order: the stream of
+        # a separate pass of uniforms) and is decided at once unless it is a slow BTRD draw;
+        # the rejected ones are kept in order in pend[:n_r], the slow ones in slow[:n_s]
         n_s = 0
+        n_r = 0
         for t in range(n_p):
             i = pend[t]
+            if first:
+                u = vv[i]
+            else:
+                u = next_double(st)
+                vv[i] = u
             ni = n[i]
             low = p[i] <= 0.5
             pp = p[i] if low else 1.0 - p[i]
-            u = vv[i]
             if ni * pp < BTRD_MIN:
                 k = _inversion(u, ni, pp, inv)
                 if k >= 0:
                     out[i] = k if low else ni - k
-                flag[i] = k < 0
+                else:
+                    pend[n_r] = i
+                    n_r += 1
             else:
                 # BTRD's fast region without a branch on u (a mispredicted branch at the end of
                 # the sqrt/division chain costs more than the arithmetic): the candidate is
@@ -218,19 +255,33 @@ def rounds(
                 out[i] = k if low else ni - k
                 slow[n_s] = i
                 n_s += int(not fast)
-                flag[i] = not (fast & inside)
+                pend[n_r] = i  # n_r ≤ t: pend[t] is already read
+                n_r += int(fast & (not inside))
+        first = False
+        # the slow draws take their second uniforms in order; their rejects, in order, in place
+        n_sr = 0
         for t in range(n_s):
             i = slow[t]
             ni = n[i]
             pp = p[i] if p[i] <= 0.5 else 1.0 - p[i]
-            k = _btrd_slow(vv[i], rng.random(), ni, pp, lf, inv)
+            k = _btrd_slow(vv[i], next_double(st), ni, pp, lf, inv)
             if k >= 0:
                 out[i] = k if p[i] <= 0.5 else ni - k
-                flag[i] = 0
-        kept = 0
-        for t in range(n_p):
-            i = pend[t]
-            if flag[i]:
-                pend[kept] = i
-                kept += 1
-        n_p = kept
+            else:
+                slow[n_sr] = i
+                n_sr += 1
+        # the next round's pending draws: the two ascending reject lists merged, from the back
+        a_i = n_r - 1
+        b_i = n_sr - 1
+        for dst in range(n_r + n_sr - 1, -1, -1):
+            if b_i < 0 or (a_i >= 0 and pend[a_i] > slow[b_i]):
+                pend[dst] = pend[a_i]
+                a_i -= 1
+            else:
+                pend[dst] = slow[b_i]
+                b_i -= 1
+        n_p = n_r + n_sr
+
+
+# the sampler above draws through pcg64.py: drop cache entries compiled before its last change
+drop_stale(sys.modules[__name__], [pcg64])

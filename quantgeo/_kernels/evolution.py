@@ -28,7 +28,7 @@ runs blocks on threads (:class:`~quantgeo.evolution.WrightFisher`, ``workers``):
   is an inversion ``c' = lo_c + min{i : F_c(i) > u}`` of one uniform ``u`` through a Chen–Asau
   guide table: O(1) per replicate-generation instead of a binomial draw's O(np) or BTRD
   set-up.  The kernel and the twin read equal tables with the same uniforms
-  (``rng.random()`` one at a time here, ``rng.random(size)`` there: the same ``next_double``
+  (``next_double(st)`` one at a time here, ``rng.random(size)`` there: the same ``next_double``
   stream), so they agree bit for bit.
 * :func:`wf_chain_generations` (K = 2, constant weights, ``N_g`` beyond the full tables): the
   rows of the narrow states only (:func:`narrow_layout`), BTRD / inversion for the others.
@@ -38,13 +38,16 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from quantgeo._kernels import pcg64
 from quantgeo._kernels._cache import drop_stale
-from quantgeo._kernels.binomial import binomials, log_factorials, reciprocals, rounds
+from quantgeo._kernels.binomial import draw_binomials, log_factorials, reciprocals, rounds
 
 # the table layout (windows, modes, odds) is computed by one NumPy function for both backends
 from quantgeo._kernels.evolution_reference import (
@@ -53,6 +56,7 @@ from quantgeo._kernels.evolution_reference import (
     table_layout,
     table_windows,
 )
+from quantgeo._kernels.pcg64 import next_double
 
 __all__ = [
     "fill_rows",
@@ -75,9 +79,9 @@ _BATCH = 64
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def wf_generations(
+def _wf_generations(
     x: Array,
-    rng: np.random.Generator,
+    st: NDArray[np.uint64],
     generations: int,
     t0: int,
     weights: Array,
@@ -97,8 +101,8 @@ def wf_generations(
     x
         Frequencies, float64 ``(R, K)``, rows summing to 1; overwritten with
         ``counts/n_genes`` (a division, so a fixed allele has frequency exactly 1.0).
-    rng
-        ``numpy.random.Generator`` of the block, advanced in place.
+    st
+        PCG64 state of the block's generator (:mod:`.pcg64`), advanced in place.
     generations
         Number of generations (``0``: nothing happens).
     t0
@@ -159,7 +163,7 @@ def wf_generations(
                     z0 = x[r, 0] * weights[wr, 0] / tot
                 nn[i] = n_genes
                 pp[i] = min(1.0, z0)
-            binomials(rng, nn, pp, cc, n_act, lf, inv, vv, pend, slow, flag)
+            draw_binomials(st, nn, pp, cc, n_act, lf, inv, vv, pend, slow, flag)
             for i in range(n_act):
                 r = act[i]
                 c = cc[i]
@@ -193,7 +197,7 @@ def wf_generations(
                     if rem_p[i] > 0.0:
                         p = min(1.0, z[i, k] / rem_p[i])
                     pp[i] = p
-                binomials(rng, nn, pp, cc, n_act, lf, inv, vv, pend, slow, flag)
+                draw_binomials(st, nn, pp, cc, n_act, lf, inv, vv, pend, slow, flag)
                 for i in range(n_act):
                     c = cc[i]
                     x[act[i], k] = c / n_genes
@@ -371,10 +375,10 @@ def _write_counts(x, count, act, cur, n_act, n_genes):
 
 
 @njit(cache=True, nogil=True)
-def wf_table_generations(
+def _wf_table_generations(
     x: Array,
     count: IntArray,
-    rng: np.random.Generator,
+    st: NDArray[np.uint64],
     generations: int,
     t0: int,
     lo: IntArray,
@@ -396,7 +400,7 @@ def wf_table_generations(
     ``count`` ``(R,)`` holds the copies of allele 0 (updated); ``x`` ``(R, 2)`` is overwritten
     with ``(count, N_g − count)/N_g`` at the end.  ``frozen``: without mutation a fixed
     replicate draws nothing and drops out.  A state's row is written the first time a
-    replicate is in it (:func:`fill_rows`).  One uniform ``u = rng.random()`` (NumPy's
+    replicate is in it (:func:`fill_rows`).  One uniform ``u = next_double(st)`` (NumPy's
     ``next_double``, as ``rng.random(size)`` in the twin) per active replicate and generation,
     in ascending replicate order; the new count is ``lo_c + min{i : F_c(i) > u}``.
     """
@@ -422,7 +426,7 @@ def wf_table_generations(
                 c = cur[i]
                 if ready[c] == 0:
                     _fill_row(c, n_genes, lo, width, offset, mode, rho, cdf, guide, ready)
-                u = rng.random()
+                u = next_double(st)
                 uu[i - b0] = u
                 oo[i - b0] = offset[c]
                 jj[i - b0] = guide[offset[c] + np.int64(u * width[c])]
@@ -442,10 +446,10 @@ def wf_table_generations(
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def wf_chain_generations(
+def _wf_chain_generations(
     x: Array,
     count: IntArray,
-    rng: np.random.Generator,
+    st: NDArray[np.uint64],
     generations: int,
     t0: int,
     z: Array,
@@ -495,7 +499,7 @@ def wf_chain_generations(
         n_b = 0
         for i in range(n_act):
             c = cur[i]
-            u = rng.random()
+            u = next_double(st)
             o = offset[c]
             if o >= 0:
                 if ready[c] == 0:
@@ -511,7 +515,7 @@ def wf_chain_generations(
                 pend[n_b] = n_b
                 n_b += 1
         if n_b > 0:
-            rounds(rng, nn, pp, cc, n_b, lf, inv, vv, pend, slow, flag, True)
+            rounds(st, nn, pp, cc, n_b, lf, inv, vv, pend, slow, flag, True)
             for j in range(n_b):
                 cur[who[j]] = cc[j]
         absorbed = 0
@@ -524,5 +528,32 @@ def wf_chain_generations(
     _write_counts(x, count, act, cur, n_act, n_genes)
 
 
-# the kernels above draw through binomial.py: drop cache entries compiled before its last change
-drop_stale(sys.modules[__name__], [sys.modules["quantgeo._kernels.binomial"]])
+def _on_stream(kernel: Any) -> Callable[..., None]:
+    """``kernel(…, st, …)`` called as ``fn(…, rng, …)``: ``rng``'s PCG64 state in, advanced
+    state back (:mod:`.pcg64`; the twin's signature and the same stream)."""
+    pos = 2 if kernel is not _wf_generations else 1
+
+    def fn(*args: Any) -> None:
+        rng = args[pos]
+        st = pcg64.state(rng)
+        kernel(*args[:pos], st, *args[pos + 1 :])
+        pcg64.restore(rng, st)
+
+    fn.__name__ = kernel.__name__[1:]
+    fn.__doc__ = (
+        f"``{kernel.__name__}`` called with the block's ``numpy.random.Generator`` (PCG64) in "
+        "place of its state ``st``.\n\n" + (kernel.__doc__ or "")
+    )
+    return fn
+
+
+wf_generations = _on_stream(_wf_generations)
+wf_table_generations = _on_stream(_wf_table_generations)
+wf_chain_generations = _on_stream(_wf_chain_generations)
+
+
+# the kernels above draw through binomial.py and pcg64.py: drop cache entries compiled before
+# their last change
+drop_stale(
+    sys.modules[__name__], [sys.modules[f"quantgeo._kernels.{m}"] for m in ("binomial", "pcg64")]
+)
