@@ -111,7 +111,7 @@ def _pick_fourstep(monkeypatch):
     """``"auto"`` with the four-step engine a candidate at small N and timed fastest."""
     monkeypatch.setattr(fftmod, "FOURSTEP_MIN", 16)
 
-    def timings(engines, shape):
+    def timings(engines, shape, workers=1):
         return {name: (0.5 if name == "fftw-fourstep" else 1.0) for name in engines}
 
     monkeypatch.setattr(fftmod, "_time_candidates", timings)
