@@ -59,6 +59,7 @@ __all__ = [
     "fftw_evolve",
     "fftw_evolve_split",
     "fftw_pair",
+    "fftw_pair_out",
     "fftw_sweeps",
     "fftw_sweeps_par",
     "split_rows",
@@ -123,30 +124,46 @@ def fftw_evolve(psi, v_factors, k_rest, k_last, v_index, k_index, v_merged, nste
             apply_factor(psi, v_factors[v_index[s]])
 
 
-@njit(cache=True, nogil=True, fastmath={"contract"})
-def fftw_evolve_split(psi, v_split, k_split, v_index, k_index, v_merged, nsteps, plans, scale):
-    """1D :func:`fftw_evolve` with the factors as (real, imaginary) rows.
+@njit(cache=True, nogil=True)
+def fftw_pair_out(psi, work, nsteps, plans):
+    """``nsteps`` bare out-of-place pairs of the 1D plans: forward ``psi → work``, inverse
+    ``work → psi`` (the pair :func:`fftw_evolve_split` runs)."""
+    p, q = psi.ctypes.data, work.ctypes.data
+    for _ in range(nsteps):
+        _execute(plans[0], p, q)
+        _execute(plans[1], q, p)
 
-    ``v_split`` is ``(nv, 2, N)`` and ``k_split`` ``(nk, 2, N)`` (the 1D kinetic factor, with
-    the engine's ``k_rest`` folded in).  ψ is updated through its float64 view: on split
-    factors the passes vectorise (4096, 1 thread: a step 1.23–1.34 × the FFTW pair, against
-    1.39–1.42 with the complex loops).
+
+@njit(cache=True, nogil=True, fastmath={"contract"})
+def fftw_evolve_split(
+    psi, work, v_split, k_split, v_index, k_index, v_merged, nsteps, plans, scale
+):
+    """1D :func:`fftw_evolve` with out-of-place plans and the factors as (real, imag) rows.
+
+    ``plans`` are ``[forward psi → work, inverse work → psi]``; ``work`` is an aligned array
+    like ``psi``.  ``v_split`` is ``(nv, 2, N)`` (``g = f − 1``) and ``k_split`` ``(nk, 2, N)``:
+    the 1D kinetic ``g`` (the engine's ``k_rest`` folded in) times ``scale``, so the kinetic
+    pass is ``x ← scale·x + x·(scale·g)``: ``scale·(x + x·g)`` in one rounding less, and
+    bit for bit the same for N a power of two.  ψ and ``work`` are updated through their
+    float64 views (real arithmetic on split factors vectorises; 4096, 1 thread: step 1.39–1.42
+    × the pair with the complex loops, 1.23–1.34 so).
     """
     if nsteps < 1:
         return
-    p = psi.ctypes.data
+    p, q = psi.ctypes.data, work.ctypes.data
     f = psi.view(np.float64)
+    h = work.view(np.float64)
     s = k_index.size
     _mul_add_split(f, v_split[v_index[0]])
     for n in range(nsteps):
         for j in range(s):
-            _execute(plans[0], p, p)
+            _execute(plans[0], p, q)
             g = k_split[k_index[j]]
             for i in range(g.shape[1]):
-                xr, xi = f[2 * i], f[2 * i + 1]
-                f[2 * i] = (xr + (xr * g[0, i] - xi * g[1, i])) * scale
-                f[2 * i + 1] = (xi + (xr * g[1, i] + xi * g[0, i])) * scale
-            _execute(plans[1], p, p)
+                xr, xi = h[2 * i], h[2 * i + 1]
+                h[2 * i] = xr * scale + (xr * g[0, i] - xi * g[1, i])
+                h[2 * i + 1] = xi * scale + (xr * g[1, i] + xi * g[0, i])
+            _execute(plans[1], q, p)
             if j < s - 1:
                 _mul_add_split(f, v_split[v_index[j + 1]])
         if n < nsteps - 1:
