@@ -12,11 +12,17 @@ Factors, their ``g = f − 1`` form and the separable kinetic factor are as in
 :mod:`quantgeo._kernels.split`; FFTW's inverse is unnormalised and its ``1/N`` (``scale``) is
 folded into the kinetic pass.
 
-Two ways to run a step of a composition scheme:
+Three ways to run a step of a composition scheme:
 
 :func:`fftw_evolve`
     whole-lattice plans (FFTW's own threads, if planned with them): per Strang sub-step one
     forward and one inverse execute and the two element-wise passes between them.
+:func:`fftw_evolve_split` (1D)
+    the same with out-of-place plans, ψ → ``work`` → ψ, and the factors as (real, imaginary)
+    rows, the 1/N folded into the stored kinetic factor.  The passes stream ψ and a factor
+    from L2 (64 KiB each at 4096, L1 is 48 KiB) and cost about what those bytes take: 0.2 of
+    the pair, whether LLVM's interleaved loop (10 shuffles per 8 complex numbers) or explicit
+    in-lane vectors (4) run them.
 :func:`fftw_sweeps` / :func:`fftw_sweeps_par` (2D and 3D)
     the lattice seen as ``(n0, n1, n_last)`` (``n1`` the product of the middle axes, 1 in
     2D).  Transforms along different axes commute, so ``F = F₀F_r`` (``F_r`` over axes 1…, per
@@ -38,7 +44,8 @@ Two ways to run a step of a composition scheme:
     threads (``prange``): each thread runs serial FFTW plans on its own blocks, and the passes
     are threaded together with the FFTs (no second thread pool waiting on the first).
 
-``plans`` holds the plan pointers (uint64): ``[forward, inverse]`` for :func:`fftw_evolve`;
+``plans`` holds the plan pointers (uint64): ``[forward, inverse]`` for :func:`fftw_evolve`
+(in place) and :func:`fftw_evolve_split` (``psi → work``, ``work → psi``);
 ``[row_fwd, row_inv, row_fwd_from_psi, tail ×3, col_fwd, col_inv, col_tail_fwd,
 col_tail_inv]`` for the sweeps, where the tail plans (0 when unused) cover the last
 ``n0 mod R`` rows and ``n_last mod B`` columns.  The NumPy twins (``fftw_reference``) compute the

@@ -11,8 +11,9 @@ execute) inside one compiled call per chunk of steps.
 Two engines, both named ``"fftw"`` in ``Trajectory.info["fft"]``:
 
 :class:`WholeEngine` (``fft="fftw"``; ``"auto"`` candidate ``"fftw"``)
-    forward and inverse plans over the whole lattice, ``FFTW_MEASURE``, in place, with FFTW's
-    threads when ``workers > 1``.
+    forward and inverse plans over the whole lattice, with FFTW's threads when
+    ``workers > 1``: in 2D and 3D ``FFTW_MEASURE`` in place; in 1D out of place through a work
+    buffer, ``FFTW_PATIENT`` where that was measured to pay (:func:`whole_flags`).
 :class:`SweepEngine` (``"auto"`` candidate ``"fftw-sweeps"``, 2D and 3D)
     the step as a row sweep and a column sweep over cache-sized blocks of a padded work
     buffer (see the kernel module), each block transformed by serial FFTW plans; with
