@@ -18,11 +18,11 @@ Three ways to run a step of a composition scheme:
     whole-lattice plans (FFTW's own threads, if planned with them): per Strang sub-step one
     forward and one inverse execute and the two element-wise passes between them.
 :func:`fftw_evolve_split` (1D)
-    the same with out-of-place plans, ψ → ``work`` → ψ, and the factors as (real, imaginary)
-    rows, the 1/N folded into the stored kinetic factor.  The passes stream ψ and a factor
-    from L2 (64 KiB each at 4096, L1 is 48 KiB) and cost about what those bytes take: 0.2 of
-    the pair, whether LLVM's interleaved loop (10 shuffles per 8 complex numbers) or explicit
-    in-lane vectors (4) run them.
+    the same with the factors as (real, imaginary) rows, the 1/N folded into the stored
+    kinetic factor, and out-of-place plans (ψ → ``work`` → ψ) from 4096 points.  The passes
+    stream ψ and a factor from L2 (64 KiB each at 4096; L1 is 48 KiB) and cost what those
+    bytes take, ~0.2 of the pair, whether LLVM's interleaved loop (10 shuffles per 8 complex
+    numbers) or explicit in-lane vectors (4) run them.
 :func:`fftw_sweeps` / :func:`fftw_sweeps_par` (2D and 3D)
     the lattice seen as ``(n0, n1, n_last)`` (``n1`` the product of the middle axes, 1 in
     2D).  Transforms along different axes commute, so ``F = F₀F_r`` (``F_r`` over axes 1…, per
@@ -133,8 +133,8 @@ def fftw_evolve(psi, v_factors, k_rest, k_last, v_index, k_index, v_merged, nste
 
 @njit(cache=True, nogil=True)
 def fftw_pair_out(psi, work, nsteps, plans):
-    """``nsteps`` bare out-of-place pairs of the 1D plans: forward ``psi → work``, inverse
-    ``work → psi`` (the pair :func:`fftw_evolve_split` runs)."""
+    """``nsteps`` bare pairs of the 1D plans: forward ``psi → work``, inverse ``work → psi``
+    (the pair :func:`fftw_evolve_split` runs; ``work`` may be ``psi``)."""
     p, q = psi.ctypes.data, work.ctypes.data
     for _ in range(nsteps):
         _execute(plans[0], p, q)
@@ -145,15 +145,15 @@ def fftw_pair_out(psi, work, nsteps, plans):
 def fftw_evolve_split(
     psi, work, v_split, k_split, v_index, k_index, v_merged, nsteps, plans, scale
 ):
-    """1D :func:`fftw_evolve` with out-of-place plans and the factors as (real, imag) rows.
+    """1D :func:`fftw_evolve` with the factors as (real, imaginary) rows.
 
     ``plans`` are ``[forward psi → work, inverse work → psi]``; ``work`` is an aligned array
-    like ``psi``.  ``v_split`` is ``(nv, 2, N)`` (``g = f − 1``) and ``k_split`` ``(nk, 2, N)``:
-    the 1D kinetic ``g`` (the engine's ``k_rest`` folded in) times ``scale``, so the kinetic
-    pass is ``x ← scale·x + x·(scale·g)``: ``scale·(x + x·g)`` in one rounding less, and
-    bit for bit the same for N a power of two.  ψ and ``work`` are updated through their
-    float64 views (real arithmetic on split factors vectorises; 4096, 1 thread: step 1.39–1.42
-    × the pair with the complex loops, 1.23–1.34 so).
+    like ``psi``, or ``psi`` itself for in-place plans.  ``v_split`` is ``(nv, 2, N)``
+    (``g = f − 1``); ``k_split`` is ``(nk, 2, N)``, the 1D kinetic ``g`` (the engine's
+    ``k_rest`` folded in) times ``scale``, applied as ``x ← scale·x + x·(scale·g)``: for N a
+    power of two bit for bit ``scale·(x + x·g)``, with one multiply fewer.  ψ and ``work`` are
+    updated through their float64 views (real arithmetic on split factors vectorises; 4096,
+    1 thread: step 1.39–1.42 × the pair with the complex loops, 1.23–1.34 so, in place).
     """
     if nsteps < 1:
         return

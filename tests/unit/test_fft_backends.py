@@ -416,20 +416,25 @@ def test_fftw_1d_plans_out_of_place_patient_where_measured():
     assert fn.whole_flags((lo,), 1) == fn.whole_flags((hi,), 1) == patient
     assert fn.whole_flags((lo // 2,), 1) == fn.whole_flags((2 * hi,), 1) == measure
     assert fn.whole_flags((lo,), 2) == fn.whole_flags((64, 64), 1) == measure
-    engine = fftmod.make_fft("fftw", "numba", kernels("split"), (16,), 1)
+    short = fftmod.make_fft("fftw", "numba", kernels("split"), (fn.OUT_OF_PLACE_1D // 2,), 1)
+    assert short._work is None  # in place
+    assert short.work_bytes(3) == 16.0 * short.shape[0] * (1 + 3)
+    engine = fftmod.make_fft("fftw", "numba", kernels("split"), (fn.OUT_OF_PLACE_1D,), 1)
     assert engine._work is not None and engine._work.ctypes.data % engine._align == 0
-    assert engine.work_bytes(3) == 16.0 * 16 * (1 + 1 + 3)
+    assert engine.work_bytes(3) == 16.0 * engine.shape[0] * (1 + 3 + 1)
 
 
 def test_fftw_1d_pair_is_out_of_place_and_the_identity_times_size(rng):
-    """The 1D floor pair runs the engine's out-of-place plans: forward + unnormalised inverse
-    = N·ψ, back in ψ (kernel and twin)."""
-    for backend in ("numba", "numpy"):
-        engine = fftmod.make_fft("fftw", backend, kernels("split", backend), (24,), 1)
-        psi = engine.aligned(rng.standard_normal(24) + 1j * rng.standard_normal(24))
-        ref = psi.copy()
-        engine.pair(psi, 2)
-        np.testing.assert_allclose(psi, ref * 24**2, rtol=1e-13)
+    """The 1D floor pair runs the engine's plans, in place (24) and out of place (4096):
+    forward + unnormalised inverse = N·ψ, back in ψ (kernel and twin)."""
+    for n in (24, 4096):
+        for backend in ("numba", "numpy"):
+            engine = fftmod.make_fft("fftw", backend, kernels("split", backend), (n,), 1)
+            assert (engine._work is None) == (n == 24)
+            psi = engine.aligned(rng.standard_normal(n) + 1j * rng.standard_normal(n))
+            ref = psi.copy()
+            engine.pair(psi, 2)
+            np.testing.assert_allclose(psi, ref * n**2, rtol=1e-13, atol=1e-13 * n**2)
 
 
 def test_fftw_1d_patient_plans_match_rocket_and_the_exact_coherent_state():
@@ -468,12 +473,13 @@ def test_fftw_1d_work_buffer_shared_by_threads_gives_the_serial_result(rng):
     import sys
     import threading
 
-    shape = (64,)
+    shape = (4096,)  # out of place: a work buffer
     engine = fftmod._candidate("fftw", kernels("split"), shape, 1)
+    assert engine._work is not None
     v = np.exp(1j * rng.uniform(-1, 1, (3, *shape))) - 1
     k_rest = np.zeros((1, 1), dtype=np.complex128)
     k_last = np.exp(1j * rng.uniform(-1, 1, (1, shape[0]))) - 1
-    args = (v, k_rest, k_last, np.array([0, 1]), np.array([0]), 2, 20000)
+    args = (v, k_rest, k_last, np.array([0, 1]), np.array([0]), 2, 300)
     starts = [engine.aligned(rng.standard_normal(shape) + 0j) for _ in range(4)]
     serial = []
     for s in starts:
