@@ -6,8 +6,9 @@ in each of 7 rounds (the median of each is reported):
 * the rocket-fft pair: ``fftn`` + ``ifftn`` in place inside Numba (``_kernels.split.fft_pair``);
 * the pyFFTW pair: ``execute()`` of forward and backward plans made with ``FFTW_MEASURE``,
   in place on an aligned buffer, with the same thread count;
-* the same FFTW pair executed from inside Numba (``_kernels.fftw.fftw_pair``: no Python
-  between the two executes);
+* the ``fft="fftw"`` engine's own pair executed from inside Numba (no Python between the two
+  executes): in 2D and 3D the pyFFTW pair's plans, in 1D the engine's out-of-place plans
+  (ψ → work → ψ, ``FFTW_PATIENT`` at 4096…16384 on 1 thread: faster than in place);
 * one Strang step of ``SplitOperatorSolver`` (its ``_advance``: the stepping alone, without
   the run's once-per-chunk norm check or step-doubling samples) for ``fft`` = rocket, fftw
   (whole-lattice plans run from Numba), scipy, and — 2D and 3D — ``fftw-sweeps`` (the step as
@@ -22,6 +23,7 @@ The machine's ``uptime`` load is printed with the figures (ratios are measured i
 so load cancels to first order, but not threads competing for cores).
 
 Usage: python benchmarks/fft_floor.py [--quick] [--json FILE] [--cpu-clock] [--threads 1|all|both]
+                                     [--sizes 1d,2d,3d]
 """
 
 from __future__ import annotations
@@ -225,7 +227,13 @@ def main() -> None:
         help="time 1-thread rows by the thread's CPU time (a loaded machine; wall time otherwise)",
     )
     parser.add_argument("--threads", choices=("1", "all", "both"), default="both")
+    parser.add_argument(
+        "--sizes", default="1d,2d,3d", help="comma-separated subset of 1d (4096), 2d, 3d"
+    )
     args = parser.parse_args()
+    wanted = {w.strip() for w in args.sizes.split(",")}
+    if not wanted <= {"1d", "2d", "3d"}:
+        parser.error(f"`--sizes` takes 1d, 2d and 3d, got {args.sizes!r}")
     if not os.environ.get("QUANTGEO_CACHE_DIR"):  # "auto" decides afresh, not from old timings
         os.environ["QUANTGEO_CACHE_DIR"] = tempfile.mkdtemp(prefix="quantgeo-fft-floor-")
     rounds, seconds = (3, 0.02) if args.quick else (7, 0.06)
@@ -234,7 +242,7 @@ def main() -> None:
     rows = []
     head = f"{'size':>9} {'thr':>3}  {'rocket pair':>11} {'fftw pair':>9} {'(numba)':>9}"
     print(f"{head}  R1 per fft backend")
-    for shape in SIZES:
+    for shape in (s for s in SIZES if f"{len(s)}d" in wanted):
         counts = {"1": [1], "all": [cores], "both": sorted({1, cores})}[args.threads]
         for workers in counts:
             row = measure(shape, workers, rounds, seconds, args.cpu_clock)

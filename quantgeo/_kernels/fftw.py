@@ -12,11 +12,17 @@ Factors, their ``g = f − 1`` form and the separable kinetic factor are as in
 :mod:`quantgeo._kernels.split`; FFTW's inverse is unnormalised and its ``1/N`` (``scale``) is
 folded into the kinetic pass.
 
-Two ways to run a step of a composition scheme:
+Three ways to run a step of a composition scheme:
 
 :func:`fftw_evolve`
     whole-lattice plans (FFTW's own threads, if planned with them): per Strang sub-step one
     forward and one inverse execute and the two element-wise passes between them.
+:func:`fftw_evolve_split` (1D)
+    the same with the factors as (real, imaginary) rows, the 1/N folded into the stored
+    kinetic factor, and out-of-place plans (ψ → ``work`` → ψ) from 4096 points.  The passes
+    stream ψ and a factor from L2 (64 KiB each at 4096; L1 is 48 KiB) and cost what those
+    bytes take, ~0.2 of the pair, whether LLVM's interleaved loop (10 shuffles per 8 complex
+    numbers) or explicit in-lane vectors (4) run them.
 :func:`fftw_sweeps` / :func:`fftw_sweeps_par` (2D and 3D)
     the lattice seen as ``(n0, n1, n_last)`` (``n1`` the product of the middle axes, 1 in
     2D).  Transforms along different axes commute, so ``F = F₀F_r`` (``F_r`` over axes 1…, per
@@ -38,7 +44,8 @@ Two ways to run a step of a composition scheme:
     threads (``prange``): each thread runs serial FFTW plans on its own blocks, and the passes
     are threaded together with the FFTs (no second thread pool waiting on the first).
 
-``plans`` holds the plan pointers (uint64): ``[forward, inverse]`` for :func:`fftw_evolve`;
+``plans`` holds the plan pointers (uint64): ``[forward, inverse]`` for :func:`fftw_evolve`
+(in place) and :func:`fftw_evolve_split` (``psi → work``, ``work → psi``);
 ``[row_fwd, row_inv, row_fwd_from_psi, tail ×3, col_fwd, col_inv, col_tail_fwd,
 col_tail_inv]`` for the sweeps, where the tail plans (0 when unused) cover the last
 ``n0 mod R`` rows and ``n_last mod B`` columns.  The NumPy twins (``fftw_reference``) compute the
@@ -61,6 +68,7 @@ __all__ = [
     "fftw_evolve",
     "fftw_evolve_split",
     "fftw_pair",
+    "fftw_pair_out",
     "fftw_sweeps",
     "fftw_sweeps_par",
     "split_rows",
@@ -125,30 +133,46 @@ def fftw_evolve(psi, v_factors, k_rest, k_last, v_index, k_index, v_merged, nste
             apply_factor(psi, v_factors[v_index[s]])
 
 
+@njit(cache=True, nogil=True)
+def fftw_pair_out(psi, work, nsteps, plans):
+    """``nsteps`` bare pairs of the 1D plans: forward ``psi → work``, inverse ``work → psi``
+    (the pair :func:`fftw_evolve_split` runs; ``work`` may be ``psi``)."""
+    p, q = psi.ctypes.data, work.ctypes.data
+    for _ in range(nsteps):
+        _execute(plans[0], p, q)
+        _execute(plans[1], q, p)
+
+
 @njit(cache=True, nogil=True, fastmath={"contract"})
-def fftw_evolve_split(psi, v_split, k_split, v_index, k_index, v_merged, nsteps, plans, scale):
+def fftw_evolve_split(
+    psi, work, v_split, k_split, v_index, k_index, v_merged, nsteps, plans, scale
+):
     """1D :func:`fftw_evolve` with the factors as (real, imaginary) rows.
 
-    ``v_split`` is ``(nv, 2, N)`` and ``k_split`` ``(nk, 2, N)`` (the 1D kinetic factor, with
-    the engine's ``k_rest`` folded in).  ψ is updated through its float64 view: on split
-    factors the passes vectorise (4096, 1 thread: a step 1.23–1.34 × the FFTW pair, against
-    1.39–1.42 with the complex loops).
+    ``plans`` are ``[forward psi → work, inverse work → psi]``; ``work`` is an aligned array
+    like ``psi``, or ``psi`` itself for in-place plans.  ``v_split`` is ``(nv, 2, N)``
+    (``g = f − 1``); ``k_split`` is ``(nk, 2, N)``, the 1D kinetic ``g`` (the engine's
+    ``k_rest`` folded in) times ``scale``, applied as ``x ← scale·x + x·(scale·g)``: for N a
+    power of two bit for bit ``scale·(x + x·g)``, with one multiply fewer.  ψ and ``work`` are
+    updated through their float64 views (real arithmetic on split factors vectorises; 4096,
+    1 thread: step 1.39–1.42 × the pair with the complex loops, 1.23–1.34 so, in place).
     """
     if nsteps < 1:
         return
-    p = psi.ctypes.data
+    p, q = psi.ctypes.data, work.ctypes.data
     f = psi.view(np.float64)
+    h = work.view(np.float64)
     s = k_index.size
     _mul_add_split(f, v_split[v_index[0]])
     for n in range(nsteps):
         for j in range(s):
-            _execute(plans[0], p, p)
+            _execute(plans[0], p, q)
             g = k_split[k_index[j]]
             for i in range(g.shape[1]):
-                xr, xi = f[2 * i], f[2 * i + 1]
-                f[2 * i] = (xr + (xr * g[0, i] - xi * g[1, i])) * scale
-                f[2 * i + 1] = (xi + (xr * g[1, i] + xi * g[0, i])) * scale
-            _execute(plans[1], p, p)
+                xr, xi = h[2 * i], h[2 * i + 1]
+                h[2 * i] = xr * scale + (xr * g[0, i] - xi * g[1, i])
+                h[2 * i + 1] = xi * scale + (xr * g[1, i] + xi * g[0, i])
+            _execute(plans[1], q, p)
             if j < s - 1:
                 _mul_add_split(f, v_split[v_index[j + 1]])
         if n < nsteps - 1:

@@ -19,6 +19,7 @@ __all__ = [
     "fftw_evolve",
     "fftw_evolve_split",
     "fftw_pair",
+    "fftw_pair_out",
     "fftw_sweeps",
     "fftw_sweeps_par",
     "split_rows",
@@ -71,8 +72,16 @@ def split_rows(k: CArray) -> NDArray[np.float64]:
     return np.stack([k.real, k.imag], axis=1)
 
 
+def fftw_pair_out(psi: CArray, work: CArray, nsteps: int, plans: NDArray[np.uint64]) -> None:
+    """``nsteps`` bare out-of-place pairs: forward ``psi → work``, inverse ``work → psi``."""
+    for _ in range(nsteps):
+        _execute2(plans[0], psi.ctypes.data, work.ctypes.data)
+        _execute2(plans[1], work.ctypes.data, psi.ctypes.data)
+
+
 def fftw_evolve_split(
     psi: CArray,
+    work: CArray,
     v_split: NDArray[np.float64],
     k_split: NDArray[np.float64],
     v_index: NDArray[Any],
@@ -82,11 +91,17 @@ def fftw_evolve_split(
     plans: NDArray[np.uint64],
     scale: float,
 ) -> None:
-    """1D :func:`fftw_evolve` with the factors as (real, imaginary) rows (see the kernel)."""
+    """1D steps with out-of-place plans (``psi → work → psi``) and split factors; ``k_split``
+    holds ``scale·g``, applied as ``x ← scale·x + x·(scale·g)`` (see the kernel)."""
     v = v_split[:, 0] + 1j * v_split[:, 1]
     k = k_split[:, 0] + 1j * k_split[:, 1]
-    zero = np.zeros((k.shape[0], 1), dtype=np.complex128)
-    fftw_evolve(psi, v, zero, k, v_index, k_index, v_merged, nsteps, plans, scale)
+
+    def kinetic(j: int) -> None:
+        _execute2(plans[0], psi.ctypes.data, work.ctypes.data)
+        work[...] = work * scale + work * k[j]
+        _execute2(plans[1], work.ctypes.data, psi.ctypes.data)
+
+    compose(psi, v, v_index, k_index, v_merged, nsteps, apply_factor, kinetic)
 
 
 def _padded(pad: CArray, geo: NDArray[Any]) -> CArray:

@@ -2,7 +2,8 @@ r"""FFTW run from Numba: plans made through ``ctypes`` on the FFTW that pyFFTW l
 
 pyFFTW's Python API can only execute a plan from Python, so a split-operator sub-step driven
 through it pays the interpreter between the FFTs and the passes, and threads only the FFTs
-(1D 4096: 1.42 × the FFTW pair; from Numba, with the 1D passes on split factors, 1.23–1.34).
+(1D 4096: 1.42 × the FFTW pair; from Numba, with the 1D passes on split factors, 1.23–1.34;
+out of place and ``FFTW_PATIENT``, 21 against 25 µs a step, 1.20–1.25 × its own faster pair).
 Here the plans are made with FFTW's own C planner (``fftw_plan_many_dft``) on the library
 instance pyFFTW loaded — the same codelets and wisdom as pyFFTW — and the Numba
 kernels of :mod:`quantgeo._kernels.fftw` execute them (``fftw_execute_dft``, the new-array
@@ -11,8 +12,9 @@ execute) inside one compiled call per chunk of steps.
 Two engines, both named ``"fftw"`` in ``Trajectory.info["fft"]``:
 
 :class:`WholeEngine` (``fft="fftw"``; ``"auto"`` candidate ``"fftw"``)
-    forward and inverse plans over the whole lattice, ``FFTW_MEASURE``, in place, with FFTW's
-    threads when ``workers > 1``.
+    forward and inverse plans over the whole lattice, with FFTW's threads when
+    ``workers > 1``: in 2D and 3D ``FFTW_MEASURE`` in place; in 1D out of place through a work
+    buffer, ``FFTW_PATIENT`` where that was measured to pay (:func:`whole_flags`).
 :class:`SweepEngine` (``"auto"`` candidate ``"fftw-sweeps"``, 2D and 3D)
     the step as a row sweep and a column sweep over cache-sized blocks of a padded work
     buffer (see the kernel module), each block transformed by serial FFTW plans; with
@@ -36,10 +38,20 @@ from numpy.typing import NDArray
 
 from quantgeo.solvers import fft as _fft
 
-__all__ = ["SweepEngine", "WholeEngine", "library", "sweep_blocks"]
+__all__ = ["SweepEngine", "WholeEngine", "library", "sweep_blocks", "whole_flags"]
 
 FFTW_FORWARD, FFTW_BACKWARD = -1, 1
-FFTW_MEASURE, FFTW_DESTROY_INPUT, FFTW_UNALIGNED = 0, 1, 2
+FFTW_MEASURE, FFTW_DESTROY_INPUT, FFTW_UNALIGNED, FFTW_PATIENT = 0, 1, 2, 32
+#: 1D lengths planned ``FFTW_PATIENT`` at 1 thread (out of place; elsewhere ``FFTW_MEASURE``).
+#: Measured pairs, µs, MEASURE → PATIENT: 2048 7.2 → 7.2, 4096 19.9 → 16.8, 8192 43.3 → 39.3,
+#: 16384 101 → 88; planning 1.0, 2.5, 2.3, 5.4 s (once per machine: the wisdom is cached),
+#: but 57 s at 65536.
+PATIENT_1D = (4096, 16384)
+#: Shortest 1D length planned out of place (ψ → work → ψ).  Shorter ones keep the in-place
+#: plans, and so their states bit for bit: out of place gains there too (pairs 256: 0.82 →
+#: 0.61 µs, 1024: 3.67 → 3.06, 2048: 8.47 → 7.16) but rounds the noise-level tails
+#: differently, and one exact zero there stops a Born-ensemble drift (emergence/born.py).
+OUT_OF_PLACE_1D = 4096
 #: Bytes a row block and a column block of the sweeps aim at: both stay in a core's L2 (2 MiB
 #: here).  Rows are taken in powers of two; measured at 512², 1 thread, step / FFTW pair:
 #: 8 × 32 blocks 0.99, 7 × 64 1.10, 32 × 64 1.03; at 2048²: 2 × 8 1.14, 2 × 32 1.20.
@@ -245,23 +257,67 @@ class _NativeEngine(_fft.FFTEngine):
         raise NotImplementedError
 
 
+def whole_flags(shape: tuple[int, ...], workers: int) -> int:
+    """FFTW planner flags of :class:`WholeEngine`'s plans: ``FFTW_PATIENT`` for 1D lengths
+    in :data:`PATIENT_1D` at 1 thread, ``FFTW_MEASURE`` otherwise (both destroy the input)."""
+    lo, hi = PATIENT_1D
+    patient = len(shape) == 1 and workers == 1 and lo <= shape[0] <= hi
+    return (FFTW_PATIENT if patient else FFTW_MEASURE) | FFTW_DESTROY_INPUT
+
+
 class WholeEngine(_NativeEngine):
     """Whole-lattice forward/inverse plans (FFTW's threads), executed from Numba.
 
-    In 1D the factors go to the kernel as (real, imaginary) rows (``fftw_evolve_split``);
-    the split V factors of the last static factor set are kept (one more set of factors).
+    2D, 3D and 1D below :data:`OUT_OF_PLACE_1D`: in place.  Longer 1D: out of place, ψ → work
+    buffer → ψ (4096, 1 thread: the pair 19.9 against 20.4 µs in place; planned
+    ``FFTW_PATIENT``, see :func:`whole_flags`, 16.8).  In 1D
+    the factors as (real, imaginary) rows (``fftw_evolve_split``); the split factors of the
+    last static factor set are kept (one more set of V factors).  The work buffer is the
+    engine's; a call that finds it in use by another thread runs on a buffer of its own.
     """
 
     key = "fftw"
     _vsplit: tuple[CArray, NDArray[np.float64]] | None = None
+    _ksplit: tuple[CArray, CArray, NDArray[np.float64]] | None = None
+    _work: CArray | None = None
 
     def _make_plans(self, buf: CArray) -> _Plans:
+        import pyfftw
+
         _planning(self.workers)
-        flags = FFTW_MEASURE | FFTW_DESTROY_INPUT
-        whole = (buf, None, 1, buf.size)  # in place, one transform of the whole lattice
-        return _Plans(
-            [_plan(self.shape, 1, whole, whole, s, flags) for s in (FFTW_FORWARD, FFTW_BACKWARD)]
+        flags = whole_flags(self.shape, self.workers)
+        whole = (buf, None, 1, buf.size)  # one transform of the whole lattice
+        if len(self.shape) > 1 or self.shape[0] < OUT_OF_PLACE_1D:
+            return _Plans(
+                [
+                    _plan(self.shape, 1, whole, whole, s, flags)
+                    for s in (FFTW_FORWARD, FFTW_BACKWARD)
+                ]
+            )
+        work = pyfftw.empty_aligned(self.shape, dtype=np.complex128, n=self._align)
+        out = (work, None, 1, work.size)
+        plans = _Plans(
+            [
+                _plan(self.shape, 1, whole, out, FFTW_FORWARD, flags),
+                _plan(self.shape, 1, out, whole, FFTW_BACKWARD, flags),
+            ]
         )
+        self._work = work
+        self._busy = threading.Lock()
+        return plans
+
+    def _buffer(self, psi: CArray) -> tuple[CArray, bool]:
+        """The 1D kernels' work buffer (``psi`` itself for in-place plans) and whether it is
+        the engine's (then release ``_busy`` after)."""
+        import pyfftw
+
+        if self._work is None:
+            return psi, False
+        if self._busy.acquire(blocking=False):
+            assert self._work is not None
+            return self._work, True
+        own = pyfftw.empty_aligned(self.shape, dtype=np.complex128, n=self._align)
+        return own, False
 
     def _run(self, psi: CArray, *args: Any) -> None:
         v, k_rest, k_last, v_index, k_index, v_merged, nsteps = args
@@ -272,22 +328,44 @@ class WholeEngine(_NativeEngine):
             held = self._vsplit  # one read: other threads may replace it meanwhile
             if held is None or held[0] is not v:  # keep the source: its identity is the key
                 held = self._vsplit = (v, self._fk.split_rows(v.reshape(v.shape[0], -1)))
-            # 1D k_rest is one value per stage (0 from kinetic_factors): folded into k_last
-            kr = k_rest[:, :1]
-            ks = self._fk.split_rows(k_last if not kr.any() else k_last + kr + kr * k_last)
+            # 1D k_rest is one value per stage (0 from kinetic_factors): folded into k_last;
+            # the 1/N of the inverse FFT is folded in too (the kernel's scale·x + x·(scale·g))
+            hk = self._ksplit
+            if hk is None or hk[0] is not k_rest or hk[1] is not k_last:
+                kr = k_rest[:, :1]
+                kg = k_last if not kr.any() else k_last + kr + kr * k_last
+                hk = self._ksplit = (k_rest, k_last, self._fk.split_rows(kg * self.scale))
+            ks = hk[2]
             tail = (v_index, k_index, v_merged, nsteps, self._plans.array, self.scale)
-            self._fk.fftw_evolve_split(psi, held[1], ks, *tail)
+            work, owned = self._buffer(psi)
+            try:
+                self._fk.fftw_evolve_split(psi, work, held[1], ks, *tail)
+            finally:
+                if owned:
+                    self._busy.release()
             return
         self._fk.fftw_evolve(psi, *args, self._plans.array, self.scale)
 
     def work_bytes(self, v_rows: int) -> float:
-        """An aligned copy of ψ (when the caller's is not) and, in 1D, the split V factors."""
+        """An aligned copy of ψ (when the caller's is not) and, in 1D, the split V factors and
+        the work buffer (out-of-place plans)."""
         size = 16.0 * float(np.prod(self.shape))
-        return size * (1 + (v_rows if len(self.shape) == 1 else 0))
+        if len(self.shape) > 1:
+            return size
+        return size * (1 + v_rows + (self._work is not None))
 
     def pair(self, psi: CArray, nsteps: int) -> None:
-        """``nsteps`` bare FFT pairs on the (aligned) ``psi``: the benchmark floor."""
-        self._fk.fftw_pair(psi, nsteps, self._plans.array)
+        """``nsteps`` bare FFT pairs of the engine's plans on the (aligned) ``psi`` (out of
+        place through the work buffer where the 1D steps run so): the benchmark floor."""
+        if len(self.shape) > 1:
+            self._fk.fftw_pair(psi, nsteps, self._plans.array)
+            return
+        work, owned = self._buffer(psi)
+        try:
+            self._fk.fftw_pair_out(psi, work, nsteps, self._plans.array)
+        finally:
+            if owned:
+                self._busy.release()
 
 
 class SweepEngine(_NativeEngine):

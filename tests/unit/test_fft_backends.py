@@ -403,3 +403,101 @@ def test_fftw_engine_shared_by_threads_gives_the_serial_result(rng, name, worker
         sys.setswitchinterval(switch)
     for a, b in zip(outs, serial, strict=True):
         assert np.array_equal(a, b)
+
+
+def test_fftw_1d_plans_out_of_place_patient_where_measured():
+    """1D whole-lattice plans run ψ → work → ψ; FFTW_PATIENT only at 1 thread for the 1D
+    lengths measured to gain (:data:`PATIENT_1D`), FFTW_MEASURE elsewhere."""
+    from quantgeo.solvers import fftw_native as fn
+
+    lo, hi = fn.PATIENT_1D
+    patient = fn.FFTW_PATIENT | fn.FFTW_DESTROY_INPUT
+    measure = fn.FFTW_MEASURE | fn.FFTW_DESTROY_INPUT
+    assert fn.whole_flags((lo,), 1) == fn.whole_flags((hi,), 1) == patient
+    assert fn.whole_flags((lo // 2,), 1) == fn.whole_flags((2 * hi,), 1) == measure
+    assert fn.whole_flags((lo,), 2) == fn.whole_flags((64, 64), 1) == measure
+    short = fftmod.make_fft("fftw", "numba", kernels("split"), (fn.OUT_OF_PLACE_1D // 2,), 1)
+    assert short._work is None  # in place
+    assert short.work_bytes(3) == 16.0 * short.shape[0] * (1 + 3)
+    engine = fftmod.make_fft("fftw", "numba", kernels("split"), (fn.OUT_OF_PLACE_1D,), 1)
+    assert engine._work is not None and engine._work.ctypes.data % engine._align == 0
+    assert engine.work_bytes(3) == 16.0 * engine.shape[0] * (1 + 3 + 1)
+
+
+def test_fftw_1d_pair_is_out_of_place_and_the_identity_times_size(rng):
+    """The 1D floor pair runs the engine's plans, in place (24) and out of place (4096):
+    forward + unnormalised inverse = N·ψ, back in ψ (kernel and twin)."""
+    for n in (24, 4096):
+        for backend in ("numba", "numpy"):
+            engine = fftmod.make_fft("fftw", backend, kernels("split", backend), (n,), 1)
+            assert (engine._work is None) == (n == 24)
+            psi = engine.aligned(rng.standard_normal(n) + 1j * rng.standard_normal(n))
+            ref = psi.copy()
+            engine.pair(psi, 2)
+            np.testing.assert_allclose(psi, ref * n**2, rtol=1e-13, atol=1e-13 * n**2)
+
+
+def test_fftw_1d_patient_plans_match_rocket_and_the_exact_coherent_state():
+    """1D 4096 (the out-of-place FFTW_PATIENT plans), Yoshida-4 (three kinetic stages): the
+    state equals rocket's to 1e-12 (FFT rounding, see the module docstring), the norm stays 1
+    to 1e-12 (unitary steps; rounding ~1e-16 per step over 800 steps) and the error against
+    the exact coherent state is the scheme's (≤ 1e-8 as in tests/convergence, Yoshida-4 at
+    dt = 0.0025: C·dt⁴ ≪ 1e-9)."""
+    from quantgeo import analytic
+    from quantgeo.solvers import fftw_native as fn
+
+    lat = qg.Lattice(4096, (-12.0, 12.0))
+    ham = qg.Hamiltonian(lat, harmonic(1.0), kinetic="spectral")
+    psi0 = qg.coherent(ham, center=1.5, momentum=0.5)
+    times = [0.0, 1.0, 2.0]
+    runs = {}
+    for fft in ("fftw", "rocket"):
+        solver = qg.SplitOperatorSolver(ham, 0.0025, "yoshida4", fft=fft, error_samples=0)
+        if fft == "fftw":
+            assert isinstance(solver._fft, fn.WholeEngine)
+            assert fn.whole_flags(lat.shape, 1) & fn.FFTW_PATIENT
+        rec = qg.Recorder(times, store_states=True, observables=())
+        runs[fft] = solver.run(psi0, (0.0, 2.0), recorder=rec, progress=False).states
+    a, b = runs["fftw"], runs["rocket"]
+    assert np.max(np.abs(a - b)) <= 1e-12 * np.max(np.abs(b))
+    dv = lat.cell_volume
+    norms = np.sqrt((np.abs(a) ** 2).sum(axis=1) * dv)
+    assert np.max(np.abs(norms - 1.0)) <= 1e-12
+    ref = np.stack([analytic.harmonic_coherent(lat, t, center=1.5, momentum=0.5) for t in times])
+    assert np.sqrt((np.abs(a - ref) ** 2).sum(axis=1) * dv).max() <= 1e-8
+
+
+def test_fftw_1d_work_buffer_shared_by_threads_gives_the_serial_result(rng):
+    """Four threads run one 1D engine at once: one takes the engine's work buffer, the others
+    (finding it in use) their own; every state equals the serial one bit for bit."""
+    import sys
+    import threading
+
+    shape = (4096,)  # out of place: a work buffer
+    engine = fftmod._candidate("fftw", kernels("split"), shape, 1)
+    assert engine._work is not None
+    v = np.exp(1j * rng.uniform(-1, 1, (3, *shape))) - 1
+    k_rest = np.zeros((1, 1), dtype=np.complex128)
+    k_last = np.exp(1j * rng.uniform(-1, 1, (1, shape[0]))) - 1
+    args = (v, k_rest, k_last, np.array([0, 1]), np.array([0]), 2, 300)
+    starts = [engine.aligned(rng.standard_normal(shape) + 0j) for _ in range(4)]
+    serial = []
+    for s in starts:
+        x = engine.aligned(s.copy())
+        engine.evolve(x, *args)
+        serial.append(x)
+    outs = [engine.aligned(s.copy()) for s in starts]
+    threads = [threading.Thread(target=engine.evolve, args=(o, *args)) for o in outs]
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(switch)
+    for a, b in zip(outs, serial, strict=True):
+        assert np.array_equal(a, b)
+    assert engine._busy.acquire(blocking=False)  # released after every run
+    engine._busy.release()
