@@ -30,7 +30,13 @@ from quantgeo.potentials import absorbing_mask
 from quantgeo.recording import Recorder, Trajectory
 from quantgeo.solvers.accuracy import StepDoubling, check_phase_per_step, suggested_dt
 from quantgeo.solvers.base import Plan, ProgressTracker, Tracker, plan_run, run_info, run_plan
-from quantgeo.solvers.factors import _bounded, _v_factors, kinetic_factors, v_exponent
+from quantgeo.solvers.factors import (
+    _bounded,
+    _v_factors,
+    kinetic_factors,
+    scaled_factors,
+    v_exponent,
+)
 from quantgeo.solvers.fft import FFT_CHOICES, make_fft
 from quantgeo.solvers.schemes import (
     SCHEMES,
@@ -335,7 +341,7 @@ class SplitOperatorSolver:
         self.absorber = absorber
         self.check_every = check_int("check_every", check_every)
         self.norm_tol = check_positive("norm_tol", norm_tol)
-        check_options(SplitOperatorOptions(dt, error_samples=error_samples, error_tol=error_tol))
+        SplitOperatorOptions(dt, error_samples=error_samples, error_tol=error_tol)  # checks them
         self.error_samples, self.error_tol = int(error_samples), float(error_tol)
         self._damping: NDArray[np.float64] | None = None
         if absorber is not None and self.backend != "mpi":  # mpi: each rank builds its piece
@@ -345,12 +351,16 @@ class SplitOperatorSolver:
         weights = np.asarray(self.scheme.coefficients)
         # Sub-step j uses kinetic factor k_index[j] (one per distinct weight); V factor j sits
         # before it, V factor s after the last, and index s + 1 is the merged end/start factor.
-        self._k_index = np.searchsorted(np.unique(weights), weights).astype(np.int64)
+        self._k_weights = np.unique(weights)
+        self._k_index = np.searchsorted(self._k_weights, weights).astype(np.int64)
         self._v_index = np.arange(self.scheme.stages + 1, dtype=np.int64)
         # static V: a general splitting stores each distinct factor once (rows by index)
         self._static_index, self._static_merged = self._v_index, self.scheme.stages + 1
+        self._static_weights: NDArray[np.float64] | None = None
         if not self.scheme.composition:
-            _, self._static_index, self._static_merged = _static_layout(self.scheme)
+            layout, self._static_index, self._static_merged = _static_layout(self.scheme)
+            self._static_weights = np.asarray(layout, dtype=np.float64)
+        self._static_expo: CArray | None = None  # −iV/ħ of a static V, built once
         self._kinetic_cache: dict[float, tuple[CArray, CArray]] = {}
         self._potential_cache: dict[float, CArray] = {}
         self.decomposition = check_int("decomposition", decomposition, 1, maximum=2)
@@ -388,7 +398,7 @@ class SplitOperatorSolver:
         """Kinetic factors of step ``h``, one per distinct sub-step weight (cached by h)."""
         if h not in self._kinetic_cache:
             _bounded(self._kinetic_cache)
-            z = -1j * h * np.unique(self.scheme.coefficients)
+            z = -1j * h * self._k_weights
             self._kinetic_cache[h] = self._kinetic_factors(z)
         return self._kinetic_cache[h]
 
@@ -396,13 +406,15 @@ class SplitOperatorSolver:
         """V factors of step ``h`` for a static potential, with the merged one (cached by h)."""
         if h not in self._potential_cache:
             _bounded(self._potential_cache)
-            expo = self._v_exponent(self.ham.potential_values(0.0))
-            if self.scheme.composition:
+            if self._static_expo is None:  # the same for every step size
+                self._static_expo = self._v_exponent(self.ham.potential_values(0.0))
+            expo = self._static_expo
+            if self._static_weights is None:
                 self._potential_cache[h] = _v_factors(
                     self.scheme.coefficients, [expo] * self.scheme.stages, h, merged=True
                 )
-            else:
-                self._potential_cache[h] = _general_v_factors(self.scheme, [expo], h)
+            else:  # _general_v_factors of one exponent: a row per distinct weight
+                self._potential_cache[h] = scaled_factors(h * self._static_weights, expo)
         return self._potential_cache[h]
 
     def _td_potential(self, t: float, h: float) -> CArray:
