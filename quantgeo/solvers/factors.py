@@ -36,9 +36,9 @@ def expm1j(z: NDArray[np.complexfloating]) -> CArray:
 
 def expm1i(y: NDArray[np.float64]) -> CArray:
     r""":math:`e^{iy} - 1 = -2\sin^2(y/2) + i\sin y` for real ``y``: :func:`expm1j` of a pure
-    phase from its real angle, the same values (up to the sign of a zero) with no complex
-    temporaries (every factor of a
-    real-time run without an absorber; built on the whole stack of rows at once)."""
+    phase from its real angle — the same values (up to the sign of a zero), no complex
+    temporaries.  Every factor of a real-time run without an absorber is one; the solvers call
+    it on the whole stack of rows at once (two ``sin`` passes are most of a factor build)."""
     half = np.sin(0.5 * y)
     out = np.empty(np.shape(y), dtype=np.complex128)
     out.real = -2.0 * half**2
@@ -58,6 +58,21 @@ def scaled_factors(scales: NDArray[np.float64], expo: CArray) -> CArray:
     if _pure_phase(expo):
         return expm1i(np.multiply.outer(scales, expo.imag))
     return np.ascontiguousarray(expm1j(np.multiply.outer(scales, expo)))
+
+
+def _expm1(x: NDArray[Any], pure: bool) -> CArray:
+    """:func:`expm1i` of the angles ``x`` (``pure``) or :func:`expm1j` of the exponents ``x``."""
+    return expm1i(x) if pure else np.ascontiguousarray(expm1j(x))
+
+
+def weighted_factors(scales: NDArray[np.float64], expos: Sequence[CArray]) -> CArray:
+    """``expm1j(scales[j]·expos[j])`` stacked, shape ``(len(scales), *S)``: a general
+    splitting's factors of a time-dependent V (one exponent per factor), one pass per
+    operation over the stack (equal to the row-by-row ``expm1j``, tested)."""
+    pure = all(_pure_phase(e) for e in expos)
+    stacked = np.stack([e.imag if pure else e for e in expos])
+    col = np.asarray(scales, dtype=np.float64).reshape(len(expos), *([1] * (stacked.ndim - 1)))
+    return _expm1(col * stacked, pure)
 
 
 def _v_factors(
@@ -87,8 +102,7 @@ def _v_factors(
     parts = [halves[:1], halves[:-1] + halves[1:], halves[-1:]]
     if merged:
         parts.append(halves[-1:] + halves[:1])
-    xs = h * np.concatenate(parts)
-    return expm1i(xs) if pure else np.ascontiguousarray(expm1j(xs))
+    return _expm1(h * np.concatenate(parts), pure)
 
 
 def v_exponent(v: NDArray[np.float64], damping: NDArray[np.float64] | None, hbar: float) -> CArray:

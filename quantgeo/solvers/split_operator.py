@@ -36,12 +36,12 @@ from quantgeo.solvers.factors import (
     kinetic_factors,
     scaled_factors,
     v_exponent,
+    weighted_factors,
 )
 from quantgeo.solvers.fft import FFT_CHOICES, make_fft
 from quantgeo.solvers.schemes import (
     SCHEMES,
     SplittingScheme,
-    _general_v_factors,
     _static_layout,
     get_scheme,
 )
@@ -361,6 +361,14 @@ class SplitOperatorSolver:
             layout, self._static_index, self._static_merged = _static_layout(self.scheme)
             self._static_weights = np.asarray(layout, dtype=np.float64)
         self._static_expo: CArray | None = None  # −iV/ħ of a static V, built once
+        # a time-dependent V: the times of its factors in a step (units of the step), and the
+        # weights of a general splitting's factors
+        self._td_times = (
+            self.scheme.substep_midpoints()
+            if self.scheme.composition
+            else self.scheme.potential_times()
+        )
+        self._td_weights = np.asarray(self.scheme.potential_weights, dtype=np.float64)
         self._kinetic_cache: dict[float, tuple[CArray, CArray]] = {}
         self._potential_cache: dict[float, CArray] = {}
         self.decomposition = check_int("decomposition", decomposition, 1, maximum=2)
@@ -421,10 +429,11 @@ class SplitOperatorSolver:
         """V factors of one step from ``t``: each Strang sub-step's V at its midpoint time (a
         general splitting: factor j at the clock time ``t + h·potential_times()[j]``)."""
         if not self.scheme.composition:  # V at the clock of the extended system
-            times = t + h * self.scheme.potential_times()
+            times = t + h * self._td_times
             expos = [self._v_exponent(self.ham.potential_values(float(tm))) for tm in times]
-            return _general_v_factors(self.scheme, expos, h)
-        mids = t + h * self.scheme.substep_midpoints()
+            # _general_v_factors, on the whole stack at once
+            return weighted_factors(h * self._td_weights, expos)
+        mids = t + h * self._td_times
         expos = [self._v_exponent(self.ham.potential_values(float(tm))) for tm in mids]
         return _v_factors(self.scheme.coefficients, expos, h, merged=False)
 
