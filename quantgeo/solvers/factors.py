@@ -8,7 +8,7 @@ both through :func:`expm1j`.  Shared by the real-time, imaginary-time and distri
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -54,10 +54,8 @@ def _expm1i(
 
 
 class PhaseStack:
-    r"""The factors :math:`e^{iy(h)} - 1` of a static pure phase at any step h, one row per
-    factor: the angles are :math:`y(h) = h\,Y` (``base`` = Y, shape ``(rows, *S)``), or with
-    ``weights`` :math:`y_j(h) = (h w_j)\,\phi` (``base`` = φ, shape S) — each the order in
-    which :func:`_v_factors` and ``_general_v_factors`` compute them.
+    r"""The factors :math:`e^{iy(h)} - 1` of a static pure phase at any step h, ``angles(h)``
+    giving the stack of angles :math:`y(h)` (one row per factor).
 
     The step-doubling estimate asks for h/2 after h: :math:`y(h/2) = y(h)/2` exactly (a
     factor ½ scales without rounding), so :math:`\sin y(h/2)` is the :math:`\sin(y(h)/2)`
@@ -66,16 +64,9 @@ class PhaseStack:
     the factors are those of :func:`expm1i` whatever ``angles`` does.
     """
 
-    def __init__(
-        self, base: NDArray[np.float64], weights: NDArray[np.float64] | None = None
-    ) -> None:
-        self.base, self.weights = base, weights  # data, not a closure: solvers pickle
+    def __init__(self, angles: Callable[[float], NDArray[np.float64]]) -> None:
+        self._angles = angles
         self._halves: dict[float, NDArray[np.float64]] = {}  # sin(y(h)/2) by h
-
-    def _angles(self, h: float) -> NDArray[np.float64]:
-        if self.weights is None:
-            return np.asarray(h * self.base)
-        return np.multiply.outer(h * self.weights, self.base)
 
     def factors(self, h: float) -> CArray:
         """The stack of factors of step ``h`` (a new array each call)."""

@@ -420,7 +420,7 @@ class SplitOperatorSolver:
                 self._static_expo = self._v_exponent(self.ham.potential_values(0.0))
             expo = self._static_expo
             if self._phases is None and not np.any(expo.real):  # no absorber: pure phases
-                self._phases = self._static_phases(expo.imag)
+                self._phases = PhaseStack(self._static_angles(expo.imag))
             if self._phases is not None:
                 self._potential_cache[h] = self._phases.factors(h)
             elif self._static_weights is None:
@@ -431,18 +431,19 @@ class SplitOperatorSolver:
                 self._potential_cache[h] = scaled_factors(h * self._static_weights, expo)
         return self._potential_cache[h]
 
-    def _static_phases(self, phi: NDArray[np.float64]) -> PhaseStack:
-        """The static V factors as pure phases, ``phi = −V/ħ``: their angles are the
+    def _static_angles(self, phi: NDArray[np.float64]) -> Callable[[float], NDArray[np.float64]]:
+        """``h ↦`` the angles of the static V factors of step h, ``phi = −V/ħ``: the
         imaginary parts of the exponents ``_v_factors`` (a composition) or
         ``_general_v_factors`` (a general splitting) take, computed in the same order."""
-        if self._static_weights is not None:
-            return PhaseStack(phi, self._static_weights)
+        weights = self._static_weights
+        if weights is not None:
+            return lambda h: np.multiply.outer(h * weights, phi)
         w = 0.5 * np.asarray(self.scheme.coefficients, dtype=np.float64)
         halves = np.multiply.outer(w, phi)
         unit = np.concatenate(
             [halves[:1], halves[:-1] + halves[1:], halves[-1:], halves[-1:] + halves[:1]]
         )
-        return PhaseStack(unit)
+        return lambda h: h * unit
 
     def _td_potential(self, t: float, h: float) -> CArray:
         """V factors of one step from ``t``: each Strang sub-step's V at its midpoint time (a
