@@ -8,7 +8,7 @@ both through :func:`expm1j`.  Shared by the real-time, imaginary-time and distri
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -39,45 +39,11 @@ def expm1i(y: NDArray[np.float64]) -> CArray:
     phase from its real angle — the same values (up to the sign of a zero), no complex
     temporaries.  Every factor of a real-time run without an absorber is one; the solvers call
     it on the whole stack of rows at once (two ``sin`` passes are most of a factor build)."""
-    return _expm1i(y)[0]
-
-
-def _expm1i(
-    y: NDArray[np.float64], sin_y: NDArray[np.float64] | None = None
-) -> tuple[CArray, NDArray[np.float64]]:
-    """:func:`expm1i` of ``y`` and ``sin(y/2)``; ``sin_y``: ``sin(y)`` when already known."""
     half = np.sin(0.5 * y)
     out = np.empty(np.shape(y), dtype=np.complex128)
     out.real = -2.0 * half**2
-    out.imag = np.sin(y) if sin_y is None else sin_y
-    return out, half
-
-
-class PhaseStack:
-    r"""The factors :math:`e^{iy(h)} - 1` of a static pure phase at any step h, ``angles(h)``
-    giving the stack of angles :math:`y(h)` (one row per factor).
-
-    The step-doubling estimate asks for h/2 after h: :math:`y(h/2) = y(h)/2` exactly (a
-    factor ½ scales without rounding), so :math:`\sin y(h/2)` is the :math:`\sin(y(h)/2)`
-    already computed for h, and h/2 costs one ``sin`` pass instead of two (the passes are
-    most of a factor build).  The reuse is checked (``y(h/2) == y(h)/2`` element-wise), so
-    the factors are those of :func:`expm1i` whatever ``angles`` does.
-    """
-
-    def __init__(self, angles: Callable[[float], NDArray[np.float64]]) -> None:
-        self._angles = angles
-        self._halves: dict[float, NDArray[np.float64]] = {}  # sin(y(h)/2) by h
-
-    def factors(self, h: float) -> CArray:
-        """The stack of factors of step ``h`` (a new array each call)."""
-        y = self._angles(h)
-        known = self._halves.get(2.0 * h)
-        if known is not None and not np.array_equal(0.5 * self._angles(2.0 * h), y):
-            known = None
-        out, half = _expm1i(y, known)
-        _bounded(self._halves, 4)
-        self._halves[h] = half
-        return out
+    out.imag = np.sin(y)
+    return out
 
 
 def _pure_phase(e: CArray) -> bool:

@@ -31,7 +31,6 @@ from quantgeo.recording import Recorder, Trajectory
 from quantgeo.solvers.accuracy import StepDoubling, check_phase_per_step, suggested_dt
 from quantgeo.solvers.base import Plan, ProgressTracker, Tracker, plan_run, run_info, run_plan
 from quantgeo.solvers.factors import (
-    PhaseStack,
     _bounded,
     _v_factors,
     kinetic_factors,
@@ -362,7 +361,6 @@ class SplitOperatorSolver:
             layout, self._static_index, self._static_merged = _static_layout(self.scheme)
             self._static_weights = np.asarray(layout, dtype=np.float64)
         self._static_expo: CArray | None = None  # −iV/ħ of a static V, built once
-        self._phases: PhaseStack | None = None  # its factors, when they are pure phases
         # a time-dependent V: the times of its factors in a step (units of the step), and the
         # weights of a general splitting's factors
         self._td_times = (
@@ -419,31 +417,13 @@ class SplitOperatorSolver:
             if self._static_expo is None:  # the same for every step size
                 self._static_expo = self._v_exponent(self.ham.potential_values(0.0))
             expo = self._static_expo
-            if self._phases is None and not np.any(expo.real):  # no absorber: pure phases
-                self._phases = PhaseStack(self._static_angles(expo.imag))
-            if self._phases is not None:
-                self._potential_cache[h] = self._phases.factors(h)
-            elif self._static_weights is None:
+            if self._static_weights is None:
                 self._potential_cache[h] = _v_factors(
                     self.scheme.coefficients, [expo] * self.scheme.stages, h, merged=True
                 )
             else:  # _general_v_factors of one exponent: a row per distinct weight
                 self._potential_cache[h] = scaled_factors(h * self._static_weights, expo)
         return self._potential_cache[h]
-
-    def _static_angles(self, phi: NDArray[np.float64]) -> Callable[[float], NDArray[np.float64]]:
-        """``h ↦`` the angles of the static V factors of step h, ``phi = −V/ħ``: the
-        imaginary parts of the exponents ``_v_factors`` (a composition) or
-        ``_general_v_factors`` (a general splitting) take, computed in the same order."""
-        weights = self._static_weights
-        if weights is not None:
-            return lambda h: np.multiply.outer(h * weights, phi)
-        w = 0.5 * np.asarray(self.scheme.coefficients, dtype=np.float64)
-        halves = np.multiply.outer(w, phi)
-        unit = np.concatenate(
-            [halves[:1], halves[:-1] + halves[1:], halves[-1:], halves[-1:] + halves[:1]]
-        )
-        return lambda h: h * unit
 
     def _td_potential(self, t: float, h: float) -> CArray:
         """V factors of one step from ``t``: each Strang sub-step's V at its midpoint time (a

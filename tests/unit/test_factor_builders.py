@@ -113,29 +113,3 @@ def test_solver_factors_are_built_once_per_step_size(ham):
     weights = np.asarray(_static_layout(SCHEMES["blanes-moan6"])[0])
     assert np.array_equal(half, _rows(0.05 * weights, [expo] * len(weights)))
     assert solver._real_kinetic(0.1) is solver._real_kinetic(0.1)
-
-
-@pytest.mark.parametrize("power", [1, 2], ids=["linear", "not-linear"])
-def test_phase_stack_reuses_the_sines_of_the_double_step_only_when_exact(power, monkeypatch):
-    """h then h/2 (step doubling): sin y(h/2) is the sin(y(h)/2) already computed when
-    y(h/2) = y(h)/2 (angles linear in h); otherwise both sines are computed.  The factors are
-    expm1i's either way."""
-    from quantgeo.solvers.factors import PhaseStack
-
-    base = np.linspace(-30.0, 30.0, 301).reshape(7, 43)
-    stack = PhaseStack(lambda h: h**power * base)
-    calls = {"n": 0}
-    real_sin = np.sin
-
-    def counted(x, *args, **kw):
-        calls["n"] += 1
-        return real_sin(x, *args, **kw)
-
-    monkeypatch.setattr(np, "sin", counted)
-    for h in (0.4, 0.2, 0.1, 0.3):
-        got = stack.factors(h)
-        monkeypatch.setattr(np, "sin", real_sin)
-        assert np.array_equal(got, expm1i(h**power * base))
-        monkeypatch.setattr(np, "sin", counted)
-    # linear: 0.2 and 0.1 halve the step before them (one sin pass each)
-    assert calls["n"] == (2 + 1 + 1 + 2 if power == 1 else 8)
