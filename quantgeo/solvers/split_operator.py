@@ -360,7 +360,6 @@ class SplitOperatorSolver:
         if not self.scheme.composition:
             layout, self._static_index, self._static_merged = _static_layout(self.scheme)
             self._static_weights = np.asarray(layout, dtype=np.float64)
-        self._static_expo: CArray | None = None  # −iV/ħ of a static V, built once
         # a time-dependent V: the times of its factors in a step (units of the step), and the
         # weights of a general splitting's factors
         self._td_times = (
@@ -414,9 +413,8 @@ class SplitOperatorSolver:
         """V factors of step ``h`` for a static potential, with the merged one (cached by h)."""
         if h not in self._potential_cache:
             _bounded(self._potential_cache)
-            if self._static_expo is None:  # the same for every step size
-                self._static_expo = self._v_exponent(self.ham.potential_values(0.0))
-            expo = self._static_expo
+            # not kept: a lattice-sized array alive for the whole run, for ~1 % of a build
+            expo = self._v_exponent(self.ham.potential_values(0.0))
             if self._static_weights is None:
                 self._potential_cache[h] = _v_factors(
                     self.scheme.coefficients, [expo] * self.scheme.stages, h, merged=True

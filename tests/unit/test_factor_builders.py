@@ -103,8 +103,8 @@ def test_kinetic_factors_are_the_separable_product(ham, z):
 
 
 def test_solver_factors_are_built_once_per_step_size(ham):
-    """The static V exponent is built once per solver and each step size's factors once
-    (cached), as the kernels then read them."""
+    """Each step size's factors are built once (cached; the kernels read them) and are the
+    row-by-row build's."""
     solver = qg.SplitOperatorSolver(ham, 0.1, "blanes-moan6", error_samples=0)
     first = solver._static_potential(0.1)
     assert solver._static_potential(0.1) is first
