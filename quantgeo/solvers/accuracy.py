@@ -224,9 +224,12 @@ def _support(weight: NDArray[np.float64], tail: float) -> NDArray[np.bool_]:
     total = float(np.sum(weight))
     if not total > 0:
         return np.zeros(weight.shape, dtype=bool)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         decade = np.floor(-np.log10(weight / np.max(weight)))
-    decade = np.clip(np.nan_to_num(decade, posinf=_DECADES), 0, _DECADES).astype(np.intp)
+    if not math.isfinite(total):  # an infinite weight: inf/inf is NaN (a finite sum has none)
+        decade = np.nan_to_num(decade, posinf=_DECADES)
+    # the clip also takes the +inf decade of a zero weight to the last
+    decade = np.clip(decade, 0, _DECADES).astype(np.intp)
     per_decade = np.bincount(decade, weights=weight, minlength=_DECADES + 1)
     below = np.cumsum(per_decade[::-1])[::-1]  # below[k]: weight in decades ≥ k
     ok = np.nonzero(below <= tail * total)[0]
@@ -260,11 +263,14 @@ def check_phase_per_step(
     sites = _support(density, tail)
     wv, wk = weights
     phase_v = wv * float(np.ptp(v[sites])) * dt / ham.hbar if sites.any() else 0.0
-    eps = ham.dispersion().ravel()
-    modes = _support(np.abs(np.fft.fftn(psi)).ravel() ** 2, tail)
-    # with V constant on the state the kinetic factor is exact: high phases are harmless
-    top = float(np.max(eps[modes])) if modes.any() else 0.0
-    phase_t = wk * top * dt / ham.hbar if phase_v > 0 else 0.0
+    # with V constant on the state the kinetic factor is exact: high phases are harmless (and
+    # the spectrum of ψ is not needed)
+    phase_t = 0.0
+    if phase_v > 0:
+        eps = ham.dispersion().ravel()
+        modes = _support(np.abs(np.fft.fftn(psi)).ravel() ** 2, tail)
+        top = float(np.max(eps[modes])) if modes.any() else 0.0
+        phase_t = wk * top * dt / ham.hbar
     warn_phases(phase_v, phase_t, dt, stacklevel + 1)
     return {"phase_v": phase_v, "phase_t": phase_t}
 

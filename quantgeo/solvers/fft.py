@@ -133,6 +133,35 @@ def _write_json(name: str, data: dict[str, Any]) -> None:
         _log.warning("could not write the FFT cache file %s (%s)", path, exc)
 
 
+#: The ``"auto"`` decision file as this process last read it: ``(path, signature, content)``,
+#: the signature ``(mtime_ns, size, inode)`` of the file then (see :func:`_read_decisions`).
+_decisions: tuple[Path, tuple[int, int, int], dict[str, Any]] | None = None
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+def _read_decisions() -> dict[str, Any]:
+    """The ``"auto"`` decisions, read from disk once per process and again only when the file
+    changed (another process, or this one, wrote it: an atomic write gives a new inode and
+    mtime) or :func:`cache_dir` moved.  The stat is taken before the read, so a file
+    replaced in between is read again next time.  Do not mutate the result."""
+    global _decisions
+    path = cache_dir() / _DECISIONS
+    sig = _signature(path)
+    held = _decisions
+    if held is not None and sig is not None and held[0] == path and held[1] == sig:
+        return held[2]
+    data = _read_json(_DECISIONS)
+    _decisions = None if sig is None else (path, sig, data)
+    return data
+
+
 def _load_wisdom() -> None:
     """Import the cached FFTW wisdom once per process (before the first plan)."""
     global _wisdom_loaded
@@ -370,6 +399,7 @@ def _time_candidates(
 
 
 def _auto(kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
+    global _decisions
     import numba
     import pyfftw
 
@@ -378,7 +408,7 @@ def _auto(kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
         f"pyfftw={pyfftw.__version__} numba={numba.__version__}"
     )
     with _lock:
-        entry = _read_json(_DECISIONS).get(key)
+        entry = _read_decisions().get(key)
     if isinstance(entry, dict) and entry.get("name") in _candidates(shape, workers):
         engine = _candidate(entry["name"], kern, shape, workers)
         engine.info = {
@@ -397,9 +427,10 @@ def _auto(kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
     _log.info("fft='auto': %s is fastest for %s (s per sub-step: %s)", best, key, timings)
     engine = engines[best]
     with _lock:
-        data = _read_json(_DECISIONS)
+        data = _read_json(_DECISIONS)  # fresh: other processes may have added decisions
         data[key] = {"name": best, "timings": timings}
         _write_json(_DECISIONS, data)
+        _decisions = None  # read again (with its new signature) by the next solver
     engine.info = {"name": engine.name, "requested": "auto", "timings": timings, "cached": False}
     return engine
 
@@ -450,9 +481,10 @@ def _make_fftw(kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEng
 
 
 def clear_process_state() -> None:
-    """Forget that the wisdom file was read and which plans were saved to it (tests that
-    change :func:`cache_dir`)."""
-    global _wisdom_loaded
+    """Forget that the wisdom file was read, which plans were saved to it and the decisions
+    read (tests that change :func:`cache_dir`)."""
+    global _wisdom_loaded, _decisions
     with _lock:
         _wisdom_loaded = False
         _planned.clear()
+        _decisions = None

@@ -30,12 +30,18 @@ from quantgeo.potentials import absorbing_mask
 from quantgeo.recording import Recorder, Trajectory
 from quantgeo.solvers.accuracy import StepDoubling, check_phase_per_step, suggested_dt
 from quantgeo.solvers.base import Plan, ProgressTracker, Tracker, plan_run, run_info, run_plan
-from quantgeo.solvers.factors import _bounded, _v_factors, kinetic_factors, v_exponent
+from quantgeo.solvers.factors import (
+    _bounded,
+    _v_factors,
+    kinetic_factors,
+    scaled_factors,
+    v_exponent,
+    weighted_factors,
+)
 from quantgeo.solvers.fft import FFT_CHOICES, make_fft
 from quantgeo.solvers.schemes import (
     SCHEMES,
     SplittingScheme,
-    _general_v_factors,
     _static_layout,
     get_scheme,
 )
@@ -335,7 +341,7 @@ class SplitOperatorSolver:
         self.absorber = absorber
         self.check_every = check_int("check_every", check_every)
         self.norm_tol = check_positive("norm_tol", norm_tol)
-        check_options(SplitOperatorOptions(dt, error_samples=error_samples, error_tol=error_tol))
+        SplitOperatorOptions(dt, error_samples=error_samples, error_tol=error_tol)  # checks them
         self.error_samples, self.error_tol = int(error_samples), float(error_tol)
         self._damping: NDArray[np.float64] | None = None
         if absorber is not None and self.backend != "mpi":  # mpi: each rank builds its piece
@@ -345,12 +351,23 @@ class SplitOperatorSolver:
         weights = np.asarray(self.scheme.coefficients)
         # Sub-step j uses kinetic factor k_index[j] (one per distinct weight); V factor j sits
         # before it, V factor s after the last, and index s + 1 is the merged end/start factor.
-        self._k_index = np.searchsorted(np.unique(weights), weights).astype(np.int64)
+        self._k_weights = np.unique(weights)
+        self._k_index = np.searchsorted(self._k_weights, weights).astype(np.int64)
         self._v_index = np.arange(self.scheme.stages + 1, dtype=np.int64)
         # static V: a general splitting stores each distinct factor once (rows by index)
         self._static_index, self._static_merged = self._v_index, self.scheme.stages + 1
+        self._static_weights: NDArray[np.float64] | None = None
         if not self.scheme.composition:
-            _, self._static_index, self._static_merged = _static_layout(self.scheme)
+            layout, self._static_index, self._static_merged = _static_layout(self.scheme)
+            self._static_weights = np.asarray(layout, dtype=np.float64)
+        # a time-dependent V: the times of its factors in a step (units of the step), and the
+        # weights of a general splitting's factors
+        self._td_times = (
+            self.scheme.substep_midpoints()
+            if self.scheme.composition
+            else self.scheme.potential_times()
+        )
+        self._td_weights = np.asarray(self.scheme.potential_weights, dtype=np.float64)
         self._kinetic_cache: dict[float, tuple[CArray, CArray]] = {}
         self._potential_cache: dict[float, CArray] = {}
         self.decomposition = check_int("decomposition", decomposition, 1, maximum=2)
@@ -388,7 +405,7 @@ class SplitOperatorSolver:
         """Kinetic factors of step ``h``, one per distinct sub-step weight (cached by h)."""
         if h not in self._kinetic_cache:
             _bounded(self._kinetic_cache)
-            z = -1j * h * np.unique(self.scheme.coefficients)
+            z = -1j * h * self._k_weights
             self._kinetic_cache[h] = self._kinetic_factors(z)
         return self._kinetic_cache[h]
 
@@ -396,23 +413,25 @@ class SplitOperatorSolver:
         """V factors of step ``h`` for a static potential, with the merged one (cached by h)."""
         if h not in self._potential_cache:
             _bounded(self._potential_cache)
+            # not kept: a lattice-sized array alive for the whole run, for ~1 % of a build
             expo = self._v_exponent(self.ham.potential_values(0.0))
-            if self.scheme.composition:
+            if self._static_weights is None:
                 self._potential_cache[h] = _v_factors(
                     self.scheme.coefficients, [expo] * self.scheme.stages, h, merged=True
                 )
-            else:
-                self._potential_cache[h] = _general_v_factors(self.scheme, [expo], h)
+            else:  # _general_v_factors of one exponent: a row per distinct weight
+                self._potential_cache[h] = scaled_factors(h * self._static_weights, expo)
         return self._potential_cache[h]
 
     def _td_potential(self, t: float, h: float) -> CArray:
         """V factors of one step from ``t``: each Strang sub-step's V at its midpoint time (a
         general splitting: factor j at the clock time ``t + h·potential_times()[j]``)."""
         if not self.scheme.composition:  # V at the clock of the extended system
-            times = t + h * self.scheme.potential_times()
+            times = t + h * self._td_times
             expos = [self._v_exponent(self.ham.potential_values(float(tm))) for tm in times]
-            return _general_v_factors(self.scheme, expos, h)
-        mids = t + h * self.scheme.substep_midpoints()
+            # _general_v_factors, on the whole stack at once
+            return weighted_factors(h * self._td_weights, expos)
+        mids = t + h * self._td_times
         expos = [self._v_exponent(self.ham.potential_values(float(tm))) for tm in mids]
         return _v_factors(self.scheme.coefficients, expos, h, merged=False)
 
