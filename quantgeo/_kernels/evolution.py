@@ -53,7 +53,6 @@ from quantgeo._kernels.binomial import draw_binomials, log_factorials, reciproca
 from quantgeo._kernels.evolution_reference import (
     inversion_tables,
     narrow_layout,
-    need,
     table_layout,
     table_windows,
 )
@@ -64,7 +63,6 @@ __all__ = [
     "inversion_tables",
     "log_factorials",
     "narrow_layout",
-    "need",
     "reciprocals",
     "table_layout",
     "table_windows",
@@ -243,15 +241,13 @@ def warmup() -> float:
         x, np.array([1, 2]), np.random.default_rng(0), 1, 0, z, *chain, True, 2,
         np.full(2, -1, dtype=np.int64), np.full(2, -1, dtype=np.int64),
         np.full((2, 2), -1, dtype=np.int64), log_factorials(2), reciprocals(2),
-        np.zeros(3, dtype=np.uint8), 1,
     )  # fmt: skip
     tab = table_layout(z, 2)
     fill_rows(np.array([0]), 2, *tab)
     wf_table_generations(
-        x, np.array([1, 2]), np.random.default_rng(0), 1, 0, z, *tab, True, 2,
+        x, np.array([1, 2]), np.random.default_rng(0), 1, 0, *tab, True, 2,
         np.full(2, -1, dtype=np.int64), np.full(2, -1, dtype=np.int64),
-        np.full((2, 2), -1, dtype=np.int64), log_factorials(2), reciprocals(2),
-        np.zeros(3, dtype=np.uint8), 1,
+        np.full((2, 2), -1, dtype=np.int64),
     )  # fmt: skip
     return time.perf_counter() - start
 
@@ -378,31 +374,13 @@ def _write_counts(x, count, act, cur, n_act, n_genes):
         x[r, 1] = (n_genes - count[r]) / n_genes
 
 
-@njit(cache=True, inline="always")
-def _decide(cur, n_act, width, visits, shift, use):
-    """``use[i] = 1`` if replicate ``i``'s state ``c`` has its row: the block's ``visits[c]``
-    before this generation reached :func:`need` ``(width_c, shift)``; then every active
-    replicate's state is counted once (saturating at 255).  The decision depends on the
-    block's own history only, never on which rows happen to be written."""
-    for i in range(n_act):
-        c = cur[i]
-        w = width[c]
-        need = 0 if shift < 0 or w <= 1 else min(255, w >> shift)
-        use[i] = 1 if visits[c] >= need else 0
-    for i in range(n_act):
-        c = cur[i]
-        if visits[c] < 255:
-            visits[c] += 1
-
-
-@njit(cache=True, error_model="numpy", nogil=True)
+@njit(cache=True, nogil=True)
 def _wf_table_generations(
     x: Array,
     count: IntArray,
     st: NDArray[np.uint64],
     generations: int,
     t0: int,
-    z: Array,
     lo: IntArray,
     width: IntArray,
     offset: IntArray,
@@ -416,23 +394,15 @@ def _wf_table_generations(
     fix_time: IntArray,
     fixed_allele: IntArray,
     loss_time: IntArray,
-    lf: Array,
-    inv: Array,
-    visits: NDArray[np.uint8],
-    shift: int,
 ) -> None:
     """Advance K = 2 replicates by ``generations`` on the tables of :func:`table_layout`.
 
     ``count`` ``(R,)`` holds the copies of allele 0 (updated); ``x`` ``(R, 2)`` is overwritten
     with ``(count, N_g − count)/N_g`` at the end.  ``frozen``: without mutation a fixed
-    replicate draws nothing and drops out.  One uniform ``u = next_double(st)`` (NumPy's
+    replicate draws nothing and drops out.  A state's row is written the first time a
+    replicate is in it (:func:`fill_rows`).  One uniform ``u = next_double(st)`` (NumPy's
     ``next_double``, as ``rng.random(size)`` in the twin) per active replicate and generation,
-    in ascending replicate order.  A replicate in a state ``c`` the block has visited at least
-    ``need_c`` times before this generation (:func:`_need`; ``visits``, the block's own
-    saturating counts, updated) inverts ``u`` through the row, ``c' = lo_c + min{i : F_c(i) >
-    u}`` (written the first time it is needed, :func:`fill_rows`); the others take ``u`` as the
-    first uniform of ``Bin(N_g, z_c)`` (:func:`~quantgeo._kernels.binomial.rounds`, whose
-    further rounds follow the generation's uniforms).  ``lf``, ``inv``: the binomial tables.
+    in ascending replicate order; the new count is ``lo_c + min{i : F_c(i) > u}``.
     """
     r_n = count.size
     uu = np.empty(_BATCH)
@@ -442,62 +412,31 @@ def _wf_table_generations(
     # touches only these (absorbed replicates are written back once, when they fix)
     act = np.empty(r_n, dtype=np.int64)
     cur = np.empty(r_n, dtype=np.int64)
-    use = np.empty(r_n, dtype=np.uint8)
-    nn = np.full(r_n, n_genes, dtype=np.int64)
-    pp = np.empty(r_n)
-    cc = np.empty(r_n, dtype=np.int64)
-    who = np.empty(r_n, dtype=np.int64)
-    vv = np.empty(r_n)
-    pend = np.empty(r_n, dtype=np.int64)
-    slow = np.empty(r_n, dtype=np.int64)
-    flag = np.empty(r_n, dtype=np.uint8)
     n_act = _active(count, fix_time, frozen, act, cur)
     for g in range(generations):
         if n_act == 0:
             break
         t = t0 + g + 1
         absorbed = 0
-        _decide(cur, n_act, width, visits, shift, use)
-        n_b = 0
         for b0 in range(0, n_act, _BATCH):
             b1 = min(n_act, b0 + _BATCH)
             # three passes over a batch, so that its table reads (cache misses for large N_g)
             # are independent and overlap instead of queueing one behind the other
             for i in range(b0, b1):
                 c = cur[i]
+                if ready[c] == 0:
+                    _fill_row(c, n_genes, lo, width, offset, mode, rho, cdf, guide, ready)
                 u = next_double(st)
-                if use[i]:
-                    if ready[c] == 0:
-                        _fill_row(c, n_genes, lo, width, offset, mode, rho, cdf, guide, ready)
-                    uu[i - b0] = u
-                    oo[i - b0] = offset[c]
-                    jj[i - b0] = guide[offset[c] + np.int64(u * width[c])]
-                else:
-                    # a rarely visited state: a fresh-p binomial after the generation's uniforms
-                    vv[n_b] = u
-                    pp[n_b] = z[c]
-                    who[n_b] = i
-                    pend[n_b] = n_b
-                    n_b += 1
-                    oo[i - b0] = -1  # no row search
-                    jj[i - b0] = 0
+                uu[i - b0] = u
+                oo[i - b0] = offset[c]
+                jj[i - b0] = guide[offset[c] + np.int64(u * width[c])]
             for i in range(b0, b1):
                 o, j, u = oo[i - b0], jj[i - b0], uu[i - b0]
-                if o >= 0:
-                    while cdf[o + j] <= u:
-                        j += 1
-                    jj[i - b0] = j
+                while cdf[o + j] <= u:
+                    j += 1
+                jj[i - b0] = j
             for i in range(b0, b1):
-                if oo[i - b0] >= 0:
-                    c = lo[cur[i]] + jj[i - b0]
-                    cur[i] = c
-                    if c == 0 or c == n_genes:
-                        absorbed += _absorb(act[i], c == 0, t, loss_time, fix_time, fixed_allele)
-        if n_b > 0:
-            rounds(st, nn, pp, cc, n_b, lf, inv, vv, pend, slow, flag, True)
-            for j in range(n_b):
-                i = who[j]
-                c = cc[j]
+                c = lo[cur[i]] + jj[i - b0]
                 cur[i] = c
                 if c == 0 or c == n_genes:
                     absorbed += _absorb(act[i], c == 0, t, loss_time, fix_time, fixed_allele)
@@ -529,20 +468,17 @@ def _wf_chain_generations(
     loss_time: IntArray,
     lf: Array,
     inv: Array,
-    visits: NDArray[np.uint8],
-    shift: int,
 ) -> None:
     """The K = 2 count chain ``c → Bin(N_g, z_c)`` beyond the full tables (large ``N_g``).
 
     The rows of :func:`narrow_layout` (states whose window is narrow: counts near 0 or
     ``N_g``, e.g. a new mutant's) are inverted as in :func:`wf_table_generations` (a row is
-    written the first time it is needed, :func:`fill_rows`) once the block has visited the
-    state :func:`need` times (``visits``, as in :func:`wf_table_generations`); the other
-    states, and the narrow ones visited fewer times, draw ``Bin(N_g, z_c)`` with the BTRD /
-    inversion sampler (:func:`~quantgeo._kernels.binomial.rounds`).  Each live replicate takes
-    one uniform, in ascending order (the first uniform of its binomial, if it has no row),
-    then the binomials' further rounds follow: the twin's order.  ``count``, ``x``, ``frozen``
-    and the absorption bookkeeping as in :func:`wf_table_generations`.
+    written the first time a replicate is in its state, :func:`fill_rows`); the other
+    states draw ``Bin(N_g, z_c)`` with the BTRD / inversion sampler
+    (:func:`~quantgeo._kernels.binomial.rounds`).  Each live replicate takes one uniform, in
+    ascending order (the first uniform of its binomial, if it has no row), then the binomials'
+    further rounds follow: the twin's order.  ``count``, ``x``, ``frozen`` and the absorption
+    bookkeeping as in :func:`wf_table_generations`.
     """
     r_n = count.size
     act = np.empty(r_n, dtype=np.int64)
@@ -555,19 +491,17 @@ def _wf_chain_generations(
     pend = np.empty(r_n, dtype=np.int64)
     slow = np.empty(r_n, dtype=np.int64)
     flag = np.empty(r_n, dtype=np.uint8)
-    use = np.empty(r_n, dtype=np.uint8)
     n_act = _active(count, fix_time, frozen, act, cur)
     for g in range(generations):
         if n_act == 0:
             break
         t = t0 + g + 1
         n_b = 0
-        _decide(cur, n_act, width, visits, shift, use)
         for i in range(n_act):
             c = cur[i]
             u = next_double(st)
             o = offset[c]
-            if o >= 0 and use[i]:
+            if o >= 0:
                 if ready[c] == 0:
                     _fill_row(c, n_genes, lo, width, offset, mode, rho, cdf, guide, ready)
                 j = int(guide[o + np.int64(u * width[c])])

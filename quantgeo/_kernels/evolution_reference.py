@@ -22,7 +22,6 @@ __all__ = [
     "inversion_tables",
     "log_factorials",
     "narrow_layout",
-    "need",
     "reciprocals",
     "table_layout",
     "table_windows",
@@ -257,14 +256,10 @@ def wf_chain_generations(
     loss_time: IntArray,
     lf: Array,
     inv: Array,
-    visits: NDArray[np.uint8],
-    shift: int,
 ) -> None:
     """The K = 2 count chain beyond the full tables (see the kernel): each live replicate
-    draws one uniform, in ascending order; a state with a row (``offset ≥ 0``) that the block
-    has visited :func:`need` times before this generation (``visits``, updated) inverts it
+    draws one uniform, in ascending order; a state with a row (``offset ≥ 0``) inverts it
     there, the others take it as the first uniform of their binomial ``Bin(N_g, z_c)``."""
-    required = need(width, shift)
     for g in range(generations):
         t = t0 + g + 1
         idx = np.flatnonzero(fix_time < 0) if frozen else np.arange(count.size)
@@ -273,9 +268,7 @@ def wf_chain_generations(
         c = count[idx]
         u = rng.random(idx.size)
         o = offset[c]
-        tab = (o >= 0) & (visits[c] >= required[c])
-        states, seen = np.unique(c, return_counts=True)
-        visits[states] = np.minimum(visits[states] + seen, 255)
+        tab = o >= 0
         new = np.empty(idx.size, dtype=np.int64)
         ct, ut, ot = c[tab], u[tab], o[tab]
         fill_rows(
@@ -304,24 +297,6 @@ def wf_chain_generations(
     x[:, 1] = (n_genes - count) / n_genes
 
 
-def need(width: IntArray, shift: int) -> NDArray[np.int64]:
-    r"""Visits a block makes to a state before it inverts the state's table row.
-
-    ``need_c = min(255, ⌊width_c / 2^shift⌋)`` (``0`` for a point mass, ``width_c = 1``, and
-    for every state when ``shift < 0``: then every state has its row at once).  Writing a row
-    costs about ``width_c`` pmf ratios, a fresh-p binomial a few tens of ns against a few for
-    an inversion, so a state is worth a row once it is visited about as many times as the
-    row's cost in draws (ski rental: at most twice the cost of the better of the two choices
-    in hindsight).  Visits are counted per block, before each generation, so which draws use
-    a row depends only on the block's own history (not on the threads or the rows already
-    written by other blocks).
-    """
-    w = np.asarray(width, dtype=np.int64)
-    if shift < 0:
-        return np.zeros(w.shape, dtype=np.int64)
-    return np.where(w <= 1, 0, np.minimum(255, w >> shift))
-
-
 def inversion_tables(z: Array, n_genes: int) -> Tables:
     """The tables of :func:`table_layout` with every row written (:func:`fill_rows`)."""
     tables = table_layout(z, n_genes)
@@ -335,7 +310,6 @@ def wf_table_generations(
     rng: np.random.Generator,
     generations: int,
     t0: int,
-    z: Array,
     lo: IntArray,
     width: IntArray,
     offset: IntArray,
@@ -349,22 +323,18 @@ def wf_table_generations(
     fix_time: IntArray,
     fixed_allele: IntArray,
     loss_time: IntArray,
-    lf: Array,
-    inv: Array,
-    visits: NDArray[np.uint8],
-    shift: int,
 ) -> None:
     """Advance K = 2 replicates by ``generations`` on the tables of :func:`table_layout`.
 
     ``count`` ``(R,)`` holds the copies of allele 0 (updated); ``x`` ``(R, 2)`` is overwritten
     with ``(count, N_g − count)/N_g`` at the end.  ``frozen``: without mutation a fixed
-    replicate draws nothing.  One uniform ``u = rng.random()`` per active replicate and
-    generation, in ascending replicate order.  A state the block has visited :func:`need`
-    times before this generation (``visits``, the block's saturating counts, updated) inverts
-    ``u`` through its row, ``lo_c + min{i : F_c(i) > u}`` (written when first needed,
-    :func:`fill_rows`); the others take ``u`` as the first uniform of ``Bin(N_g, z_c)``.
+    replicate draws nothing.  The rows of the states present are written when first needed
+    (:func:`fill_rows`).  One uniform ``u = rng.random()`` per active replicate and
+    generation, in ascending replicate order; the new count is ``lo_c + min{i : F_c(i) > u}``.
     """
-    # the count chain with every state given a row (every offset ≥ 0)
+    # the count chain with every row tabulated (every offset ≥ 0): no state reaches its
+    # binomial branch, so z and the log-factorial tables (empty here) are never read
+    none = np.empty(0)
     tables = (lo, width, offset, mode, rho, cdf, guide, ready)
-    head = (x, count, rng, generations, t0, z, *tables, frozen, n_genes)
-    wf_chain_generations(*head, fix_time, fixed_allele, loss_time, lf, inv, visits, shift)
+    head = (x, count, rng, generations, t0, none, *tables, frozen, n_genes)
+    wf_chain_generations(*head, fix_time, fixed_allele, loss_time, none, none)

@@ -78,10 +78,6 @@ _TABLE_BYTES = 10
 # widest row (cells) tabulated beyond the full tables: the states near 0 and N_g (a new
 # mutant's), inverted through their rows; the other states draw BTRD / inversion binomials
 _NARROW = 512
-# a state's table row is inverted once the block has visited the state width/2^shift times
-# (at most 255; kernels' `need`): before, its draws are fresh-p binomials (docs/evolution.md,
-# Performance); -1 gives every state its row at once
-_ROW_SHIFT = 2
 # largest N_g for the chain (its per-state arrays take 48 bytes a state); beyond, the general
 # kernel draws every binomial
 _CHAIN_STATES = 1 << 21
@@ -399,9 +395,6 @@ class WrightFisher:
         extra = 16.0 * (self.n_genes + 1)
         if chained:
             extra += 48.0 * (self.n_genes + 1) + _TABLE_BYTES * float(self._narrow_cells())
-        if cells or chained:
-            # every block's visit counts per state (one byte each)
-            extra += float(-(-replicates // BLOCK)) * (self.n_genes + 1)
         working["for the binomial sampler's tables"] = (extra, "lower `n`")
         return run_estimate(
             (0.0, float(generations)),
@@ -507,8 +500,6 @@ class WrightFisher:
         n_blocks = -(-reps // BLOCK)
         blocks = [slice(b * BLOCK, min(reps, (b + 1) * BLOCK)) for b in range(n_blocks)]
         rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(self.seed).spawn(n_blocks)]
-        # each block's visits per state (its own history decides which draws invert a row)
-        visits = [np.zeros(ng + 1 if counted else 0, dtype=np.uint8) for _ in blocks]
         threads = min(self.workers, n_blocks)
         pool = ThreadPoolExecutor(threads) if threads > 1 else None
         per_call = max(1, _BUDGET // reps) if self._fitness_fn is None else 1
@@ -537,16 +528,19 @@ class WrightFisher:
                     on_grid = counted and count is not None and _on_grid(x, count, ng)
                     # off the grid c/N_g (only x0 can be): one general generation gets onto it
                     m = m if on_grid or not counted else 1
-                    if on_grid and tabs is not None and count is not None:
-                        fn: Callable[..., None] = (
-                            kmod.wf_chain_generations if chain is not None
-                            else kmod.wf_table_generations
-                        )  # fmt: skip
-                        z = self._count_chain()[0]  # type: ignore[index]
+                    if on_grid and chain is not None and count is not None:
+                        z, tabs = chain
+                        fn: Callable[..., None] = kmod.wf_chain_generations
                         jobs: list[Any] = [
                             (x[sl], count[sl], rngs[b], m, done, z, *tabs, not self.mutates, ng,
-                             fix_time[sl], fixed_allele[sl], loss_time[sl], lf, inv, visits[b],
-                             _ROW_SHIFT)
+                             fix_time[sl], fixed_allele[sl], loss_time[sl], lf, inv)
+                            for b, sl in enumerate(blocks)
+                        ]  # fmt: skip
+                    elif on_grid and table is not None and count is not None:
+                        fn = kmod.wf_table_generations
+                        jobs = [
+                            (x[sl], count[sl], rngs[b], m, done, *table, not self.mutates, ng,
+                             fix_time[sl], fixed_allele[sl], loss_time[sl])
                             for b, sl in enumerate(blocks)
                         ]  # fmt: skip
                     else:
@@ -594,7 +588,6 @@ class WrightFisher:
             kernel_time=t_kernel,
             sampler="table" if table is not None else "binomial",
             tabulated_states=0 if tabs is None else int(np.sum(tabs[2] >= 0)),
-            rows_written=0 if tabs is None else int(np.sum(tabs[7])),
             simulated_generations=simulated,
             replicate_generations_per_second=reps * simulated / t_kernel if t_kernel else 0.0,
         )
