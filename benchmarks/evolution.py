@@ -44,10 +44,17 @@ import tempfile
 import time
 from typing import Any
 
-import numpy as np
+# The NumPy side's one matrix product (the K = 5 mutation step, (R, K) @ (K, K)) would run on
+# OpenBLAS's threads: measured on 2 cores, its calling thread then saw half the CPU time of
+# the wall time, so the "1 thread" NumPy figure was not one thread.  Pinned to one here (before
+# NumPy loads its BLAS), NumPy is single-threaded like the kernel's 1-thread figure.
+for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-from quantgeo.evolution import WrightFisher
-from quantgeo.recording import Recorder
+import numpy as np  # noqa: E402
+
+from quantgeo.evolution import WrightFisher  # noqa: E402
+from quantgeo.recording import Recorder  # noqa: E402
 
 FIT5 = [0.02, 0.01, 0.0, -0.01, 0.005]
 CASES: dict[str, dict[str, Any]] = {
