@@ -67,8 +67,9 @@ class AbsorbingBoundary:
 
 @dataclass(frozen=True)
 class SplitOperatorOptions:
-    """Options of :class:`~quantgeo.solvers.split_operator.SplitOperatorSolver`: its defaults, units and ranges (written once;
-    the constructor and the scenario ``[solver]`` table take them from here).
+    """Options of :class:`~quantgeo.solvers.split_operator.SplitOperatorSolver`: its
+    defaults, units and ranges (written once; the constructor and the scenario ``[solver]``
+    table take them from here).
 
     Ranges are checked at construction (``ValueError`` naming every field out of range).
     """
