@@ -103,6 +103,33 @@ def test_a_changed_decision_is_followed_and_results_do_not_depend_on_the_cache(r
     # another process rewrites the decision: the next solver follows it
     key = _key()
     other = "rocket" if first.fft == "fftw" else "fftw"
-    _write({key: {"name": other, "timings": {"rocket": 1.0, "fftw": 2.0}}})
+    names = fftmod._candidates(ham.lattice.shape, 1)
+    timings = {n: (1.0 if n == other else 2.0) for n in names}
+    _write({key: {"name": other, "timings": timings, "clock": "thread"}})
     follow = qg.SplitOperatorSolver(ham, 0.01, "yoshida4", fft="auto")
     assert follow.fft == other and follow._fft.auto_info()["cached"]
+
+
+_STALE = {
+    # taken before a candidate existed (fftw-sweeps here; fftw-fourstep on 1D lattices)
+    "fewer candidates": lambda e: {**e, "timings": {"rocket": 1.0, "fftw": 2.0}},
+    # timed by the wall clock: on one thread, possibly a loaded machine's pick
+    "wall clock": lambda e: {**e, "clock": "wall"},
+    # written before the clock was recorded
+    "no clock": lambda e: {k: v for k, v in e.items() if k != "clock"},
+}
+
+
+@pytest.mark.parametrize("stale", list(_STALE))
+def test_a_decision_taken_among_other_candidates_or_by_another_clock_is_timed_again(stale):
+    ham = _ham()
+    solver = qg.SplitOperatorSolver(ham, 0.01, fft="auto")
+    assert not solver._fft.auto_info()["cached"]
+    key = _key()
+    entry = json.loads((fftmod.cache_dir() / fftmod._DECISIONS).read_text())[key]
+    names = set(fftmod._candidates(ham.lattice.shape, 1))
+    assert entry["clock"] == "thread" and set(entry["timings"]) == names
+    _write({key: _STALE[stale](entry)})
+    again = qg.SplitOperatorSolver(ham, 0.01, fft="auto")
+    assert not again._fft.auto_info()["cached"]  # timed again, and the decision rewritten
+    assert qg.SplitOperatorSolver(ham, 0.01, fft="auto")._fft.auto_info()["cached"]
