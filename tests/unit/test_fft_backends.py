@@ -10,6 +10,7 @@ import json
 import logging
 
 import numpy as np
+import pyfftw  # noqa: F401  (the test extra has it: a missing pyFFTW fails, never skips)
 import pytest
 
 import quantgeo as qg
@@ -17,8 +18,6 @@ from quantgeo._kernels import kernels
 from quantgeo.potentials import harmonic, shaken_trap
 from quantgeo.solvers import fft as fftmod
 from quantgeo.solvers.imaginary import ImaginaryTimeSolver
-
-pytest.importorskip("pyfftw", reason="pyFFTW is in the test extra")
 
 
 @pytest.fixture(autouse=True)

@@ -6,13 +6,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pyfftw  # noqa: F401  (the test extra has it: a missing pyFFTW fails, never skips)
 import pytest
 
 import quantgeo as qg
 from quantgeo.potentials import harmonic
 from quantgeo.solvers import fft as fftmod
-
-pytest.importorskip("pyfftw", reason="pyFFTW is in the test extra")
 
 
 @pytest.fixture(autouse=True)

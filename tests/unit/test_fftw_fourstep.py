@@ -9,15 +9,13 @@ rounding differ: ~u·log₂N per transform, a few 1e-15 of max|ψ| per step), so
 from __future__ import annotations
 
 import numpy as np
+import pyfftw  # noqa: F401  (the test extra has it: a missing pyFFTW fails, never skips)
 import pytest
 
 import quantgeo as qg
 from quantgeo._kernels import kernels, warmup
 from quantgeo.potentials import harmonic
 from quantgeo.solvers import fft as fftmod
-
-pytest.importorskip("pyfftw", reason="pyFFTW is in the test extra")
-
 from quantgeo.solvers.fftw_fourstep import (  # needs pyFFTW
     FourStepEngine,
     fourstep_split,
