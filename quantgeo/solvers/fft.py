@@ -424,7 +424,8 @@ def _auto(kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
     if (
         isinstance(entry, dict)
         and entry.get("name") in names
-        and set(entry.get("timings", {})) == set(names)
+        and isinstance(entry.get("timings"), dict)
+        and set(entry["timings"]) == set(names)
         and entry.get("clock") == clock
     ):
         engine = _candidate(entry["name"], kern, shape, workers)

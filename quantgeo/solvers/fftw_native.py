@@ -42,15 +42,18 @@ __all__ = ["SweepEngine", "WholeEngine", "library", "sweep_blocks", "whole_flags
 
 FFTW_FORWARD, FFTW_BACKWARD = -1, 1
 FFTW_MEASURE, FFTW_DESTROY_INPUT, FFTW_UNALIGNED, FFTW_PATIENT = 0, 1, 2, 32
-#: 1D lengths planned ``FFTW_PATIENT`` at 1 thread (out of place; elsewhere ``FFTW_MEASURE``).
+#: 1D lengths planned ``FFTW_PATIENT`` at 1 thread: the powers of two in this range (out of
+#: place; elsewhere ``FFTW_MEASURE``).
 #: Measured pairs, µs, MEASURE → PATIENT: 2048 7.2 → 7.2, 4096 19.9 → 16.8, 8192 43.3 → 39.3,
 #: 16384 101 → 88; planning 1.0, 2.5, 2.3, 5.4 s (once per machine: the wisdom is cached),
 #: but 57 s at 65536.
 PATIENT_1D = (4096, 16384)
 #: Shortest 1D length planned out of place (ψ → work → ψ).  Shorter ones keep the in-place
-#: plans, and so their states bit for bit: out of place gains there too (pairs 256: 0.82 →
-#: 0.61 µs, 1024: 3.67 → 3.06, 2048: 8.47 → 7.16) but rounds the noise-level tails
-#: differently, and one exact zero there stops a Born-ensemble drift (emergence/born.py).
+#: plans (their states are the earlier ones bit for bit where N is a power of two; elsewhere
+#: the 1/N folded into the kinetic factor rounds in the last bit).  Out of place gains there
+#: too (pairs 256: 0.82 → 0.61 µs, 1024: 3.67 → 3.06, 2048: 8.47 → 7.16) but rounds the
+#: noise-level tails differently, and one exact zero there stops a Born-ensemble drift
+#: (emergence/born.py).
 OUT_OF_PLACE_1D = 4096
 #: Bytes a row block and a column block of the sweeps aim at: both stay in a core's L2 (2 MiB
 #: here).  Rows are taken in powers of two; measured at 512², 1 thread, step / FFTW pair:
@@ -261,7 +264,9 @@ def whole_flags(shape: tuple[int, ...], workers: int) -> int:
     """FFTW planner flags of :class:`WholeEngine`'s plans: ``FFTW_PATIENT`` for 1D lengths
     in :data:`PATIENT_1D` at 1 thread, ``FFTW_MEASURE`` otherwise (both destroy the input)."""
     lo, hi = PATIENT_1D
-    patient = len(shape) == 1 and workers == 1 and lo <= shape[0] <= hi
+    n = shape[0]
+    # powers of two only: those were measured; PATIENT on other lengths can plan for long
+    patient = len(shape) == 1 and workers == 1 and lo <= n <= hi and n & (n - 1) == 0
     return (FFTW_PATIENT if patient else FFTW_MEASURE) | FFTW_DESTROY_INPUT
 
 
@@ -347,12 +352,13 @@ class WholeEngine(_NativeEngine):
         self._fk.fftw_evolve(psi, *args, self._plans.array, self.scale)
 
     def work_bytes(self, v_rows: int) -> float:
-        """An aligned copy of ψ (when the caller's is not) and, in 1D, the split V factors and
-        the work buffer (out-of-place plans)."""
+        """An aligned copy of ψ (when the caller's is not) and, in 1D, the split V factors, the
+        split scaled kinetic factors (at most one per stage: ``v_rows − 2``) and the work buffer
+        (out-of-place plans)."""
         size = 16.0 * float(np.prod(self.shape))
         if len(self.shape) > 1:
             return size
-        return size * (1 + v_rows + (self._work is not None))
+        return size * (1 + v_rows + max(1, v_rows - 2) + (self._work is not None))
 
     def pair(self, psi: CArray, nsteps: int) -> None:
         """``nsteps`` bare FFT pairs of the engine's plans on the (aligned) ``psi`` (out of

@@ -415,12 +415,13 @@ def test_fftw_1d_plans_out_of_place_patient_where_measured():
     assert fn.whole_flags((lo,), 1) == fn.whole_flags((hi,), 1) == patient
     assert fn.whole_flags((lo // 2,), 1) == fn.whole_flags((2 * hi,), 1) == measure
     assert fn.whole_flags((lo,), 2) == fn.whole_flags((64, 64), 1) == measure
+    assert fn.whole_flags((lo + 2,), 1) == fn.whole_flags((10007,), 1) == measure  # unmeasured
     short = fftmod.make_fft("fftw", "numba", kernels("split"), (fn.OUT_OF_PLACE_1D // 2,), 1)
     assert short._work is None  # in place
-    assert short.work_bytes(3) == 16.0 * short.shape[0] * (1 + 3)
+    assert short.work_bytes(3) == 16.0 * short.shape[0] * (1 + 3 + 1)  # ψ, V rows, K rows
     engine = fftmod.make_fft("fftw", "numba", kernels("split"), (fn.OUT_OF_PLACE_1D,), 1)
     assert engine._work is not None and engine._work.ctypes.data % engine._align == 0
-    assert engine.work_bytes(3) == 16.0 * engine.shape[0] * (1 + 3 + 1)
+    assert engine.work_bytes(3) == 16.0 * engine.shape[0] * (1 + 3 + 1 + 1)  # and the work
 
 
 def test_fftw_1d_pair_is_out_of_place_and_the_identity_times_size(rng):
