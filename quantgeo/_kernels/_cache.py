@@ -9,13 +9,14 @@ kernels call across modules (:mod:`.fftw` inlines the passes of :mod:`.split`,
 stale cache would silently compute with code that is no longer in the source.
 
 :func:`drop_stale` closes that gap: a kernel module calls it at the end of its import, naming
-the modules its kernels call into, and every cache index of the module written before the
-last change to one of those files is deleted, so Numba compiles afresh on the next call (and
-caches the new code).  It costs a few ``stat`` calls per import.
+the modules its kernels call into; when one of those files is not the one the module's cache
+entries were compiled against, the entries are deleted, so Numba compiles afresh on the next
+call (and caches the new code).  It costs a few ``stat`` calls and one small read per import.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterable
@@ -38,8 +39,25 @@ def _cache_dir(module: ModuleType) -> Path | None:
     return None
 
 
+def _stamps(depends_on: Iterable[ModuleType]) -> dict[str, list[int]]:
+    """``{module name: [mtime_ns, size]}`` of the files of ``depends_on``."""
+    out = {}
+    for m in depends_on:
+        if m.__file__:
+            st = os.stat(m.__file__)
+            out[m.__name__] = [st.st_mtime_ns, st.st_size]
+    return out
+
+
 def drop_stale(module: ModuleType, depends_on: Iterable[ModuleType]) -> list[Path]:
-    """Delete ``module``'s Numba cache indexes older than any file in ``depends_on``.
+    """Delete ``module``'s Numba cache entries unless they were compiled against the files of
+    ``depends_on`` as they are now.
+
+    The stamps (modification time and size, as Numba uses for a file of its own) of the
+    dependencies are kept beside the cache, in ``<module>.deps.json``; when they differ —
+    newer or older: a file restored by ``cp -p``, ``rsync -t`` or an archive counts — or are
+    missing while entries exist, the module's ``.nbi`` indexes and ``.nbc`` data are deleted
+    and the stamps written anew.
 
     Parameters
     ----------
@@ -53,25 +71,38 @@ def drop_stale(module: ModuleType, depends_on: Iterable[ModuleType]) -> list[Pat
     Returns
     -------
     list of Path
-        The index files deleted (empty when the cache is current, absent or not writable).
+        The files deleted (empty when the cache is current, absent or not writable).
     """
     source = getattr(module, "__file__", None)
     folder = _cache_dir(module)
     if source is None or folder is None or not folder.is_dir():
         return []
-    newest = max((os.stat(m.__file__).st_mtime for m in depends_on if m.__file__), default=0.0)
+    stem = Path(source).stem
+    sidecar = folder / f"{stem}.deps.json"
+    deps = list(depends_on)
+    now = _stamps(deps)
+    try:
+        if json.loads(sidecar.read_text()) == now:
+            return []
+    except (OSError, ValueError):
+        pass  # no stamps yet (a new cache, or one older than this check), or unreadable
     dropped = []
-    for index in folder.glob(f"{Path(source).stem}.*.nbi"):
+    for entry in [*folder.glob(f"{stem}.*.nbi"), *folder.glob(f"{stem}.*.nbc")]:
         try:
-            if index.stat().st_mtime < newest:
-                index.unlink()
-                dropped.append(index)
+            entry.unlink()
+            dropped.append(entry)
         except OSError:  # another process dropped it first, or a read-only cache
             continue
+    try:
+        tmp = sidecar.with_name(f"{sidecar.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(now))
+        os.replace(tmp, sidecar)  # atomic: a reader sees the old stamps or the new
+    except OSError:
+        pass  # a read-only cache: Numba cannot write to it either
     if dropped:
-        names = ", ".join(m.__name__ for m in depends_on)
+        names = ", ".join(m.__name__ for m in deps)
         _log.info(
-            "dropped %d stale Numba cache entries of %s (%s changed)",
+            "dropped %d stale Numba cache files of %s (%s changed)",
             len(dropped),
             module.__name__,
             names,

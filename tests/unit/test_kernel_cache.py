@@ -61,6 +61,9 @@ def test_a_changed_callee_in_another_module_is_recompiled(tmp_path: Path) -> Non
     # Numba alone keeps the stale entry (plain: 1); the hook drops it and recompiles (main: 2)
     assert _run(tmp_path) == 21
     assert _run(tmp_path) == 21  # and stays right on the next import
+    # a callee restored with an older stamp (cp -p, rsync -t, an archive) is a change too
+    _write_dep(tmp_path, 3, base - 200)
+    assert _run(tmp_path) == 31
 
 
 @pytest.mark.parametrize("name", ["fftw", "evolution"])
