@@ -40,6 +40,18 @@ def rng() -> np.random.Generator:
     return np.random.default_rng(20261123)
 
 
+@pytest.fixture
+def own_fft_cache(tmp_path, monkeypatch):
+    """The test reads and writes its own FFT cache folder (``fft="auto"`` decisions, FFTW
+    wisdom), with the FFT module's per-process state cleared before and after."""
+    from quantgeo.solvers import fft as fftmod
+
+    monkeypatch.setenv("QUANTGEO_CACHE_DIR", str(tmp_path / "cache"))
+    fftmod.clear_process_state()
+    yield
+    fftmod.clear_process_state()
+
+
 def chi_square(counts: np.ndarray, pmf: np.ndarray) -> tuple[float, int]:
     """Pearson's statistic and its degrees of freedom for ``counts`` against ``pmf``, with the
     tails pooled until every bin expects ≥ 5 (Cochran)."""

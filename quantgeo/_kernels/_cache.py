@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
@@ -49,7 +50,7 @@ def _stamps(depends_on: Iterable[ModuleType]) -> dict[str, list[int]]:
     return out
 
 
-def drop_stale(module: ModuleType, depends_on: Iterable[ModuleType]) -> list[Path]:
+def drop_stale(name: str, depends_on: Iterable[str]) -> list[Path]:
     """Delete ``module``'s Numba cache entries unless they were compiled against the files of
     ``depends_on`` as they are now.
 
@@ -61,25 +62,26 @@ def drop_stale(module: ModuleType, depends_on: Iterable[ModuleType]) -> list[Pat
 
     Parameters
     ----------
-    module
-        A kernel module, fully defined (call this at the end of its body with
-        ``sys.modules[__name__]``).
+    name
+        A kernel module's ``__name__``, the module fully defined (call this at the end of its
+        body).
     depends_on
-        The modules whose jitted functions ``module``'s kernels call (directly or through
-        each other: list the whole chain).
+        Names of the (imported) modules whose jitted functions its kernels call, directly or
+        through each other: list the whole chain.
 
     Returns
     -------
     list of Path
         The files deleted (empty when the cache is current, absent or not writable).
     """
+    module = sys.modules[name]
     source = getattr(module, "__file__", None)
     folder = _cache_dir(module)
     if source is None or folder is None or not folder.is_dir():
         return []
     stem = Path(source).stem
     sidecar = folder / f"{stem}.deps.json"
-    deps = list(depends_on)
+    deps = [sys.modules[d] for d in depends_on]
     now = _stamps(deps)
     try:
         if json.loads(sidecar.read_text()) == now:

@@ -27,7 +27,6 @@ own SIMD ``np.log`` differs in the last bit), so the two agree draw for draw.
 from __future__ import annotations
 
 import math
-import sys
 
 import numpy as np
 from numba import njit
@@ -133,26 +132,6 @@ def _btrd_slow(v: float, w: float, n: int, pp: float, lf: Array, inv: Array) -> 
         return -1
     bound = lf[m] + lf[n - m] - lf[k] - lf[n - k] + (k - m) * math.log(pp / q)
     return k if v <= bound else -1
-
-
-def binomials(
-    rng: np.random.Generator,
-    n: IntArray,
-    p: Array,
-    out: IntArray,
-    m: int,
-    lf: Array,
-    inv: Array,
-    vv: Array,
-    pend: IntArray,
-    slow: IntArray,
-    flag: NDArray[np.uint8],
-) -> None:
-    """``out[i] ~ Bin(n[i], p[i])`` for ``i < m``, drawn from ``rng`` (advanced in place):
-    :func:`draw_binomials` on ``rng``'s PCG64 state (:mod:`.pcg64`)."""
-    st = pcg64.state(rng)
-    draw_binomials(st, n, p, out, m, lf, inv, vv, pend, slow, flag)
-    pcg64.restore(rng, st)
 
 
 @njit(cache=True, error_model="numpy")
@@ -283,5 +262,10 @@ def rounds(
         n_p = n_r + n_sr
 
 
-# the sampler above draws through pcg64.py: drop cache entries compiled before its last change
-drop_stale(sys.modules[__name__], [pcg64])
+#: ``out[i] ~ Bin(n[i], p[i])`` for ``i < m``, drawn from ``rng`` (advanced in place): the
+#: twin's signature, :func:`draw_binomials` on ``rng``'s PCG64 state.
+binomials = pcg64.on_stream(draw_binomials, 0, "binomials")
+
+
+# the sampler draws through pcg64.py: drop cache entries compiled against another version of it
+drop_stale(__name__, [pcg64.__name__])

@@ -36,10 +36,7 @@ runs blocks on threads (:class:`~quantgeo.evolution.WrightFisher`, ``workers``):
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 from numba import njit
@@ -528,32 +525,12 @@ def _wf_chain_generations(
     _write_counts(x, count, act, cur, n_act, n_genes)
 
 
-def _on_stream(kernel: Any) -> Callable[..., None]:
-    """``kernel(…, st, …)`` called as ``fn(…, rng, …)``: ``rng``'s PCG64 state in, advanced
-    state back (:mod:`.pcg64`; the twin's signature and the same stream)."""
-    pos = 2 if kernel is not _wf_generations else 1
-
-    def fn(*args: Any) -> None:
-        rng = args[pos]
-        st = pcg64.state(rng)
-        kernel(*args[:pos], st, *args[pos + 1 :])
-        pcg64.restore(rng, st)
-
-    fn.__name__ = kernel.__name__[1:]
-    fn.__doc__ = (
-        f"``{kernel.__name__}`` called with the block's ``numpy.random.Generator`` (PCG64) in "
-        "place of its state ``st``.\n\n" + (kernel.__doc__ or "")
-    )
-    return fn
+# the twin's signatures: the block's Generator in place of its state
+wf_generations = pcg64.on_stream(_wf_generations, 1, "wf_generations")
+wf_table_generations = pcg64.on_stream(_wf_table_generations, 2, "wf_table_generations")
+wf_chain_generations = pcg64.on_stream(_wf_chain_generations, 2, "wf_chain_generations")
 
 
-wf_generations = _on_stream(_wf_generations)
-wf_table_generations = _on_stream(_wf_table_generations)
-wf_chain_generations = _on_stream(_wf_chain_generations)
-
-
-# the kernels above draw through binomial.py and pcg64.py: drop cache entries compiled before
-# their last change
-drop_stale(
-    sys.modules[__name__], [sys.modules[f"quantgeo._kernels.{m}"] for m in ("binomial", "pcg64")]
-)
+# the kernels draw through binomial.py and pcg64.py: drop cache entries compiled against
+# other versions of them
+drop_stale(__name__, [f"quantgeo._kernels.{m}" for m in ("binomial", "pcg64")])

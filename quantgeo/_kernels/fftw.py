@@ -55,7 +55,6 @@ same maps with ``scipy.fft``.
 from __future__ import annotations
 
 import ctypes
-import sys
 
 import llvmlite.binding as ll
 import numpy as np
@@ -350,5 +349,5 @@ def fftw_sweeps_par(
                 _row_block(psi, pad, b, geo, v, kl, False, last, plans)
 
 
-# the kernels above call into split.py: drop cache entries compiled before its last change
-drop_stale(sys.modules[__name__], [sys.modules["quantgeo._kernels.split"]])
+# the kernels call into split.py: drop cache entries compiled against another version of it
+drop_stale(__name__, ["quantgeo._kernels.split"])

@@ -45,8 +45,6 @@ new-array execute is thread-safe).  The NumPy twins are in :mod:`.fftw_fourstep_
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 from numba import njit, prange
 
@@ -216,5 +214,5 @@ def fourstep_evolve_par(
                 _col_block(psi, pad, b, geo, v, False, last, plans)
 
 
-# the kernels above inline helpers of fftw.py: drop cache entries compiled before its last change
-drop_stale(sys.modules[__name__], [sys.modules["quantgeo._kernels.fftw"]])
+# the kernels inline helpers of fftw.py: drop cache entries compiled against another version
+drop_stale(__name__, ["quantgeo._kernels.fftw"])

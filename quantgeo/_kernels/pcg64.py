@@ -13,6 +13,9 @@ drawing ``rng.random(size)`` and agree draw for draw (tested against NumPy's own
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
@@ -95,3 +98,22 @@ def restore(rng: np.random.Generator, st: StateArray) -> None:
         "inc": (int(st[2]) << 64) | int(st[3]),
     }
     rng.bit_generator.state = full
+
+
+def on_stream(kernel: Callable[..., None], pos: int, name: str) -> Callable[..., None]:
+    """``kernel(…, st, …)`` (the state at argument ``pos``) called as ``name(…, rng, …)``:
+    ``rng``'s PCG64 state handed in (:func:`state`) and the advanced state back
+    (:func:`restore`), so the NumPy twin's signature draws the same stream."""
+
+    def fn(*args: Any) -> None:
+        rng = args[pos]
+        st = state(rng)
+        kernel(*args[:pos], st, *args[pos + 1 :])
+        restore(rng, st)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (
+        f"``{getattr(kernel, '__name__', name)}`` called with a ``numpy.random.Generator`` "
+        "(PCG64) in place of its state ``st``.\n\n" + (kernel.__doc__ or "")
+    )
+    return fn

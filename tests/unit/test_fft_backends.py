@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
+import threading
 
 import numpy as np
 import pyfftw  # noqa: F401  (the test extra has it: a missing pyFFTW fails, never skips)
@@ -19,14 +21,7 @@ from quantgeo.potentials import harmonic, shaken_trap
 from quantgeo.solvers import fft as fftmod
 from quantgeo.solvers.imaginary import ImaginaryTimeSolver
 
-
-@pytest.fixture(autouse=True)
-def _own_cache(tmp_path, monkeypatch):
-    """Each test reads and writes its own FFT cache folder."""
-    monkeypatch.setenv("QUANTGEO_CACHE_DIR", str(tmp_path / "cache"))
-    fftmod.clear_process_state()
-    yield
-    fftmod.clear_process_state()
+pytestmark = pytest.mark.usefixtures("own_fft_cache")  # each test its own FFT cache
 
 
 def _case(name: str):
@@ -366,23 +361,9 @@ def test_solvers_pickle_like_the_executors_do(fft):
     assert np.array_equal(clone.evolve(start, 0.5).data, solver.evolve(start, 0.5).data)
 
 
-@pytest.mark.parametrize(
-    ("name", "workers"), [("fftw", 1), ("fftw", 2), ("fftw-sweeps", 1), ("fftw-sweeps", 2)]
-)
-def test_fftw_engine_shared_by_threads_gives_the_serial_result(rng, name, workers):
-    """In-process shards share one solver: the FFTW kernels release the GIL, so four threads
-    run at once on the shared plans (FFTW's new-array execute is thread-safe) and, for the
-    sweeps, take turns on the shared padded buffer (the engine's lock); every state equals
-    the serial one bit for bit."""
-    import sys
-    import threading
-
-    shape = (32, 16)
-    engine = fftmod._candidate(name, kernels("split"), shape, workers)
-    v = np.exp(1j * rng.uniform(-1, 1, (3, *shape))) - 1
-    k_rest = np.exp(1j * rng.uniform(-1, 1, (1, shape[0]))) - 1
-    k_last = np.exp(1j * rng.uniform(-1, 1, (1, shape[1]))) - 1
-    args = (v, k_rest, k_last, np.array([0, 1]), np.array([0]), 2, 500)
+def _assert_threads_match_serial(engine, shape, args, rng):
+    """Four states evolved by ``engine`` on four threads at once (threads switched between
+    every FFT and pass) equal, bit for bit, the same states evolved one after another."""
     starts = [engine.aligned(rng.standard_normal(shape) + 0j) for _ in range(4)]
     serial = []
     for s in starts:
@@ -392,7 +373,7 @@ def test_fftw_engine_shared_by_threads_gives_the_serial_result(rng, name, worker
     outs = [engine.aligned(s.copy()) for s in starts]
     threads = [threading.Thread(target=engine.evolve, args=(o, *args)) for o in outs]
     switch = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # switch threads between every FFT and pass
+    sys.setswitchinterval(1e-6)
     try:
         for t in threads:
             t.start()
@@ -402,6 +383,23 @@ def test_fftw_engine_shared_by_threads_gives_the_serial_result(rng, name, worker
         sys.setswitchinterval(switch)
     for a, b in zip(outs, serial, strict=True):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("name", "workers"), [("fftw", 1), ("fftw", 2), ("fftw-sweeps", 1), ("fftw-sweeps", 2)]
+)
+def test_fftw_engine_shared_by_threads_gives_the_serial_result(rng, name, workers):
+    """In-process shards share one solver: the FFTW kernels release the GIL, so four threads
+    run at once on the shared plans (FFTW's new-array execute is thread-safe) and, for the
+    sweeps, take turns on the shared padded buffer (the engine's lock); every state equals
+    the serial one bit for bit."""
+    shape = (32, 16)
+    engine = fftmod._candidate(name, kernels("split"), shape, workers)
+    v = np.exp(1j * rng.uniform(-1, 1, (3, *shape))) - 1
+    k_rest = np.exp(1j * rng.uniform(-1, 1, (1, shape[0]))) - 1
+    k_last = np.exp(1j * rng.uniform(-1, 1, (1, shape[1]))) - 1
+    args = (v, k_rest, k_last, np.array([0, 1]), np.array([0]), 2, 500)
+    _assert_threads_match_serial(engine, shape, args, rng)
 
 
 def test_fftw_1d_plans_out_of_place_patient_where_measured():
@@ -470,9 +468,6 @@ def test_fftw_1d_patient_plans_match_rocket_and_the_exact_coherent_state():
 def test_fftw_1d_work_buffer_shared_by_threads_gives_the_serial_result(rng):
     """Four threads run one 1D engine at once: one takes the engine's work buffer, the others
     (finding it in use) their own; every state equals the serial one bit for bit."""
-    import sys
-    import threading
-
     shape = (4096,)  # out of place: a work buffer
     engine = fftmod._candidate("fftw", kernels("split"), shape, 1)
     assert engine._work is not None
@@ -480,24 +475,6 @@ def test_fftw_1d_work_buffer_shared_by_threads_gives_the_serial_result(rng):
     k_rest = np.zeros((1, 1), dtype=np.complex128)
     k_last = np.exp(1j * rng.uniform(-1, 1, (1, shape[0]))) - 1
     args = (v, k_rest, k_last, np.array([0, 1]), np.array([0]), 2, 300)
-    starts = [engine.aligned(rng.standard_normal(shape) + 0j) for _ in range(4)]
-    serial = []
-    for s in starts:
-        x = engine.aligned(s.copy())
-        engine.evolve(x, *args)
-        serial.append(x)
-    outs = [engine.aligned(s.copy()) for s in starts]
-    threads = [threading.Thread(target=engine.evolve, args=(o, *args)) for o in outs]
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    finally:
-        sys.setswitchinterval(switch)
-    for a, b in zip(outs, serial, strict=True):
-        assert np.array_equal(a, b)
+    _assert_threads_match_serial(engine, shape, args, rng)
     assert engine._busy.acquire(blocking=False)  # released after every run
     engine._busy.release()

@@ -13,13 +13,7 @@ import quantgeo as qg
 from quantgeo.potentials import harmonic
 from quantgeo.solvers import fft as fftmod
 
-
-@pytest.fixture(autouse=True)
-def _own_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("QUANTGEO_CACHE_DIR", str(tmp_path / "cache"))
-    fftmod.clear_process_state()
-    yield
-    fftmod.clear_process_state()
+pytestmark = pytest.mark.usefixtures("own_fft_cache")  # each test its own FFT cache
 
 
 @pytest.fixture

@@ -22,14 +22,7 @@ from quantgeo.solvers.fftw_fourstep import (  # needs pyFFTW
     twiddle_factors,
 )
 
-
-@pytest.fixture(autouse=True)
-def _own_cache(tmp_path, monkeypatch):
-    """Each test reads and writes its own FFT cache folder."""
-    monkeypatch.setenv("QUANTGEO_CACHE_DIR", str(tmp_path / "cache"))
-    fftmod.clear_process_state()
-    yield
-    fftmod.clear_process_state()
+pytestmark = pytest.mark.usefixtures("own_fft_cache")  # each test its own FFT cache
 
 
 def _factors(rng, n, nk=2, k_rest=False):

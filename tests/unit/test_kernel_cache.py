@@ -51,7 +51,7 @@ def test_a_changed_callee_in_another_module_is_recompiled(tmp_path: Path) -> Non
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
     hook = "from quantgeo._kernels._cache import drop_stale"
-    call = "drop_stale(sys.modules[__name__], [sys.modules['pkg.dep']])"
+    call = "drop_stale(__name__, ['pkg.dep'])"
     (pkg / "main.py").write_text(textwrap.dedent(_MAIN.format(hook=hook, call=call)))
     (pkg / "plain.py").write_text(textwrap.dedent(_MAIN.format(hook="", call="")))
     base = (pkg / "main.py").stat().st_mtime
