@@ -23,8 +23,9 @@ runs blocks on threads (:class:`~quantgeo.evolution.WrightFisher`, ``workers``):
 * :func:`wf_table_generations` (K = 2, constant weights): then ``z`` is a function of the count
   ``c`` of allele 0 alone and the model is the Markov chain ``c → Bin(N_g, z_c)`` on
   ``0 … N_g``.  Its transition rows (laid out by :func:`table_layout`, NumPy code shared by
-  both backends) are written the first time a replicate is in the state (:func:`fill_rows`:
-  the same ``+ − × ÷`` in the same order here and in the twin, so the same bits), and each step
+  both backends) are written the first time a replicate is in the state, or all before a
+  long run (:func:`fill_rows`, two rows side by side: the same ``+ − × ÷`` in the same order
+  here and in the twin, so the same bits), and each step
   is an inversion ``c' = lo_c + min{i : F_c(i) > u}`` of one uniform ``u`` through a Chen–Asau
   guide table: O(1) per replicate-generation instead of a binomial draw's O(np) or BTRD
   set-up.  The kernel and the twin read equal tables with the same uniforms
