@@ -11,6 +11,9 @@ writes the rows itself, with the same arithmetic (:func:`fill_rows`).
 
 from __future__ import annotations
 
+import mmap
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -133,23 +136,50 @@ def table_layout(z: Array, n_genes: int) -> Tables:
     ``z`` has ``N_g + 1`` entries: the probability of allele 0 after selection and mutation at
     frequency ``c/N_g``.  Returns ``(lo, width, offset, mode, rho, cdf, guide, ready)``: row
     ``c`` spans the window ``[lo_c, lo_c + width_c)`` of :func:`table_windows`, starts at
-    ``offset_c = c · max(width)`` in ``cdf`` and ``guide`` (uninitialised: a row takes memory
-    only once :func:`fill_rows` writes it and sets ``ready_c = 1``), and is built from its mode
-    ``⌊(N_g + 1) p⌋`` with the odds ``ρ_c = p/(1 − p)``.
+    ``offset_c = Σ_{c' < c} width_c'`` in ``cdf`` and ``guide`` (packed: neighbouring states,
+    which a replicate visits in turn, are neighbours in memory; uninitialised, in huge pages
+    where the system has them, :func:`_buffer`), is written by :func:`fill_rows`, which sets
+    ``ready_c = 1``, and is built from its mode ``⌊(N_g + 1) p⌋`` with the odds
+    ``ρ_c = p/(1 − p)``.
     """
     lo, width = table_windows(z, n_genes)
     p = np.clip(z, 0.0, 1.0)
     inner = (p > 0.0) & (p < 1.0)
     rho: Array = np.where(inner, p / np.where(inner, 1.0 - p, 1.0), 1.0)
     mode = np.clip(np.floor((n_genes + 1) * p).astype(np.int64), lo, lo + width - 1)
-    wmax = int(width.max())
-    offset = np.arange(width.size, dtype=np.int64) * wmax
-    cdf = np.empty(width.size * wmax)
+    offset = np.cumsum(width) - width
+    cells = int(width.sum())
+    cdf = _buffer(cells, np.float64)
     # local indices < width: int16 halves the guide's cache footprint whenever it can hold them
-    guide: NDArray[np.integer] = np.empty(
-        width.size * wmax, dtype=np.int16 if wmax < 2**15 else np.int32
-    )
+    guide = _buffer(cells, np.int16 if int(width.max()) < 2**15 else np.int32)
     return lo, width, offset, mode, rho, cdf, guide, np.zeros(width.size, dtype=np.uint8)
+
+
+#: transparent huge page size (Linux x86-64 and most others)
+_HUGE = 1 << 21
+
+
+def _buffer(n: int, dtype: type[np.generic]) -> NDArray[Any]:
+    """An uninitialised ``(n,)`` array of ``dtype``; from ``_HUGE / 2`` bytes on, in private
+    anonymous memory aligned to and advised for transparent huge pages, where the system
+    offers them (``MADV_HUGEPAGE``; else :func:`numpy.empty`).
+
+    The tables are read at random, one or two cache lines per draw: with 4 KiB pages a
+    multi-MB table also misses the TLB on most draws, and writing it fresh costs a page fault
+    per 4 KiB (measured at N_g = 2000: the row fills 5.9 → 8.2 ns a cell in fresh pages).
+    """
+    nbytes = n * np.dtype(dtype).itemsize
+    if nbytes < _HUGE // 2 or not hasattr(mmap, "MADV_HUGEPAGE"):
+        return np.empty(n, dtype=dtype)
+    size = -(-nbytes // _HUGE) * _HUGE
+    try:
+        mm = mmap.mmap(-1, size + _HUGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        raw = np.frombuffer(mm, dtype=np.uint8)  # keeps `mm` alive as its base
+        skip = (-raw.ctypes.data) % _HUGE
+        mm.madvise(mmap.MADV_HUGEPAGE, skip, size)
+    except (OSError, ValueError):
+        return np.empty(n, dtype=dtype)
+    return raw[skip : skip + nbytes].view(dtype)
 
 
 def fill_rows(
@@ -229,8 +259,8 @@ def narrow_layout(z: Array, n_genes: int, max_width: int) -> Tables:
     offset = np.full(width.size, -1, dtype=np.int64)
     offset[narrow] = np.cumsum(width[narrow]) - width[narrow]
     cells = int(width[narrow].sum())
-    cdf = np.empty(cells)
-    guide: NDArray[np.integer] = np.empty(cells, dtype=np.int16 if max_width < 2**15 else np.int32)
+    cdf = _buffer(cells, np.float64)
+    guide = _buffer(cells, np.int16 if max_width < 2**15 else np.int32)
     return lo, width, offset, mode, rho, cdf, guide, np.zeros(width.size, dtype=np.uint8)
 
 

@@ -493,10 +493,22 @@ class WrightFisher:
         fix_time = np.full(reps, -1, dtype=np.int64)
         fixed_allele = np.full(reps, -1, dtype=np.int64)
         loss_time = np.full((reps, k), -1, dtype=np.int64)
-        loss_time[x == 0.0] = 0
-        init_fixed = np.any(x == 1.0, axis=1)
-        fix_time[init_fixed] = 0
-        fixed_allele[init_fixed] = np.argmax(x[init_fixed] == 1.0, axis=1)
+        # every replicate from the same x0: its (K,) row decides (the (R, K) masks cost ~15 ns
+        # a replicate, as much as a new mutant's whole run on the tables)
+        row = x[0].copy() if np.ndim(x0) == 1 else None
+        if row is not None:
+            loss_time[:, row == 0.0] = 0
+            if np.any(row == 1.0):
+                fix_time[:] = 0
+                fixed_allele[:] = int(np.argmax(row == 1.0))
+        else:
+            loss_time[x == 0.0] = 0
+            init_fixed = np.any(x == 1.0, axis=1)
+            fix_time[init_fixed] = 0
+            fixed_allele[init_fixed] = np.argmax(x[init_fixed] == 1.0, axis=1)
+        # the counts of allele 0 while x is on the grid c/N_g (the table and chain kernels keep
+        # them in place), else None
+        count = _grid_counts(x, row, ng) if counted else None
         n_blocks = -(-reps // BLOCK)
         blocks = [slice(b * BLOCK, min(reps, (b + 1) * BLOCK)) for b in range(n_blocks)]
         rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(self.seed).spawn(n_blocks)]
@@ -516,6 +528,10 @@ class WrightFisher:
                 states = np.flatnonzero(tabs[2] >= 0)
                 rows = [(states[j::threads].copy(), ng, *tabs) for j in range(threads)]
                 _run_jobs(pool, kmod.fill_rows, rows)
+            elif table is not None and reps * gens >= int(np.sum(table[1])):
+                # a run this long reaches most states: every row at once, two at a time side
+                # by side (fill_rows), instead of one by one as the replicates reach them
+                kmod.fill_rows(np.arange(ng + 1), ng, *table)
             for target in ticks:
                 while done < target:
                     if not self.mutates and np.all(fix_time >= 0):
@@ -524,8 +540,7 @@ class WrightFisher:
                     m = int(min(per_call, target - done))
                     w = self._weights if self._fitness_fn is None else self.weights(x)
                     s0 = time.perf_counter()
-                    count = np.rint(x[:, 0] * ng).astype(np.int64) if counted else None
-                    on_grid = counted and count is not None and _on_grid(x, count, ng)
+                    on_grid = count is not None
                     # off the grid c/N_g (only x0 can be): one general generation gets onto it
                     m = m if on_grid or not counted else 1
                     if on_grid and chain is not None and count is not None:
@@ -555,7 +570,10 @@ class WrightFisher:
                     t_kernel += time.perf_counter() - s0
                     done += m
                     simulated += m
-                    if not np.all(np.isfinite(x)):
+                    if counted and count is None:
+                        count = _grid_counts(x, None, ng)  # after the general generation
+                    # (the count chain cannot produce a non-finite state: x = count / N_g)
+                    if fn is kern and not np.all(np.isfinite(x)):
                         raise StabilityError(
                             f"non-finite frequencies at generation {done}: the mean fitness of a "
                             f"population was 0 (every allele present has weight 0)",
@@ -603,6 +621,16 @@ def _run_jobs(pool: ThreadPoolExecutor | None, fn: Callable[..., None], jobs: li
             fn(*args)
     else:
         list(pool.map(lambda args: fn(*args), jobs))
+
+
+def _grid_counts(x: Array, row: Array | None, ng: int) -> NDArray[np.int64] | None:
+    """The counts ``c`` of allele 0 if every row of ``x`` is exactly ``(c, N_g − c)/N_g``, else
+    ``None``; ``row``: the one row every row of ``x`` repeats, if known (then checked alone)."""
+    src = x if row is None else row[None, :]
+    count = np.rint(src[:, 0] * ng).astype(np.int64)
+    if not _on_grid(src, count, ng):
+        return None
+    return count if row is None else np.full(x.shape[0], count[0], dtype=np.int64)
 
 
 def _on_grid(x: Array, count: NDArray[np.int64], ng: int) -> bool:
