@@ -88,7 +88,10 @@ def _inversion(u: float, n: int, pp: float, inv: Array) -> int:
 
 
 @njit(cache=True, error_model="numpy")
-def _btrd_slow(v: float, w: float, n: int, pp: float, lf: Array, inv: Array) -> int:
+def _btrd_slow(v: float, w: float, n: int, pp: float, lf: Array) -> int:
+    # branch-free: selects, not jumps, on the data (which half of the slow region, k in range,
+    # acceptance), and the exact log test for every k: a mispredicted branch costs more here
+    # than the two logarithms
     q = 1.0 - pp
     npq = n * pp * q
     spq = np.sqrt(npq)
@@ -96,42 +99,20 @@ def _btrd_slow(v: float, w: float, n: int, pp: float, lf: Array, inv: Array) -> 
     a = -0.0873 + 0.0248 * b + 0.01 * pp
     c = n * pp + 0.5
     vr = 0.92 - 4.2 / b
-    if v >= vr:
-        u = w - 0.5
-    else:
-        u = v / vr - 0.93
-        sg = 0.5 if u > 0.0 else (-0.5 if u < 0.0 else 0.0)
-        u = sg - u
-        v = w * vr
+    hi = v >= vr
+    u0 = v / vr - 0.93
+    sg = 0.5 if u0 > 0.0 else (-0.5 if u0 < 0.0 else 0.0)
+    u = w - 0.5 if hi else sg - u0
+    v = v if hi else w * vr
     us = 0.5 - abs(u)
     kf = np.floor((2.0 * a / us + b) * u + c)
-    if kf < 0.0 or kf > n:
-        return -1
+    inside = (kf >= 0.0) & (kf <= n)
     alpha = (2.83 + 5.1 / b) * spq
     v = v * alpha / (a / (us * us) + b)
-    k = int(kf)
+    k = int(kf if inside else 0.0)  # a valid index either way
     m = int(np.floor((n + 1) * pp))
-    km = abs(k - m)
-    if km <= 15:
-        r = pp / q
-        nr = (n + 1) * r
-        f = 1.0
-        if m < k:
-            for i in range(m + 1, k + 1):
-                f = f * (nr * inv[i] - r)
-        elif m > k:
-            for i in range(k + 1, m + 1):
-                v = v * (nr * inv[i] - r)
-        return k if v <= f else -1
-    v = math.log(v)
-    rho = (km / npq) * (((km / 3.0 + 0.625) * km + 1.0 / 6.0) / npq + 0.5)
-    t = -(km * km) / (2.0 * npq)
-    if v < t - rho:
-        return k
-    if v > t + rho:
-        return -1
     bound = lf[m] + lf[n - m] - lf[k] - lf[n - k] + (k - m) * math.log(pp / q)
-    return k if v <= bound else -1
+    return k if inside & (math.log(v) <= bound) else -1
 
 
 @njit(cache=True, error_model="numpy")
@@ -242,13 +223,13 @@ def rounds(
         for t in range(n_s):
             i = slow[t]
             ni = n[i]
-            pp = p[i] if p[i] <= 0.5 else 1.0 - p[i]
-            k = _btrd_slow(vv[i], next_double(st), ni, pp, lf, inv)
-            if k >= 0:
-                out[i] = k if p[i] <= 0.5 else ni - k
-            else:
-                slow[n_sr] = i
-                n_sr += 1
+            low = p[i] <= 0.5
+            pp = p[i] if low else 1.0 - p[i]
+            k = _btrd_slow(vv[i], next_double(st), ni, pp, lf)
+            # written either way (a reject's entry is drawn again in a later round)
+            out[i] = k if low else ni - k
+            slow[n_sr] = i  # n_sr ≤ t: slow[t] is already read
+            n_sr += int(k < 0)
         # the next round's pending draws: the two ascending reject lists merged, from the back
         a_i = n_r - 1
         b_i = n_sr - 1
