@@ -1,29 +1,46 @@
 """NumPy twin of :mod:`quantgeo._kernels.binomial`: the same draws, vectorised over the batch.
 
 Same names and semantics; every ``+ − × ÷`` and square root in the kernel's order, ``q^n`` by
-the same squarings, and the logarithms of the rare BTRD tail test by ``math.log`` element by
-element (the kernel's; NumPy's SIMD ``np.log`` can differ in the last bit), so the two draw
-the same variates from equally seeded generators.
+the same squarings, and the logarithms of BTRD's acceptance test by :func:`ln`, the kernel's
+branch-free fdlibm ``log`` on arrays (bit operations through ``.view``; NumPy's SIMD ``np.log``
+can differ in the last bit), so the two draw the same variates from equally seeded generators.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import NDArray
 
-from quantgeo._kernels.binomial import BTRD_MIN, log_factorials, reciprocals
+from quantgeo._kernels.binomial import BTRD_MIN, LG, LN2_HI, LN2_LO, log_factorials, reciprocals
 
-__all__ = ["BTRD_MIN", "binomials", "log_factorials", "reciprocals", "rounds"]
+__all__ = ["BTRD_MIN", "binomials", "ln", "log_factorials", "reciprocals", "rounds"]
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 
-def _log(x: Array) -> Array:
-    # the C library's log element by element (the kernel's math.log); ln 0 = −∞ as in Numba
-    return np.array([math.log(v) if v > 0.0 else -math.inf for v in x.tolist()], dtype=float)
+def ln(x: Array) -> Array:
+    """The kernel's :func:`~quantgeo._kernels.binomial.ln` (fdlibm's ``log`` without branches),
+    bit for bit, on an array."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    hx = x.view(np.int64)
+    k = (hx >> 52) - 1023
+    hx = hx & 0x000FFFFFFFFFFFFF
+    hw = hx >> 32
+    i = (hx + 0x00095F6400000000) & 0x0010000000000000
+    f = (hx | (i ^ 0x3FF0000000000000)).view(np.float64) - 1.0
+    dk = (k + (i >> 52)).astype(np.float64)
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    t1 = w * (LG[1] + w * (LG[3] + w * LG[5]))
+    t2 = z * (LG[0] + w * (LG[2] + w * (LG[4] + w * LG[6])))
+    r = t2 + t1
+    hfsq = 0.5 * f * f
+    y1 = dk * LN2_HI - ((hfsq - (s * (hfsq + r) + dk * LN2_LO)) - f)
+    y2 = dk * LN2_HI - ((s * (f - r) - dk * LN2_LO) - f)
+    y = np.where((hw >= 0x6147A) & (hw <= 0x6B851), y1, y2)
+    return np.where(x > 0.0, y, -np.inf)
 
 
 def _q_pow(q: Array, n: IntArray) -> Array:
@@ -94,8 +111,8 @@ def _btrd_slow(v: Array, w: Array, n: IntArray, pp: Array, lf: Array) -> IntArra
     v = v * alpha / (a / (us * us) + b)
     k = np.where(inside, kf, 0.0).astype(np.int64)
     m = np.floor((n + 1) * pp).astype(np.int64)
-    bound = lf[m] + lf[n - m] - lf[k] - lf[n - k] + (k - m) * _log(pp / q)
-    return np.where(inside & (_log(v) <= bound), k, -1)
+    bound = lf[m] + lf[n - m] - lf[k] - lf[n - k] + (k - m) * ln(pp / q)
+    return np.where(inside & (ln(v) <= bound), k, -1)
 
 
 def binomials(
