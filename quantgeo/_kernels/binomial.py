@@ -56,6 +56,8 @@ Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 #: ``n·min(p, 1 − p)`` from which BTRD is used (Hörmann's bound); inversion below it
 BTRD_MIN = 10.0
+#: draws per chunk of a round's vectorised passes (their work rows stay in the L1/L2 cache)
+CHUNK = 1024
 
 
 def log_factorials(n: int) -> Array:
@@ -273,76 +275,83 @@ def rounds(
     a sequential pass decides (inversion where ``n p' < 10``; the log-factorial test) and
     lists the rejects.  The first stage decides every pending entry and lists the slow ones,
     the second runs the slow region on those; the two ascending lists of rejects, merged, are
-    the next round's pending entries (no pass over the accepted ones).  Work rows: two
-    ``(3, n_p)`` arrays, allocated once per call."""
+    the next round's pending entries (no pass over the accepted ones).  The passes run chunk
+    by chunk (:data:`CHUNK` draws; the order of the uniforms is the same), on two
+    ``(3, CHUNK)`` work arrays allocated once per call."""
     first = predrawn
-    # work rows, indexed by position in the pending list (first pass: u, p', n, fast-region
-    # result) or in the slow list (v then ln v, w then (k − m) ln(p'/q), p'; n, k, m)
-    fw = np.empty((3, n_p))
-    iw = np.empty((3, n_p), dtype=np.int64)
+    # work rows for a chunk of CHUNK draws: position j of the chunk of the pending list (first
+    # pass: u, p', n, fast-region result) or of the slow list (v then ln v, w then
+    # (k − m) ln(p'/q), p'; n, k, m) — small, so allocated once, cache-resident, no page faults
+    fw = np.empty((3, CHUNK))
+    iw = np.empty((3, CHUNK), dtype=np.int64)
     sv, sw, sp = fw[0], fw[1], fw[2]
     sn, sk, sm = iw[0], iw[1], iw[2]
     while n_p > 0:
-        # the first pass in three: each pending draw takes its first uniform, in pending order
-        # (sequential: the PCG64 state is a dependency chain); BTRD's fast region for all of
-        # them without a branch or a call (vectorised by LLVM: a mispredicted branch at the end
-        # of the sqrt/division chain cost more than the arithmetic, and independent draws'
-        # chains overlap); then inversion where n p' < 10 and the lists: the rejected ones in
-        # order in pend[:n_r], the slow ones in slow[:n_s]
-        n_bt = 0
-        for t in range(n_p):
-            i = pend[t]
-            if first:
-                u = vv[i]
-            else:
-                u = next_double(st)
-                vv[i] = u
-            sv[t] = u
-            sp[t] = p[i] if p[i] <= 0.5 else 1.0 - p[i]
-            sn[t] = n[i]
-            n_bt += int(sn[t] * sp[t] >= BTRD_MIN)
-        if n_bt > 0:
-            for t in range(n_p):
-                sk[t] = _btrd_fast(sv[t], sn[t], sp[t])
+        # the first pass, chunk by chunk in three: each pending draw takes its first uniform,
+        # in pending order (sequential: the PCG64 state is a dependency chain); BTRD's fast
+        # region for all of them without a branch or a call (vectorised by LLVM: a mispredicted
+        # branch at the end of the sqrt/division chain cost more than the arithmetic, and
+        # independent draws' chains overlap); then inversion where n p' < 10 and the lists:
+        # the rejected ones in order in pend[:n_r], the slow ones in slow[:n_s]
         n_s = 0
         n_r = 0
-        for t in range(n_p):
-            i = pend[t]
-            ni = n[i]
-            pp = sp[t]
-            k = _inversion(sv[t], ni, pp, inv) if ni * pp < BTRD_MIN else sk[t]
-            # written either way (−1, −2: drawn again or by the slow region)
-            out[i] = k if p[i] <= 0.5 else ni - k
-            slow[n_s] = i
-            n_s += int(k == -2)
-            pend[n_r] = i  # n_r ≤ t: pend[t] is already read
-            n_r += int(k == -1)
+        for c0 in range(0, n_p, CHUNK):
+            nc = min(CHUNK, n_p - c0)
+            any_bt = False
+            for j in range(nc):
+                i = pend[c0 + j]
+                if first:
+                    u = vv[i]
+                else:
+                    u = next_double(st)
+                    vv[i] = u
+                ni = n[i]
+                pp = p[i] if p[i] <= 0.5 else 1.0 - p[i]
+                sv[j] = u
+                sp[j] = pp
+                sn[j] = ni
+                any_bt |= ni * pp >= BTRD_MIN
+            if any_bt:
+                for j in range(nc):
+                    sk[j] = _btrd_fast(sv[j], sn[j], sp[j])
+            for j in range(nc):
+                i = pend[c0 + j]
+                ni = n[i]
+                pp = sp[j]
+                k = _inversion(sv[j], ni, pp, inv) if ni * pp < BTRD_MIN else sk[j]
+                # written either way (−1, −2: drawn again or by the slow region)
+                out[i] = k if p[i] <= 0.5 else ni - k
+                slow[n_s] = i
+                n_s += int(k == -2)
+                pend[n_r] = i  # n_r ≤ c0 + j: pend[c0 + j] is already read
+                n_r += int(k == -1)
         first = False
-        # the slow draws take their second uniforms in order (a sequential pass: the PCG64
-        # state is a dependency chain), their slow region is evaluated in a pass without
-        # branches or calls (vectorised by LLVM: the long sqrt/division/log chains of
-        # independent draws overlap), then the log-factorial tests and their rejects, in
-        # order, in place
-        for t in range(n_s):
-            i = slow[t]
-            sv[t] = vv[i]
-            sw[t] = next_double(st)
-            sp[t] = p[i] if p[i] <= 0.5 else 1.0 - p[i]
-            sn[t] = n[i]
-        for t in range(n_s):
-            sk[t], sm[t], sv[t], sw[t] = _btrd_slow(sv[t], sw[t], sn[t], sp[t])
+        # the slow draws, chunk by chunk: their second uniforms in order (sequential), the
+        # slow region without branches or calls (vectorised: the long sqrt/division/log
+        # chains of independent draws overlap), then the log-factorial tests and their
+        # rejects, in order, in place
         n_sr = 0
-        for t in range(n_s):
-            i = slow[t]
-            ni = n[i]
-            k = sk[t]
-            m = sm[t]
-            kk = max(k, 0)  # a valid index either way
-            bound = lf[m] + lf[ni - m] - lf[kk] - lf[ni - kk] + sw[t]
-            # written either way (a reject's entry is drawn again in a later round)
-            out[i] = k if p[i] <= 0.5 else ni - k
-            slow[n_sr] = i  # n_sr ≤ t: slow[t] is already read
-            n_sr += int(not ((k >= 0) & (sv[t] <= bound)))
+        for c0 in range(0, n_s, CHUNK):
+            nc = min(CHUNK, n_s - c0)
+            for j in range(nc):
+                i = slow[c0 + j]
+                sv[j] = vv[i]
+                sw[j] = next_double(st)
+                sp[j] = p[i] if p[i] <= 0.5 else 1.0 - p[i]
+                sn[j] = n[i]
+            for j in range(nc):
+                sk[j], sm[j], sv[j], sw[j] = _btrd_slow(sv[j], sw[j], sn[j], sp[j])
+            for j in range(nc):
+                i = slow[c0 + j]
+                ni = n[i]
+                k = sk[j]
+                m = sm[j]
+                kk = max(k, 0)  # a valid index either way
+                bound = lf[m] + lf[ni - m] - lf[kk] - lf[ni - kk] + sw[j]
+                # written either way (a reject's entry is drawn again in a later round)
+                out[i] = k if p[i] <= 0.5 else ni - k
+                slow[n_sr] = i  # n_sr ≤ c0 + j: slow[c0 + j] is already read
+                n_sr += int(not ((k >= 0) & (sv[j] <= bound)))
         # the next round's pending draws: the two ascending reject lists merged, from the back
         a_i = n_r - 1
         b_i = n_sr - 1

@@ -113,7 +113,7 @@ def test_branch_free_log_is_within_one_ulp():
     with localcontext() as ctx:
         ctx.prec = 40
         exact = [Decimal(v).ln() for v in x.tolist()]
-    err = np.array([float(abs(Decimal(y) - e)) for y, e in zip(twin.tolist(), exact)])
+    err = np.array([float(abs(Decimal(y) - e)) for y, e in zip(twin.tolist(), exact, strict=True)])
     ulp = np.spacing(np.abs(np.array([float(e) for e in exact])))
     assert np.all(err < ulp), float(np.max(err / ulp))
     assert kb.ln(0.0) == -np.inf and rb.ln(np.array([0.0]))[0] == -np.inf
