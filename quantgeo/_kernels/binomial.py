@@ -72,27 +72,13 @@ def reciprocals(n: int) -> Array:
 
 
 @njit(cache=True, error_model="numpy")
-def _q_pow(q: float, n: int) -> float:
-    # q**n by squaring from the lowest bit (the twin's order)
-    res = 1.0
-    base = q
-    e = n
-    while e > 0:
-        if e & 1:
-            res = res * base
-        base = base * base
-        e >>= 1
-    return res
-
-
-@njit(cache=True, error_model="numpy")
-def _inversion(u: float, n: int, pp: float, inv: Array) -> int:
+def _inversion(u: float, n: int, pp: float, inv: Array, px: float) -> int:
+    # BINV from 0 for the uniform u; px = f(0) = q^n
     q = 1.0 - pp
     r = pp / q
     npp = n * pp
     bound = min(float(n), np.floor(npp + 10.0 * np.sqrt(npp * q + 1.0)))
     x = 0
-    px = _q_pow(q, n)
     while u > px:
         x += 1
         if x > bound:
@@ -277,14 +263,15 @@ def rounds(
     the second runs the slow region on those; the two ascending lists of rejects, merged, are
     the next round's pending entries (no pass over the accepted ones).  The passes run chunk
     by chunk (:data:`CHUNK` draws; the order of the uniforms is the same), on two
-    ``(3, CHUNK)`` work arrays allocated once per call."""
+    ``(4, CHUNK)`` / ``(3, CHUNK)`` work arrays allocated once per call."""
     first = predrawn
-    # work rows for a chunk of CHUNK draws: position j of the chunk of the pending list (first
-    # pass: u, p', n, fast-region result) or of the slow list (v then ln v, w then
-    # (k − m) ln(p'/q), p'; n, k, m) — small, so allocated once, cache-resident, no page faults
-    fw = np.empty((3, CHUNK))
+    # work rows for a chunk of CHUNK draws, at position j of the chunk of the pending list
+    # (first pass: u, q^n, p', q^(2^b); n, fast-region result, n >> b) or of the slow list
+    # (v then ln v, w then (k − m) ln(p'/q), p'; n, k, m) — small, so allocated once,
+    # cache-resident, no page faults
+    fw = np.empty((4, CHUNK))
     iw = np.empty((3, CHUNK), dtype=np.int64)
-    sv, sw, sp = fw[0], fw[1], fw[2]
+    sv, sw, sp, sq = fw[0], fw[1], fw[2], fw[3]
     sn, sk, sm = iw[0], iw[1], iw[2]
     while n_p > 0:
         # the first pass, chunk by chunk in three: each pending draw takes its first uniform,
@@ -298,6 +285,7 @@ def rounds(
         for c0 in range(0, n_p, CHUNK):
             nc = min(CHUNK, n_p - c0)
             any_bt = False
+            any_inv = False
             for j in range(nc):
                 i = pend[c0 + j]
                 if first:
@@ -311,14 +299,31 @@ def rounds(
                 sp[j] = pp
                 sn[j] = ni
                 any_bt |= ni * pp >= BTRD_MIN
+                any_inv |= ni * pp < BTRD_MIN
             if any_bt:
                 for j in range(nc):
                     sk[j] = _btrd_fast(sv[j], sn[j], sp[j])
+            if any_inv:
+                # inversion's f(0) = q^n by squaring from the lowest bit (the twin's order),
+                # one bit of every entry per pass (vectorised; the BTRD entries get e = 0)
+                for j in range(nc):
+                    sw[j] = 1.0
+                    sq[j] = 1.0 - sp[j]
+                    sm[j] = sn[j] if sn[j] * sp[j] < BTRD_MIN else 0
+                more = True
+                while more:
+                    more = False
+                    for j in range(nc):
+                        e = sm[j]
+                        sw[j] = sw[j] * sq[j] if (e & 1) == 1 else sw[j]
+                        sq[j] = sq[j] * sq[j] if e > 0 else sq[j]
+                        sm[j] = e >> 1
+                        more |= e > 1
             for j in range(nc):
                 i = pend[c0 + j]
                 ni = n[i]
                 pp = sp[j]
-                k = _inversion(sv[j], ni, pp, inv) if ni * pp < BTRD_MIN else sk[j]
+                k = _inversion(sv[j], ni, pp, inv, sw[j]) if ni * pp < BTRD_MIN else sk[j]
                 # written either way (−1, −2: drawn again or by the slow region)
                 out[i] = k if p[i] <= 0.5 else ni - k
                 slow[n_s] = i
