@@ -134,8 +134,8 @@ def ln(x: float) -> float:
     ``s = f/(2 + f)``, ``R = Σ_j Lg_j s^{2j}`` — only ``+ − × ÷`` and bit operations, so LLVM
     vectorises a loop of them (the C library's ``log`` is a call, which stops it) and the
     twin reproduces every bit (:func:`quantgeo._kernels.binomial_reference.ln`).  Within 1 ulp
-    of ``ln x`` (tested against ``math.log``); subnormal ``x`` are not reduced (not needed:
-    the arguments here exceed ``2⁻²⁰⁰``)."""
+    of ``ln x`` (tested against 40-digit decimal arithmetic); subnormal ``x`` are not reduced
+    (not needed: the arguments here exceed ``2⁻²⁰⁰``)."""
     hx: int = _bits(x)  # type: ignore[call-arg]
     k = (hx >> 52) - 1023
     hx = hx & 0x000FFFFFFFFFFFFF
