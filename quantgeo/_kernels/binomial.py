@@ -11,25 +11,30 @@ r"""Exact binomial variates with a fresh ``p`` each draw, Numba (twin: :mod:`.bi
 * ``n p' ≥ 10``: **BTRD** (Hörmann 1993, *J. Statist. Comput. Simul.* 46, 101–110), transformed
   rejection with a decomposition: a uniform ``V ≤ 0.86 v_r`` (≈ 86 % of draws at large ``np``)
   gives ``X = ⌊(2a/(½ − |U|) + b)U + c⌋`` at once; otherwise a second uniform and the
-  acceptance test ``V ≤ f(X)/f(m)`` (recursively for ``|X − m| ≤ 15``, else the squeeze
-  ``ρ`` and, last, ``ln f(X)/f(m) = ln m! + ln(n − m)! − ln X! − ln(n − X)! + (X − m) ln(p'/q)``
-  from the log-factorial table ``lf``).
+  acceptance test ``V ≤ f(X)/f(m)`` for every ``X``, as its logarithm
+  ``ln V ≤ ln m! + ln(n − m)! − ln X! − ln(n − X)! + (X − m) ln(p'/q)`` from the log-factorial
+  table ``lf`` (Hörmann's recursion for ``|X − m| ≤ 15`` and his squeeze decide the same test:
+  they only save the logarithms, and cost more in data-dependent branches than those do
+  here, where the slow draws of a round are evaluated together and vectorised).
 
-Both are exact samplers (up to double rounding).  The stream of a batch is defined in
+Both are exact samplers up to double rounding (the table difference carries a relative error
+~1e-16 of ``ln n!``, the logarithms ≤ 1 ulp).  The stream of a batch is defined in
 **rounds**: each pending draw, in ascending order, takes one uniform; then each BTRD draw that
 missed the fast region, in ascending order, takes a second; the draws rejected in a round are
 the pending ones of the next.  The twin consumes ``rng.random(size)`` in that order (NumPy's
-``next_double`` stream, inlined here by :mod:`.pcg64`) with the same arithmetic; the logarithms it
-needs are Python's ``math.log`` (the C library's, which Numba's ``math.log`` calls too; NumPy's
-own SIMD ``np.log`` differs in the last bit), so the two agree draw for draw.
+``next_double`` stream, inlined here by :mod:`.pcg64`) with the same arithmetic; the logarithms
+are :func:`ln`, fdlibm's ``log`` written with ``+ − × ÷`` and bit operations only (no call,
+so LLVM vectorises the slow region; the C library's ``log`` and NumPy's SIMD ``np.log`` differ
+from it, and from each other, in the last bit), which the twin repeats bit for bit, so the two agree
+draw for draw.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
 from numpy.typing import NDArray
 from scipy.special import gammaln
 
@@ -37,12 +42,22 @@ from quantgeo._kernels import pcg64
 from quantgeo._kernels._cache import drop_stale
 from quantgeo._kernels.pcg64 import next_double
 
-__all__ = ["BTRD_MIN", "binomials", "draw_binomials", "log_factorials", "reciprocals", "rounds"]
+__all__ = [
+    "BTRD_MIN",
+    "binomials",
+    "draw_binomials",
+    "ln",
+    "log_factorials",
+    "reciprocals",
+    "rounds",
+]
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 #: ``n·min(p, 1 − p)`` from which BTRD is used (Hörmann's bound); inversion below it
 BTRD_MIN = 10.0
+#: draws per chunk of a round's vectorised passes (their work rows stay in the L1/L2 cache)
+CHUNK = 1024
 
 
 def log_factorials(n: int) -> Array:
@@ -57,27 +72,13 @@ def reciprocals(n: int) -> Array:
 
 
 @njit(cache=True, error_model="numpy")
-def _q_pow(q: float, n: int) -> float:
-    # q**n by squaring from the lowest bit (the twin's order)
-    res = 1.0
-    base = q
-    e = n
-    while e > 0:
-        if e & 1:
-            res = res * base
-        base = base * base
-        e >>= 1
-    return res
-
-
-@njit(cache=True, error_model="numpy")
-def _inversion(u: float, n: int, pp: float, inv: Array) -> int:
+def _inversion(u: float, n: int, pp: float, inv: Array, px: float) -> int:
+    # BINV from 0 for the uniform u; px = f(0) = q^n
     q = 1.0 - pp
     r = pp / q
     npp = n * pp
     bound = min(float(n), np.floor(npp + 10.0 * np.sqrt(npp * q + 1.0)))
     x = 0
-    px = _q_pow(q, n)
     while u > px:
         x += 1
         if x > bound:
@@ -87,8 +88,95 @@ def _inversion(u: float, n: int, pp: float, inv: Array) -> int:
     return x
 
 
-@njit(cache=True, error_model="numpy")
-def _btrd_slow(v: float, w: float, n: int, pp: float, lf: Array, inv: Array) -> int:
+@intrinsic
+def _bits(typingctx, x):
+    """The IEEE-754 bits of a float64 as an int64 (a bitcast: NumPy's ``.view(np.int64)``)."""
+    sig = types.int64(types.float64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return sig, codegen
+
+
+@intrinsic
+def _double(typingctx, x):
+    """The float64 of the IEEE-754 bits ``x`` (the inverse of :func:`_bits`)."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return sig, codegen
+
+
+# fdlibm's e_log.c (Sun Microsystems, 1993): ln 2 split in two, and the minimax coefficients of
+# ln(1 + f) = 2 atanh(s), s = f/(2 + f), on √½ ≤ 1 + f < √2 (error < 1 ulp)
+LN2_HI = 6.93147180369123816490e-01
+LN2_LO = 1.90821492927058770002e-10
+LG = (
+    6.666666666666735130e-01,
+    3.999999999940941908e-01,
+    2.857142874366239149e-01,
+    2.222219843214978396e-01,
+    1.818357216161805012e-01,
+    1.531383769920937332e-01,
+    1.479819860511658591e-01,
+)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def ln(x: float) -> float:
+    r"""``ln x`` for ``x = 0`` (``−∞``) and normal ``x > 0``, fdlibm's algorithm without branches.
+
+    ``x = 2^k (1 + f)``, ``√½ ≤ 1 + f < √2``; ``ln x = k ln 2 + ln(1 + f)`` with
+    ``ln(1 + f) = f − s(f − R)`` (or, for ``0.38 ≲ f ≲ 0.42``, ``f − (f²/2 − s(f²/2 + R))``),
+    ``s = f/(2 + f)``, ``R = Σ_j Lg_j s^{2j}`` — only ``+ − × ÷`` and bit operations, so LLVM
+    vectorises a loop of them (the C library's ``log`` is a call, which stops it) and the
+    twin reproduces every bit (:func:`quantgeo._kernels.binomial_reference.ln`).  Within 1 ulp
+    of ``ln x`` (tested against 40-digit decimal arithmetic); subnormal ``x`` are not reduced
+    (not needed: the arguments here exceed ``2⁻²⁰⁰``)."""
+    hx: int = _bits(x)  # type: ignore[call-arg]
+    k = (hx >> 52) - 1023
+    hx = hx & 0x000FFFFFFFFFFFFF
+    hw = hx >> 32  # fdlibm's high word of the mantissa
+    i = (hx + 0x00095F6400000000) & 0x0010000000000000  # 1 + f ≥ √2: halve, k + 1
+    f = _double(hx | (i ^ 0x3FF0000000000000)) - 1.0
+    dk = float(k + (i >> 52))
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    t1 = w * (LG[1] + w * (LG[3] + w * LG[5]))
+    t2 = z * (LG[0] + w * (LG[2] + w * (LG[4] + w * LG[6])))
+    r = t2 + t1
+    hfsq = 0.5 * f * f
+    y1 = dk * LN2_HI - ((hfsq - (s * (hfsq + r) + dk * LN2_LO)) - f)
+    y2 = dk * LN2_HI - ((s * (f - r) - dk * LN2_LO) - f)
+    y = y1 if (hw >= 0x6147A) & (hw <= 0x6B851) else y2
+    return y if x > 0.0 else -np.inf
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _btrd_fast(u: float, n: int, pp: float) -> int:
+    # BTRD's fast region without a branch on the data: the candidate k for u ≤ 0.86 v_r, −1
+    # if it falls outside 0 … n (rejected), −2 for u > 0.86 v_r (the slow region decides)
+    spq = np.sqrt(n * pp * (1.0 - pp))
+    b = 1.15 + 2.53 * spq
+    vr = 0.92 - 4.2 / b
+    a = -0.0873 + 0.0248 * b + 0.01 * pp
+    c = n * pp + 0.5
+    uf = u / vr - 0.43
+    kf = np.floor((2.0 * a / (0.5 - abs(uf)) + b) * uf + c)
+    inside = (kf >= 0.0) & (kf <= n)
+    k = int(kf if inside else -1.0)
+    return k if u <= 0.86 * vr else -2
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _btrd_slow(v: float, w: float, n: int, pp: float) -> tuple[int, int, float, float]:
+    # BTRD's slow region up to its acceptance test, without a branch on the data (selects):
+    # the candidate k (−1 outside 0 … n), the mode m, ln v and (k − m) ln(p'/q) — the caller
+    # accepts iff ln v ≤ ln m! + ln(n − m)! − ln k! − ln(n − k)! + (k − m) ln(p'/q)
     q = 1.0 - pp
     npq = n * pp * q
     spq = np.sqrt(npq)
@@ -96,42 +184,19 @@ def _btrd_slow(v: float, w: float, n: int, pp: float, lf: Array, inv: Array) -> 
     a = -0.0873 + 0.0248 * b + 0.01 * pp
     c = n * pp + 0.5
     vr = 0.92 - 4.2 / b
-    if v >= vr:
-        u = w - 0.5
-    else:
-        u = v / vr - 0.93
-        sg = 0.5 if u > 0.0 else (-0.5 if u < 0.0 else 0.0)
-        u = sg - u
-        v = w * vr
+    hi = v >= vr
+    u0 = v / vr - 0.93
+    sg = 0.5 if u0 > 0.0 else (-0.5 if u0 < 0.0 else 0.0)
+    u = w - 0.5 if hi else sg - u0
+    v = v if hi else w * vr
     us = 0.5 - abs(u)
     kf = np.floor((2.0 * a / us + b) * u + c)
-    if kf < 0.0 or kf > n:
-        return -1
+    inside = (kf >= 0.0) & (kf <= n)
     alpha = (2.83 + 5.1 / b) * spq
     v = v * alpha / (a / (us * us) + b)
-    k = int(kf)
+    k = int(kf if inside else -1.0)
     m = int(np.floor((n + 1) * pp))
-    km = abs(k - m)
-    if km <= 15:
-        r = pp / q
-        nr = (n + 1) * r
-        f = 1.0
-        if m < k:
-            for i in range(m + 1, k + 1):
-                f = f * (nr * inv[i] - r)
-        elif m > k:
-            for i in range(k + 1, m + 1):
-                v = v * (nr * inv[i] - r)
-        return k if v <= f else -1
-    v = math.log(v)
-    rho = (km / npq) * (((km / 3.0 + 0.625) * km + 1.0 / 6.0) / npq + 0.5)
-    t = -(km * km) / (2.0 * npq)
-    if v < t - rho:
-        return k
-    if v > t + rho:
-        return -1
-    bound = lf[m] + lf[n - m] - lf[k] - lf[n - k] + (k - m) * math.log(pp / q)
-    return k if v <= bound else -1
+    return k, m, ln(v), (k - m) * ln(pp / q)
 
 
 @njit(cache=True, error_model="numpy")
@@ -189,66 +254,109 @@ def rounds(
     ``vv[pend[t]]`` (drawn by the caller in that order).  ``st``: the PCG64 state
     (:mod:`.pcg64`), advanced; ``flag`` is unused (kept for the signature).
 
-    A round is two passes: the first draws and decides every pending entry (the fast region or
-    inversion) and lists the slow ones, the second runs BTRD's slow region on those; the two
-    ascending lists of rejects, merged, are the next round's pending entries (no pass over the
-    accepted ones)."""
+    A round is two stages of three passes each: a sequential pass draws the uniforms (the
+    PCG64 state is one dependency chain) and gathers each draw's ``u``, ``p'``, ``n`` into
+    contiguous rows, a pass without branches or calls evaluates BTRD's fast (or slow) region on
+    the rows — LLVM vectorises it, so independent draws' sqrt/division/log chains overlap — and
+    a sequential pass decides (inversion where ``n p' < 10``; the log-factorial test) and
+    lists the rejects.  The first stage decides every pending entry and lists the slow ones,
+    the second runs the slow region on those; the two ascending lists of rejects, merged, are
+    the next round's pending entries (no pass over the accepted ones).  The passes run chunk
+    by chunk (:data:`CHUNK` draws; the order of the uniforms is the same), on two
+    ``(4, CHUNK)`` / ``(3, CHUNK)`` work arrays allocated once per call."""
     first = predrawn
+    # work rows for a chunk of CHUNK draws, at position j of the chunk of the pending list
+    # (first pass: u, q^n, p', q^(2^b); n, fast-region result, n >> b) or of the slow list
+    # (v then ln v, w then (k − m) ln(p'/q), p'; n, k, m) — small, so allocated once,
+    # cache-resident, no page faults
+    fw = np.empty((4, CHUNK))
+    iw = np.empty((3, CHUNK), dtype=np.int64)
+    sv, sw, sp, sq = fw[0], fw[1], fw[2], fw[3]
+    sn, sk, sm = iw[0], iw[1], iw[2]
     while n_p > 0:
-        # one pass: each pending draw takes its first uniform (in pending order: the stream of
-        # a separate pass of uniforms) and is decided at once unless it is a slow BTRD draw;
-        # the rejected ones are kept in order in pend[:n_r], the slow ones in slow[:n_s]
+        # the first pass, chunk by chunk in three: each pending draw takes its first uniform,
+        # in pending order (sequential: the PCG64 state is a dependency chain); BTRD's fast
+        # region for all of them without a branch or a call (vectorised by LLVM: a mispredicted
+        # branch at the end of the sqrt/division chain cost more than the arithmetic, and
+        # independent draws' chains overlap); then inversion where n p' < 10 and the lists:
+        # the rejected ones in order in pend[:n_r], the slow ones in slow[:n_s]
         n_s = 0
         n_r = 0
-        for t in range(n_p):
-            i = pend[t]
-            if first:
-                u = vv[i]
-            else:
-                u = next_double(st)
-                vv[i] = u
-            ni = n[i]
-            low = p[i] <= 0.5
-            pp = p[i] if low else 1.0 - p[i]
-            if ni * pp < BTRD_MIN:
-                k = _inversion(u, ni, pp, inv)
-                if k >= 0:
-                    out[i] = k if low else ni - k
+        for c0 in range(0, n_p, CHUNK):
+            nc = min(CHUNK, n_p - c0)
+            any_bt = False
+            any_inv = False
+            for j in range(nc):
+                i = pend[c0 + j]
+                if first:
+                    u = vv[i]
                 else:
-                    pend[n_r] = i
-                    n_r += 1
-            else:
-                # BTRD's fast region without a branch on u (a mispredicted branch at the end of
-                # the sqrt/division chain costs more than the arithmetic): the candidate is
-                # written, the slow ones listed, the out-of-range ones rejected
-                spq = np.sqrt(ni * pp * (1.0 - pp))
-                b = 1.15 + 2.53 * spq
-                vr = 0.92 - 4.2 / b
-                a = -0.0873 + 0.0248 * b + 0.01 * pp
-                c = ni * pp + 0.5
-                uf = u / vr - 0.43
-                kf = np.floor((2.0 * a / (0.5 - abs(uf)) + b) * uf + c)
-                fast = u <= 0.86 * vr
-                inside = (kf >= 0.0) & (kf <= ni)
-                k = int(kf if inside else 0.0)
-                out[i] = k if low else ni - k
-                slow[n_s] = i
-                n_s += int(not fast)
-                pend[n_r] = i  # n_r ≤ t: pend[t] is already read
-                n_r += int(fast & (not inside))
-        first = False
-        # the slow draws take their second uniforms in order; their rejects, in order, in place
-        n_sr = 0
-        for t in range(n_s):
-            i = slow[t]
-            ni = n[i]
-            pp = p[i] if p[i] <= 0.5 else 1.0 - p[i]
-            k = _btrd_slow(vv[i], next_double(st), ni, pp, lf, inv)
-            if k >= 0:
+                    u = next_double(st)
+                    vv[i] = u
+                ni = n[i]
+                pp = p[i] if p[i] <= 0.5 else 1.0 - p[i]
+                sv[j] = u
+                sp[j] = pp
+                sn[j] = ni
+                any_bt |= ni * pp >= BTRD_MIN
+                any_inv |= ni * pp < BTRD_MIN
+            if any_bt:
+                for j in range(nc):
+                    sk[j] = _btrd_fast(sv[j], sn[j], sp[j])
+            if any_inv:
+                # inversion's f(0) = q^n by squaring from the lowest bit (the twin's order),
+                # one bit of every entry per pass (vectorised; the BTRD entries get e = 0)
+                for j in range(nc):
+                    sw[j] = 1.0
+                    sq[j] = 1.0 - sp[j]
+                    sm[j] = sn[j] if sn[j] * sp[j] < BTRD_MIN else 0
+                more = True
+                while more:
+                    more = False
+                    for j in range(nc):
+                        e = sm[j]
+                        sw[j] = sw[j] * sq[j] if (e & 1) == 1 else sw[j]
+                        sq[j] = sq[j] * sq[j] if e > 0 else sq[j]
+                        sm[j] = e >> 1
+                        more |= e > 1
+            for j in range(nc):
+                i = pend[c0 + j]
+                ni = n[i]
+                pp = sp[j]
+                k = _inversion(sv[j], ni, pp, inv, sw[j]) if ni * pp < BTRD_MIN else sk[j]
+                # written either way (−1, −2: drawn again or by the slow region)
                 out[i] = k if p[i] <= 0.5 else ni - k
-            else:
-                slow[n_sr] = i
-                n_sr += 1
+                slow[n_s] = i
+                n_s += int(k == -2)
+                pend[n_r] = i  # n_r ≤ c0 + j: pend[c0 + j] is already read
+                n_r += int(k == -1)
+        first = False
+        # the slow draws, chunk by chunk: their second uniforms in order (sequential), the
+        # slow region without branches or calls (vectorised: the long sqrt/division/log
+        # chains of independent draws overlap), then the log-factorial tests and their
+        # rejects, in order, in place
+        n_sr = 0
+        for c0 in range(0, n_s, CHUNK):
+            nc = min(CHUNK, n_s - c0)
+            for j in range(nc):
+                i = slow[c0 + j]
+                sv[j] = vv[i]
+                sw[j] = next_double(st)
+                sp[j] = p[i] if p[i] <= 0.5 else 1.0 - p[i]
+                sn[j] = n[i]
+            for j in range(nc):
+                sk[j], sm[j], sv[j], sw[j] = _btrd_slow(sv[j], sw[j], sn[j], sp[j])
+            for j in range(nc):
+                i = slow[c0 + j]
+                ni = n[i]
+                k = sk[j]
+                m = sm[j]
+                kk = max(k, 0)  # a valid index either way
+                bound = lf[m] + lf[ni - m] - lf[kk] - lf[ni - kk] + sw[j]
+                # written either way (a reject's entry is drawn again in a later round)
+                out[i] = k if p[i] <= 0.5 else ni - k
+                slow[n_sr] = i  # n_sr ≤ c0 + j: slow[c0 + j] is already read
+                n_sr += int(not ((k >= 0) & (sv[j] <= bound)))
         # the next round's pending draws: the two ascending reject lists merged, from the back
         a_i = n_r - 1
         b_i = n_sr - 1

@@ -1,28 +1,46 @@
 """NumPy twin of :mod:`quantgeo._kernels.binomial`: the same draws, vectorised over the batch.
 
 Same names and semantics; every ``+ − × ÷`` and square root in the kernel's order, ``q^n`` by
-the same squarings, and the logarithms of the rare BTRD tail test by ``math.log`` element by
-element (the kernel's; NumPy's SIMD ``np.log`` can differ in the last bit), so the two draw
-the same variates from equally seeded generators.
+the same squarings, and the logarithms of BTRD's acceptance test by :func:`ln`, the kernel's
+branch-free fdlibm ``log`` on arrays (bit operations through ``.view``; NumPy's SIMD ``np.log``
+can differ in the last bit), so the two draw the same variates from equally seeded generators.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numpy.typing import NDArray
 
-from quantgeo._kernels.binomial import BTRD_MIN, log_factorials, reciprocals
+from quantgeo._kernels.binomial import BTRD_MIN, LG, LN2_HI, LN2_LO, log_factorials, reciprocals
 
-__all__ = ["BTRD_MIN", "binomials", "log_factorials", "reciprocals", "rounds"]
+__all__ = ["BTRD_MIN", "binomials", "ln", "log_factorials", "reciprocals", "rounds"]
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 
-def _log(x: Array) -> Array:
-    return np.array([math.log(v) for v in x.tolist()], dtype=float)
+def ln(x: Array) -> Array:
+    """The kernel's :func:`~quantgeo._kernels.binomial.ln` (fdlibm's ``log`` without branches),
+    bit for bit, on an array."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    hx = x.view(np.int64)
+    k = (hx >> 52) - 1023
+    hx = hx & 0x000FFFFFFFFFFFFF
+    hw = hx >> 32
+    i = (hx + 0x00095F6400000000) & 0x0010000000000000
+    f = (hx | (i ^ 0x3FF0000000000000)).view(np.float64) - 1.0
+    dk = (k + (i >> 52)).astype(np.float64)
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    t1 = w * (LG[1] + w * (LG[3] + w * LG[5]))
+    t2 = z * (LG[0] + w * (LG[2] + w * (LG[4] + w * LG[6])))
+    r = t2 + t1
+    hfsq = 0.5 * f * f
+    y1 = dk * LN2_HI - ((hfsq - (s * (hfsq + r) + dk * LN2_LO)) - f)
+    y2 = dk * LN2_HI - ((s * (f - r) - dk * LN2_LO) - f)
+    y = np.where((hw >= 0x6147A) & (hw <= 0x6B851), y1, y2)
+    return np.where(x > 0.0, y, -np.inf)
 
 
 def _q_pow(q: Array, n: IntArray) -> Array:
@@ -74,7 +92,7 @@ def _btrd_fast(v: Array, n: IntArray, pp: Array) -> IntArray:
     return out
 
 
-def _btrd_slow(v: Array, w: Array, n: IntArray, pp: Array, lf: Array, inv: Array) -> IntArray:
+def _btrd_slow(v: Array, w: Array, n: IntArray, pp: Array, lf: Array) -> IntArray:
     q = 1.0 - pp
     npq = n * pp * q
     spq = np.sqrt(npq)
@@ -88,43 +106,13 @@ def _btrd_slow(v: Array, w: Array, n: IntArray, pp: Array, lf: Array, inv: Array
     v = np.where(hi, v, w * vr)
     us = 0.5 - np.abs(u)
     kf = np.floor((2.0 * a / us + b) * u + c)
-    res = np.full(v.size, -1, dtype=np.int64)
-    ok = np.flatnonzero((kf >= 0.0) & (kf <= n))
-    if not ok.size:
-        return res
-    n, pp, q, npq, b, us, a = n[ok], pp[ok], q[ok], npq[ok], b[ok], us[ok], a[ok]
-    alpha = (2.83 + 5.1 / b) * np.sqrt(npq)
-    v = v[ok] * alpha / (a / (us * us) + b)
-    k = kf[ok].astype(np.int64)
+    inside = (kf >= 0.0) & (kf <= n)
+    alpha = (2.83 + 5.1 / b) * spq
+    v = v * alpha / (a / (us * us) + b)
+    k = np.where(inside, kf, 0.0).astype(np.int64)
     m = np.floor((n + 1) * pp).astype(np.int64)
-    km = np.abs(k - m)
-    acc = np.zeros(ok.size, dtype=bool)
-    near = km <= 15
-    if np.any(near):
-        r = pp / q
-        nr = (n + 1) * r
-        f = np.ones(ok.size)
-        for d in range(1, 16):
-            up = near & (m + d <= k)
-            f[up] = f[up] * (nr[up] * inv[m[up] + d] - r[up])
-            dn = near & (k + d <= m)
-            v[dn] = v[dn] * (nr[dn] * inv[k[dn] + d] - r[dn])
-        acc[near] = v[near] <= f[near]
-    far = np.flatnonzero(~near)
-    if far.size:
-        kmf, nq = km[far], npq[far]
-        lv = _log(v[far])
-        rho = (kmf / nq) * (((kmf / 3.0 + 0.625) * kmf + 1.0 / 6.0) / nq + 0.5)
-        t = -(kmf * kmf) / (2.0 * nq)
-        acc[far] = lv < t - rho
-        tail = np.flatnonzero(~(lv < t - rho) & ~(lv > t + rho))
-        if tail.size:
-            j = far[tail]
-            mj, kj, nj = m[j], k[j], n[j]
-            bound = lf[mj] + lf[nj - mj] - lf[kj] - lf[nj - kj] + (kj - mj) * _log(pp[j] / q[j])
-            acc[j] = lv[tail] <= bound
-    res[ok[acc]] = k[acc]
-    return res
+    bound = lf[m] + lf[n - m] - lf[k] - lf[n - k] + (k - m) * ln(pp / q)
+    return np.where(inside & (ln(v) <= bound), k, -1)
 
 
 def binomials(
@@ -177,7 +165,7 @@ def rounds(
         sl = bt[k[bt] == -2]
         if sl.size:
             w = rng.random(sl.size)
-            k[sl] = _btrd_slow(u[sl], w, ni[sl], pp[sl], lf, inv)
+            k[sl] = _btrd_slow(u[sl], w, ni[sl], pp[sl], lf)
         done = k >= 0
         j = pend_[done]
         res[j] = np.where(low[j], k[done], n[j] - k[done])

@@ -4,6 +4,8 @@ of the thread count."""
 
 from __future__ import annotations
 
+from decimal import Decimal, localcontext
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -88,6 +90,33 @@ def test_kernel_equals_twin(seed):
     np.testing.assert_array_equal(a, b)
     assert next_a == next_b  # the same number of uniforms consumed
     assert np.all(a[p == 0.0] == 0) and np.all(a[p == 1.0] == n[p == 1.0])
+
+
+def test_branch_free_log_is_within_one_ulp():
+    # BTRD's acceptance test takes its logarithms from ln (fdlibm's log without branches, so
+    # the slow region vectorises): kernel == twin bit for bit, and within fdlibm's bound of
+    # 1 ulp of ln x in 40-digit decimal arithmetic, on BTRD's arguments (0 < x ≤ 1) and beyond
+    rng = np.random.default_rng(8)
+    special = [1.0, 0.5, 2.0, np.sqrt(0.5), np.sqrt(2.0), np.nextafter(1.0, 0.0), 2.0**-200]
+    x = np.concatenate(
+        [
+            rng.random(1500),
+            np.exp(rng.uniform(-700.0, 700.0, 1500)),
+            1.0 + rng.uniform(-1e-4, 1e-4, 500),
+            special,
+            [np.finfo(float).tiny, np.finfo(float).max],
+        ]
+    )
+    twin = rb.ln(x)
+    kernel = np.array([kb.ln(v) for v in x.tolist()])
+    np.testing.assert_array_equal(kernel, twin)
+    with localcontext() as ctx:
+        ctx.prec = 40
+        exact = [Decimal(v).ln() for v in x.tolist()]
+    err = np.array([float(abs(Decimal(y) - e)) for y, e in zip(twin.tolist(), exact, strict=True)])
+    ulp = np.spacing(np.abs(np.array([float(e) for e in exact])))
+    assert np.all(err < ulp), float(np.max(err / ulp))
+    assert kb.ln(0.0) == -np.inf and rb.ln(np.array([0.0]))[0] == -np.inf
 
 
 def _run(backend: str, workers: int, reps: int, n: int = 40, x0=None, **model) -> object:
