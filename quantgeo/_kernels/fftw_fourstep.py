@@ -46,7 +46,7 @@ new-array execute is thread-safe).  The NumPy twins are in :mod:`.fftw_fourstep_
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import get_thread_id, njit, prange
 
 # importing the FFTW kernels binds their external `fftw_execute_dft` symbol (see that module)
 from quantgeo._kernels._cache import drop_stale
@@ -58,56 +58,55 @@ _C16 = 16  # bytes of one complex128
 
 
 @njit(cache=True, inline="always")
-def _twiddle_rows(w, r0, r1, n2, tw_hi, tw_lo):
-    """``w[k₁ − r0] ← ω_N^{k₁n₂}`` for the block's rows, as ``tw_hi[k₁, :, h]·tw_lo[k₁, :, l]``
-    (``n₂ = hL + l``, ``L = tw_lo.shape[2]``): two exactly computed factors and one rounded
-    product, built in cache instead of streaming an N-point table through memory."""
-    big = tw_lo.shape[2]
-    for k1 in range(r0, r1):
-        hi, lo, out = tw_hi[k1], tw_lo[k1], w[k1 - r0]
-        for h in range(tw_hi.shape[2]):
-            ar, ai = hi[0, h], hi[1, h]
-            base = h * big
-            m = min(big, n2 - base)
-            dr, di = out[0, base : base + m], out[1, base : base + m]
-            for j in range(m):
-                dr[j] = ar * lo[0, j] - ai * lo[1, j]
-                di[j] = ar * lo[1, j] + ai * lo[0, j]
+def _twiddle_row(x, hi, lo, n2, sign):
+    """``x ← x·ω`` (``sign = 1``) or ``x·ω̄`` (``sign = −1``) on one row (``x`` its float64
+    view, ``2·N₂``), ``ω[n₂] = ω_N^{k₁n₂} = hi[:, h]·lo[:, l]`` for ``n₂ = hL + l`` (``L =
+    lo.shape[1]``): two exactly computed factors and one rounded product, formed in registers
+    as the row is multiplied (no N-point table streamed through memory, no twiddle row
+    stored and read back)."""
+    big = lo.shape[1]
+    lr, li = lo[0], lo[1]
+    for h in range(hi.shape[1]):
+        ar, ai = hi[0, h], hi[1, h]
+        base = h * big
+        m = min(big, n2 - base)
+        seg = x[2 * base : 2 * (base + m)]
+        for j in range(m):  # the loop indexes a slice from 0: no wraparound, it vectorises
+            wr = ar * lr[j] - ai * li[j]
+            wi = sign * (ar * li[j] + ai * lr[j])  # ×(±1) is exact: ω̄ rounds as ω
+            xr, xi = seg[2 * j], seg[2 * j + 1]
+            seg[2 * j] = xr * wr - xi * wi
+            seg[2 * j + 1] = xr * wi + xi * wr
 
 
 @njit(cache=True, inline="always")
-def _row_block(pad, b, geo, tw_hi, tw_lo, kp, scale, plans):
+def _row_block(pad, b, slot, geo, tw_hi, tw_lo, kp, scale, plans):
     """Row block ``b``: twiddle, ``F_row``, ``x ← scale·x(1 + g_K)``, ``F_row⁻¹``, conjugate
-    twiddle, on rows ``bR … min(N₁, (b+1)R) − 1`` of the buffer.  ``kp`` (``(N₁, 2, N₂)``) is
-    ``g_K`` in C's order as (real, imaginary) rows."""
+    twiddle, on rows ``bR … min(N₁, (b+1)R) − 1`` of the buffer.  The row FFTs run out of
+    place, through scratch rows ``slot`` (one set per thread) past the buffer's ``N₁`` rows.
+    ``kp`` (``(N₁, 2, N₂)``) is ``g_K`` in C's order as (real, imaginary) rows."""
     n1, n2, ld, rows = geo[0], geo[1], geo[2], geo[3]
     r0 = b * rows
     r1 = min(n1, r0 + rows)
     t = 2 if r1 - r0 < rows else 0
     fq = pad.view(np.float64)
     ptr = pad.ctypes.data + r0 * ld * _C16
-    tw = np.empty((r1 - r0, 2, n2))  # the block's twiddles, kept for the conjugate pass
-    _twiddle_rows(tw, r0, r1, n2, tw_hi, tw_lo)
+    s0 = n1 + slot * rows  # the first scratch row
     for k1 in range(r0, r1):
-        x, w = fq[2 * k1 * ld : 2 * k1 * ld + 2 * n2], tw[k1 - r0]
-        for j in range(n2):  # the loops index slices from 0: no wraparound, they vectorise
-            xr, xi = x[2 * j], x[2 * j + 1]
-            x[2 * j] = xr * w[0, j] - xi * w[1, j]
-            x[2 * j + 1] = xr * w[1, j] + xi * w[0, j]
-    _execute(plans[t], ptr, ptr)
+        _twiddle_row(fq[2 * k1 * ld : 2 * k1 * ld + 2 * n2], tw_hi[k1], tw_lo[k1], n2, 1.0)
+    sptr = pad.ctypes.data + s0 * ld * _C16
+    _execute(plans[t], ptr, sptr)
     for k1 in range(r0, r1):
-        x, g = fq[2 * k1 * ld : 2 * k1 * ld + 2 * n2], kp[k1]
+        q = 2 * (s0 + k1 - r0) * ld
+        x, g = fq[q : q + 2 * n2], kp[k1]
+        gr, gi = g[0], g[1]
         for j in range(n2):
             xr, xi = x[2 * j], x[2 * j + 1]
-            x[2 * j] = (xr + (xr * g[0, j] - xi * g[1, j])) * scale
-            x[2 * j + 1] = (xi + (xr * g[1, j] + xi * g[0, j])) * scale
-    _execute(plans[t + 1], ptr, ptr)
+            x[2 * j] = (xr + (xr * gr[j] - xi * gi[j])) * scale
+            x[2 * j + 1] = (xi + (xr * gi[j] + xi * gr[j])) * scale
+    _execute(plans[t + 1], sptr, ptr)
     for k1 in range(r0, r1):
-        x, w = fq[2 * k1 * ld : 2 * k1 * ld + 2 * n2], tw[k1 - r0]
-        for j in range(n2):
-            xr, xi = x[2 * j], x[2 * j + 1]
-            x[2 * j] = xr * w[0, j] + xi * w[1, j]
-            x[2 * j + 1] = xi * w[0, j] - xr * w[1, j]
+        _twiddle_row(fq[2 * k1 * ld : 2 * k1 * ld + 2 * n2], tw_hi[k1], tw_lo[k1], n2, -1.0)
 
 
 @njit(cache=True, inline="always")
@@ -183,7 +182,7 @@ def fourstep_evolve(
         for j in range(s):
             k = kp[k_index[j]]
             for b in range(nrb):
-                _row_block(pad, b, geo, tw_hi, tw_lo, k, scale, plans)
+                _row_block(pad, b, 0, geo, tw_hi, tw_lo, k, scale, plans)
             v = v_factors[_next_v(n, j, s, nsteps, v_index, v_merged)]
             last = n == nsteps - 1 and j == s - 1
             for b in range(ncb):
@@ -207,7 +206,7 @@ def fourstep_evolve_par(
         for j in range(s):
             k = kp[k_index[j]]
             for b in prange(nrb):
-                _row_block(pad, b, geo, tw_hi, tw_lo, k, scale, plans)
+                _row_block(pad, b, get_thread_id(), geo, tw_hi, tw_lo, k, scale, plans)
             v = v_factors[_next_v(n, j, s, nsteps, v_index, v_merged)]
             last = n == nsteps - 1 and j == s - 1
             for b in prange(ncb):
