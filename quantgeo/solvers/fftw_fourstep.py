@@ -36,7 +36,7 @@ __all__ = ["FourStepEngine", "fourstep_blocks", "fourstep_split"]
 #: blocks stay in a core's L2 (2 MiB here) with the factor rows they read.  Measured at 2²²,
 #: 1 thread (N₁ = 256): 2¹⁷/2¹⁸ (1 row, 64 columns) 122 ms a step, 2¹⁹/2²⁰ (1 row, 256
 #: columns: 4 KiB of each buffer row) 111 ms.
-ROW_BYTES, COL_BYTES = 1 << 19, 1 << 20
+ROW_BYTES, COL_BYTES = 1 << 17, 1 << 20
 #: ``N₁`` is the largest divisor of N up to ``√N / SHORT``: short columns and long rows.  The
 #: column sweep is the one that strides through memory (a block reads ``N₁`` segments of B
 #: points ``ld`` apart), so few, wide segments stream best, while rows of up to ~16k points
