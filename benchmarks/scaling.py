@@ -8,8 +8,10 @@ Times one Strang step (the steps ``SplitOperatorSolver.run`` takes, without its 
 * 3D 32³ … 256³,
 
 and fits the exponent p of t ∝ (N log N)^p per dimension and over all sizes (least squares of
-log t against log(N log₂ N)).  Target R5: p within 10 % of 1.  It also prints
-t / (N log₂ N) in ns, whose drift from size to size is what the exponent summarises.
+log t against log(N log₂ N)).  Target R5: p within 10 % of 1.  It also prints t / (N log₂ N)
+in ns, whose drift from size to size is what the exponent summarises.  The step is the
+difference of one call of 2n steps and one of n: what a call costs once (the four-step engine
+moves ψ into and out of its buffer, ~0.4 of a step) cancels.
 
 Sizes are measured interleaved: every round times each size of a dimension once, and the
 median over the rounds is kept, so a change of machine load hits all sizes alike.  Both the
@@ -67,13 +69,28 @@ def _recorder() -> Any:
     return qg.Recorder(observables=(), store_states=False)
 
 
-def _time_steps(solver: Any, buf: Any, steps: int) -> tuple[float, float]:
-    """Wall-clock and CPU seconds of ``steps`` Strang steps of ``buf`` in place.
+def _time_steps(solver: Any, buf: Any, steps: int) -> tuple[float, float, float]:
+    """Wall-clock and CPU seconds of ``steps`` Strang steps of ``buf`` in place: the difference
+    of one call of ``2·steps`` and one of ``steps`` steps.
 
     ``_advance`` is the call ``run`` makes for every chunk of steps (the kernels, factors
     cached): timing it leaves out the per-run set-up (state copy, phase and norm checks, ~2
-    steps whose cost varies with the load), which would otherwise bend the small sizes.
+    steps whose cost varies with the load), which would otherwise bend the small sizes.  The
+    difference also cancels what every call costs once: the four-step engine's first and last
+    half sweeps (ψ in and out of its buffer, ~0.4 of a step), which at 2²² (2 steps a call)
+    added ~20 % to the step.  A 1-step call first warms the caches: every size is timed after
+    another (cold, the n-step call ran slower than the 2n-step one's extra steps, and the
+    difference came out too small: 1D 2¹⁸ 1.2 against 3.1 ms).  The third value is the CPU
+    seconds of the warm ``steps``-step call alone (a chunk of steps, its set-up included).
     """
+    _time_call(solver, buf, 1)  # warm: the size timed before evicted this one's arrays
+    wall, cpu = _time_call(solver, buf, steps)
+    wall2, cpu2 = _time_call(solver, buf, 2 * steps)
+    return wall2 - wall, cpu2 - cpu, cpu
+
+
+def _time_call(solver: Any, buf: Any, steps: int) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of one ``_advance`` call of ``steps`` steps."""
     t, c = time.perf_counter(), time.process_time()
     solver._advance(buf, 0.0, DT, steps)
     return time.perf_counter() - t, time.process_time() - c
@@ -84,6 +101,7 @@ def _time_pairs(buf: Any, steps: int) -> tuple[float, float]:
     the floor of a step, whose own scaling the step's is compared with."""
     from quantgeo._kernels import split
 
+    split.fft_pair(buf, 1, 1)  # warm, as the steps are (_time_steps)
     t, c = time.perf_counter(), time.process_time()
     split.fft_pair(buf, steps, 1)
     return time.perf_counter() - t, time.process_time() - c
@@ -128,20 +146,21 @@ def measure(
         # the layout run() gives the engine (FFTW's plans want SIMD alignment; a plain array
         # would be copied to an aligned one at every call)
         buf = solver._fft.aligned(np.array(psi.data, dtype=np.complex128))
-        two = _time_steps(solver, buf, 2)[0] / 2
+        two = _time_call(solver, buf, 2)[0] / 2
         steps = max(2, math.ceil(seconds / max(two, 1e-7)))
         cases.append({"shape": shape, "solver": solver, "buf": buf, "steps": steps})
-        cases[-1].update(wall=[], cpu=[], pair=[], four=[], pbuf=buf.copy())
+        cases[-1].update(wall=[], cpu=[], call=[], pair=[], four=[], pbuf=buf.copy())
         _time_pairs(cases[-1]["pbuf"], 1)
         four = _fourstep(solver, shape)
         if four is not None:
             cases[-1].update(four_solver=four, fbuf=np.array(psi.data, dtype=np.complex128))
-            _time_steps(four, cases[-1]["fbuf"], 1)
+            _time_call(four, cases[-1]["fbuf"], 1)
     for _ in range(rounds):
         for c in cases:
-            wall, cpu = _time_steps(c["solver"], c["buf"], c["steps"])
+            wall, cpu, call = _time_steps(c["solver"], c["buf"], c["steps"])
             c["wall"].append(wall / c["steps"])
             c["cpu"].append(cpu / c["steps"])
+            c["call"].append(call / c["steps"])
             c["pair"].append(_time_pairs(c["pbuf"], c["steps"])[1] / c["steps"])
             if "four_solver" in c:
                 four_cpu = _time_steps(c["four_solver"], c["fbuf"], c["steps"])[1]
@@ -158,6 +177,7 @@ def measure(
                 "steps": c["steps"],
                 "step_ms": 1e3 * wall,
                 "cpu_step_ms": 1e3 * cpu,
+                "cpu_call_ms": 1e3 * statistics.median(c["call"]),
                 "ns_per_nlogn": 1e9 * wall / (n * math.log2(n)),
                 "cpu_ns_per_nlogn": 1e9 * cpu / (n * math.log2(n)),
                 "cpu_pair_ms": 1e3 * pair,
@@ -224,6 +244,9 @@ def main() -> None:
             fits[key] = fit_exponent(sites, secs) if len(rows) >= 2 else math.nan
             all_t[key] += secs
         print("  fitted exponent of t ∝ (N log N)^p: " + _verdicts(fits))
+        if len(rows) >= 2:
+            call = fit_exponent(sites, [r["cpu_call_ms"] / 1e3 for r in rows])
+            print(f"  cpu of one call of n steps / n (per-call set-up included): p = {call:.3f}")
         if ndim == 1 and all(r["cpu_fourstep_ms"] for r in rows):
             big = [r for r in rows if r["sites"] >= _fourstep_min()]
             if big:  # auto's step at the small sizes, four-step's where it is a candidate

@@ -49,18 +49,19 @@ def _row_sweep(
 ) -> None:
     """One row sweep (see the kernel's ``_row_block``)."""
     n1, n2, ld, rows, _ = _geo(geo)
-    q = pad.reshape(n1, ld)
+    q = pad.reshape(-1, ld)
     w = twiddles(n2, tw_hi, tw_lo)
     g = kp[:, 0] + 1j * kp[:, 1]
+    sptr = pad.ctypes.data + n1 * ld * 16  # the first set of scratch rows (one thread)
     for r0 in range(0, n1, rows):
         r1 = min(n1, r0 + rows)
         t = 2 if r1 - r0 < rows else 0
         ptr = pad.ctypes.data + r0 * ld * 16
-        blk = q[r0:r1, :n2]
+        blk, scr = q[r0:r1, :n2], q[n1 : n1 + r1 - r0, :n2]
         blk *= w[r0:r1]
-        _execute(plans[t], ptr, ptr)
-        blk[...] = (blk + blk * g[r0:r1]) * scale
-        _execute(plans[t + 1], ptr, ptr)
+        _execute(plans[t], ptr, sptr)
+        scr[...] = (scr + scr * g[r0:r1]) * scale
+        _execute(plans[t + 1], sptr, ptr)
         blk *= np.conj(w[r0:r1])
 
 
@@ -77,7 +78,7 @@ def _col_sweep(
     n1, n2, ld, _, cols = _geo(geo)
     a = psi.reshape(n1, n2)
     gv = v.reshape(n1, n2)
-    q = pad.reshape(n1, ld)
+    q = pad.reshape(-1, ld)[:n1]  # the scratch rows past N₁ are the row sweep's
     for c0 in range(0, n2, cols):
         c1 = min(n2, c0 + cols)
         t = 3 if c1 - c0 < cols else 0

@@ -4,17 +4,17 @@ At large N a whole-array FFT runs out of the caches: each of its passes streams 
 memory, and the split-operator step adds two element-wise passes of its own (measured on this
 machine's 2 MiB-L2 cores: the rocket-fft pair's t/(N log N) grows by ~1.6× from 2¹² to 2²²,
 fitted exponent 1.23).  The four-step factorisation ``N = N₁N₂`` turns a sub-step into two
-sweeps over cache-sized blocks of a ``(N₁, ld)`` work buffer (see
+sweeps over cache-sized blocks of a ``(N₁ + T·R, ld)`` work buffer (see
 :mod:`quantgeo._kernels.fftw_fourstep`): a row sweep that does the twiddles, the length-``N₂``
 row FFTs and the whole kinetic pass, and a column sweep that does the length-``N₁`` column
 FFTs and the potential pass — the same idea as the 2D/3D :class:`~quantgeo.solvers.fftw_native.
 SweepEngine`.  The kinetic factor is used in the transposed order the four-step FFT leaves
 (``K_C[k₁, k₂] = K[k₁ + N₁k₂]``), so no transpose is ever done on ψ.
 
-The engine holds the work buffer (``N₁·ld`` points), the twiddle factors (``≈ 2N₁√N₂``
-points) and the permuted
-kinetic factors (N points each, rebuilt only when the solver hands over new ones); ψ is read by
-the first sweep and written by the last.  ``Trajectory.info["fft"]`` is ``"fftw"`` and
+The engine holds the work buffer (``(N₁ + T·R)·ld`` points: C and a row block of scratch per
+thread ``T``), the twiddle factors (``≈ 2N₁√N₂`` points) and the permuted kinetic factors (N
+points each, rebuilt only when the solver hands over new ones); ψ is read by the first sweep
+and written by the last.  ``Trajectory.info["fft"]`` is ``"fftw"`` and
 ``info["fft_auto"]["picked"]`` ``"fftw-fourstep"``.
 """
 
@@ -33,10 +33,12 @@ from quantgeo.solvers import fftw_native as _native
 __all__ = ["FourStepEngine", "fourstep_blocks", "fourstep_split"]
 
 #: Bytes a row block (rows of ``ld`` points) and a column block (``N₁`` × B points) aim at:
-#: blocks stay in a core's L2 (2 MiB here) with the factor rows they read.  Measured at 2²²,
-#: 1 thread (N₁ = 256): 2¹⁷/2¹⁸ (1 row, 64 columns) 122 ms a step, 2¹⁹/2²⁰ (1 row, 256
-#: columns: 4 KiB of each buffer row) 111 ms.
-ROW_BYTES, COL_BYTES = 1 << 19, 1 << 20
+#: blocks stay in a core's L2 (2 MiB here) with the factor rows they read and, for a row
+#: block, its scratch rows.  Measured, 1 thread, step ms (row FFTs out of place; machine
+#: loaded, interleaved medians): rows 2¹⁹ → 2¹⁷ B (15/7/3 → 3/1/1 rows at 2¹⁶/2¹⁸/2²⁰)
+#: 0.62 → 0.59, 3.40 → 2.93, 19.7 → 18.3; columns 2²⁰ → 2¹⁹ B at 2²⁰/2²¹/2²² 18.6 → 15.8,
+#: 48.0 → 40.8, 96.0 → 92.6 (2¹⁶–2¹⁹ within ±5 %, either way).
+ROW_BYTES, COL_BYTES = 1 << 17, 1 << 19
 #: ``N₁`` is the largest divisor of N up to ``√N / SHORT``: short columns and long rows.  The
 #: column sweep is the one that strides through memory (a block reads ``N₁`` segments of B
 #: points ``ld`` apart), so few, wide segments stream best, while rows of up to ~16k points
@@ -97,8 +99,17 @@ class FourStepEngine(_native._NativeEngine):
 
         numpy_twins = kern.__name__.endswith("reference")
         self._f4 = kernels("fftw_fourstep", "numpy" if numpy_twins else "numba")
-        self._pad = pyfftw.empty_aligned(n1 * ld, dtype=np.complex128, n=self._align)
+        self._pad = pyfftw.empty_aligned(self._pad_rows() * ld, dtype=np.complex128, n=self._align)
         self.tw_hi, self.tw_lo = twiddle_factors(n1, n2)
+
+    def _pad_rows(self) -> int:
+        """Rows of the work buffer: ``N₁`` and, past them, one set of ``R`` scratch rows per
+        thread (the row FFTs' out-of-place targets)."""
+        import numba
+
+        n1, rows = int(self.geo[0]), int(self.geo[3])
+        slots = max(1, min(self.workers, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+        return n1 + slots * rows
 
     def _make_plans(self, buf: CArray) -> _native._Plans:
         import pyfftw
@@ -106,9 +117,13 @@ class FourStepEngine(_native._NativeEngine):
         _native._planning(1)  # serial plans: the threads are Numba's, one block each
         n1, n2, ld, rows, cols = (int(g) for g in self.geo)
         al = self._align
-        flat = pyfftw.empty_aligned(n1 * ld, dtype=np.complex128, n=al)
+        flat = pyfftw.empty_aligned(self._pad_rows() * ld, dtype=np.complex128, n=al)
+        scratch = flat[n1 * ld :]
         measure = _native.FFTW_MEASURE
-        row_flags = measure | (_native.FFTW_UNALIGNED if (ld * 16) % al else 0)
+        # out of place through scratch rows: FFTW's 2048-, 4096- and 16384-point pairs run
+        # 16, 7 and 7 % faster so (1 thread, in cache)
+        row_flags = measure | _native.FFTW_DESTROY_INPUT
+        row_flags |= _native.FFTW_UNALIGNED if (ld * 16) % al else 0
         col_flags = measure | (_native.FFTW_UNALIGNED if (cols * 16) % al or (ld * 16) % al else 0)
         # ψ is read by one plan per call (the first sweep): planned for any alignment, so that
         # no state needs an aligned copy
@@ -116,11 +131,9 @@ class FourStepEngine(_native._NativeEngine):
         fwd, inv = _native.FFTW_FORWARD, _native.FFTW_BACKWARD
         pointers: list[int] = []
         for count in (rows, n1 % rows):
-            rows_pad = (flat, (ld,), 1, ld)
-            for sign in (fwd, inv):
-                pointers.append(
-                    _native._plan((n2,), count, rows_pad, rows_pad, sign, row_flags) if count else 0
-                )
+            rows_pad, rows_scr = (flat, (ld,), 1, ld), (scratch, (ld,), 1, ld)
+            for sign, a, b in ((fwd, rows_pad, rows_scr), (inv, rows_scr, rows_pad)):
+                pointers.append(_native._plan((n2,), count, a, b, sign, row_flags) if count else 0)
         for count in (cols, n2 % cols):
             cols_pad = (flat, None, ld, 1)
             if not count:
@@ -133,8 +146,8 @@ class FourStepEngine(_native._NativeEngine):
         return _native._Plans(pointers)
 
     def work_bytes(self, v_rows: int) -> float:
-        """The work buffer (``N₁·ld`` points), the twiddle factors and the permuted kinetic
-        factors (N points each, at most one per stage: ``v_rows − 2``)."""
+        """The work buffer (``(N₁ + T·R)·ld`` points), the twiddle factors and the permuted
+        kinetic factors (N points each, at most one per stage: ``v_rows − 2``)."""
         n = float(self.shape[0])
         twiddle = 8.0 * float(self.tw_hi.size + self.tw_lo.size)
         return 16.0 * (float(self._pad.size) + n * max(1, v_rows - 2)) + twiddle

@@ -34,7 +34,7 @@ def _factors(rng, n, nk=2, k_rest=False):
 
 # N₁·N₂ (blocks with 2 workers): 2·12 (the warm-up's size), 8·512, 3·385 (odd, not a power
 # of two; a one-column tail block), 1·1001 (7·143 but 7 > √N/8: one row, a column tail),
-# 16·2048 (row blocks of 15 and 3: a row tail, at 1 and 2 workers)
+# 16·2048 (row blocks of 3 and a tail of 1, at 1 and 2 workers)
 SIZES = [24, 4096, 1155, 1001, 32768]
 
 
