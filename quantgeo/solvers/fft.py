@@ -31,9 +31,9 @@ passes.  Where the FFTs run is the ``fft`` option of
     median of 5; on one thread by the thread's CPU time, which other jobs on the machine do
     not inflate — and keeps the fastest.  The decision and FFTW's wisdom are cached on disk in
     :func:`cache_dir`, so a later solver (in this or another process) reads them instead of
-    timing and planning again.  A decision is timed again when the candidates or the clock
-    differ from those it was taken with (a newer quantgeo with another engine); delete that
-    folder to time again otherwise.  Without pyFFTW
+    timing and planning again.  A decision is timed again when the candidates, the clock or
+    the engines' code differ from those it was taken with (a newer quantgeo with another or a
+    faster engine); delete that folder to time again otherwise.  Without pyFFTW
     ``"auto"`` is ``"rocket"`` (``"scipy"`` with ``backend="numpy"``).
 
 All backends compute the same map; states agree to ~1e-13 (rounding of different FFT codes).
@@ -361,6 +361,44 @@ def _rebuild(
     return engine
 
 
+#: The modules whose code decides what an ``"auto"`` candidate costs (the engines and their
+#: kernels): a decision taken while any of them was another version is timed again.
+_ENGINE_MODULES = (
+    "quantgeo.solvers.fft",
+    "quantgeo.solvers.fftw_native",
+    "quantgeo.solvers.fftw_fourstep",
+    "quantgeo._kernels.split",
+    "quantgeo._kernels.fftw",
+    "quantgeo._kernels.fftw_fourstep",
+)
+_revision: str | None = None
+
+
+def _engines_revision() -> str:
+    """A digest of the source of :data:`_ENGINE_MODULES`, computed once per process.
+
+    Stored with each decision: the candidate names alone do not change when an engine gets
+    faster (an upgrade that speeds up the four-step engine would otherwise leave every cached
+    pick of whole-lattice FFTW standing)."""
+    global _revision
+    if _revision is None:
+        import hashlib
+        import importlib.util
+
+        digest = hashlib.sha256()
+        for name in _ENGINE_MODULES:
+            spec = importlib.util.find_spec(name)
+            origin = spec.origin if spec is not None else None
+            digest.update(name.encode())
+            if origin is not None:
+                try:
+                    digest.update(Path(origin).read_bytes())
+                except OSError:  # a frozen or zipped install: the name alone
+                    pass
+        _revision = digest.hexdigest()[:16]
+    return _revision
+
+
 def _clock_name(workers: int) -> str:
     """The clock ``"auto"`` times with: the calling thread's CPU time on one thread, else the
     wall clock (see :func:`_time_candidates`)."""
@@ -419,14 +457,16 @@ def _auto(kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
     clock = _clock_name(workers)
     with _lock:
         entry = _read_decisions().get(key)
-    # a decision stands while it was taken among the same candidates by the same clock: a
-    # quantgeo that adds an engine (or times differently) times again, once
+    revision = _engines_revision()
+    # a decision stands while it was taken among the same candidates, by the same clock, with
+    # the same engine code: a quantgeo that adds or changes an engine times again, once
     if (
         isinstance(entry, dict)
         and entry.get("name") in names
         and isinstance(entry.get("timings"), dict)
         and set(entry["timings"]) == set(names)
         and entry.get("clock") == clock
+        and entry.get("revision") == revision
     ):
         engine = _candidate(entry["name"], kern, shape, workers)
         engine.info = {
@@ -445,7 +485,7 @@ def _auto(kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEngine:
     engine = engines[best]
     with _lock:
         data = _read_json(_DECISIONS)  # fresh: other processes may have added decisions
-        data[key] = {"name": best, "timings": timings, "clock": clock}
+        data[key] = {"name": best, "timings": timings, "clock": clock, "revision": revision}
         _write_json(_DECISIONS, data)
         _decisions = None  # read again (with its new signature) by the next solver
     engine.info = {"name": engine.name, "requested": "auto", "timings": timings, "cached": False}

@@ -98,7 +98,8 @@ def test_a_changed_decision_is_followed_and_results_do_not_depend_on_the_cache(r
     other = "rocket" if first.fft == "fftw" else "fftw"
     names = fftmod._candidates(ham.lattice.shape, 1)
     timings = {n: (1.0 if n == other else 2.0) for n in names}
-    _write({key: {"name": other, "timings": timings, "clock": "thread"}})
+    revision = fftmod._engines_revision()
+    _write({key: {"name": other, "timings": timings, "clock": "thread", "revision": revision}})
     follow = qg.SplitOperatorSolver(ham, 0.01, "yoshida4", fft="auto")
     assert follow.fft == other and follow._fft.auto_info()["cached"]
 
@@ -110,6 +111,10 @@ _STALE = {
     "wall clock": lambda e: {**e, "clock": "wall"},
     # written before the clock was recorded
     "no clock": lambda e: {k: v for k, v in e.items() if k != "clock"},
+    # taken by another version of the engines' code (an upgrade that made one faster)
+    "other engine code": lambda e: {**e, "revision": "0" * 16},
+    # written before the engines' revision was recorded
+    "no revision": lambda e: {k: v for k, v in e.items() if k != "revision"},
 }
 
 
@@ -122,7 +127,27 @@ def test_a_decision_taken_among_other_candidates_or_by_another_clock_is_timed_ag
     entry = json.loads((fftmod.cache_dir() / fftmod._DECISIONS).read_text())[key]
     names = set(fftmod._candidates(ham.lattice.shape, 1))
     assert entry["clock"] == "thread" and set(entry["timings"]) == names
+    assert entry["revision"] == fftmod._engines_revision()
     _write({key: _STALE[stale](entry)})
     again = qg.SplitOperatorSolver(ham, 0.01, fft="auto")
     assert not again._fft.auto_info()["cached"]  # timed again, and the decision rewritten
     assert qg.SplitOperatorSolver(ham, 0.01, fft="auto")._fft.auto_info()["cached"]
+
+
+def test_the_engines_revision_follows_their_source(tmp_path, monkeypatch):
+    """The digest changes when any engine module's source changes, and only then."""
+    mod = tmp_path / "qg_fake_engine.py"
+    mod.write_text("X = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(fftmod, "_ENGINE_MODULES", (*fftmod._ENGINE_MODULES, "qg_fake_engine"))
+
+    def digest():
+        monkeypatch.setattr(fftmod, "_revision", None)
+        return fftmod._engines_revision()
+
+    first = digest()
+    assert digest() == first and len(first) == 16
+    mod.write_text("X = 2\n")
+    assert digest() != first
+    mod.write_text("X = 1\n")
+    assert digest() == first  # content, not the file's time stamp
