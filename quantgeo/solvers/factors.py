@@ -51,6 +51,29 @@ def expm1i(y: NDArray[np.float64]) -> CArray:
     return out
 
 
+def expm1i_halves(y: NDArray[np.float64]) -> tuple[CArray, CArray]:
+    r"""``(expm1i(y), expm1i(y/2))`` in three ``sin`` passes instead of four: the factors of a
+    step ``h`` and of the step-doubling estimate's ``h/2`` share :math:`\sin(y/2)` (the first's
+    half angle, the second's angle).  Equal to the two calls bit for bit: halving is exact in
+    binary floating point, so ``y/2`` and its half are the operands the separate calls use."""
+    half = np.multiply(0.5, y)
+    shared = np.sin(half)  # sin(y/2): Im of the h/2 factor, and squared, Re of the h one
+    half *= 0.5
+    np.sin(half, out=half)  # sin(y/4)
+    np.square(half, out=half)
+    half *= -2.0
+    fine = np.empty(np.shape(y), dtype=np.complex128)
+    fine.real = half
+    fine.imag = shared
+    np.square(shared, out=shared)
+    shared *= -2.0
+    coarse = np.empty(np.shape(y), dtype=np.complex128)
+    coarse.real = shared
+    del shared, half
+    coarse.imag = np.sin(y)
+    return coarse, fine
+
+
 def _pure_phase(e: CArray) -> bool:
     """Whether the exponent ``e`` is purely imaginary (``e^{h·e}`` is a phase for real h)."""
     return not np.any(e.real)
@@ -59,15 +82,30 @@ def _pure_phase(e: CArray) -> bool:
 def scaled_factors(scales: NDArray[np.float64], expo: CArray) -> CArray:
     """``expm1j(scales[j]·expo)`` stacked, shape ``(len(scales), *expo.shape)``, in one pass
     per operation over the whole stack (equal to the row-by-row ``expm1j``, tested)."""
+    return _expm1(*_scaled_stack(scales, expo))
+
+
+def _scaled_stack(scales: NDArray[np.float64], expo: CArray) -> tuple[NDArray[Any], bool]:
+    """The stack :func:`scaled_factors` exponentiates: its angles (a pure phase) or exponents,
+    and whether they are angles."""
     scales = np.asarray(scales, dtype=np.float64)
     if _pure_phase(expo):
-        return expm1i(np.multiply.outer(scales, expo.imag))
-    return np.ascontiguousarray(expm1j(np.multiply.outer(scales, expo)))
+        return np.multiply.outer(scales, expo.imag), True
+    return np.multiply.outer(scales, expo), False
 
 
 def _expm1(x: NDArray[Any], pure: bool) -> CArray:
     """:func:`expm1i` of the angles ``x`` (``pure``) or :func:`expm1j` of the exponents ``x``."""
     return expm1i(x) if pure else np.ascontiguousarray(expm1j(x))
+
+
+def factors_and_halves(x: NDArray[Any], pure: bool) -> tuple[CArray, CArray]:
+    """``(_expm1(x), _expm1(x/2))``: the factors of a step and of half that step (the
+    step-doubling estimate's) from one stack of angles or exponents ``x`` — for pure phases
+    in three ``sin`` passes (:func:`expm1i_halves`), bit for bit the two separate builds."""
+    if pure:
+        return expm1i_halves(x)
+    return _expm1(x, False), _expm1(0.5 * x, False)
 
 
 def weighted_factors(scales: NDArray[np.float64], expos: Sequence[CArray]) -> CArray:
@@ -91,6 +129,14 @@ def _v_factors(
     ``X = ½w_s E_s``; with ``merged`` (static E only) factor s + 1 has ``X = ½(w_s + w₁)E``, the
     last half step fused with the next step's first.
     """
+    return _expm1(*_v_stack(weights, expos, h, merged=merged))
+
+
+def _v_stack(
+    weights: Sequence[float], expos: Sequence[CArray], h: float, *, merged: bool
+) -> tuple[NDArray[Any], bool]:
+    """The stack of ``h·X_j`` that :func:`_v_factors` exponentiates (angles when every
+    exponent is a pure phase) and whether they are angles."""
     w = np.asarray(weights, dtype=float)
     s = len(w)
     if len(expos) != s:
@@ -110,7 +156,7 @@ def _v_factors(
     xs = np.concatenate(parts)
     del parts, halves
     xs *= h  # h·X in place: the same products, one stack fewer
-    return _expm1(xs, pure)
+    return xs, pure
 
 
 def v_exponent(v: NDArray[np.float64], damping: NDArray[np.float64] | None, hbar: float) -> CArray:

@@ -30,9 +30,12 @@ from quantgeo.solvers.accuracy import StepDoubling, check_phase_per_step, sugges
 from quantgeo.solvers.base import Plan, ProgressTracker, Tracker, plan_run, run_info, run_plan
 from quantgeo.solvers.factors import (
     _bounded,
+    _expm1,
+    _scaled_stack,
     _v_factors,
+    _v_stack,
+    factors_and_halves,
     kinetic_factors,
-    scaled_factors,
     v_exponent,
     weighted_factors,
 )
@@ -283,25 +286,44 @@ class SplitOperatorSolver:
         return kinetic_factors(self.ham, exponents)
 
     def _real_kinetic(self, h: float) -> tuple[CArray, CArray]:
-        """Kinetic factors of step ``h``, one per distinct sub-step weight (cached by h)."""
+        """Kinetic factors of step ``h``, one per distinct sub-step weight (cached by h); with
+        the step-doubling estimate on, those of ``h/2`` are built in the same call (each row
+        is built on its own: the same values as a call of its own)."""
         if h not in self._kinetic_cache:
             _bounded(self._kinetic_cache)
-            z = -1j * h * self._k_weights
-            self._kinetic_cache[h] = self._kinetic_factors(z)
+            half = 0.5 * h
+            pair = self.error_samples > 0 and half not in self._kinetic_cache
+            steps = [h, half] if pair else [h]
+            z = -1j * np.multiply.outer(steps, self._k_weights).ravel()
+            rest, last = self._kinetic_factors(z)
+            nk = len(self._k_weights)
+            for i, step in enumerate(steps):
+                rows = slice(i * nk, (i + 1) * nk)
+                self._kinetic_cache[step] = (rest[rows], last[rows])
         return self._kinetic_cache[h]
 
     def _static_potential(self, h: float) -> CArray:
-        """V factors of step ``h`` for a static potential, with the merged one (cached by h)."""
+        """V factors of step ``h`` for a static potential, with the merged one (cached by h);
+        with the step-doubling estimate on, those of ``h/2`` too, sharing a ``sin`` pass (bit
+        for bit the values of a build of their own, :func:`factors_and_halves`)."""
         if h not in self._potential_cache:
             _bounded(self._potential_cache)
             # not kept: a lattice-sized array alive for the whole run, for ~1 % of a build
             expo = self._v_exponent(self.ham.potential_values(0.0))
             if self._static_weights is None:
-                self._potential_cache[h] = _v_factors(
+                stack = _v_stack(
                     self.scheme.coefficients, [expo] * self.scheme.stages, h, merged=True
                 )
             else:  # _general_v_factors of one exponent: a row per distinct weight
-                self._potential_cache[h] = scaled_factors(h * self._static_weights, expo)
+                stack = _scaled_stack(h * self._static_weights, expo)
+            half = 0.5 * h
+            if self.error_samples > 0 and half not in self._potential_cache:
+                # the estimate redoes segments with h/2: 3 sin passes for both instead of 4
+                coarse, fine = factors_and_halves(*stack)
+                self._potential_cache[half] = fine
+            else:
+                coarse = _expm1(*stack)
+            self._potential_cache[h] = coarse
         return self._potential_cache[h]
 
     def _td_potential(self, t: float, h: float) -> CArray:

@@ -113,3 +113,47 @@ def test_solver_factors_are_built_once_per_step_size(ham):
     weights = np.asarray(_static_layout(SCHEMES["blanes-moan6"])[0])
     assert np.array_equal(half, _rows(0.05 * weights, [expo] * len(weights)))
     assert solver._real_kinetic(0.1) is solver._real_kinetic(0.1)
+
+
+def test_halves_are_the_two_separate_builds_bit_for_bit(expo):
+    """A step's factors and those of half the step (the step-doubling estimate's) from one
+    stack: equal, not close, to building each on its own (halving is exact in binary)."""
+    from quantgeo.solvers.factors import _scaled_stack, _v_stack, expm1i_halves, factors_and_halves
+
+    y = np.linspace(-40.0, 40.0, 1001)
+    coarse, fine = expm1i_halves(y)
+    assert np.array_equal(coarse, expm1i(y)) and np.array_equal(fine, expm1i(0.5 * y))
+    for scheme in SCHEMES.values():
+        h = 0.37
+        if scheme.composition:
+            w = scheme.coefficients
+            stack = _v_stack(w, [expo] * len(w), h, merged=True)
+            want = [_v_factors(w, [expo] * len(w), s, merged=True) for s in (h, 0.5 * h)]
+        else:
+            scales = np.asarray(_static_layout(scheme)[0])
+            stack = _scaled_stack(h * scales, expo)
+            want = [scaled_factors(s * scales, expo) for s in (h, 0.5 * h)]
+        got = factors_and_halves(*stack)
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1]), scheme.name
+
+
+@pytest.mark.parametrize("scheme", ["blanes-moan6", "yoshida4"])
+def test_solver_builds_the_half_step_factors_with_the_step(ham, scheme):
+    """With the step-doubling estimate on, building h's factors also builds h/2's (shared sin
+    pass, kinetic rows in one call), and both are the factors a solver without the estimate
+    builds for each step on its own."""
+    on = qg.SplitOperatorSolver(ham, 0.1, scheme)
+    off = qg.SplitOperatorSolver(ham, 0.1, scheme, error_samples=0)
+    v = on._static_potential(0.1)
+    on._real_kinetic(0.1)
+    assert 0.05 in on._potential_cache and 0.05 in on._kinetic_cache
+    off._static_potential(0.1)
+    off._real_kinetic(0.1)
+    assert 0.05 not in off._potential_cache and 0.05 not in off._kinetic_cache
+    assert on._static_potential(0.05) is on._potential_cache[0.05]
+    assert np.array_equal(v, off._static_potential(0.1))
+    assert np.array_equal(on._static_potential(0.05), off._static_potential(0.05))
+    for a, b in zip(on._real_kinetic(0.05), off._real_kinetic(0.05), strict=True):
+        assert np.array_equal(a, b)
+    for a, b in zip(on._real_kinetic(0.1), off._real_kinetic(0.1), strict=True):
+        assert np.array_equal(a, b)
