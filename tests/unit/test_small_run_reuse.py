@@ -87,12 +87,12 @@ def test_repeated_runs_and_their_records_are_unchanged_by_reuse(monkeypatch):
         m.setattr(accuracy, "REUSE_MAX_SITES", -1)
         ref = run()
     for traj in (run(), run()):
-        a, b = np.stack([s.data for s in traj.states]), np.stack([s.data for s in ref.states])
+        a, b = np.asarray(traj.states), np.asarray(ref.states)
         assert np.array_equal(a, b)
         for k in ("phase_per_step_v", "phase_per_step_t", "error_estimate"):
             assert traj.info[k] == ref.info[k]
-        snaps = list(traj.states)
-        assert not np.shares_memory(snaps[0].data, snaps[1].data)
-        for s in snaps:
+        first, last = traj.state(0), traj.state(-1)
+        assert not np.shares_memory(first.data, last.data)
+        for s in (first, last):
             assert s.lattice is ham.lattice and s.data.shape == ham.lattice.shape
             assert s.data.dtype == np.complex128 and s.data.flags.c_contiguous
