@@ -74,6 +74,38 @@ def expm1i_halves(y: NDArray[np.float64]) -> tuple[CArray, CArray]:
     return coarse, fine
 
 
+#: Build the factors of a static V on its distinct values when at most this fraction of the
+#: sites carry distinct ones (traps: 30 % at 48², 2 % at 20³, 50 % in 1D; barriers and slits:
+#: a few).  A site costs ~3 ``sin`` (~11 ns each) per factor row and the look-up ~1–2 sorts'
+#: worth per site (``np.unique``), so the gather pays up to ~80 % even for Strang's 3 rows
+#: (measured builds, blanes-moan6: 48² 0.62×, 20³ 0.58× the build on every site).
+DISTINCT_FRACTION = 0.75
+
+
+def distinct_sites(expo: CArray) -> tuple[CArray, NDArray[np.intp] | None]:
+    """``(values, index)`` with ``values[index]`` equal to ``expo`` bit for bit, ``values``
+    the distinct entries of a pure-phase exponent (by the bits of its angle): a factor's rows
+    are then built once per distinct value (``sin`` is most of a build) and gathered with
+    ``index``.  ``(expo, None)`` when the phase is not pure or more than
+    :data:`DISTINCT_FRACTION` of the entries are distinct (the gather would not pay)."""
+    if not _pure_phase(expo) or expo.size < 2:
+        return expo, None
+    flat = expo.reshape(-1)
+    bits = np.ascontiguousarray(flat.imag).view(np.int64)  # -0.0 and 0.0 kept apart
+    _, first, index = np.unique(bits, return_index=True, return_inverse=True)
+    if first.size > DISTINCT_FRACTION * flat.size:
+        return expo, None
+    return flat[first], index.reshape(-1)
+
+
+def gather_sites(rows: CArray, index: NDArray[np.intp] | None, shape: tuple[int, ...]) -> CArray:
+    """Rows built on :func:`distinct_sites` values back on the lattice, shape
+    ``(len(rows), *shape)`` (``rows`` itself when ``index`` is None)."""
+    if index is None:
+        return rows
+    return np.ascontiguousarray(rows[:, index].reshape(len(rows), *shape))
+
+
 def _pure_phase(e: CArray) -> bool:
     """Whether the exponent ``e`` is purely imaginary (``e^{h·e}`` is a phase for real h)."""
     return not np.any(e.real)

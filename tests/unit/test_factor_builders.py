@@ -157,3 +157,42 @@ def test_solver_builds_the_half_step_factors_with_the_step(ham, scheme):
         assert np.array_equal(a, b)
     for a, b in zip(on._real_kinetic(0.1), off._real_kinetic(0.1), strict=True):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("scheme", ["blanes-moan6", "yoshida4", "strang"])
+def test_factors_built_on_distinct_values_are_the_sitewise_build(scheme):
+    """A static V with repeated values (a barrier: zero on most sites; a symmetric trap) has
+    its factors built once per distinct value and gathered back: equal, bit for bit (the
+    sign of a zero included), to building them on every site."""
+    from quantgeo.solvers import factors as fmod
+
+    lat = qg.Lattice((24, 20), (-6.0, 6.0))
+    x, y = lat.coordinates()
+    v = np.where(np.abs(x) < 1.0, 3.0, 0.0) + 0.0 * y
+    v[0, :3] = -0.0  # -0.0 and 0.0 give factors differing in the sign of a zero
+    for values in (v, 0.5 * (x**2 + y**2)):
+        ham = qg.Hamiltonian(lat, qg.potentials.from_array(values))
+        expo = v_exponent(ham.potential_values(), None, ham.hbar)
+        small, index = fmod.distinct_sites(expo)
+        assert index is not None and small.size <= fmod.DISTINCT_FRACTION * expo.size
+        assert np.array_equal(small[index].reshape(expo.shape), expo)
+        assert np.array_equal(np.signbit(small[index].imag), np.signbit(expo.imag.ravel()))
+        solver = qg.SplitOperatorSolver(ham, 0.1, scheme)
+        ref = qg.SplitOperatorSolver(ham, 0.1, scheme)
+        for h in (0.1, 0.05):
+            got = solver._static_potential(h)
+            with pytest.MonkeyPatch.context() as m:
+                m.setattr(fmod, "DISTINCT_FRACTION", -1.0)  # every site on its own
+                ref._potential_cache.clear()
+                want = ref._static_potential(h)
+            assert got.shape == want.shape and got.flags.c_contiguous
+            assert np.array_equal(got.view(np.int64), want.view(np.int64))  # bits
+
+
+def test_distinct_values_are_not_used_for_an_absorber_or_few_repeats(rng):
+    from quantgeo.solvers import factors as fmod
+
+    expo = v_exponent(rng.uniform(0, 1, (12, 10)), None, 1.0)
+    assert fmod.distinct_sites(expo)[1] is None  # every value distinct
+    damped = v_exponent(np.zeros((12, 10)), np.full((12, 10), 0.5), 1.0)
+    assert fmod.distinct_sites(damped)[1] is None  # not a pure phase
