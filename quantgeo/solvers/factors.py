@@ -8,7 +8,9 @@ both through :func:`expm1j`.  Shared by the real-time, imaginary-time and distri
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -233,3 +235,75 @@ def scaled_factors_complex(z: NDArray[np.complex128], eps: NDArray[np.float64]) 
     if not np.any(z.real):
         return expm1i(np.multiply.outer(z.imag, eps))
     return np.ascontiguousarray(expm1j(np.multiply.outer(z, eps)))
+
+
+class FactorCache:
+    """A bounded, least-recently-used per-process store of built factors by the *content*
+    they are built from (the bytes of V or of the dispersions, ħ, the step and the weights),
+    so that a run repeated on the same values — another solver, initial state or recorder; a
+    sweep over those — copies its factors instead of building them (one memory copy against
+    ~3 ``sin`` per site and row).  Being keyed by values, never by objects, it cannot serve
+    stale factors.  Each caller gets copies: a solver may write its own factors.
+
+    Parameters
+    ----------
+    entries
+        Most entries kept.
+    max_bytes
+        Most bytes of arrays kept; a larger entry is built and not kept.
+    """
+
+    def __init__(self, entries: int, max_bytes: float) -> None:
+        self.entries, self.max_bytes = entries, max_bytes
+        self._data: OrderedDict[tuple[Any, ...], tuple[CArray, ...]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(
+        self, key: tuple[Any, ...], build: Callable[[], tuple[CArray, ...]]
+    ) -> tuple[CArray, ...]:
+        """Copies of the arrays kept under ``key``, built by ``build()`` on a miss."""
+        with self._lock:
+            held = self._data.get(key)
+            if held is not None:
+                self._data.move_to_end(key)
+                self.hits += 1
+        if held is not None:
+            return tuple(a.copy() for a in held)
+        built = build()
+        size = sum(a.nbytes for a in built)
+        with self._lock:
+            self.misses += 1
+            if size <= self.max_bytes and key not in self._data:
+                self._data[key] = tuple(a.copy() for a in built)
+                self._bytes += size
+                while len(self._data) > self.entries or self._bytes > self.max_bytes:
+                    _, old = self._data.popitem(last=False)
+                    self._bytes -= sum(a.nbytes for a in old)
+        return built
+
+    def clear(self) -> None:
+        """Forget every entry (and the counts)."""
+        with self._lock:
+            self._data.clear()
+            self._bytes = 0
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+#: Factors of the split-operator solvers by content (:class:`FactorCache`): 16 entries and
+#: 64 MiB (48², blanes-moan6, a step and its half: 0.5 MiB an entry).
+factor_cache = FactorCache(16, 64 * 2**20)
+
+
+def content_key(*parts: Any) -> tuple[Any, ...]:
+    """A :class:`FactorCache` key: arrays by dtype, shape and bytes, other parts as given."""
+    return tuple(
+        (str(p.dtype), p.shape, np.ascontiguousarray(p).tobytes())
+        if isinstance(p, np.ndarray)
+        else p
+        for p in parts
+    )

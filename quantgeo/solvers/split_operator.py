@@ -34,7 +34,9 @@ from quantgeo.solvers.factors import (
     _scaled_stack,
     _v_factors,
     _v_stack,
+    content_key,
     distinct_sites,
+    factor_cache,
     factors_and_halves,
     gather_sites,
     kinetic_factors,
@@ -295,16 +297,18 @@ class SplitOperatorSolver:
         return kinetic_factors(self.ham, exponents)
 
     def _real_kinetic(self, h: float) -> tuple[CArray, CArray]:
-        """Kinetic factors of step ``h``, one per distinct sub-step weight (cached by h); with
-        the step-doubling estimate on, those of ``h/2`` are built in the same call (each row
-        is built on its own: the same values as a call of its own)."""
+        """Kinetic factors of step ``h``, one per distinct sub-step weight (cached by h, and
+        by content in :data:`~quantgeo.solvers.factors.factor_cache`); with the step-doubling
+        estimate on, those of ``h/2`` are built in the same call (each row on its own: the
+        same values as a call of its own)."""
         if h not in self._kinetic_cache:
             _bounded(self._kinetic_cache)
             half = 0.5 * h
             pair = self.error_samples > 0 and half not in self._kinetic_cache
             steps = [h, half] if pair else [h]
             z = -1j * np.multiply.outer(steps, self._k_weights).ravel()
-            rest, last = self._kinetic_factors(z)
+            key = content_key("kinetic", *self.ham.axis_dispersions(), self.ham.hbar, z)
+            rest, last = factor_cache.get(key, lambda: self._kinetic_factors(z))
             nk = len(self._k_weights)
             for i, step in enumerate(steps):
                 rows = slice(i * nk, (i + 1) * nk)
@@ -312,29 +316,37 @@ class SplitOperatorSolver:
         return self._kinetic_cache[h]
 
     def _static_potential(self, h: float) -> CArray:
-        """V factors of step ``h`` for a static potential, with the merged one (cached by h);
-        with the step-doubling estimate on, those of ``h/2`` too, sharing a ``sin`` pass (bit
-        for bit the values of a build of their own, :func:`factors_and_halves`)."""
+        """V factors of step ``h`` for a static potential, with the merged one (cached by h,
+        and by content in :data:`~quantgeo.solvers.factors.factor_cache`); with the
+        step-doubling estimate on, those of ``h/2`` too, sharing a ``sin`` pass (bit for bit
+        the values of a build of their own, :func:`factors_and_halves`)."""
         if h not in self._potential_cache:
             _bounded(self._potential_cache)
-            # not kept: a lattice-sized array alive for the whole run, for ~1 % of a build;
-            # built on V's distinct values (bit for bit the same factors, fewer sin calls)
-            expo, index = distinct_sites(self._v_exponent(self.ham.potential_values(0.0)))
-            if self._static_weights is None:
-                stack = _v_stack(
-                    self.scheme.coefficients, [expo] * self.scheme.stages, h, merged=True
-                )
-            else:  # _general_v_factors of one exponent: a row per distinct weight
-                stack = _scaled_stack(h * self._static_weights, expo)
             half = 0.5 * h
-            if self.error_samples > 0 and half not in self._potential_cache:
-                # the estimate redoes segments with h/2: 3 sin passes for both instead of 4
-                coarse, fine = factors_and_halves(*stack)
-                self._potential_cache[half] = gather_sites(fine, index, self.ham.lattice.shape)
-            else:
-                coarse = _expm1(*stack)
-            self._potential_cache[h] = gather_sites(coarse, index, self.ham.lattice.shape)
+            pair = self.error_samples > 0 and half not in self._potential_cache
+            v = self.ham.potential_values(0.0)
+            layout = self.scheme.coefficients if self._static_weights is None else None
+            key = content_key(
+                "potential", v, self._damping, self.ham.hbar, layout, self._static_weights, h
+            )
+            built = factor_cache.get((*key, pair), lambda: self._build_static(v, h, pair))
+            self._potential_cache[h] = built[0]
+            if pair:
+                self._potential_cache[half] = built[1]
         return self._potential_cache[h]
+
+    def _build_static(self, v: NDArray[np.float64], h: float, pair: bool) -> tuple[CArray, ...]:
+        """The factors of :meth:`_static_potential`: ``(h,)`` or ``(h, h/2)``."""
+        # built on V's distinct values (bit for bit the same factors, fewer sin calls)
+        expo, index = distinct_sites(self._v_exponent(v))
+        if self._static_weights is None:
+            stack = _v_stack(self.scheme.coefficients, [expo] * self.scheme.stages, h, merged=True)
+        else:  # _general_v_factors of one exponent: a row per distinct weight
+            stack = _scaled_stack(h * self._static_weights, expo)
+        shape = self.ham.lattice.shape
+        if pair:  # the estimate redoes segments with h/2: 3 sin passes for both, not 4
+            return tuple(gather_sites(f, index, shape) for f in factors_and_halves(*stack))
+        return (gather_sites(_expm1(*stack), index, shape),)
 
     def _td_potential(self, t: float, h: float) -> CArray:
         """V factors of one step from ``t``: each Strang sub-step's V at its midpoint time (a

@@ -183,6 +183,7 @@ def test_factors_built_on_distinct_values_are_the_sitewise_build(scheme):
             got = solver._static_potential(h)
             with pytest.MonkeyPatch.context() as m:
                 m.setattr(fmod, "DISTINCT_FRACTION", -1.0)  # every site on its own
+                m.setattr(fmod.factor_cache, "entries", 0)  # built, not copied from the cache
                 ref._potential_cache.clear()
                 want = ref._static_potential(h)
             assert got.shape == want.shape and got.flags.c_contiguous
@@ -196,3 +197,60 @@ def test_distinct_values_are_not_used_for_an_absorber_or_few_repeats(rng):
     assert fmod.distinct_sites(expo)[1] is None  # every value distinct
     damped = v_exponent(np.zeros((12, 10)), np.full((12, 10), 0.5), 1.0)
     assert fmod.distinct_sites(damped)[1] is None  # not a pure phase
+
+
+def test_the_factor_cache_copies_by_content_and_stays_bounded():
+    """Same content: copies of what was built (never the same arrays); other content (V, ħ,
+    step, weights): built again; the least recently used entries go first."""
+    from quantgeo.solvers.factors import FactorCache, content_key
+
+    cache = FactorCache(2, 1e6)
+    calls = []
+
+    def build(x):
+        def run():
+            calls.append(x)
+            return (np.full(3, x, dtype=np.complex128),)
+
+        return run
+
+    v = np.arange(4.0)
+    a = cache.get(content_key("p", v, 1.0), build(1))
+    b = cache.get(content_key("p", v.copy(), 1.0), build(1))  # equal values, another array
+    assert calls == [1] and np.array_equal(a[0], b[0]) and a[0] is not b[0]
+    b[0][0] = 99  # a caller's copy is its own
+    assert cache.get(content_key("p", v, 1.0), build(1))[0][0] == 1
+    cache.get(content_key("p", v + 1, 1.0), build(2))  # other V
+    cache.get(content_key("p", v, 2.0), build(3))  # other ħ: evicts the least recent, v
+    assert calls == [1, 2, 3] and len(cache) == 2
+    cache.get(content_key("p", v + 1, 1.0), build(2))  # kept
+    cache.get(content_key("p", v, 1.0), build(1))  # evicted: built again
+    assert calls == [1, 2, 3, 1]
+    big = FactorCache(4, 10.0)  # an entry above max_bytes is built and not kept
+    big.get(("k",), build(4))
+    big.get(("k",), build(4))
+    assert len(big) == 0 and calls[-2:] == [4, 4]
+
+
+@pytest.mark.parametrize("scheme", ["blanes-moan6", "yoshida4"])
+def test_runs_with_cached_factors_equal_runs_that_build_them(ham, scheme):
+    """A second solver on the same V copies its factors from the cache: the same states bit
+    for bit as one that builds them (cache emptied), and its own arrays."""
+    from quantgeo.solvers.factors import factor_cache
+
+    psi0 = qg.coherent(ham, center=0.5, momentum=0.5)
+
+    def run():
+        solver = qg.SplitOperatorSolver(ham, 0.05, scheme, fft="rocket")
+        rec = qg.Recorder([0.25, 0.5], store_states=True, observables=())
+        traj = solver.run(psi0, (0.0, 0.5), recorder=rec, progress=False)
+        return np.asarray(traj.states), solver
+
+    factor_cache.clear()
+    built, first = run()
+    hits = factor_cache.hits
+    copied, second = run()
+    assert factor_cache.hits >= hits + 2  # V and kinetic factors
+    assert np.array_equal(built, copied)
+    for h, f in second._potential_cache.items():
+        assert not np.shares_memory(f, first._potential_cache[h])
