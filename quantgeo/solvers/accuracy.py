@@ -280,6 +280,12 @@ REUSE_MAX_SITES = 1 << 16
 _REUSE_STATES = 4
 
 
+def clear_phase_measures() -> None:
+    """Forget the phase measures kept for reuse (the next check of every state measures)."""
+    with _PhaseMeasures._lock:
+        _PhaseMeasures._kept.clear()
+
+
 class _PhaseMeasures:
     """The dt-independent parts of :func:`check_phase_per_step` for one (H, ψ, t, tail): the
     spread of V over the state's sites and the largest ε(k) over its modes, each computed on
