@@ -22,7 +22,10 @@ Two engines, both named ``"fftw"`` in ``Trajectory.info["fft"]``:
     run threaded inside the FFT's own data sweeps instead of between two thread pools.
 
 Planning is serialised (FFTW's planner is not thread-safe: ``fftw_make_planner_thread_safe``
-is also switched on) and plans are destroyed when their engine is collected.
+is also switched on).  Plans are kept per process by the kind of engine that made them
+(:class:`PlanCache`: class, shape, threads, alignment, geometry, flags), so that a second
+solver of the same kind plans nothing; they are destroyed when evicted from it and no engine
+holds them.
 """
 
 from __future__ import annotations

@@ -230,6 +230,9 @@ def test_the_factor_cache_copies_by_content_and_stays_bounded():
     big.get(("k",), build(4))
     big.get(("k",), build(4))
     assert len(big) == 0 and calls[-2:] == [4, 4]
+    one = FactorCache(4, 1e6, entry_bytes=10.0)  # 48 bytes an entry: above its cap
+    one.get(("k",), build(5))
+    assert len(one) == 0
 
 
 @pytest.mark.parametrize("scheme", ["blanes-moan6", "yoshida4"])
