@@ -370,8 +370,8 @@ class SplitOperatorSolver:
 
     def _advance(self, psi: CArray, t: float, h: float, nsteps: int) -> None:
         k_rest, k_last = self._real_kinetic(h)
-        merged = self.scheme.stages + 1
         if self.ham.time_dependent:
+            merged = self.scheme.stages + 1
             for n in range(nsteps):
                 self._fft.evolve(
                     psi,
@@ -437,8 +437,10 @@ class SplitOperatorSolver:
             weights=self.scheme.phase_weights,
         )
 
+        dv = lat.cell_volume
+
         def norm(p: CArray) -> float:
-            return float(np.vdot(p, p).real) * lat.cell_volume
+            return float(np.vdot(p, p).real) * dv
 
         norm0 = norm(psi)
         estimator = StepDoubling(
