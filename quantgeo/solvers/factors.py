@@ -250,7 +250,9 @@ class FactorCache:
     so that a run repeated on the same values — another solver, initial state or recorder; a
     sweep over those — copies its factors instead of building them (one memory copy against
     ~3 ``sin`` per site and row).  Being keyed by values, never by objects, it cannot serve
-    stale factors.  Each caller gets copies: a solver may write its own factors.
+    stale factors.  Each caller gets copies: a solver may write its own factors.  An entry is
+    kept from the second build of its key on (only the key's hash is remembered after the
+    first), so that runs which never repeat — a sweep over V — pay no copy.
 
     Parameters
     ----------
@@ -267,6 +269,7 @@ class FactorCache:
         self.entries, self.max_bytes = entries, max_bytes
         self.entry_bytes = max_bytes if entry_bytes is None else entry_bytes
         self._data: OrderedDict[tuple[Any, ...], tuple[CArray, ...]] = OrderedDict()
+        self._seen: OrderedDict[int, None] = OrderedDict()  # hashes of keys built once
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
@@ -286,7 +289,14 @@ class FactorCache:
         size = sum(a.nbytes for a in built)
         with self._lock:
             self.misses += 1
-            if size <= min(self.entry_bytes, self.max_bytes) and key not in self._data:
+            digest = hash(key)
+            again = digest in self._seen
+            self._seen[digest] = None
+            self._seen.move_to_end(digest)
+            while len(self._seen) > 4 * self.entries:
+                self._seen.popitem(last=False)
+            fits = size <= min(self.entry_bytes, self.max_bytes)
+            if again and fits and key not in self._data:
                 self._data[key] = tuple(a.copy() for a in built)
                 self._bytes += size
                 while len(self._data) > self.entries or self._bytes > self.max_bytes:
@@ -298,6 +308,7 @@ class FactorCache:
         """Forget every entry (and the counts)."""
         with self._lock:
             self._data.clear()
+            self._seen.clear()
             self._bytes = 0
             self.hits = self.misses = 0
 

@@ -200,8 +200,9 @@ def test_distinct_values_are_not_used_for_an_absorber_or_few_repeats(rng):
 
 
 def test_the_factor_cache_copies_by_content_and_stays_bounded():
-    """Same content: copies of what was built (never the same arrays); other content (V, ħ,
-    step, weights): built again; the least recently used entries go first."""
+    """Same content: kept from its second build on, then copies of it (never the same
+    arrays); other content (V, ħ, step, weights): built again; the least recently used
+    entries go first; an entry above the caps is never kept."""
     from quantgeo.solvers.factors import FactorCache, content_key
 
     cache = FactorCache(2, 1e6)
@@ -214,31 +215,35 @@ def test_the_factor_cache_copies_by_content_and_stays_bounded():
 
         return run
 
+    def get(v, hbar, x):
+        return cache.get(content_key("p", v, hbar), build(x))
+
     v = np.arange(4.0)
-    a = cache.get(content_key("p", v, 1.0), build(1))
-    b = cache.get(content_key("p", v.copy(), 1.0), build(1))  # equal values, another array
-    assert calls == [1] and np.array_equal(a[0], b[0]) and a[0] is not b[0]
+    get(v, 1.0, 1)  # first build: only the key's hash is remembered
+    assert len(cache) == 0
+    a = get(v.copy(), 1.0, 1)  # equal values, another array: second build, kept
+    b = get(v, 1.0, 1)  # a copy of the kept one
+    assert calls == [1, 1] and len(cache) == 1
+    assert np.array_equal(a[0], b[0]) and a[0] is not b[0]
     b[0][0] = 99  # a caller's copy is its own
-    assert cache.get(content_key("p", v, 1.0), build(1))[0][0] == 1
-    cache.get(content_key("p", v + 1, 1.0), build(2))  # other V
-    cache.get(content_key("p", v, 2.0), build(3))  # other ħ: evicts the least recent, v
-    assert calls == [1, 2, 3] and len(cache) == 2
-    cache.get(content_key("p", v + 1, 1.0), build(2))  # kept
-    cache.get(content_key("p", v, 1.0), build(1))  # evicted: built again
-    assert calls == [1, 2, 3, 1]
-    big = FactorCache(4, 10.0)  # an entry above max_bytes is built and not kept
-    big.get(("k",), build(4))
-    big.get(("k",), build(4))
-    assert len(big) == 0 and calls[-2:] == [4, 4]
-    one = FactorCache(4, 1e6, entry_bytes=10.0)  # 48 bytes an entry: above its cap
-    one.get(("k",), build(5))
-    assert len(one) == 0
+    assert get(v, 1.0, 1)[0][0] == 1 and calls == [1, 1]
+    for _ in range(2):
+        get(v + 1, 1.0, 2)  # other V
+        get(v, 2.0, 3)  # other ħ; the second time evicts the least recent, v
+    assert calls == [1, 1, 2, 3, 2, 3] and len(cache) == 2
+    get(v + 1, 1.0, 2)  # kept
+    get(v, 1.0, 1)  # evicted: built again (and kept: its hash is remembered)
+    assert calls == [1, 1, 2, 3, 2, 3, 1]
+    for cap in (FactorCache(4, 10.0), FactorCache(4, 1e6, entry_bytes=10.0)):
+        for _ in range(3):  # 48 bytes an entry: above the cap, built every time
+            cap.get(("k",), build(4))
+        assert len(cap) == 0 and calls[-3:] == [4, 4, 4]
 
 
 @pytest.mark.parametrize("scheme", ["blanes-moan6", "yoshida4"])
 def test_runs_with_cached_factors_equal_runs_that_build_them(ham, scheme):
-    """A second solver on the same V copies its factors from the cache: the same states bit
-    for bit as one that builds them (cache emptied), and its own arrays."""
+    """A third solver on the same V copies its factors from the cache (kept at the second
+    build): the same states bit for bit as those that build them, and its own arrays."""
     from quantgeo.solvers.factors import factor_cache
 
     psi0 = qg.coherent(ham, center=0.5, momentum=0.5)
@@ -250,10 +255,11 @@ def test_runs_with_cached_factors_equal_runs_that_build_them(ham, scheme):
         return np.asarray(traj.states), solver
 
     factor_cache.clear()
-    built, first = run()
+    built, _ = run()
+    again, first = run()  # built again, and kept
     hits = factor_cache.hits
     copied, second = run()
     assert factor_cache.hits >= hits + 2  # V and kinetic factors
-    assert np.array_equal(built, copied)
+    assert np.array_equal(built, copied) and np.array_equal(again, copied)
     for h, f in second._potential_cache.items():
         assert not np.shares_memory(f, first._potential_cache[h])
