@@ -268,23 +268,29 @@ class FactorCache:
     def __init__(self, entries: int, max_bytes: float, entry_bytes: float | None = None) -> None:
         self.entries, self.max_bytes = entries, max_bytes
         self.entry_bytes = max_bytes if entry_bytes is None else entry_bytes
-        self._data: OrderedDict[tuple[Any, ...], tuple[CArray, ...]] = OrderedDict()
+        self._data: OrderedDict[tuple[Any, ...], tuple[NDArray[Any], ...]] = OrderedDict()
         self._seen: OrderedDict[int, None] = OrderedDict()  # hashes of keys built once
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
     def get(
-        self, key: tuple[Any, ...], build: Callable[[], tuple[CArray, ...]]
-    ) -> tuple[CArray, ...]:
-        """Copies of the arrays kept under ``key``, built by ``build()`` on a miss."""
+        self,
+        key: tuple[Any, ...],
+        build: Callable[[], tuple[NDArray[Any], ...]],
+        *,
+        copy: bool = True,
+    ) -> tuple[NDArray[Any], ...]:
+        """Copies of the arrays kept under ``key``, built by ``build()`` on a miss.  With
+        ``copy=False`` the kept arrays themselves (and what ``build`` returned is kept as it
+        is): for a caller that only reads them."""
         with self._lock:
             held = self._data.get(key)
             if held is not None:
                 self._data.move_to_end(key)
                 self.hits += 1
         if held is not None:
-            return tuple(a.copy() for a in held)
+            return tuple(a.copy() for a in held) if copy else held
         built = build()
         size = sum(a.nbytes for a in built)
         with self._lock:
@@ -297,7 +303,7 @@ class FactorCache:
                 self._seen.popitem(last=False)
             fits = size <= min(self.entry_bytes, self.max_bytes)
             if again and fits and key not in self._data:
-                self._data[key] = tuple(a.copy() for a in built)
+                self._data[key] = tuple(a.copy() for a in built) if copy else built
                 self._bytes += size
                 while len(self._data) > self.entries or self._bytes > self.max_bytes:
                     _, old = self._data.popitem(last=False)

@@ -316,37 +316,42 @@ class SplitOperatorSolver:
         return self._kinetic_cache[h]
 
     def _static_potential(self, h: float) -> CArray:
-        """V factors of step ``h`` for a static potential, with the merged one (cached by h,
-        and by content in :data:`~quantgeo.solvers.factors.factor_cache`); with the
-        step-doubling estimate on, those of ``h/2`` too, sharing a ``sin`` pass (bit for bit
-        the values of a build of their own, :func:`factors_and_halves`)."""
+        """V factors of step ``h`` for a static potential, with the merged one (cached by h);
+        with the step-doubling estimate on, those of ``h/2`` too, sharing a ``sin`` pass (bit
+        for bit the values of a build of their own, :func:`factors_and_halves`).  Built on
+        V's distinct values; where there are few, those are also kept by content in
+        :data:`~quantgeo.solvers.factors.factor_cache` (a fraction of the gathered factors)."""
         if h not in self._potential_cache:
             _bounded(self._potential_cache)
             half = 0.5 * h
             pair = self.error_samples > 0 and half not in self._potential_cache
             v = self.ham.potential_values(0.0)
-            layout = self.scheme.coefficients if self._static_weights is None else None
-            key = content_key(
-                "potential", v, self._damping, self.ham.hbar, layout, self._static_weights, h
-            )
-            built = factor_cache.get((*key, pair), lambda: self._build_static(v, h, pair))
-            self._potential_cache[h] = built[0]
+            expo, index = distinct_sites(self._v_exponent(v))
+            if index is None:  # as many values as sites: nothing smaller to keep
+                built = self._build_static(expo, h, pair)
+            else:
+                layout = self.scheme.coefficients if self._static_weights is None else None
+                weights = self._static_weights
+                key = content_key("potential", v, self._damping, self.ham.hbar, layout, weights)
+                built = factor_cache.get(
+                    (*key, h, pair), lambda: (*self._build_static(expo, h, pair), index), copy=False
+                )[:-1]
+            shape = self.ham.lattice.shape
+            self._potential_cache[h] = gather_sites(built[0], index, shape)
             if pair:
-                self._potential_cache[half] = built[1]
+                self._potential_cache[half] = gather_sites(built[1], index, shape)
         return self._potential_cache[h]
 
-    def _build_static(self, v: NDArray[np.float64], h: float, pair: bool) -> tuple[CArray, ...]:
-        """The factors of :meth:`_static_potential`: ``(h,)`` or ``(h, h/2)``."""
-        # built on V's distinct values (bit for bit the same factors, fewer sin calls)
-        expo, index = distinct_sites(self._v_exponent(v))
+    def _build_static(self, expo: CArray, h: float, pair: bool) -> tuple[CArray, ...]:
+        """The factors of :meth:`_static_potential` on the values ``expo`` (V's distinct
+        exponents, or all of them): ``(h,)`` or ``(h, h/2)``."""
         if self._static_weights is None:
             stack = _v_stack(self.scheme.coefficients, [expo] * self.scheme.stages, h, merged=True)
         else:  # _general_v_factors of one exponent: a row per distinct weight
             stack = _scaled_stack(h * self._static_weights, expo)
-        shape = self.ham.lattice.shape
         if pair:  # the estimate redoes segments with h/2: 3 sin passes for both, not 4
-            return tuple(gather_sites(f, index, shape) for f in factors_and_halves(*stack))
-        return (gather_sites(_expm1(*stack), index, shape),)
+            return factors_and_halves(*stack)
+        return (_expm1(*stack),)
 
     def _td_potential(self, t: float, h: float) -> CArray:
         """V factors of one step from ``t``: each Strang sub-step's V at its midpoint time (a
