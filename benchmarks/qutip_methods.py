@@ -12,7 +12,11 @@ fastest scheme.  The logic lives in quantgeo._qutip_bench (also behind
 ``quantgeo bench --qutip-methods all``).
 
 Usage: python benchmarks/qutip_methods.py [--quick] [--sizes 1024 48x48 ...] [--rounds 5]
-       [--methods adams diag ...] [--json FILE]
+       [--methods adams diag ...] [--json FILE] [--cold]
+
+Between runs of one problem quantgeo keeps what does not change (FFTW plans by shape, the
+factors by the values they are built from, the phase check's measures of the initial state);
+``--cold`` empties those before every timed quantgeo run, as for the first run of a problem.
 """
 
 from __future__ import annotations
@@ -32,9 +36,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, help="interleaved timing rounds (default 5)")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--json", help="also write the rows to this JSON file")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="quantgeo reuses nothing between runs (FFTW plans, factors, phase measures)",
+    )
     args = parser.parse_args()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    rows = run_qutip_methods(args.sizes, quick=args.quick, methods=args.methods, rounds=args.rounds)
+    rows = run_qutip_methods(
+        args.sizes, quick=args.quick, methods=args.methods, rounds=args.rounds, cold=args.cold
+    )
     print(format_methods(rows))
     print(f"load average (1 min) at start: {load:.2f}, cores: {os.cpu_count()}")
     if args.json:

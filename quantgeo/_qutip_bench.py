@@ -19,12 +19,18 @@ methods tighten ``atol = rtol`` along a half-decade ladder; ``krylov`` does the 
 part of the timed ``sesolve`` call); quantgeo takes the largest dt of a ladder for each scheme
 of :data:`SCHEMES` (every registered scheme), then the fastest ``fft`` choice at that dt
 (:func:`fft_choices`).  The kept settings are then timed in interleaved rounds (the order rotates
-each round) and compared by the median.  QuTiP is timed from the ``sesolve`` call on a prebuilt
-``Qobj``; quantgeo from the solver's construction (its factors are computed inside the timing).
+each round; ``gc.collect()`` before each timed call, outside the timing, so that no call pays
+for the collection of the one before's garbage) and compared by the median.  QuTiP is timed
+from the ``sesolve`` call on a prebuilt ``Qobj``; quantgeo from the solver's construction.
+Between runs of one problem a process keeps what does not change (FFTW plans by shape, the
+potential and kinetic factors by the values they are built from, the phase check's measures
+of the initial state); with ``cold`` every timed quantgeo run starts by emptying those
+(:func:`clear_reuse`) and computes all of it.
 """
 
 from __future__ import annotations
 
+import gc
 import itertools
 import time
 import warnings
@@ -45,6 +51,7 @@ __all__ = [
     "SCHEMES",
     "Problem",
     "Setting",
+    "clear_reuse",
     "compare_methods",
     "exact_states",
     "fft_choices",
@@ -345,18 +352,31 @@ def _loosest(
     return None, smallest, float("inf"), None
 
 
+def clear_reuse() -> None:
+    """Empty what quantgeo keeps between runs in a process (FFTW plans by shape, potential and
+    kinetic factors by content, the phase check's measures of an initial state): a run
+    after this computes everything, as the first run of a problem does."""
+    from quantgeo.solvers import accuracy, factors, fftw_native
+
+    fftw_native.clear_plan_cache()
+    factors.factor_cache.clear()
+    accuracy.clear_phase_measures()
+
+
 def quantgeo_setting(
     problem: Problem,
     scheme: str,
     target: float = 1e-6,
     budget: float = float("inf"),
     ffts: Sequence[str] | None = None,
+    cold: bool = False,
 ) -> Setting:
     """The largest dt of the :data:`STEPS` ladder (steps per record interval) for which the
     split-operator solver with ``scheme`` has error ≤ ``target`` (the search ends at a failing
     run that takes longer than ``budget`` seconds); at that dt, the fastest of the ``fft``
     choices ``ffts`` (default :func:`fft_choices`, median of :data:`FFT_TRIALS` runs) whose
-    error is also ≤ ``target``."""
+    error is also ≤ ``target``.  With ``cold`` every run starts with :func:`clear_reuse`
+    (timed): nothing kept from the runs before it."""
     import quantgeo as qg
 
     interval = float(problem.times[1] - problem.times[0])
@@ -365,6 +385,8 @@ def quantgeo_setting(
 
     def call(dt: float, fft: str = "auto") -> Callable[[], Any]:
         def run() -> Any:
+            if cold:
+                clear_reuse()
             solver = qg.SplitOperatorSolver(problem.ham, dt, scheme, fft=fft)
             rec = qg.Recorder(problem.times, observables=())
             return solver.run(problem.psi0, span, recorder=rec, progress=False)
@@ -449,6 +471,11 @@ def _timed_rounds(
         k = r % len(live) if live else 0
         for s in live[k:] + live[:k]:
             assert s.run is not None
+            # the garbage of the call before (QuTiP's objects) is collected outside the
+            # timing: a cyclic collection it triggers would otherwise land in the next call
+            # (measured at 48²: quantgeo's 7.6 ms run took 16 ms right after a dop853 run,
+            # 10.8 ms with this collection)
+            gc.collect()
             t = time.perf_counter()
             s.run()
             s.times.append(time.perf_counter() - t)
@@ -467,10 +494,12 @@ def compare_methods(
     schemes: Sequence[str] = SCHEMES,
     target: float = 1e-6,
     rounds: int = 5,
+    cold: bool = False,
 ) -> dict[str, Any]:
     """Search every method and scheme, time the kept settings in ``rounds`` interleaved rounds,
-    and return the row: settings, the fastest of each side and the ratio of their medians."""
-    ours = [quantgeo_setting(problem, s, target) for s in schemes]
+    and return the row: settings, the fastest of each side and the ratio of their medians
+    (``cold``: quantgeo's runs keep nothing from the runs before, :func:`quantgeo_setting`)."""
+    ours = [quantgeo_setting(problem, s, target, cold=cold) for s in schemes]
     theirs: list[Setting] = []
     for m in methods:  # QuTiP's slow methods end their search once they cannot be fastest
         budget = _PRUNE * min((s.seconds for s in theirs), default=float("inf"))
@@ -488,6 +517,7 @@ def compare_methods(
         "sites": int(problem.ham.lattice.size),
         "target_error": target,
         "rounds": rounds,
+        "cold": cold,
         "settings": ours + theirs,
         "quantgeo": q,
         "qutip": t,
@@ -502,9 +532,11 @@ def run_qutip_methods(
     methods: Sequence[str] = METHODS,
     rounds: int | None = None,
     target: float = 1e-6,
+    cold: bool = False,
 ) -> list[dict[str, Any]]:
     """The comparison of :func:`compare_methods` on each size of ``sizes`` (default
-    :data:`SIZES`, or :data:`QUICK_SIZES` with ``quick``); ``rounds`` defaults to 5 (quick 1)."""
+    :data:`SIZES`, or :data:`QUICK_SIZES` with ``quick``); ``rounds`` defaults to 5 (quick 1);
+    ``cold``: quantgeo's runs reuse nothing from the runs before (:func:`clear_reuse`)."""
     for m in methods:
         if m not in METHODS:
             raise ValueError(f"`methods` has {m!r}; allowed: {', '.join(METHODS)}")
@@ -513,7 +545,8 @@ def run_qutip_methods(
     rows = []
     for spec in specs:
         shape, driven = parse_size(spec)
-        row = compare_methods(make_problem(shape, driven), methods, SCHEMES, target, n_rounds)
+        problem = make_problem(shape, driven)
+        row = compare_methods(problem, methods, SCHEMES, target, n_rounds, cold=cold)
         row["target"] = TARGETS.get(spec)
         rows.append(row)
     return rows
@@ -603,6 +636,7 @@ def format_methods(rows: list[dict[str, Any]]) -> str:
     head = (
         f"Equal accuracy (relative L2 error <= {rows[0]['target_error']:g} at every record "
         f"time), median of {rows[0]['rounds']} interleaved rounds"
+        + ("; quantgeo cold (nothing reused between runs)" if rows[0].get("cold") else "")
         if rows
         else ""
     )

@@ -71,9 +71,11 @@ new sites or modes is not re-checked; the step-doubling estimate covers it.
 from __future__ import annotations
 
 import math
+import threading
 import warnings
+import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -258,21 +260,78 @@ def check_phase_per_step(
     (w_V, w_K)`` the scheme's :attr:`~quantgeo.solvers.schemes.SplittingScheme.phase_weights`
     (Strang's by default); the kinetic phase is 0 when V is constant there (module docstring).
     """
-    v = ham.potential_values(t).ravel()
-    density = np.abs(psi).ravel() ** 2
-    sites = _support(density, tail)
     wv, wk = weights
-    phase_v = wv * float(np.ptp(v[sites])) * dt / ham.hbar if sites.any() else 0.0
+    measures = _PhaseMeasures.of(ham, psi, t, tail)
+    spread = measures.spread()
+    phase_v = wv * spread * dt / ham.hbar if spread is not None else 0.0
     # with V constant on the state the kinetic factor is exact: high phases are harmless (and
     # the spectrum of ψ is not needed)
     phase_t = 0.0
     if phase_v > 0:
-        eps = ham.dispersion().ravel()
-        modes = _support(np.abs(np.fft.fftn(psi)).ravel() ** 2, tail)
-        top = float(np.max(eps[modes])) if modes.any() else 0.0
-        phase_t = wk * top * dt / ham.hbar
+        phase_t = wk * measures.top() * dt / ham.hbar
     warn_phases(phase_v, phase_t, dt, stacklevel + 1)
     return {"phase_v": phase_v, "phase_t": phase_t}
+
+
+#: States of at most this many sites keep their phase measures for reuse (a copy of the
+#: state is kept to recognise it; above this the check costs little beside the run).
+REUSE_MAX_SITES = 1 << 16
+#: Initial states remembered per Hamiltonian (a run repeated with another dt or scheme).
+_REUSE_STATES = 4
+
+
+def clear_phase_measures() -> None:
+    """Forget the phase measures kept for reuse (the next check of every state measures)."""
+    with _PhaseMeasures._lock:
+        _PhaseMeasures._kept.clear()
+
+
+class _PhaseMeasures:
+    """The dt-independent parts of :func:`check_phase_per_step` for one (H, ψ, t, tail): the
+    spread of V over the state's sites and the largest ε(k) over its modes, each computed on
+    first use.  Kept per Hamiltonian (weakly) for small states, so that runs repeated from
+    the same initial state (another dt, scheme or solver; a parameter sweep) do not redo
+    them; a kept entry is used only for a state equal to its copy element for element."""
+
+    _kept: ClassVar[weakref.WeakKeyDictionary[Hamiltonian, list[_PhaseMeasures]]] = (
+        weakref.WeakKeyDictionary()
+    )
+    _lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, ham: Hamiltonian, psi: CArray, t: float, tail: float) -> None:
+        self.ham, self.psi, self.t, self.tail = ham, psi, t, tail
+        self._spread: tuple[float | None] | None = None
+        self._top: float | None = None
+
+    @classmethod
+    def of(cls, ham: Hamiltonian, psi: CArray, t: float, tail: float) -> _PhaseMeasures:
+        if psi.size > REUSE_MAX_SITES:
+            return cls(ham, psi, t, tail)
+        with cls._lock:
+            kept = cls._kept.setdefault(ham, [])
+            for m in kept:
+                if m.t == t and m.tail == tail and np.array_equal(m.psi, psi):
+                    return m
+            m = cls(ham, np.array(psi, dtype=np.complex128), t, tail)
+            kept.insert(0, m)
+            del kept[_REUSE_STATES:]
+            return m
+
+    def spread(self) -> float | None:
+        """``max V − min V`` over the sites carrying all but ``tail`` of ψ (None: none)."""
+        if self._spread is None:
+            v = self.ham.potential_values(self.t).ravel()
+            sites = _support(np.abs(self.psi).ravel() ** 2, self.tail)
+            self._spread = (float(np.ptp(v[sites])) if sites.any() else None,)
+        return self._spread[0]
+
+    def top(self) -> float:
+        """The largest ε(k) over the modes carrying all but ``tail`` of ψ (0: none)."""
+        if self._top is None:
+            eps = self.ham.dispersion().ravel()
+            modes = _support(np.abs(np.fft.fftn(self.psi)).ravel() ** 2, self.tail)
+            self._top = float(np.max(eps[modes])) if modes.any() else 0.0
+        return self._top
 
 
 def warn_phases(phase_v: float, phase_t: float, dt: float, stacklevel: int = 3) -> None:

@@ -538,10 +538,15 @@ def _make_fftw(kern: ModuleType, shape: tuple[int, ...], workers: int) -> FFTEng
 
 
 def clear_process_state() -> None:
-    """Forget that the wisdom file was read, which plans were saved to it and the decisions
-    read (tests that change :func:`cache_dir`)."""
+    """Forget that the wisdom file was read, which plans were saved to it, the decisions
+    read and the FFTW plans kept for reuse (tests that change :func:`cache_dir`)."""
     global _wisdom_loaded, _decisions
+    import sys
+
     with _lock:
         _wisdom_loaded = False
         _planned.clear()
         _decisions = None
+        native = sys.modules.get("quantgeo.solvers.fftw_native")  # h-r3: the plan cache
+        if native is not None:
+            native.clear_plan_cache()

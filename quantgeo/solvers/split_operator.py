@@ -30,9 +30,16 @@ from quantgeo.solvers.accuracy import StepDoubling, check_phase_per_step, sugges
 from quantgeo.solvers.base import Plan, ProgressTracker, Tracker, plan_run, run_info, run_plan
 from quantgeo.solvers.factors import (
     _bounded,
+    _expm1,
+    _scaled_stack,
     _v_factors,
+    _v_stack,
+    content_key,
+    distinct_sites,
+    factor_cache,
+    factors_and_halves,
+    gather_sites,
     kinetic_factors,
-    scaled_factors,
     v_exponent,
     weighted_factors,
 )
@@ -79,6 +86,11 @@ class NormCheck(Tracker):
 
     def handle(self, state: Any, t: float, step: int, h: float) -> None:
         nrm = self._norm(state)
+        drift = nrm - self.norm0
+        if math.isfinite(nrm) and not (
+            (not self.absorbing and abs(drift) > self.tol) or drift > self.tol
+        ):
+            return  # the common case, checked before any message is formatted
         where = f"at t = {t:.6g} (step {step}, dt = {h:.3g})"
         if not math.isfinite(nrm):
             raise StabilityError(
@@ -87,14 +99,12 @@ class NormCheck(Tracker):
                 t=t,
                 step=step,
             )
-        drift = nrm - self.norm0
-        if (not self.absorbing and abs(drift) > self.tol) or drift > self.tol:
-            raise StabilityError(
-                f"norm drifted by {drift:.3e} (> norm_tol = {self.tol:g}) {where}; reduce `dt` "
-                "or raise `norm_tol`",
-                t=t,
-                step=step,
-            )
+        raise StabilityError(
+            f"norm drifted by {drift:.3e} (> norm_tol = {self.tol:g}) {where}; reduce `dt` "
+            "or raise `norm_tol`",
+            t=t,
+            step=step,
+        )
 
 
 class _Stepper:
@@ -108,7 +118,11 @@ class _Stepper:
         self.estimator.advance(self.state, t, h, n)
 
     def snapshot(self, t: float, store: bool) -> tuple[Any, Any]:
-        snap = Wavefunction(self.solver.ham.lattice, self.state)  # a copy: stored as it is
+        # a copy, stored as it is; built without Wavefunction's checks, which hold here: the
+        # state is complex128 of the lattice's shape and NormCheck found it finite at the
+        # chunk boundary just before (~7 µs a record at 48², a tenth of a small run's records)
+        snap = Wavefunction.__new__(Wavefunction)
+        snap.lattice, snap.data = self.solver.ham.lattice, self.state.copy()
         return snap, snap.data
 
 
@@ -283,26 +297,61 @@ class SplitOperatorSolver:
         return kinetic_factors(self.ham, exponents)
 
     def _real_kinetic(self, h: float) -> tuple[CArray, CArray]:
-        """Kinetic factors of step ``h``, one per distinct sub-step weight (cached by h)."""
+        """Kinetic factors of step ``h``, one per distinct sub-step weight (cached by h, and
+        by content in :data:`~quantgeo.solvers.factors.factor_cache`); with the step-doubling
+        estimate on, those of ``h/2`` are built in the same call (each row on its own: the
+        same values as a call of its own)."""
         if h not in self._kinetic_cache:
             _bounded(self._kinetic_cache)
-            z = -1j * h * self._k_weights
-            self._kinetic_cache[h] = self._kinetic_factors(z)
+            half = 0.5 * h
+            pair = self.error_samples > 0 and half not in self._kinetic_cache
+            steps = [h, half] if pair else [h]
+            z = -1j * np.multiply.outer(steps, self._k_weights).ravel()
+            key = content_key("kinetic", *self.ham.axis_dispersions(), self.ham.hbar, z)
+            rest, last = factor_cache.get(key, lambda: self._kinetic_factors(z))
+            nk = len(self._k_weights)
+            for i, step in enumerate(steps):
+                rows = slice(i * nk, (i + 1) * nk)
+                self._kinetic_cache[step] = (rest[rows], last[rows])
         return self._kinetic_cache[h]
 
     def _static_potential(self, h: float) -> CArray:
-        """V factors of step ``h`` for a static potential, with the merged one (cached by h)."""
+        """V factors of step ``h`` for a static potential, with the merged one (cached by h);
+        with the step-doubling estimate on, those of ``h/2`` too, sharing a ``sin`` pass (bit
+        for bit the values of a build of their own, :func:`factors_and_halves`).  Built on
+        V's distinct values; where there are few, those are also kept by content in
+        :data:`~quantgeo.solvers.factors.factor_cache` (a fraction of the gathered factors)."""
         if h not in self._potential_cache:
             _bounded(self._potential_cache)
-            # not kept: a lattice-sized array alive for the whole run, for ~1 % of a build
-            expo = self._v_exponent(self.ham.potential_values(0.0))
-            if self._static_weights is None:
-                self._potential_cache[h] = _v_factors(
-                    self.scheme.coefficients, [expo] * self.scheme.stages, h, merged=True
-                )
-            else:  # _general_v_factors of one exponent: a row per distinct weight
-                self._potential_cache[h] = scaled_factors(h * self._static_weights, expo)
+            half = 0.5 * h
+            pair = self.error_samples > 0 and half not in self._potential_cache
+            v = self.ham.potential_values(0.0)
+            expo, index = distinct_sites(self._v_exponent(v))
+            if index is None:  # as many values as sites: nothing smaller to keep
+                built = self._build_static(expo, h, pair)
+            else:
+                layout = self.scheme.coefficients if self._static_weights is None else None
+                weights = self._static_weights
+                key = content_key("potential", v, self._damping, self.ham.hbar, layout, weights)
+                built = factor_cache.get(
+                    (*key, h, pair), lambda: (*self._build_static(expo, h, pair), index), copy=False
+                )[:-1]
+            shape = self.ham.lattice.shape
+            self._potential_cache[h] = gather_sites(built[0], index, shape)
+            if pair:
+                self._potential_cache[half] = gather_sites(built[1], index, shape)
         return self._potential_cache[h]
+
+    def _build_static(self, expo: CArray, h: float, pair: bool) -> tuple[CArray, ...]:
+        """The factors of :meth:`_static_potential` on the values ``expo`` (V's distinct
+        exponents, or all of them): ``(h,)`` or ``(h, h/2)``."""
+        if self._static_weights is None:
+            stack = _v_stack(self.scheme.coefficients, [expo] * self.scheme.stages, h, merged=True)
+        else:  # _general_v_factors of one exponent: a row per distinct weight
+            stack = _scaled_stack(h * self._static_weights, expo)
+        if pair:  # the estimate redoes segments with h/2: 3 sin passes for both, not 4
+            return factors_and_halves(*stack)
+        return (_expm1(*stack),)
 
     def _td_potential(self, t: float, h: float) -> CArray:
         """V factors of one step from ``t``: each Strang sub-step's V at its midpoint time (a
@@ -326,8 +375,8 @@ class SplitOperatorSolver:
 
     def _advance(self, psi: CArray, t: float, h: float, nsteps: int) -> None:
         k_rest, k_last = self._real_kinetic(h)
-        merged = self.scheme.stages + 1
         if self.ham.time_dependent:
+            merged = self.scheme.stages + 1
             for n in range(nsteps):
                 self._fft.evolve(
                     psi,
@@ -393,8 +442,10 @@ class SplitOperatorSolver:
             weights=self.scheme.phase_weights,
         )
 
+        dv = lat.cell_volume
+
         def norm(p: CArray) -> float:
-            return float(np.vdot(p, p).real) * lat.cell_volume
+            return float(np.vdot(p, p).real) * dv
 
         norm0 = norm(psi)
         estimator = StepDoubling(

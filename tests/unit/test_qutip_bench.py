@@ -195,3 +195,27 @@ def test_bench_all_methods_prints_the_table(
     assert row["ratio"] == pytest.approx(row["qutip"]["median_s"] / row["quantgeo"]["median_s"])
     assert {s["method"] for s in row["settings"]} >= {"diag", "krylov", "strang", "yoshida6"}
     assert doc["provenance"]["command"].startswith("quantgeo bench ")
+
+
+def test_cold_runs_reuse_nothing_and_give_the_same_states(tiny) -> None:  # type: ignore[no-untyped-def]
+    """``cold``: every timed quantgeo run starts with nothing kept (no plan, factor or phase
+    measure reused: the caches count misses only) and gives the warm run's states exactly."""
+    from quantgeo._qutip_bench import clear_reuse
+    from quantgeo.solvers import accuracy, factors, fftw_native
+
+    warm = quantgeo_setting(tiny, "blanes-moan4", TARGET, ffts=("fftw",))
+    cold = quantgeo_setting(tiny, "blanes-moan4", TARGET, ffts=("fftw",), cold=True)
+    assert cold.run is not None and warm.run is not None
+    assert cold.options == warm.options and cold.error == warm.error
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", QuantgeoWarning)
+        warm.run()  # factors are kept from their second build on
+        a = _kets(tiny, warm.run())
+        hits = (factors.factor_cache.hits, fftw_native._plan_cache.hits)
+        assert hits[0] > 0 and hits[1] > 0  # the warm run reused
+        b = _kets(tiny, cold.run())
+    assert factors.factor_cache.hits == 0 and fftw_native._plan_cache.hits == 0
+    assert len(accuracy._PhaseMeasures._kept) == 1  # only the cold run's own
+    assert np.array_equal(a, b)
+    clear_reuse()
+    assert len(factors.factor_cache) == len(fftw_native._plan_cache) == 0
