@@ -133,6 +133,7 @@ def _wf_multi(
     pend = np.empty(r_n, dtype=np.int64)
     slow = np.empty(r_n, dtype=np.int64)
     flag = np.empty(r_n, dtype=np.uint8)
+    top = np.empty(r_n, dtype=np.int64)  # each replicate's largest count
     hits = np.empty(r_n + 1, dtype=np.int64)  # (+1: the branch-free list's last write)
     for g in range(generations):
         if n_act == 0:
@@ -178,6 +179,7 @@ def _wf_multi(
             nn[i] = n_genes
             rem_p[i] = 1.0
             pp[i] = min(1.0, z0[i] / 1.0)
+            top[i] = 0
         for k in range(k_n - 1):
             draw_binomials(st, nn, pp, cc, n_act, lf, inv, vv, pend, slow, flag)
             xk, lk, zk = xs[k], ls[k], z[k]
@@ -186,6 +188,7 @@ def _wf_multi(
                 c = cc[i]
                 xk[i] = c / n_genes
                 lk[i] = t if (c == 0) & (lk[i] < 0) else lk[i]
+                top[i] = max(top[i], c)
                 nn[i] -= c
                 rp = rem_p[i] - zk[i]
                 rem_p[i] = rp
@@ -197,12 +200,12 @@ def _wf_multi(
             c = nn[i]
             xk[i] = c / n_genes
             lk[i] = t if (c == 0) & (lk[i] < 0) else lk[i]
-        # fixation: some allele holds every copy (rare, listed without a branch)
-        for k in range(k_n):
-            xk = xs[k]
-            for i in range(n_act):
-                hits[n_hits] = i
-                n_hits += xk[i] == 1.0
+            top[i] = max(top[i], c)
+        # fixation: some allele holds every copy, i.e. its largest count is N_g (listed
+        # without a branch: under drift it comes at random)
+        for i in range(n_act):
+            hits[n_hits] = i
+            n_hits += top[i] == n_genes
         for h in range(n_hits):
             i = hits[h]
             r = act[i]
