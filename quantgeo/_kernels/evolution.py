@@ -77,6 +77,170 @@ _BATCH = 64
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
+def _wf_multi(
+    x: Array,
+    st: NDArray[np.uint64],
+    generations: int,
+    t0: int,
+    weights: Array,
+    transition: Array,
+    mutate: bool,
+    n_genes: int,
+    fix_time: IntArray,
+    fixed_allele: IntArray,
+    loss_time: IntArray,
+    lf: Array,
+    inv: Array,
+) -> None:
+    """:func:`_wf_generations` for K ≥ 3 (the same arguments, the same draws and bits).
+
+    The live replicates' state is held as structure of arrays over them (``xs[k, i]``,
+    ``ls[k, i]`` the loss times, ``ws[k, i]`` per-replicate weights), so each pass is a loop
+    over replicates at fixed ``k`` that LLVM vectorises (the row-wise ``(R, K)`` layout left
+    every pass scalar, with strided gathers into the sampler's batch arrays); the next allele's
+    binomial ``p`` is computed in the pass that consumes the last allele's draws.
+    """
+    r_n, k_n = x.shape
+    shared = weights.shape[0] == 1
+    # the live replicates, dense, in ascending order (the order of the draws)
+    act = np.empty(r_n, dtype=np.int64)
+    n_act = 0
+    for r in range(r_n):
+        if mutate or fix_time[r] < 0:
+            act[n_act] = r
+            n_act += 1
+    xs = np.empty((k_n, r_n))
+    ls = np.empty((k_n, r_n), dtype=np.int64)
+    ws = np.empty((k_n, r_n if not shared else 1))
+    for i in range(n_act):
+        r = act[i]
+        for k in range(k_n):
+            xs[k, i] = x[r, k]
+            ls[k, i] = loss_time[r, k]
+    if not shared:
+        for i in range(n_act):
+            for k in range(k_n):
+                ws[k, i] = weights[act[i], k]
+    wv = weights[0].copy()
+    y = np.empty((k_n, r_n))
+    z = np.empty((k_n, r_n)) if mutate else y
+    tot = np.empty(r_n)
+    rem_p = np.empty(r_n)
+    nn = np.empty(r_n, dtype=np.int64)
+    pp = np.empty(r_n)
+    cc = np.empty(r_n, dtype=np.int64)
+    vv = np.empty(r_n)
+    pend = np.empty(r_n, dtype=np.int64)
+    slow = np.empty(r_n, dtype=np.int64)
+    flag = np.empty(r_n, dtype=np.uint8)
+    top = np.empty(r_n, dtype=np.int64)  # each replicate's largest count
+    hits = np.empty(r_n + 1, dtype=np.int64)  # (+1: the branch-free list's last write)
+    for g in range(generations):
+        if n_act == 0:
+            break
+        t = t0 + g + 1
+        # selection: y_k = x_k w_k / Σ_j x_j w_j (j ascending), one pass per allele
+        if shared:
+            for k in range(k_n):
+                yk, xk, wk = y[k], xs[k], wv[k]
+                for i in range(n_act):
+                    yk[i] = xk[i] * wk
+        else:
+            for k in range(k_n):
+                yk, xk, wk = y[k], xs[k], ws[k]
+                for i in range(n_act):
+                    yk[i] = xk[i] * wk[i]
+        y0 = y[0]
+        for i in range(n_act):
+            tot[i] = y0[i]
+        for k in range(1, k_n):
+            yk = y[k]
+            for i in range(n_act):
+                tot[i] += yk[i]
+        for k in range(k_n):
+            yk = y[k]
+            for i in range(n_act):
+                yk[i] = yk[i] / tot[i]
+        if mutate:
+            # mutation z_j = Σ_k y_k P_kj (k ascending); a zero P_kj adds +0.0, which leaves
+            # the (non-negative) sum's bits unchanged, so its pass is skipped
+            for j in range(k_n):
+                zj, y0, p0 = z[j], y[0], transition[0, j]
+                for i in range(n_act):
+                    zj[i] = y0[i] * p0
+                for k in range(1, k_n):
+                    pk = transition[k, j]
+                    if pk != 0.0:
+                        yk = y[k]
+                        for i in range(n_act):
+                            zj[i] += yk[i] * pk
+        z0 = z[0]
+        for i in range(n_act):
+            nn[i] = n_genes
+            rem_p[i] = 1.0
+            pp[i] = min(1.0, z0[i] / 1.0)
+            top[i] = 0
+        for k in range(k_n - 1):
+            draw_binomials(st, nn, pp, cc, n_act, lf, inv, vv, pend, slow, flag)
+            xk, lk, zk = xs[k], ls[k], z[k]
+            nxt = z[k + 1]
+            for i in range(n_act):
+                c = cc[i]
+                xk[i] = c / n_genes
+                lk[i] = t if (c == 0) & (lk[i] < 0) else lk[i]
+                top[i] = max(top[i], c)
+                nn[i] -= c
+                rp = rem_p[i] - zk[i]
+                rem_p[i] = rp
+                q = min(1.0, nxt[i] / rp)
+                pp[i] = q if rp > 0.0 else 0.0
+        xk, lk = xs[k_n - 1], ls[k_n - 1]
+        n_hits = 0
+        for i in range(n_act):
+            c = nn[i]
+            xk[i] = c / n_genes
+            lk[i] = t if (c == 0) & (lk[i] < 0) else lk[i]
+            top[i] = max(top[i], c)
+        # fixation: some allele holds every copy, i.e. its largest count is N_g (listed
+        # without a branch: under drift it comes at random)
+        for i in range(n_act):
+            hits[n_hits] = i
+            n_hits += top[i] == n_genes
+        for h in range(n_hits):
+            i = hits[h]
+            r = act[i]
+            if fix_time[r] < 0:
+                fix_time[r] = t
+                for k in range(k_n):
+                    if xs[k, i] == 1.0:
+                        fixed_allele[r] = k
+                        break
+        if not mutate and n_hits > 0:
+            # the fixed replicates are frozen: written back and dropped
+            kept = 0
+            for i in range(n_act):
+                r = act[i]
+                if fix_time[r] < 0:
+                    act[kept] = r
+                    for k in range(k_n):
+                        xs[k, kept] = xs[k, i]
+                        ls[k, kept] = ls[k, i]
+                        if not shared:
+                            ws[k, kept] = ws[k, i]
+                    kept += 1
+                else:
+                    for k in range(k_n):
+                        x[r, k] = xs[k, i]
+                        loss_time[r, k] = ls[k, i]
+            n_act = kept
+    for i in range(n_act):
+        r = act[i]
+        for k in range(k_n):
+            x[r, k] = xs[k, i]
+            loss_time[r, k] = ls[k, i]
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
 def _wf_generations(
     x: Array,
     st: NDArray[np.uint64],
@@ -123,10 +287,13 @@ def _wf_generations(
         :func:`~quantgeo._kernels.binomial.reciprocals`).
     """
     r_n, k_n = x.shape
+    if k_n > 2:
+        _wf_multi(
+            x, st, generations, t0, weights, transition, mutate, n_genes, fix_time,
+            fixed_allele, loss_time, lf, inv,
+        )  # fmt: skip
+        return
     shared = weights.shape[0] == 1
-    z = np.empty((r_n, k_n))
-    yk = np.empty(k_n)
-    rem_p = np.empty(r_n)
     # the batch sampler's arguments and work arrays, dense over the active replicates
     nn = np.empty(r_n, dtype=np.int64)
     pp = np.empty(r_n)
@@ -147,72 +314,30 @@ def _wf_generations(
         if n_act == 0:
             break
         t = t0 + g + 1
-        if k_n == 2:
-            # one binomial per replicate: selection and mutation fused
-            for i in range(n_act):
-                r = act[i]
-                wr = 0 if shared else r
-                tot = x[r, 0] * weights[wr, 0] + x[r, 1] * weights[wr, 1]
-                if mutate:
-                    y0 = x[r, 0] * weights[wr, 0] / tot
-                    y1 = x[r, 1] * weights[wr, 1] / tot
-                    z0 = y0 * transition[0, 0] + y1 * transition[1, 0]
-                else:
-                    z0 = x[r, 0] * weights[wr, 0] / tot
-                nn[i] = n_genes
-                pp[i] = min(1.0, z0)
-            draw_binomials(st, nn, pp, cc, n_act, lf, inv, vv, pend, slow, flag)
-            n_hits = 0
-            for i in range(n_act):
-                r = act[i]
-                c = cc[i]
-                x[r, 0] = c / n_genes
-                x[r, 1] = (n_genes - c) / n_genes
-                pend[n_hits] = i
-                n_hits += (c == 0) | (c == n_genes)
-            if n_hits > 0:
-                _absorb_hits(pend, n_hits, act, cc, t, loss_time, fix_time, fixed_allele)
-        else:
-            for i in range(n_act):
-                r = act[i]
-                wr = 0 if shared else r
-                tot = x[r, 0] * weights[wr, 0]
-                for k in range(1, k_n):
-                    tot += x[r, k] * weights[wr, k]
-                if mutate:
-                    for k in range(k_n):
-                        yk[k] = x[r, k] * weights[wr, k] / tot
-                    for j in range(k_n):
-                        acc = yk[0] * transition[0, j]
-                        for k in range(1, k_n):
-                            acc += yk[k] * transition[k, j]
-                        z[i, j] = acc
-                else:
-                    for k in range(k_n):
-                        z[i, k] = x[r, k] * weights[wr, k] / tot
-                nn[i] = n_genes
-                rem_p[i] = 1.0
-            for k in range(k_n - 1):
-                for i in range(n_act):
-                    p = 0.0
-                    if rem_p[i] > 0.0:
-                        p = min(1.0, z[i, k] / rem_p[i])
-                    pp[i] = p
-                draw_binomials(st, nn, pp, cc, n_act, lf, inv, vv, pend, slow, flag)
-                for i in range(n_act):
-                    c = cc[i]
-                    x[act[i], k] = c / n_genes
-                    nn[i] -= c
-                    rem_p[i] -= z[i, k]
-            for i in range(n_act):
-                r = act[i]
-                x[r, k_n - 1] = nn[i] / n_genes
-                for k in range(k_n):
-                    if x[r, k] == 0.0 and loss_time[r, k] < 0:
-                        loss_time[r, k] = t
-                    if x[r, k] == 1.0 and fix_time[r] < 0:
-                        fix_time[r] = t
-                        fixed_allele[r] = k
+        # one binomial per replicate: selection and mutation fused
+        for i in range(n_act):
+            r = act[i]
+            wr = 0 if shared else r
+            tot = x[r, 0] * weights[wr, 0] + x[r, 1] * weights[wr, 1]
+            if mutate:
+                y0 = x[r, 0] * weights[wr, 0] / tot
+                y1 = x[r, 1] * weights[wr, 1] / tot
+                z0 = y0 * transition[0, 0] + y1 * transition[1, 0]
+            else:
+                z0 = x[r, 0] * weights[wr, 0] / tot
+            nn[i] = n_genes
+            pp[i] = min(1.0, z0)
+        draw_binomials(st, nn, pp, cc, n_act, lf, inv, vv, pend, slow, flag)
+        n_hits = 0
+        for i in range(n_act):
+            r = act[i]
+            c = cc[i]
+            x[r, 0] = c / n_genes
+            x[r, 1] = (n_genes - c) / n_genes
+            pend[n_hits] = i
+            n_hits += (c == 0) | (c == n_genes)
+        if n_hits > 0:
+            _absorb_hits(pend, n_hits, act, cc, t, loss_time, fix_time, fixed_allele)
         if not mutate:
             kept = 0
             for i in range(n_act):
