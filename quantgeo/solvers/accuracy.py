@@ -262,13 +262,13 @@ def check_phase_per_step(
     """
     wv, wk = weights
     measures = _PhaseMeasures.of(ham, psi, t, tail)
-    spread = measures.spread()
+    spread = measures.spread(ham)
     phase_v = wv * spread * dt / ham.hbar if spread is not None else 0.0
     # with V constant on the state the kinetic factor is exact: high phases are harmless (and
     # the spectrum of ψ is not needed)
     phase_t = 0.0
     if phase_v > 0:
-        phase_t = wk * measures.top() * dt / ham.hbar
+        phase_t = wk * measures.top(ham) * dt / ham.hbar
     warn_phases(phase_v, phase_t, dt, stacklevel + 1)
     return {"phase_v": phase_v, "phase_t": phase_t}
 
@@ -289,7 +289,9 @@ def clear_phase_measures() -> None:
 class _PhaseMeasures:
     """The dt-independent parts of :func:`check_phase_per_step` for one (H, ψ, t, tail): the
     spread of V over the state's sites and the largest ε(k) over its modes, each computed on
-    first use.  Kept per Hamiltonian (weakly) for small states, so that runs repeated from
+    first use.  Kept per Hamiltonian (weakly: an entry holds no reference to its
+    Hamiltonian, which is passed to :meth:`spread` and :meth:`top`, so a Hamiltonian no longer
+    used elsewhere is collected with its entries) for small states, so that runs repeated from
     the same initial state (another dt, scheme or solver; a parameter sweep) do not redo
     them; a kept entry is used only for a state equal to its copy element for element."""
 
@@ -298,37 +300,39 @@ class _PhaseMeasures:
     )
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, ham: Hamiltonian, psi: CArray, t: float, tail: float) -> None:
-        self.ham, self.psi, self.t, self.tail = ham, psi, t, tail
+    def __init__(self, psi: CArray, t: float, tail: float) -> None:
+        self.psi, self.t, self.tail = psi, t, tail
         self._spread: tuple[float | None] | None = None
         self._top: float | None = None
 
     @classmethod
     def of(cls, ham: Hamiltonian, psi: CArray, t: float, tail: float) -> _PhaseMeasures:
         if psi.size > REUSE_MAX_SITES:
-            return cls(ham, psi, t, tail)
+            return cls(psi, t, tail)
         with cls._lock:
             kept = cls._kept.setdefault(ham, [])
             for m in kept:
                 if m.t == t and m.tail == tail and np.array_equal(m.psi, psi):
                     return m
-            m = cls(ham, np.array(psi, dtype=np.complex128), t, tail)
+            m = cls(np.array(psi, dtype=np.complex128), t, tail)
             kept.insert(0, m)
             del kept[_REUSE_STATES:]
             return m
 
-    def spread(self) -> float | None:
-        """``max V − min V`` over the sites carrying all but ``tail`` of ψ (None: none)."""
+    def spread(self, ham: Hamiltonian) -> float | None:
+        """``max V − min V`` over the sites carrying all but ``tail`` of ψ (None: none);
+        ``ham``: the Hamiltonian this entry is kept under."""
         if self._spread is None:
-            v = self.ham.potential_values(self.t).ravel()
+            v = ham.potential_values(self.t).ravel()
             sites = _support(np.abs(self.psi).ravel() ** 2, self.tail)
             self._spread = (float(np.ptp(v[sites])) if sites.any() else None,)
         return self._spread[0]
 
-    def top(self) -> float:
-        """The largest ε(k) over the modes carrying all but ``tail`` of ψ (0: none)."""
+    def top(self, ham: Hamiltonian) -> float:
+        """The largest ε(k) over the modes carrying all but ``tail`` of ψ (0: none); ``ham``
+        as in :meth:`spread`."""
         if self._top is None:
-            eps = self.ham.dispersion().ravel()
+            eps = ham.dispersion().ravel()
             modes = _support(np.abs(np.fft.fftn(self.psi)).ravel() ** 2, self.tail)
             self._top = float(np.max(eps[modes])) if modes.any() else 0.0
         return self._top

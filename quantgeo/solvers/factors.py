@@ -89,15 +89,20 @@ def expm1i_halves(y: NDArray[np.float64]) -> tuple[CArray, CArray]:
 #: worth per site (``np.unique``), so the gather pays up to ~80 % even for Strang's 3 rows
 #: (measured builds, blanes-moan6: 48² 0.62×, 20³ 0.58× the build on every site).
 DISTINCT_FRACTION = 0.75
+#: Lattices above this many sites build every site: the distinct values cost a sort of all
+#: sites first (as long as the build itself at 2²⁰ sites when every value is distinct, twice
+#: it at 2²²), and a large run amortises its factors over many steps anyway.
+DISTINCT_MAX_SITES = 1 << 16
 
 
 def distinct_sites(expo: CArray) -> tuple[CArray, NDArray[np.intp] | None]:
     """``(values, index)`` with ``values[index]`` equal to ``expo`` bit for bit, ``values``
     the distinct entries of a pure-phase exponent (by the bits of its angle): a factor's rows
     are then built once per distinct value (``sin`` is most of a build) and gathered with
-    ``index``.  ``(expo, None)`` when the phase is not pure or more than
-    :data:`DISTINCT_FRACTION` of the entries are distinct (the gather would not pay)."""
-    if not _pure_phase(expo) or expo.size < 2:
+    ``index``.  ``(expo, None)`` when the phase is not pure, the lattice has more than
+    :data:`DISTINCT_MAX_SITES` sites or more than :data:`DISTINCT_FRACTION` of the entries are
+    distinct (the gather would not pay)."""
+    if expo.size < 2 or expo.size > DISTINCT_MAX_SITES or not _pure_phase(expo):
         return expo, None
     flat = expo.reshape(-1)
     bits = np.ascontiguousarray(flat.imag).view(np.int64)  # -0.0 and 0.0 kept apart

@@ -375,7 +375,8 @@ _revision: str | None = None
 
 
 def _engines_revision() -> str:
-    """A digest of the source of :data:`_ENGINE_MODULES`, computed once per process.
+    """A digest of the source of :data:`_ENGINE_MODULES` and of the installed rocket-fft and
+    NumPy versions, computed once per process.
 
     Stored with each decision: the candidate names alone do not change when an engine gets
     faster (an upgrade that speeds up the four-step engine would otherwise leave every cached
@@ -384,8 +385,16 @@ def _engines_revision() -> str:
     if _revision is None:
         import hashlib
         import importlib.util
+        from importlib import metadata
 
         digest = hashlib.sha256()
+        # the FFT libraries' and the array library's versions too (pyFFTW's and Numba's are
+        # in the decision's key)
+        for dist in ("rocket-fft", "numpy"):
+            try:
+                digest.update(f"{dist}={metadata.version(dist)}".encode())
+            except metadata.PackageNotFoundError:
+                digest.update(f"{dist}=none".encode())
         for name in _ENGINE_MODULES:
             spec = importlib.util.find_spec(name)
             origin = spec.origin if spec is not None else None

@@ -197,6 +197,10 @@ def test_distinct_values_are_not_used_for_an_absorber_or_few_repeats(rng):
     assert fmod.distinct_sites(expo)[1] is None  # every value distinct
     damped = v_exponent(np.zeros((12, 10)), np.full((12, 10), 0.5), 1.0)
     assert fmod.distinct_sites(damped)[1] is None  # not a pure phase
+    # a large lattice builds every site: its sort of all sites would cost as much as the build
+    big = v_exponent(np.zeros(fmod.DISTINCT_MAX_SITES + 1), None, 1.0)
+    assert fmod.distinct_sites(big)[1] is None
+    assert fmod.distinct_sites(big[:-1])[1] is not None  # one value: gathered at the bound
 
 
 def test_the_factor_cache_copies_by_content_and_stays_bounded():

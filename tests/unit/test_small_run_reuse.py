@@ -57,6 +57,24 @@ def test_phase_measures_are_kept_per_hamiltonian_and_bounded():
     assert other not in accuracy._PhaseMeasures._kept  # not shared with an equal H
 
 
+def test_kept_phase_measures_do_not_keep_their_hamiltonian_alive():
+    """A sweep builds a Hamiltonian per point: once unused, each is collected with its
+    entries (the store is weak in its keys and an entry holds no reference to H)."""
+    import gc
+    import weakref
+
+    refs = []
+    for omega in (0.5, 1.0, 1.5):
+        ham = qg.Hamiltonian(qg.Lattice((16, 16), (-6.0, 6.0)), harmonic(omega))
+        psi = qg.coherent(ham, center=1.0, momentum=0.5)
+        qg.SplitOperatorSolver(ham, 0.05).run(psi, (0.0, 0.1), progress=False)
+        refs.append(weakref.ref(ham))
+    del ham, psi
+    gc.collect()
+    assert [r() for r in refs] == [None, None, None]
+    assert len(accuracy._PhaseMeasures._kept) == 0
+
+
 def test_phase_warning_is_issued_again_on_a_reused_measure():
     """The warning depends on dt and is issued on every run, reused measures or not."""
     ham = _ham()
