@@ -95,10 +95,10 @@ def drop_stale(name: str, depends_on: Iterable[str]) -> list[Path]:
             dropped.append(entry)
         except OSError:  # another process dropped it first, or a read-only cache
             continue
+    from quantgeo._io import atomic_write_text
+
     try:
-        tmp = sidecar.with_name(f"{sidecar.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(now))
-        os.replace(tmp, sidecar)  # atomic: a reader sees the old stamps or the new
+        atomic_write_text(sidecar, json.dumps(now))  # a reader sees the old stamps or the new
     except OSError:
         pass  # a read-only cache: Numba cannot write to it either
     if dropped:

@@ -36,10 +36,19 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic
 from numpy.typing import NDArray
-from scipy.special import gammaln
 
 from quantgeo._kernels import pcg64
 from quantgeo._kernels._cache import drop_stale
+
+# the tables and constants both backends share (plain NumPy, importable without Numba)
+from quantgeo._kernels.binomial_reference import (
+    BTRD_MIN,
+    LG,
+    LN2_HI,
+    LN2_LO,
+    log_factorials,
+    reciprocals,
+)
 from quantgeo._kernels.pcg64 import next_double
 
 __all__ = [
@@ -54,21 +63,8 @@ __all__ = [
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
-#: ``n·min(p, 1 − p)`` from which BTRD is used (Hörmann's bound); inversion below it
-BTRD_MIN = 10.0
 #: draws per chunk of a round's vectorised passes (their work rows stay in the L1/L2 cache)
 CHUNK = 1024
-
-
-def log_factorials(n: int) -> Array:
-    """``ln k!`` for ``k = 0 … n`` (``scipy.special.gammaln``; one table for both backends)."""
-    return np.asarray(gammaln(np.arange(n + 1) + 1.0), dtype=float)
-
-
-def reciprocals(n: int) -> Array:
-    """``1/k`` for ``k = 0 … n`` (entry 0 unused): the kernels multiply where BINV and BTRD's
-    recursion divide (one table for both backends)."""
-    return 1.0 / np.maximum(np.arange(n + 1, dtype=float), 1.0)
 
 
 @njit(cache=True, error_model="numpy")
@@ -108,21 +104,6 @@ def _double(typingctx, x):
         return builder.bitcast(args[0], ir.DoubleType())
 
     return sig, codegen
-
-
-# fdlibm's e_log.c (Sun Microsystems, 1993): ln 2 split in two, and the minimax coefficients of
-# ln(1 + f) = 2 atanh(s), s = f/(2 + f), on √½ ≤ 1 + f < √2 (error < 1 ulp)
-LN2_HI = 6.93147180369123816490e-01
-LN2_LO = 1.90821492927058770002e-10
-LG = (
-    6.666666666666735130e-01,
-    3.999999999940941908e-01,
-    2.857142874366239149e-01,
-    2.222219843214978396e-01,
-    1.818357216161805012e-01,
-    1.531383769920937332e-01,
-    1.479819860511658591e-01,
-)
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -384,5 +365,6 @@ def rounds(
 binomials = pcg64.on_stream(draw_binomials, 0, "binomials")
 
 
-# the sampler draws through pcg64.py: drop cache entries compiled against another version of it
-drop_stale(__name__, [pcg64.__name__])
+# the sampler draws through pcg64.py and folds binomial_reference.py's constants (LG, BTRD_MIN)
+# into its code: drop cache entries compiled against other versions of them
+drop_stale(__name__, [pcg64.__name__, "quantgeo._kernels.binomial_reference"])

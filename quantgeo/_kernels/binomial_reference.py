@@ -4,19 +4,60 @@ Same names and semantics; every ``+ − × ÷`` and square root in the kernel's 
 the same squarings, and the logarithms of BTRD's acceptance test by :func:`ln`, the kernel's
 branch-free fdlibm ``log`` on arrays (bit operations through ``.view``; NumPy's SIMD ``np.log``
 can differ in the last bit), so the two draw the same variates from equally seeded generators.
+
+It also holds what both backends share — the tables (:func:`log_factorials`,
+:func:`reciprocals`) and the constants (:data:`BTRD_MIN`, fdlibm's) — so that the NumPy backend,
+and the pre-flight checks that size a run with it, import no Numba.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.special import gammaln
 
-from quantgeo._kernels.binomial import BTRD_MIN, LG, LN2_HI, LN2_LO, log_factorials, reciprocals
-
-__all__ = ["BTRD_MIN", "binomials", "ln", "log_factorials", "reciprocals", "rounds"]
+__all__ = [
+    "BTRD_MIN",
+    "LG",
+    "LN2_HI",
+    "LN2_LO",
+    "binomials",
+    "ln",
+    "log_factorials",
+    "reciprocals",
+    "rounds",
+]
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+#: ``n·min(p, 1 − p)`` from which BTRD is used (Hörmann's bound); inversion below it
+BTRD_MIN = 10.0
+
+
+def log_factorials(n: int) -> Array:
+    """``ln k!`` for ``k = 0 … n`` (``scipy.special.gammaln``; one table for both backends)."""
+    return np.asarray(gammaln(np.arange(n + 1) + 1.0), dtype=float)
+
+
+def reciprocals(n: int) -> Array:
+    """``1/k`` for ``k = 0 … n`` (entry 0 unused): the kernels multiply where BINV and BTRD's
+    recursion divide (one table for both backends)."""
+    return 1.0 / np.maximum(np.arange(n + 1, dtype=float), 1.0)
+
+
+# fdlibm's e_log.c (Sun Microsystems, 1993): ln 2 split in two, and the minimax coefficients of
+# ln(1 + f) = 2 atanh(s), s = f/(2 + f), on √½ ≤ 1 + f < √2 (error < 1 ulp)
+LN2_HI = 6.93147180369123816490e-01
+LN2_LO = 1.90821492927058770002e-10
+LG = (
+    6.666666666666735130e-01,
+    3.999999999940941908e-01,
+    2.857142874366239149e-01,
+    2.222219843214978396e-01,
+    1.818357216161805012e-01,
+    1.531383769920937332e-01,
+    1.479819860511658591e-01,
+)
 
 
 def ln(x: Array) -> Array:

@@ -127,7 +127,7 @@ def wf_multi(
         for i in range(n_act):
             nn[i] = n_genes
             rem_p[i] = 1.0
-            pp[i] = min(1.0, z0[i] / 1.0)
+            pp[i] = min(1.0, z0[i])  # z_0 / (1 − Σ_{j<0} z_j): the division by 1 is exact
             top[i] = 0
         for k in range(k_n - 1):
             draw_binomials(st, nn, pp, cc, n_act, lf, inv, vv, pend, slow, flag)

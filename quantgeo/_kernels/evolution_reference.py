@@ -17,8 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from quantgeo._kernels.binomial import log_factorials, reciprocals
-from quantgeo._kernels.binomial_reference import binomials, rounds
+from quantgeo._kernels.binomial_reference import binomials, log_factorials, reciprocals, rounds
 
 __all__ = [
     "fill_rows",

@@ -540,10 +540,9 @@ class WrightFisher:
                     m = int(min(per_call, target - done))
                     w = self._weights if self._fitness_fn is None else self.weights(x)
                     s0 = time.perf_counter()
-                    on_grid = count is not None
                     # off the grid c/N_g (only x0 can be): one general generation gets onto it
-                    m = m if on_grid or not counted else 1
-                    if on_grid and chain is not None and count is not None:
+                    m = m if count is not None or not counted else 1
+                    if chain is not None and count is not None:
                         z, tabs = chain
                         fn: Callable[..., None] = kmod.wf_chain_generations
                         jobs: list[Any] = [
@@ -551,7 +550,7 @@ class WrightFisher:
                              fix_time[sl], fixed_allele[sl], loss_time[sl], lf, inv)
                             for b, sl in enumerate(blocks)
                         ]  # fmt: skip
-                    elif on_grid and table is not None and count is not None:
+                    elif table is not None and count is not None:
                         fn = kmod.wf_table_generations
                         jobs = [
                             (x[sl], count[sl], rngs[b], m, done, *table, not self.mutates, ng,

@@ -44,13 +44,10 @@ needs 200 FFT pairs, ``suzuki-umeno8`` 300, ``kahan-li6`` 450 and ``yoshida6`` 4
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-
-from quantgeo.solvers.factors import expm1j
 
 __all__ = ["SCHEMES", "SplittingScheme", "get_scheme"]
 
@@ -156,24 +153,6 @@ def _static_layout(scheme: SplittingScheme) -> tuple[tuple[float, ...], NDArray[
     index = np.array([weights.index(w) for w in a], dtype=np.int64)
     weights.append(a[-1] + a[0])
     return tuple(weights), index, len(weights) - 1
-
-
-def _general_v_factors(scheme: SplittingScheme, expos: Sequence[CArray], h: float) -> CArray:
-    r"""Potential factors ``g = exp(h·a·E) − 1`` of a general splitting (its own weights
-    :math:`a_j`, :attr:`SplittingScheme.potential_weights`).
-
-    One exponent (static V): one row per weight of :func:`_static_layout` (the distinct
-    :math:`a_j`, then the merged :math:`a_s + a_0`: the last factor of a step fused with the
-    first of the next), shape ``(n_distinct + 1, *S)``.  ``s + 1`` exponents (time-dependent
-    V, each at its factor's time): the ``s + 1`` factors in order, no merged one.
-    """
-    if len(expos) == 1:
-        weights = _static_layout(scheme)[0]
-        return np.ascontiguousarray(np.stack([expm1j((h * w) * expos[0]) for w in weights]))
-    a = scheme.potential_weights
-    return np.ascontiguousarray(
-        np.stack([expm1j((h * w) * e) for w, e in zip(a, expos, strict=True)])
-    )
 
 
 def _triple_jump(inner: tuple[float, ...], order: int) -> tuple[float, ...]:

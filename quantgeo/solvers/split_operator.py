@@ -334,8 +334,8 @@ class SplitOperatorSolver:
                 weights = self._static_weights
                 key = content_key("potential", v, self._damping, self.ham.hbar, layout, weights)
                 built = factor_cache.get(
-                    (*key, h, pair), lambda: (*self._build_static(expo, h, pair), index), copy=False
-                )[:-1]
+                    (*key, h, pair), lambda: self._build_static(expo, h, pair), copy=False
+                )
             shape = self.ham.lattice.shape
             self._potential_cache[h] = gather_sites(built[0], index, shape)
             if pair:
@@ -347,7 +347,7 @@ class SplitOperatorSolver:
         exponents, or all of them): ``(h,)`` or ``(h, h/2)``."""
         if self._static_weights is None:
             stack = _v_stack(self.scheme.coefficients, [expo] * self.scheme.stages, h, merged=True)
-        else:  # _general_v_factors of one exponent: a row per distinct weight
+        else:  # a general splitting: a row per distinct weight of _static_layout
             stack = _scaled_stack(h * self._static_weights, expo)
         if pair:  # the estimate redoes segments with h/2: 3 sin passes for both, not 4
             return factors_and_halves(*stack)
@@ -359,7 +359,7 @@ class SplitOperatorSolver:
         if not self.scheme.composition:  # V at the clock of the extended system
             times = t + h * self._td_times
             expos = [self._v_exponent(self.ham.potential_values(float(tm))) for tm in times]
-            # _general_v_factors, on the whole stack at once
+            # a general splitting: the s + 1 factors in order, on the whole stack at once
             return weighted_factors(h * self._td_weights, expos)
         mids = t + h * self._td_times
         expos = [self._v_exponent(self.ham.potential_values(float(tm))) for tm in mids]

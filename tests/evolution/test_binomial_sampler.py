@@ -30,7 +30,7 @@ def _draw(mod, seed: int, n: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, flo
 
 
 # (n, p) covering every branch: inversion (n p' < 10) on both sides of ½, BTRD at its threshold,
-# with |X − m| ≤ 15 (recursive f) and beyond (squeeze and the log-factorial test), p = ½
+# with |X − m| ≤ 15 and beyond (the log-factorial test decides both), p = ½
 CASES = [
     (1, 0.3),
     (7, 0.5),

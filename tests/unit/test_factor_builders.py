@@ -183,7 +183,6 @@ def test_factors_built_on_distinct_values_are_the_sitewise_build(scheme):
             got = solver._static_potential(h)
             with pytest.MonkeyPatch.context() as m:
                 m.setattr(fmod, "DISTINCT_FRACTION", -1.0)  # every site on its own
-                m.setattr(fmod.factor_cache, "entries", 0)  # built, not copied from the cache
                 ref._potential_cache.clear()
                 want = ref._static_potential(h)
             assert got.shape == want.shape and got.flags.c_contiguous
@@ -267,3 +266,6 @@ def test_runs_with_cached_factors_equal_runs_that_build_them(ham, scheme):
     assert np.array_equal(built, copied) and np.array_equal(again, copied)
     for h, f in second._potential_cache.items():
         assert not np.shares_memory(f, first._potential_cache[h])
+    for h, (rest, last) in second._kinetic_cache.items():  # kept by copy: each solver its own
+        assert not np.shares_memory(rest, first._kinetic_cache[h][0])
+        assert not np.shares_memory(last, first._kinetic_cache[h][1])

@@ -246,14 +246,10 @@ def test_fokker_planck_refuses_stored_densities(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_wright_fisher_refuses_huge_replicates(monkeypatch: pytest.MonkeyPatch) -> None:
-    from quantgeo._kernels import kernels
     from quantgeo.evolution import WrightFisher
 
     monkeypatch.setenv(pf.ENV_VAR, "1GiB")
     wf = WrightFisher(100, None, n_alleles=2, seed=2)
-    # the kernel modules imported first: run alone, the test would otherwise count Numba's
-    # first import (~15 MB of module objects) as the refused run's allocation
-    kernels("evolution", "numba"), kernels("evolution", "numpy")
     msg, peak = refused(lambda: wf.run(np.array([0.5, 0.5]), 10, replicates=10**9))
     assert msg.startswith("WrightFisher.run: needs ") and "for 10⁹ replicates" in msg
     assert "`replicates`" in msg

@@ -33,8 +33,10 @@ def test_phase_measures_are_reused_only_for_an_equal_state(monkeypatch):
     first = accuracy.check_phase_per_step(ham, psi, 0.1)
     kept = accuracy._PhaseMeasures.of(ham, psi, 0.0, accuracy.SPECTRAL_TAIL)
     assert kept.psi is not psi and np.array_equal(kept.psi, psi)  # a copy, not the live state
+    assert kept._spread is not None and kept._top is not None  # the first check's entry
     for dt in (0.1, 0.2):  # another dt reuses the dt-free measures: the same numbers
         assert accuracy.check_phase_per_step(ham, psi, dt) == _fresh(monkeypatch, ham, psi, dt)
+    assert accuracy._PhaseMeasures.of(ham, psi, 0.0, accuracy.SPECTRAL_TAIL) is kept
     assert accuracy.check_phase_per_step(ham, psi, 0.1) == first
     # the run moves the state in place: a changed state is measured again, never looked up
     psi[...] = qg.coherent(ham, center=-3.0, momentum=4.0).data
