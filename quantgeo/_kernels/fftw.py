@@ -61,7 +61,7 @@ import numpy as np
 from numba import njit, prange, types
 
 from quantgeo._kernels._cache import drop_stale
-from quantgeo._kernels.split import apply_factor, apply_kinetic_scaled
+from quantgeo._kernels.split import apply_factor
 
 __all__ = [
     "fftw_evolve",
@@ -107,7 +107,27 @@ def fftw_pair(psi, nsteps, plans):
         _execute(plans[1], p, p)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _kinetic_split(f, k_rest, kl, scale):
+    """:func:`~quantgeo._kernels.split.apply_kinetic_scaled` on the float64 view ``f`` of the
+    spectrum, with ``k_last`` as (real, imaginary) rows ``kl``: ``g`` is then formed by real
+    SIMD arithmetic on the split row and only ψ is (de)interleaved, with fused multiply-adds
+    (48², 64², 20³, 512²: 1.30–1.47 → 0.82–0.87 ns an element).  For the ``k = 0`` row
+    (``k_rest = 0``) ``g = k_last`` exactly, as in the complex pass."""
+    n = kl.shape[1]
+    lr, li = kl[0], kl[1]
+    for r in range(k_rest.size):
+        ar, ai = k_rest[r].real, k_rest[r].imag
+        x = f[2 * r * n : 2 * (r + 1) * n]  # indexed from 0: no wraparound select
+        for j in range(n):
+            gr = ar + lr[j] + (ar * lr[j] - ai * li[j])
+            gi = ai + li[j] + (ar * li[j] + ai * lr[j])
+            xr, xi = x[2 * j], x[2 * j + 1]
+            x[2 * j] = (xr + (xr * gr - xi * gi)) * scale
+            x[2 * j + 1] = (xi + (xr * gi + xi * gr)) * scale
+
+
+@njit(cache=True, nogil=True, fastmath={"contract"})
 def fftw_evolve(psi, v_factors, k_rest, k_last, v_index, k_index, v_merged, nsteps, plans, scale):
     """Advance ``psi`` by ``nsteps`` steps with whole-lattice FFTW plans.
 
@@ -118,11 +138,13 @@ def fftw_evolve(psi, v_factors, k_rest, k_last, v_index, k_index, v_merged, nste
         return
     p = psi.ctypes.data
     s = k_index.size
+    kls = split_rows(k_last)  # (nk, 2, n_last): a few hundred numbers
+    f = psi.reshape(psi.size).view(np.float64)
     apply_factor(psi, v_factors[v_index[0]])
     for n in range(nsteps):
         for j in range(s):
             _execute(plans[0], p, p)
-            apply_kinetic_scaled(psi, k_rest[k_index[j]], k_last[k_index[j]], scale)
+            _kinetic_split(f, k_rest[k_index[j]], kls[k_index[j]], scale)
             _execute(plans[1], p, p)
             if j < s - 1:
                 apply_factor(psi, v_factors[v_index[j + 1]])
