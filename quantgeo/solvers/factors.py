@@ -120,6 +120,22 @@ def gather_sites(rows: CArray, index: NDArray[np.intp] | None, shape: tuple[int,
     return np.ascontiguousarray(rows[:, index].reshape(len(rows), *shape))
 
 
+def site_factors(
+    expo: CArray,
+    build: Callable[[CArray], tuple[CArray, ...]],
+    key: tuple[Any, ...] | None,
+    shape: tuple[int, ...],
+) -> tuple[CArray, ...]:
+    """The factors ``build`` makes from the exponent ``expo``, on the lattice ``shape``: built
+    on :func:`distinct_sites` values and gathered where that pays, those rows kept in
+    :data:`factor_cache` under ``key`` (None: not kept)."""
+    values, index = distinct_sites(expo)
+    if index is None or key is None:  # as many values as sites: nothing smaller to keep
+        return build(values)
+    built = factor_cache.get(key, lambda: build(values), copy=False)
+    return tuple(gather_sites(b, index, shape) for b in built)
+
+
 def _pure_phase(e: CArray) -> bool:
     """Whether the exponent ``e`` is purely imaginary (``e^{h·e}`` is a phase for real h)."""
     return not np.any(e.real)
