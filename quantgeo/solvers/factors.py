@@ -301,10 +301,14 @@ class FactorCache:
         build: Callable[[], tuple[NDArray[Any], ...]],
         *,
         copy: bool = True,
+        keep_built: bool = False,
     ) -> tuple[NDArray[Any], ...]:
         """Copies of the arrays kept under ``key``, built by ``build()`` on a miss.  With
         ``copy=False`` the kept arrays themselves (and what ``build`` returned is kept as it
-        is): for a caller that only reads them."""
+        is): for a caller that only reads them.  With ``keep_built`` later callers get copies
+        but what ``build`` returned is kept as it is, for a building caller that only reads
+        it: keeping an entry then allocates nothing (a run's peak memory stays that of its
+        own factors)."""
         with self._lock:
             held = self._data.get(key)
             if held is not None:
@@ -324,7 +328,9 @@ class FactorCache:
                 self._seen.popitem(last=False)
             fits = size <= min(self.entry_bytes, self.max_bytes)
             if again and fits and key not in self._data:
-                self._data[key] = tuple(a.copy() for a in built) if copy else built
+                self._data[key] = (
+                    tuple(a.copy() for a in built) if copy and not keep_built else built
+                )
                 self._bytes += size
                 while len(self._data) > self.entries or self._bytes > self.max_bytes:
                     _, old = self._data.popitem(last=False)

@@ -59,3 +59,28 @@ def test_whole_lattice_kernel_is_a_product_of_its_factors(rng):
     expect = psi * (1 + v[0]) * (1 + k_last[0, 0]) * (1 + v[1])
     kern.evolve(psi, v, k_rest, k_last, np.array([0, 1]), np.array([0]), 2, 1)
     assert np.max(np.abs(psi - expect)) <= 1e-14 * np.max(np.abs(expect))
+
+
+def test_patient_trial_covers_small_2d_and_3d_lattices_at_one_thread():
+    """Both plannings are tried for 2D and 3D lattices of 2¹⁰…2¹⁴ sites at 1 thread only."""
+    from quantgeo.solvers.fftw_native import patient_trial
+
+    assert patient_trial((32, 32), 1) and patient_trial((20, 20, 20), 1)
+    assert patient_trial((128, 128), 1) and not patient_trial((129, 128), 1)
+    assert not patient_trial((31, 31), 1) and not patient_trial((48, 48), 2)
+    assert not patient_trial((4096,), 1)  # 1D: whole_flags decides
+
+
+def test_patient_trial_plans_give_the_rocket_states(rng):
+    """Whichever plans the trial keeps, the step equals rocket-fft's to 1e-12 (FFT rounding,
+    ~1e-15 a step; the bound of the other backend tests)."""
+    shape = (32, 48)
+    k = kernels("split")
+    fftw = fftmod.make_fft("fftw", "numba", k, shape, 1)
+    rocket = fftmod.make_fft("rocket", "numba", k, shape, 1)
+    psi = fftw.aligned(rng.standard_normal(shape) + 1j * rng.standard_normal(shape))
+    ref = psi.copy()
+    args = (*_factors(rng, shape, 2, True), np.array([0, 1, 2]), np.array([0, 1]), 2, 5)
+    fftw.evolve(psi, *args)
+    rocket.evolve(ref, *args)
+    assert np.max(np.abs(psi - ref)) <= 1e-12 * np.max(np.abs(ref))
