@@ -353,7 +353,8 @@ def whole_flags(shape: tuple[int, ...], workers: int) -> int:
 #: Sites of the 2D and 3D lattices whose whole-lattice plans (1 thread) are also planned
 #: ``FFTW_PATIENT``, the faster pair kept (:func:`patient_trial`).  Measured pairs, µs, MEASURE
 #: against PATIENT: 32² 2.55 / 2.41, 48² 13.4 / 11.3, 64² 18.0 / 19.1, 96² 49.3 / 46.0,
-#: 20³ 30.7 / 30.3; PATIENT planning 0.2–1.8 s (once per machine: the wisdom is cached).
+#: 20³ 30.7 / 30.3; PATIENT planning 0.2–1.8 s (once per machine: the wisdom is cached, and
+#: MEASURE plans of the shape then reuse it, so later trials time the same plans).
 PATIENT_TRIAL = (1 << 10, 1 << 14)
 
 
