@@ -16,7 +16,10 @@ Three ways to run a step of a composition scheme:
 
 :func:`fftw_evolve`
     whole-lattice plans (FFTW's own threads, if planned with them): per Strang sub-step one
-    forward and one inverse execute and the two element-wise passes between them.
+    forward and one inverse execute and the two element-wise passes between them, on ψ's
+    float64 view two complex numbers at a time in vector lanes (:mod:`~quantgeo._kernels.simd`:
+    no cross-lane shuffles; the run's step at 48², blanes-moan6, 19.3 → 16.6 µs a sub-step
+    against a bare pair of 13.7).
 :func:`fftw_evolve_split` (1D)
     the same with the factors as (real, imaginary) rows, the 1/N folded into the stored
     kinetic factor, and out-of-place plans (ψ → ``work`` → ψ) from 4096 points.  The passes
@@ -61,7 +64,7 @@ import numpy as np
 from numba import njit, prange, types
 
 from quantgeo._kernels._cache import drop_stale
-from quantgeo._kernels.split import apply_factor, apply_kinetic_scaled
+from quantgeo._kernels.simd import kinetic2, mul_add2
 
 __all__ = [
     "fftw_evolve",
@@ -107,6 +110,42 @@ def fftw_pair(psi, nsteps, plans):
         _execute(plans[1], p, p)
 
 
+@njit(cache=True, inline="always")
+def _kinetic_pairs(f, k_rest, kl, scale):
+    """:func:`~quantgeo._kernels.split.apply_kinetic_scaled` on the float64 views ``f`` of
+    the spectrum and ``kl`` of the ``k_last`` row, two complex numbers at a time in vector
+    lanes (:mod:`quantgeo._kernels.simd`; 48², 20³: 1.36, 1.30 → 0.79, 0.66 ns an element).
+    For the ``k = 0`` row (``k_rest = 0``) ``g = k_last`` exactly, as in the complex pass."""
+    n = kl.size // 2
+    m = n - n % 2
+    for r in range(k_rest.size):
+        ar, ai = k_rest[r].real, k_rest[r].imag
+        o = 2 * r * n
+        for j in range(0, 2 * m, 4):
+            kinetic2(f, o + j, kl, j, ar, ai, scale)
+        for j in range(m, n):  # an odd row's last number
+            lr, li = kl[2 * j], kl[2 * j + 1]
+            gr = ar + lr + (ar * lr - ai * li)
+            gi = ai + li + (ar * li + ai * lr)
+            xr, xi = f[o + 2 * j], f[o + 2 * j + 1]
+            f[o + 2 * j] = (xr + (xr * gr - xi * gi)) * scale
+            f[o + 2 * j + 1] = (xi + (xr * gi + xi * gr)) * scale
+
+
+@njit(cache=True, inline="always")
+def _factor_pairs(f, g):
+    """``ψ ← ψ + ψ·g`` on the float64 views ``f`` and ``g``, two numbers at a time in vector
+    lanes (48², 20³: 0.77, 0.69 → 0.70, 0.43 ns an element)."""
+    n = f.size // 2
+    m = n - n % 2
+    for i in range(0, 2 * m, 4):
+        mul_add2(f, i, g, i)
+    if m < n:
+        xr, xi, gr, gi = f[2 * m], f[2 * m + 1], g[2 * m], g[2 * m + 1]
+        f[2 * m] = xr + (xr * gr - xi * gi)
+        f[2 * m + 1] = xi + (xr * gi + xi * gr)
+
+
 @njit(cache=True, nogil=True)
 def fftw_evolve(psi, v_factors, k_rest, k_last, v_index, k_index, v_merged, nsteps, plans, scale):
     """Advance ``psi`` by ``nsteps`` steps with whole-lattice FFTW plans.
@@ -118,18 +157,19 @@ def fftw_evolve(psi, v_factors, k_rest, k_last, v_index, k_index, v_merged, nste
         return
     p = psi.ctypes.data
     s = k_index.size
-    apply_factor(psi, v_factors[v_index[0]])
+    f = psi.reshape(psi.size).view(np.float64)
+    vf = v_factors.reshape(v_factors.size).view(np.float64)
+    kf = k_last.reshape(k_last.size).view(np.float64)
+    m, nl = psi.size, k_last.shape[1]  # the float views' rows: 2m (V), 2·nl (k_last)
+    _factor_pairs(f, vf[2 * m * v_index[0] : 2 * m * (v_index[0] + 1)])
     for n in range(nsteps):
         for j in range(s):
             _execute(plans[0], p, p)
-            apply_kinetic_scaled(psi, k_rest[k_index[j]], k_last[k_index[j]], scale)
+            k = k_index[j]
+            _kinetic_pairs(f, k_rest[k], kf[2 * nl * k : 2 * nl * (k + 1)], scale)
             _execute(plans[1], p, p)
-            if j < s - 1:
-                apply_factor(psi, v_factors[v_index[j + 1]])
-        if n < nsteps - 1:
-            apply_factor(psi, v_factors[v_merged])
-        else:
-            apply_factor(psi, v_factors[v_index[s]])
+            a = _next_v(n, j, s, nsteps, v_index, v_merged)
+            _factor_pairs(f, vf[2 * m * a : 2 * m * (a + 1)])
 
 
 @njit(cache=True, nogil=True)
@@ -349,5 +389,5 @@ def fftw_sweeps_par(
                 _row_block(psi, pad, b, geo, v, kl, False, last, plans)
 
 
-# the kernels call into split.py: drop cache entries compiled against another version of it
-drop_stale(__name__, ["quantgeo._kernels.split"])
+# the kernels inline simd.py's intrinsics: drop cache entries compiled against another version
+drop_stale(__name__, ["quantgeo._kernels.simd"])

@@ -29,17 +29,17 @@ from quantgeo.recording import Recorder, Trajectory
 from quantgeo.solvers.accuracy import StepDoubling, check_phase_per_step, suggested_dt
 from quantgeo.solvers.base import Plan, ProgressTracker, Tracker, plan_run, run_info, run_plan
 from quantgeo.solvers.factors import (
+    DISTINCT_MAX_SITES,
     _bounded,
     _expm1,
     _scaled_stack,
     _v_factors,
     _v_stack,
     content_key,
-    distinct_sites,
     factor_cache,
     factors_and_halves,
-    gather_sites,
     kinetic_factors,
+    site_factors,
     v_exponent,
     weighted_factors,
 )
@@ -320,26 +320,35 @@ class SplitOperatorSolver:
         with the step-doubling estimate on, those of ``h/2`` too, sharing a ``sin`` pass (bit
         for bit the values of a build of their own, :func:`factors_and_halves`).  Built on
         V's distinct values; where there are few, those are also kept by content in
-        :data:`~quantgeo.solvers.factors.factor_cache` (a fraction of the gathered factors)."""
+        :data:`~quantgeo.solvers.factors.factor_cache` (a fraction of the gathered factors),
+        and on lattices of up to ``DISTINCT_MAX_SITES`` sites the gathered factors too (a run
+        repeated on the same V copies them instead of sorting its values and gathering: 48²,
+        0.29 → 0.06 ms; the solver that builds them only reads them, so they are kept
+        uncopied)."""
         if h not in self._potential_cache:
             _bounded(self._potential_cache)
             half = 0.5 * h
             pair = self.error_samples > 0 and half not in self._potential_cache
             v = self.ham.potential_values(0.0)
-            expo, index = distinct_sites(self._v_exponent(v))
-            if index is None:  # as many values as sites: nothing smaller to keep
-                built = self._build_static(expo, h, pair)
-            else:
+            key = None
+            if v.size <= DISTINCT_MAX_SITES:  # the only lattices with a distinct-value build
                 layout = self.scheme.coefficients if self._static_weights is None else None
-                weights = self._static_weights
-                key = content_key("potential", v, self._damping, self.ham.hbar, layout, weights)
-                built = factor_cache.get(
-                    (*key, h, pair), lambda: self._build_static(expo, h, pair), copy=False
-                )
-            shape = self.ham.lattice.shape
-            self._potential_cache[h] = gather_sites(built[0], index, shape)
+                parts = (v, self._damping, self.ham.hbar, layout, self._static_weights)
+                key = (*content_key("potential", *parts), h, pair)
+
+            def build() -> tuple[CArray, ...]:
+                expo = self._v_exponent(v)
+                shape = self.ham.lattice.shape
+                return site_factors(expo, lambda e: self._build_static(e, h, pair), key, shape)
+
+            built = (
+                build()
+                if key is None
+                else factor_cache.get(("sites", *key), build, keep_built=True)
+            )
+            self._potential_cache[h] = built[0]
             if pair:
-                self._potential_cache[half] = gather_sites(built[1], index, shape)
+                self._potential_cache[half] = built[1]
         return self._potential_cache[h]
 
     def _build_static(self, expo: CArray, h: float, pair: bool) -> tuple[CArray, ...]:
