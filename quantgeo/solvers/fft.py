@@ -44,6 +44,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -210,16 +211,19 @@ class FFTEngine:
     variant = ""
     #: Kernel families its runs call (:func:`quantgeo._kernels.warmup`).
     families: tuple[str, ...] = ("split",)
+    #: Whether it runs FFTW plans (then a pickle carries the wisdom they were made with).
+    plans_fftw = False
 
     def __init__(self, kern: ModuleType, shape: tuple[int, ...], workers: int) -> None:
         self._k, self.shape, self.workers = kern, shape, workers
         self.info: dict[str, Any] = {"name": self.name}
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # pickled by what builds it (kernel module by name; FFTW plans are re-made from the
-        # wisdom), so that engines holding a solver go to process, Dask and MPI executors
+        # pickled by what builds it (kernel module by name; FFTW plans are re-made from this
+        # process's wisdom, sent along), so that engines holding a solver go to process, Dask
+        # and MPI executors and run the same plans there
         args = (self.variant or self.key, self._k.__name__, self.shape, self.workers)
-        return _rebuild, (*args, dict(self.info))
+        return _rebuild, (*args, dict(self.info), _export_wisdom() if self.plans_fftw else None)
 
     def auto_info(self) -> dict[str, Any] | None:
         """``Trajectory.info["fft_auto"]``: the ``"auto"`` decision's ``timings`` (s per sub-step)
@@ -350,12 +354,55 @@ def _candidate(name: str, kern: ModuleType, shape: tuple[int, ...], workers: int
     return classes[name](kern, shape, workers)
 
 
+def _export_wisdom() -> tuple[bytes, ...]:
+    import pyfftw
+
+    with _lock:
+        return tuple(pyfftw.export_wisdom())
+
+
+#: Digests of the wisdom imported from pickled engines in this process.
+_imported: set[str] = set()
+
+
+def _import_wisdom(wisdom: tuple[bytes, ...]) -> None:
+    """Make this process plan as the one that pickled an engine did.
+
+    ``FFTW_MEASURE`` picks among algorithms by timing them, so two processes can plan the same
+    transform differently, and different plans round differently (~1e-16): a shard run in a
+    pool would then not be bit for bit the serial run.  With the sender's wisdom imported (after
+    this process's own, which it supersedes) FFTW re-creates the sender's plans; the plans
+    this process kept from before are dropped once per new wisdom, so they are made again."""
+    import hashlib
+
+    import pyfftw
+
+    digest = hashlib.sha256(b"".join(wisdom)).hexdigest()
+    with _lock:
+        if digest in _imported:
+            return
+        _load_wisdom()
+        pyfftw.import_wisdom(wisdom)
+        _imported.add(digest)
+        native = sys.modules.get("quantgeo.solvers.fftw_native")
+        if native is not None:
+            native.clear_plan_cache()
+
+
 def _rebuild(
-    key: str, kern_name: str, shape: tuple[int, ...], workers: int, info: dict[str, Any]
+    key: str,
+    kern_name: str,
+    shape: tuple[int, ...],
+    workers: int,
+    info: dict[str, Any],
+    wisdom: tuple[bytes, ...] | None = None,
 ) -> FFTEngine:
-    """The unpickled engine: built again (FFTW plans from the wisdom), the same ``info``."""
+    """The unpickled engine: built again (FFTW plans from the sender's ``wisdom``), the same
+    ``info``."""
     import importlib
 
+    if wisdom is not None:
+        _import_wisdom(wisdom)
     engine = _candidate(key, importlib.import_module(kern_name), shape, workers)
     engine.info = info
     return engine
@@ -550,7 +597,6 @@ def clear_process_state() -> None:
     """Forget that the wisdom file was read, which plans were saved to it, the decisions
     read and the FFTW plans kept for reuse (tests that change :func:`cache_dir`)."""
     global _wisdom_loaded, _decisions
-    import sys
 
     with _lock:
         _wisdom_loaded = False

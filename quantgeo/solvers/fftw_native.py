@@ -266,6 +266,7 @@ class _NativeEngine(_fft.FFTEngine):
 
     name = "fftw"
     families = ("split", "fftw")
+    plans_fftw = True
 
     def __init__(self, kern: ModuleType, shape: tuple[int, ...], workers: int) -> None:
         import pyfftw

@@ -144,3 +144,43 @@ def test_clear_process_state_empties_the_plan_cache():
     fftmod.clear_process_state()
     assert len(fn._plan_cache) == 0
     assert fn._plan_cache.hits == fn._plan_cache.misses == 0
+
+
+def _child_wisdom(blob: bytes, cache: str) -> tuple[tuple[bytes, ...], list[str]]:
+    """In a fresh process with its own (empty) FFT cache: unpickle an engine; return this
+    process's wisdom and the engine's FFT name."""
+    import os
+    import pickle
+
+    os.environ["QUANTGEO_CACHE_DIR"] = cache
+    import pyfftw as child_fftw
+
+    engine = pickle.loads(blob)
+    return tuple(child_fftw.export_wisdom()), [engine.name]
+
+
+def test_pickled_engine_carries_its_wisdom(tmp_path) -> None:
+    """A pickled FFTW engine is rebuilt in another process from the sender's wisdom, so the
+    receiver makes the sender's plans (``FFTW_MEASURE`` alone may pick others there, whose
+    rounding differs: a pool shard would then not be bit for bit the serial run)."""
+    import multiprocessing
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+
+    _engine("fftw", (20,))  # wisdom the receiver would not make by unpickling alone
+    engine = _engine("fftw", (24,))
+    sent = fftmod._export_wisdom()
+    blob = pickle.dumps(engine)
+    assert pickle.loads(blob).plans_fftw and fftmod._imported  # rebuilt here: imported once
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=ctx) as pool:
+        got, name = pool.submit(_child_wisdom, blob, str(tmp_path / "child")).result()
+    assert name == ["fftw"]
+
+    def lines(w: tuple[bytes, ...]) -> set[bytes]:
+        return {ln.strip() for b in w for ln in b.splitlines() if ln.strip().startswith(b"(")}
+
+    # every plan entry of the sender's double-precision wisdom is in the receiver's
+    assert lines(sent[:1]) and lines(sent[:1]) <= lines(got[:1])
+    assert _engine("rocket", (24,)).plans_fftw is False
+    assert pickle.loads(pickle.dumps(_engine("rocket", (24,)))).name == "rocket"
