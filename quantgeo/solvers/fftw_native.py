@@ -14,7 +14,7 @@ Two engines, both named ``"fftw"`` in ``Trajectory.info["fft"]``:
 :class:`WholeEngine` (``fft="fftw"``; ``"auto"`` candidate ``"fftw"``)
     forward and inverse plans over the whole lattice, with FFTW's threads when
     ``workers > 1``: in 2D and 3D ``FFTW_MEASURE`` in place (small lattices at 1 thread also
-    ``FFTW_PATIENT``, the faster pair kept: :func:`patient_trial`); in 1D out of place through
+    ``FFTW_PATIENT``: :func:`patient_small`); in 1D out of place through
     a work buffer, ``FFTW_PATIENT`` where that was measured to pay (:func:`whole_flags`).
 :class:`SweepEngine` (``"auto"`` candidate ``"fftw-sweeps"``, 2D and 3D)
     the step as a row sweep and a column sweep over cache-sized blocks of a padded work
@@ -348,40 +348,25 @@ def whole_flags(shape: tuple[int, ...], workers: int) -> int:
     n = shape[0]
     # powers of two only: those were measured; PATIENT on other lengths can plan for long
     patient = len(shape) == 1 and workers == 1 and lo <= n <= hi and n & (n - 1) == 0
+    patient |= patient_small(shape, workers)
     return (FFTW_PATIENT if patient else FFTW_MEASURE) | FFTW_DESTROY_INPUT
 
 
-#: Sites of the 2D and 3D lattices whose whole-lattice plans (1 thread) are also planned
-#: ``FFTW_PATIENT``, the faster pair kept (:func:`patient_trial`).  Measured pairs, µs, MEASURE
-#: against PATIENT: 32² 2.55 / 2.41, 48² 13.4 / 11.3, 64² 18.0 / 19.1, 96² 49.3 / 46.0,
-#: 20³ 30.7 / 30.3; PATIENT planning 0.2–1.8 s (once per machine: the wisdom is cached, and
-#: MEASURE plans of the shape then reuse it, so later trials time the same plans).
-PATIENT_TRIAL = (1 << 10, 1 << 14)
+#: Sites of the 2D and 3D lattices whose whole-lattice plans (1 thread) are planned
+#: ``FFTW_PATIENT`` (:func:`patient_small`).  Measured pairs, µs, MEASURE against PATIENT:
+#: 32² 2.55 / 2.41, 48² 13.4 / 11.3, 64² 18.0 / 19.1, 96² 49.3 / 46.0, 20³ 30.7 / 30.3;
+#: PATIENT planning 0.2–1.8 s (once per machine: the wisdom is cached, and MEASURE plans of the
+#: shape then reuse it).  A fixed rule, not a timed choice between the two: a pickled engine
+#: is re-planned in its receiver from the sender's wisdom (``fft._rebuild``), which then makes
+#: the sender's plans, and a choice by timing could differ there.
+PATIENT_SMALL = (1 << 10, 1 << 14)
 
 
-def patient_trial(shape: tuple[int, ...], workers: int) -> bool:
-    """Whether :class:`WholeEngine` plans ``shape`` both ways and keeps the faster pair: 2D
-    and 3D at 1 thread with :data:`PATIENT_TRIAL` sites.  FFTW_PATIENT searches more plans
-    but picks among them by its own timings, which can choose a slower one (64² above), so
-    it is timed against MEASURE's instead of trusted."""
-    lo, hi = PATIENT_TRIAL
+def patient_small(shape: tuple[int, ...], workers: int) -> bool:
+    """Whether :class:`WholeEngine` plans ``shape`` ``FFTW_PATIENT``: 2D and 3D at 1 thread
+    with :data:`PATIENT_SMALL` sites."""
+    lo, hi = PATIENT_SMALL
     return len(shape) > 1 and workers == 1 and lo <= int(np.prod(shape)) <= hi
-
-
-def _pair_time(fk: ModuleType, buf: CArray, plans: _Plans) -> float:
-    """Median seconds of a bare forward+inverse pair of ``plans`` on ``buf`` (5 timings of
-    ~1 ms)."""
-    import time
-
-    buf[...] = 1e-3  # planning leaves garbage (possibly denormals, which run slower)
-    reps = max(2, 2**16 // buf.size)
-    fk.fftw_pair(buf, 1, plans.array)
-    times = []
-    for _ in range(5):
-        t = time.perf_counter()
-        fk.fftw_pair(buf, reps, plans.array)
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
 
 
 class WholeEngine(_NativeEngine):
@@ -420,19 +405,12 @@ class WholeEngine(_NativeEngine):
         flags = whole_flags(self.shape, self.workers)
         whole = (buf, None, 1, buf.size)  # one transform of the whole lattice
         if not self._out_of_place():
-
-            def in_place(fl: int) -> _Plans:
-                pair = [
-                    _plan(self.shape, 1, whole, whole, s, fl) for s in (FFTW_FORWARD, FFTW_BACKWARD)
+            return _Plans(
+                [
+                    _plan(self.shape, 1, whole, whole, s, flags)
+                    for s in (FFTW_FORWARD, FFTW_BACKWARD)
                 ]
-                return _Plans(pair)
-
-            plans = in_place(flags)
-            if patient_trial(self.shape, self.workers):
-                patient = in_place(FFTW_PATIENT | FFTW_DESTROY_INPUT)
-                if _pair_time(self._fk, buf, patient) < _pair_time(self._fk, buf, plans):
-                    plans = patient  # the other's plans are destroyed with it
-            return plans
+            )
         work = pyfftw.empty_aligned(self.shape, dtype=np.complex128, n=self._align)
         out = (work, None, 1, work.size)
         return _Plans(

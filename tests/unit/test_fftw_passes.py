@@ -61,18 +61,20 @@ def test_whole_lattice_kernel_is_a_product_of_its_factors(rng):
     assert np.max(np.abs(psi - expect)) <= 1e-14 * np.max(np.abs(expect))
 
 
-def test_patient_trial_covers_small_2d_and_3d_lattices_at_one_thread():
-    """Both plannings are tried for 2D and 3D lattices of 2¹⁰…2¹⁴ sites at 1 thread only."""
-    from quantgeo.solvers.fftw_native import patient_trial
+def test_patient_planning_covers_small_2d_and_3d_lattices_at_one_thread():
+    """2D and 3D lattices of 2¹⁰…2¹⁴ sites at 1 thread only are planned FFTW_PATIENT."""
+    from quantgeo.solvers.fftw_native import FFTW_PATIENT, patient_small, whole_flags
 
-    assert patient_trial((32, 32), 1) and patient_trial((20, 20, 20), 1)
-    assert patient_trial((128, 128), 1) and not patient_trial((129, 128), 1)
-    assert not patient_trial((31, 31), 1) and not patient_trial((48, 48), 2)
-    assert not patient_trial((4096,), 1)  # 1D: whole_flags decides
+    assert whole_flags((48, 48), 1) & FFTW_PATIENT and not whole_flags((48, 48), 2) & FFTW_PATIENT
+
+    assert patient_small((32, 32), 1) and patient_small((20, 20, 20), 1)
+    assert patient_small((128, 128), 1) and not patient_small((129, 128), 1)
+    assert not patient_small((31, 31), 1) and not patient_small((48, 48), 2)
+    assert not patient_small((4096,), 1)  # 1D: whole_flags decides
 
 
-def test_patient_trial_plans_give_the_rocket_states(rng):
-    """Whichever plans the trial keeps, the step equals rocket-fft's to 1e-12 (FFT rounding,
+def test_patient_plans_give_the_rocket_states(rng):
+    """With the PATIENT plans the step equals rocket-fft's to 1e-12 (FFT rounding,
     ~1e-15 a step; the bound of the other backend tests)."""
     shape = (32, 48)
     k = kernels("split")
