@@ -62,14 +62,16 @@ def test_whole_lattice_kernel_is_a_product_of_its_factors(rng):
 
 
 def test_patient_planning_covers_small_2d_and_3d_lattices_at_one_thread():
-    """2D and 3D lattices of 2¹⁰…2¹⁴ sites at 1 thread only are planned FFTW_PATIENT."""
+    """2D and 3D lattices of 2¹⁰…2¹⁴ sites with a non-power-of-two axis, at 1 thread
+    only, are planned FFTW_PATIENT."""
     from quantgeo.solvers.fftw_native import FFTW_PATIENT, patient_small, whole_flags
 
     assert whole_flags((48, 48), 1) & FFTW_PATIENT and not whole_flags((48, 48), 2) & FFTW_PATIENT
 
-    assert patient_small((32, 32), 1) and patient_small((20, 20, 20), 1)
-    assert patient_small((128, 128), 1) and not patient_small((129, 128), 1)
+    assert patient_small((48, 48), 1) and patient_small((20, 20, 20), 1)
+    assert patient_small((96, 96), 1) and not patient_small((129, 128), 1)
     assert not patient_small((31, 31), 1) and not patient_small((48, 48), 2)
+    assert not patient_small((64, 64), 1) and not patient_small((32, 32), 1)  # powers of two
     assert not patient_small((4096,), 1)  # 1D: whole_flags decides
 
 
