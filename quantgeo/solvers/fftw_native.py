@@ -13,9 +13,9 @@ Two engines, both named ``"fftw"`` in ``Trajectory.info["fft"]``:
 
 :class:`WholeEngine` (``fft="fftw"``; ``"auto"`` candidate ``"fftw"``)
     forward and inverse plans over the whole lattice, with FFTW's threads when
-    ``workers > 1``: in 2D and 3D ``FFTW_MEASURE`` in place (small lattices at 1 thread also
-    ``FFTW_PATIENT``: :func:`patient_small`); in 1D out of place through
-    a work buffer, ``FFTW_PATIENT`` where that was measured to pay (:func:`whole_flags`).
+    ``workers > 1``: in 2D and 3D in place, ``FFTW_MEASURE`` (``FFTW_PATIENT`` for the small
+    lattices of :func:`patient_small`); in 1D out of place through a work buffer,
+    ``FFTW_PATIENT`` where that was measured to pay (:func:`whole_flags`).
 :class:`SweepEngine` (``"auto"`` candidate ``"fftw-sweeps"``, 2D and 3D)
     the step as a row sweep and a column sweep over cache-sized blocks of a padded work
     buffer (see the kernel module), each block transformed by serial FFTW plans; with
@@ -354,7 +354,8 @@ def whole_flags(shape: tuple[int, ...], workers: int) -> int:
 
 #: Sites of the 2D and 3D lattices whose whole-lattice plans (1 thread) are planned
 #: ``FFTW_PATIENT`` (:func:`patient_small`).  Measured pairs, µs, MEASURE against PATIENT:
-#: 32² 2.55 / 2.41, 48² 13.4 / 11.3, 64² 18.0 / 19.1, 96² 49.3 / 46.0, 20³ 30.7 / 30.3;
+#: 32² 2.55 / 2.41, 48² 13.4 / 11.3, 64² 18.0 / 19.1, 96² 49.3 / 46.0, 20³ 30.7 / 30.3
+#: (powers of two stay MEASURE: 64² lost, 32² gained 5 %);
 #: PATIENT planning 0.2–1.8 s (once per machine: the wisdom is cached, and MEASURE plans of the
 #: shape then reuse it).  A fixed rule, not a timed choice between the two: a pickled engine
 #: is re-planned in its receiver from the sender's wisdom (``fft._rebuild``), which then makes
