@@ -182,6 +182,26 @@ def test_one_generation_is_binomial(c, s, u, v):
     assert stat <= stats.chi2.isf(1e-4, df), (stat, df)
 
 
+@pytest.mark.parametrize("c", [1000, 37])
+def test_one_generation_on_wide_rows_is_binomial(c):
+    # N_g = 2000: rows of up to 512 alias columns (b = 9), the benchmark's selection +
+    # mutation model, one generation against the exact pmf
+    n, reps = 1000, 200_000
+    ng = 2 * n
+    wf = WrightFisher(n, [0.01, 0.0], (1e-3, 1e-3), seed=23)
+    tr = wf.run(
+        np.array([c, ng - c]) / ng,
+        1,
+        recorder=Recorder(observables=(), store_states=True),
+        replicates=reps,
+    )
+    assert tr.info["sampler"] == "table"
+    counts = np.rint(tr.states[-1][:, 0] * ng).astype(int)
+    pmf = stats.binom.pmf(np.arange(ng + 1), ng, _z(ng, 0.01, 1e-3, 1e-3)[c])
+    stat, df = chi_square(np.bincount(counts, minlength=ng + 1), pmf)
+    assert stat <= stats.chi2.isf(1e-4, df), (stat, df)
+
+
 def test_table_kernel_equals_twin_off_the_grid():
     # x0 off the grid c/N_g: one general generation first, then the tables (both backends)
     out = {}
