@@ -25,12 +25,13 @@ runs blocks on threads (:class:`~quantgeo.evolution.WrightFisher`, ``workers``):
   ``0 … N_g``.  Its transition rows (laid out by :func:`table_layout`, NumPy code shared by
   both backends) are written the first time a replicate is in the state, or all before a
   long run (:func:`fill_rows`, two rows side by side: the same ``+ − × ÷`` in the same order
-  here and in the twin, so the same bits), and each step
-  is an inversion ``c' = lo_c + min{i : F_c(i) > u}`` of one uniform ``u`` through a Chen–Asau
-  guide table: O(1) per replicate-generation instead of a binomial draw's O(np) or BTRD
-  set-up.  The kernel and the twin read equal tables with the same uniforms
-  (``next_double(st)`` one at a time here, ``rng.random(size)`` there: the same ``next_double``
-  stream), so they agree bit for bit.
+  here and in the twin, so the same bits, then an alias table built in integers), and each
+  step maps one uniform through its state's Walker–Vose alias table: O(1) per
+  replicate-generation, one 4-byte cell read and no data-dependent branch, with the law of
+  the inversion ``c' = lo_c + min{i : F_c(i) > u}`` exactly (the same count of 53-bit
+  uniforms for every outcome).  The kernel and the twin read equal tables with the same
+  uniforms (``fill_uniforms(st, …)`` here, ``rng.random(size)`` there: the same
+  ``next_double`` stream), so they agree bit for bit.
 * :func:`wf_chain_generations` (K = 2, constant weights, ``N_g`` beyond the full tables): the
   rows of the narrow states only (:func:`narrow_layout`), BTRD / inversion for the others.
 """
@@ -50,14 +51,20 @@ from quantgeo._kernels.evolution_multi import wf_multi
 
 # the table layout (windows, modes, odds) is computed by one NumPy function for both backends
 from quantgeo._kernels.evolution_reference import (
+    _HEAD,
+    _RES,
+    alias_rows,
     inversion_tables,
     narrow_layout,
     table_layout,
     table_windows,
 )
-from quantgeo._kernels.pcg64 import next_double
+from quantgeo._kernels.evolution_tables import _SCALE, _fill_row, alias_draws, fill_rows, threshold
+from quantgeo._kernels.pcg64 import fill_uniforms, next_double
 
 __all__ = [
+    "alias_draws",
+    "alias_rows",
     "fill_rows",
     "inversion_tables",
     "log_factorials",
@@ -73,8 +80,8 @@ __all__ = [
 
 Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
-# replicates per batch of the table kernel's passes
-_BATCH = 64
+# live replicates from which a generation's uniforms are drawn by one fill_uniforms call
+_FEW = 64
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -216,171 +223,16 @@ def warmup() -> float:
 
 
 @njit(cache=True, inline="always")
-def _finish_row(o, w, cdf, guide):
-    """Row ``[o, o + w)`` of ``cdf`` holds the partial sums of ``g``: normalise it to F and
-    write its Chen–Asau guide."""
-    total = cdf[o + w - 1]
-    # through a view: LLVM vectorises the division there (the twin's quotients, element by
-    # element), not through ``cdf[o + i]`` (measured 10 % of a fill)
-    row = cdf[o : o + w]
-    for i in range(w):
-        row[i] = row[i] / total
-    cdf[o + w - 1] = 1.0
-    # guide[j] = #{i : ⌊w F(i)⌋ < j} = min{i : fl(w F(i)) ≥ j} (F is nondecreasing and fl(w·)
-    # monotone; F(w − 1) = 1 stops the walk): one merge walk, the twin's values bit for bit,
-    # a quarter of a row's cost less than counting and summing
-    i = 0
-    for j in range(w):
-        while cdf[o + i] * w < j:
-            i += 1
-        guide[o + j] = i
-
-
-@njit(cache=True)
-def _fill_row(
-    c: int,
-    n_genes: int,
-    lo: IntArray,
-    width: IntArray,
-    offset: IntArray,
-    mode: IntArray,
-    rho: Array,
-    cdf: Array,
-    guide: NDArray[np.integer],
-    ready: NDArray[np.uint8],
-) -> None:
-    # the twin's arithmetic, operation by operation (``cdf`` holds g, then its sums, then F)
-    a, w, o, m, r = lo[c], width[c], offset[c], mode[c], rho[c]
-    cdf[o + m - a] = 1.0
-    # the two recursions from the mode, interleaved: independent dependency chains (each a
-    # multiply-multiply-divide latency per entry) that the CPU then runs side by side
-    gu = 1.0
-    gd = 1.0
-    ku = m + 1
-    kd = m - 1
-    while ku < a + w or kd >= a:
-        if ku < a + w:
-            gu = ((gu * r) * (n_genes - ku + 1)) / ku
-            cdf[o + ku - a] = gu
-            ku += 1
-        if kd >= a:
-            gd = ((gd / r) * (kd + 1)) / (n_genes - kd)
-            cdf[o + kd - a] = gd
-            kd -= 1
-    acc = 0.0
-    for i in range(w):
-        acc += cdf[o + i]
-        cdf[o + i] = acc
-    _finish_row(o, w, cdf, guide)
-    ready[c] = 1
-
-
-@njit(cache=True)
-def _fill_pair(
-    c1: int,
-    c2: int,
-    n_genes: int,
-    lo: IntArray,
-    width: IntArray,
-    offset: IntArray,
-    mode: IntArray,
-    rho: Array,
-    cdf: Array,
-    guide: NDArray[np.integer],
-    ready: NDArray[np.uint8],
-) -> None:
-    """:func:`_fill_row` of two rows at once: the same operations per row, but four
-    independent recursions (and two running sums) side by side, where one row's two are
-    latency-bound (multiply, multiply, divide per entry): 8.5 → 6.0 ns a cell measured."""
-    a1, w1, o1, m1, r1 = lo[c1], width[c1], offset[c1], mode[c1], rho[c1]
-    a2, w2, o2, m2, r2 = lo[c2], width[c2], offset[c2], mode[c2], rho[c2]
-    e1 = a1 + w1
-    e2 = a2 + w2
-    cdf[o1 + m1 - a1] = 1.0
-    cdf[o2 + m2 - a2] = 1.0
-    gu1 = gd1 = gu2 = gd2 = 1.0
-    ku1, kd1, ku2, kd2 = m1 + 1, m1 - 1, m2 + 1, m2 - 1
-    while ku1 < e1 or kd1 >= a1 or ku2 < e2 or kd2 >= a2:
-        if ku1 < e1:
-            gu1 = ((gu1 * r1) * (n_genes - ku1 + 1)) / ku1
-            cdf[o1 + ku1 - a1] = gu1
-            ku1 += 1
-        if kd1 >= a1:
-            gd1 = ((gd1 / r1) * (kd1 + 1)) / (n_genes - kd1)
-            cdf[o1 + kd1 - a1] = gd1
-            kd1 -= 1
-        if ku2 < e2:
-            gu2 = ((gu2 * r2) * (n_genes - ku2 + 1)) / ku2
-            cdf[o2 + ku2 - a2] = gu2
-            ku2 += 1
-        if kd2 >= a2:
-            gd2 = ((gd2 / r2) * (kd2 + 1)) / (n_genes - kd2)
-            cdf[o2 + kd2 - a2] = gd2
-            kd2 -= 1
-    acc1 = acc2 = 0.0
-    both = min(w1, w2)
-    for i in range(both):
-        acc1 += cdf[o1 + i]
-        cdf[o1 + i] = acc1
-        acc2 += cdf[o2 + i]
-        cdf[o2 + i] = acc2
-    for i in range(both, w1):
-        acc1 += cdf[o1 + i]
-        cdf[o1 + i] = acc1
-    for i in range(both, w2):
-        acc2 += cdf[o2 + i]
-        cdf[o2 + i] = acc2
-    _finish_row(o1, w1, cdf, guide)
-    _finish_row(o2, w2, cdf, guide)
-    ready[c1] = 1
-    ready[c2] = 1
-
-
-@njit(cache=True, nogil=True)
-def _fill_states(
-    states: IntArray,
-    n_states: int,
-    n_genes: int,
-    lo: IntArray,
-    width: IntArray,
-    offset: IntArray,
-    mode: IntArray,
-    rho: Array,
-    cdf: Array,
-    guide: NDArray[np.integer],
-    ready: NDArray[np.uint8],
-) -> None:
-    """Write the rows ``states[:n_states]`` (distinct), two at a time."""
-    tabs = (lo, width, offset, mode, rho, cdf, guide, ready)
-    for p in range(0, n_states - 1, 2):
-        _fill_pair(states[p], states[p + 1], n_genes, *tabs)
-    if n_states % 2:
-        _fill_row(states[n_states - 1], n_genes, *tabs)
-
-
-@njit(cache=True, nogil=True)
-def fill_rows(
-    states: IntArray,
-    n_genes: int,
-    lo: IntArray,
-    width: IntArray,
-    offset: IntArray,
-    mode: IntArray,
-    rho: Array,
-    cdf: Array,
-    guide: NDArray[np.integer],
-    ready: NDArray[np.uint8],
-) -> None:
-    """Write the rows ``states`` of the tables in place (the twin's :func:`fill_rows`)."""
-    # distinct, as the twin's: a state listed twice is written once
-    todo = np.empty(states.size, dtype=np.int64)
-    n = 0
-    for c in states:
-        if ready[c] != 2:
-            ready[c] = 2
-            todo[n] = c
-            n += 1
-    _fill_states(todo, n, n_genes, lo, width, offset, mode, rho, cdf, guide, ready)
+def _uniforms(st, uu, n):
+    """``uu[:n]``: the next ``n`` uniforms of the stream, in order.  A batch through
+    :func:`~quantgeo._kernels.pcg64.fill_uniforms`; a few (a neutral run's late generations)
+    inline, where that call's overhead (its array's reference counting) would be a
+    replicate's draw again."""
+    if n >= _FEW:
+        fill_uniforms(st, uu[:n])
+    else:
+        for i in range(n):
+            uu[i] = next_double(st)
 
 
 @njit(cache=True, inline="always")
@@ -465,8 +317,8 @@ def _wf_table_generations(
     offset: IntArray,
     mode: IntArray,
     rho: Array,
-    cdf: Array,
-    guide: NDArray[np.integer],
+    bits: IntArray,
+    cells: NDArray[np.uint32],
     ready: NDArray[np.uint8],
     frozen: bool,
     n_genes: int,
@@ -479,14 +331,14 @@ def _wf_table_generations(
     ``count`` ``(R,)`` holds the copies of allele 0 (updated); ``x`` ``(R, 2)`` is overwritten
     with ``(count, N_g − count)/N_g`` at the end.  ``frozen``: without mutation a fixed
     replicate draws nothing and drops out.  A state's row is written the first time a
-    replicate is in it (:func:`fill_rows`).  One uniform ``u = next_double(st)`` (NumPy's
-    ``next_double``, as ``rng.random(size)`` in the twin) per active replicate and generation,
-    in ascending replicate order; the new count is ``lo_c + min{i : F_c(i) > u}``.
+    replicate is in it (:func:`fill_rows`).  One uniform ``u`` (NumPy's ``next_double``, as
+    ``rng.random(size)`` in the twin) per active replicate and generation, in ascending
+    replicate order; the new count is ``lo_c + a`` with ``a`` the alias draw of ``u`` in row
+    ``c`` (:func:`alias_draws`: ``k = 2⁵³ u``, column ``j = ⌊k / 2^{53 − b_c}⌋``, ``a = j`` if
+    ``k mod 2^{53 − b_c} < thr_j``, else ``alias_j``).
     """
     r_n = count.size
-    uu = np.empty(_BATCH)
-    oo = np.empty(_BATCH, dtype=np.int64)
-    jj = np.empty(_BATCH, dtype=np.int64)
+    uu = np.empty(r_n)
     # the live replicates and their counts, dense, in ascending replicate order: a generation
     # touches only these (absorbed replicates are written back once, when they fix)
     act = np.empty(r_n, dtype=np.int64)
@@ -497,40 +349,39 @@ def _wf_table_generations(
         if n_act == 0:
             break
         t = t0 + g + 1
+        _uniforms(st, uu, n_act)
+        # one 4-byte cell read a draw and no data-dependent branch: the draws are
+        # independent, so their cache misses overlap
+        for i in range(n_act):
+            c = cur[i]
+            if ready[c] == 0:
+                _fill_row(c, n_genes, lo, width, offset, mode, rho, bits, cells, ready)
+            o = offset[c]
+            k = np.int64(uu[i] * _SCALE)
+            sh = _RES - bits[c]
+            j = k >> sh
+            f = k & ((np.int64(1) << sh) - 1)
+            cell = np.int64(cells[o + j])
+            head, top = f >> (sh - _HEAD), cell >> _HEAD
+            primary = head < top
+            if head == top:  # (≤ 2⁻¹⁶ of the draws) the full threshold decides
+                primary = f < threshold(c, j, n_genes, lo, width, mode, rho, bits)
+            cur[i] = lo[c] + (j if primary else cell & 0xFFFF)
+        # (written out here: an inlined helper with array arguments costs its reference
+        # counting, ~1 ns a replicate measured)
         n_hits = 0
-        for b0 in range(0, n_act, _BATCH):
-            b1 = min(n_act, b0 + _BATCH)
-            # three passes over a batch, so that its table reads (cache misses for large N_g)
-            # are independent and overlap instead of queueing one behind the other
-            for i in range(b0, b1):
+        if frozen:
+            # new mutants are lost at random: listed without a branch (mispredicted)
+            for i in range(n_act):
                 c = cur[i]
-                if ready[c] == 0:
-                    _fill_row(c, n_genes, lo, width, offset, mode, rho, cdf, guide, ready)
-                u = next_double(st)
-                uu[i - b0] = u
-                oo[i - b0] = offset[c]
-                jj[i - b0] = guide[offset[c] + np.int64(u * width[c])]
-            for i in range(b0, b1):
-                o, j, u = oo[i - b0], jj[i - b0], uu[i - b0]
-                while cdf[o + j] <= u:
-                    j += 1
-                jj[i - b0] = j
-            # (written out here: an inlined helper with array arguments, called per batch,
-            # costs its reference counting, ~1 ns a replicate measured)
-            if frozen:
-                # new mutants are lost at random: listed without a branch (mispredicted)
-                for i in range(b0, b1):
-                    c = lo[cur[i]] + jj[i - b0]
-                    cur[i] = c
-                    hits[n_hits] = i
-                    n_hits += (c == 0) | (c == n_genes)
-            else:
-                # with mutation a boundary is rare: a branch never taken is cheaper
-                for i in range(b0, b1):
-                    c = lo[cur[i]] + jj[i - b0]
-                    cur[i] = c
-                    if c == 0 or c == n_genes:
-                        _absorb(act[i], c == 0, t, loss_time, fix_time, fixed_allele)
+                hits[n_hits] = i
+                n_hits += (c == 0) | (c == n_genes)
+        else:
+            # with mutation a boundary is rare: a branch never taken is cheaper
+            for i in range(n_act):
+                c = cur[i]
+                if c == 0 or c == n_genes:
+                    _absorb(act[i], c == 0, t, loss_time, fix_time, fixed_allele)
         if n_hits > 0:  # (frozen only: each hit fixes now)
             _absorb_hits(hits, n_hits, act, cur, t, loss_time, fix_time, fixed_allele)
             n_act = _compact(act, cur, count, fix_time, n_act)
@@ -550,8 +401,8 @@ def _wf_chain_generations(
     offset: IntArray,
     mode: IntArray,
     rho: Array,
-    cdf: Array,
-    guide: NDArray[np.integer],
+    bits: IntArray,
+    cells: NDArray[np.uint32],
     ready: NDArray[np.uint8],
     frozen: bool,
     n_genes: int,
@@ -564,8 +415,9 @@ def _wf_chain_generations(
     """The K = 2 count chain ``c → Bin(N_g, z_c)`` beyond the full tables (large ``N_g``).
 
     The rows of :func:`narrow_layout` (states whose window is narrow: counts near 0 or
-    ``N_g``, e.g. a new mutant's) are inverted as in :func:`wf_table_generations` (a row is
-    written the first time a replicate is in its state, :func:`fill_rows`); the other
+    ``N_g``, e.g. a new mutant's) draw through their alias rows as in
+    :func:`wf_table_generations` (a row is written the first time a replicate is in its
+    state, :func:`fill_rows`); the other
     states draw ``Bin(N_g, z_c)`` with the BTRD / inversion sampler
     (:func:`~quantgeo._kernels.binomial.rounds`).  Each live replicate takes one uniform, in
     ascending order (the first uniform of its binomial, if it has no row), then the binomials'
@@ -591,15 +443,23 @@ def _wf_chain_generations(
         n_b = 0
         for i in range(n_act):
             c = cur[i]
+            # (inline: one fill_uniforms call for the generation's uniforms measured slower
+            # here, 0.94×, where most states draw BTRD binomials)
             u = next_double(st)
             o = offset[c]
             if o >= 0:
                 if ready[c] == 0:
-                    _fill_row(c, n_genes, lo, width, offset, mode, rho, cdf, guide, ready)
-                j = int(guide[o + np.int64(u * width[c])])
-                while cdf[o + j] <= u:
-                    j += 1
-                cur[i] = lo[c] + j
+                    _fill_row(c, n_genes, lo, width, offset, mode, rho, bits, cells, ready)
+                k = np.int64(u * _SCALE)
+                sh = _RES - bits[c]
+                j = k >> sh
+                f = k & ((np.int64(1) << sh) - 1)
+                cell = np.int64(cells[o + j])
+                head, top = f >> (sh - _HEAD), cell >> _HEAD
+                primary = head < top
+                if head == top:
+                    primary = f < threshold(c, j, n_genes, lo, width, mode, rho, bits)
+                cur[i] = lo[c] + (j if primary else cell & 0xFFFF)
             else:
                 vv[n_b] = u
                 pp[n_b] = z[c]
@@ -634,6 +494,7 @@ wf_table_generations = pcg64.on_stream(_wf_table_generations, 2, "wf_table_gener
 wf_chain_generations = pcg64.on_stream(_wf_chain_generations, 2, "wf_chain_generations")
 
 
-# the kernels draw through binomial.py and pcg64.py and hand K ≥ 3 to evolution_multi.py: drop
-# cache entries compiled against other versions of them
-drop_stale(__name__, [f"quantgeo._kernels.{m}" for m in ("binomial", "evolution_multi", "pcg64")])
+# the kernels draw through binomial.py and pcg64.py, write rows with evolution_tables.py and
+# hand K ≥ 3 to evolution_multi.py: drop cache entries compiled against other versions of them
+_DEPS = ("binomial", "evolution_multi", "evolution_tables", "pcg64")
+drop_stale(__name__, [f"quantgeo._kernels.{m}" for m in _DEPS])

@@ -5,7 +5,7 @@ Vectorised over the replicates of a block (one batch of binomials per allele per
 they are the readable definition of the Wright–Fisher generation and the ``backend="numpy"`` of
 :class:`~quantgeo.evolution.WrightFisher`.  Sums run over alleles in ascending order, exactly as
 in the kernels, so both draw the same variates from equally seeded generators.  The layout of
-the K = 2 inversion tables (:func:`table_layout`) is computed here for both backends; each
+the K = 2 alias tables (:func:`table_layout`) is computed here for both backends; each
 writes the rows itself, with the same arithmetic (:func:`fill_rows`).
 """
 
@@ -20,6 +20,8 @@ from numpy.typing import NDArray
 from quantgeo._kernels.binomial_reference import binomials, log_factorials, reciprocals, rounds
 
 __all__ = [
+    "alias_draws",
+    "alias_rows",
     "fill_rows",
     "inversion_tables",
     "log_factorials",
@@ -98,7 +100,7 @@ def wf_generations(
         fixed_allele[sel] = np.argmax(full[newly], axis=1)
 
 
-# -- K = 2 with constant weights: the chain on counts, sampled by table inversion -------------
+# -- K = 2 with constant weights: the chain on counts, sampled through alias tables ----------
 #: Tail mass left outside a table row, per side: ``e^{-_TAIL_LOG}`` ≈ 5.7e-19 < 2⁻⁶⁰, below the
 #: 2⁻⁵³ resolution of the uniforms that index the rows.
 _TAIL_LOG = 42.0
@@ -124,34 +126,55 @@ def table_windows(z: Array, n_genes: int) -> tuple[IntArray, IntArray]:
     return lo, hi - lo + 1
 
 
+#: a row's alias table draws with 53-bit integers ``k = 2⁵³ u`` (the uniforms' resolution)
+_RES = 53
+#: bits of an alias cell's threshold head (the cell: head << 16 | alias index)
+_HEAD = 16
+
 Tables = tuple[
-    IntArray, IntArray, IntArray, IntArray, Array, Array, NDArray[np.integer], NDArray[np.uint8]
+    IntArray, IntArray, IntArray, IntArray, Array, IntArray, NDArray[np.uint32], NDArray[np.uint8]
 ]
 
 
-def table_layout(z: Array, n_genes: int) -> Tables:
-    r"""Empty inversion tables of the Wright–Fisher transition ``c → c' ~ Bin(N_g, z_c)``.
+def _column_bits(width: IntArray) -> IntArray:
+    """``b_c = ⌈log₂ width_c⌉``: a row's alias table has ``2^{b_c} ≥ width_c`` columns."""
+    bits = np.zeros(width.size, dtype=np.int64)
+    for b in range(_HEAD):
+        bits += (np.int64(1) << b) < width
+    if np.any((np.int64(1) << bits) < width):
+        raise ValueError(f"a table row wider than 2^{_HEAD} cells: {int(width.max())}")
+    return bits
 
-    ``z`` has ``N_g + 1`` entries: the probability of allele 0 after selection and mutation at
-    frequency ``c/N_g``.  Returns ``(lo, width, offset, mode, rho, cdf, guide, ready)``: row
-    ``c`` spans the window ``[lo_c, lo_c + width_c)`` of :func:`table_windows`, starts at
-    ``offset_c = Σ_{c' < c} width_c'`` in ``cdf`` and ``guide`` (packed: neighbouring states,
-    which a replicate visits in turn, are neighbours in memory; uninitialised, in huge pages
-    where the system has them, :func:`_buffer`), is written by :func:`fill_rows`, which sets
-    ``ready_c = 1``, and is built from its mode ``⌊(N_g + 1) p⌋`` with the odds
-    ``ρ_c = p/(1 − p)``.
-    """
+
+def _layout(z: Array, n_genes: int, rows: NDArray[np.bool_]) -> Tables:
+    """The tables of :func:`table_layout` for the states ``rows`` (the others ``offset = −1``)."""
     lo, width = table_windows(z, n_genes)
     p = np.clip(z, 0.0, 1.0)
     inner = (p > 0.0) & (p < 1.0)
     rho: Array = np.where(inner, p / np.where(inner, 1.0 - p, 1.0), 1.0)
     mode = np.clip(np.floor((n_genes + 1) * p).astype(np.int64), lo, lo + width - 1)
-    offset = np.cumsum(width) - width
-    cells = int(width.sum())
-    cdf = _buffer(cells, np.float64)
-    # local indices < width: int16 halves the guide's cache footprint whenever it can hold them
-    guide = _buffer(cells, np.int16 if int(width.max()) < 2**15 else np.int32)
-    return lo, width, offset, mode, rho, cdf, guide, np.zeros(width.size, dtype=np.uint8)
+    bits = _column_bits(width)
+    size = np.int64(1) << bits
+    offset = np.full(width.size, -1, dtype=np.int64)
+    offset[rows] = np.cumsum(size[rows]) - size[rows]
+    cells = int(size[rows].sum())
+    alias = _buffer(cells, np.uint32)
+    return lo, width, offset, mode, rho, bits, alias, np.zeros(width.size, dtype=np.uint8)
+
+
+def table_layout(z: Array, n_genes: int) -> Tables:
+    r"""Empty alias tables of the Wright–Fisher transition ``c → c' ~ Bin(N_g, z_c)``.
+
+    ``z`` has ``N_g + 1`` entries: the probability of allele 0 after selection and mutation at
+    frequency ``c/N_g``.  Returns ``(lo, width, offset, mode, rho, bits, cells, ready)``: row
+    ``c`` spans the window ``[lo_c, lo_c + width_c)`` of :func:`table_windows` and has
+    ``n_c = 2^{b_c} ≥ width_c`` alias columns (``b_c = bits_c``), 4-byte cells starting at
+    ``offset_c = Σ_{c' < c} n_c'`` (packed: neighbouring states, which a replicate visits in
+    turn, are neighbours in memory; uninitialised, in huge pages where the system has them,
+    :func:`_buffer`).  It is written by :func:`fill_rows`, which sets ``ready_c = 1``, from
+    its mode ``⌊(N_g + 1) p⌋`` with the odds ``ρ_c = p/(1 − p)``.
+    """
+    return _layout(z, n_genes, np.ones(z.size, dtype=bool))
 
 
 #: transparent huge page size (Linux x86-64 and most others)
@@ -181,19 +204,17 @@ def _buffer(n: int, dtype: type[np.generic]) -> NDArray[Any]:
     return raw[skip : skip + nbytes].view(dtype)
 
 
-def fill_rows(
+def alias_rows(
     states: IntArray,
     n_genes: int,
     lo: IntArray,
     width: IntArray,
-    offset: IntArray,
     mode: IntArray,
     rho: Array,
-    cdf: Array,
-    guide: NDArray[np.integer],
-    ready: NDArray[np.uint8],
-) -> None:
-    r"""Write the rows ``states`` of the tables (:func:`table_layout`) in place.
+    bits: IntArray,
+) -> tuple[Array, IntArray, IntArray]:
+    r"""The CDFs ``F`` (``(rows, max width)``), alias thresholds and aliases (``(rows, max
+    columns)``) of the rows ``states`` (distinct) of the tables of :func:`table_layout`.
 
     From the mode ``m`` outwards, ``g_m = 1`` and the pmf ratios
 
@@ -203,15 +224,23 @@ def fill_rows(
     then ``F(k) = (Σ_{j ≤ k} g_j) / Σ_j g_j`` summed in ascending ``k``, the last entry set to
     1 — the binomial CDF on the window, normalised on it (the mass outside, < 2e⁻⁴², is left
     out), with relative error ≲ ``width · 2^{−53}``.  Only ``+ − × ÷`` in a fixed order, so the
-    kernel and this twin write the same bits.  A Chen–Asau guide of ``M = width_c`` cells,
-    ``guide[j] = #{i : ⌊M F(i)⌋ < j}``, makes ``guide[⌊u M⌋]`` a lower bound of the inverse
-    ``min{i : F(i) > u}`` (``fl(M·)`` is monotone), so the search from it takes ≤ 2 comparisons
-    on average.
+    kernel (:mod:`.evolution_tables`) and this twin compute the same bits.
+
+    The alias table is built in integers from it: outcome ``i`` gets the weight
+    ``W_i = ⌈2⁵³ F(i)⌉ − ⌈2⁵³ F(i − 1)⌉`` (exact: a power-of-two scaling and a ceiling), the
+    number of 53-bit uniforms ``k 2⁻⁵³`` that inversion, ``min{i : F(i) > u}``, maps to ``i``;
+    they sum to ``2⁵³`` over ``n = 2^b`` columns of capacity ``2^{53 − b}`` (outcomes past the
+    window weigh 0).  Vose's pairing, in a fixed order: the columns with ``W < cap`` ("small",
+    ascending) on one stack, the others ("large", ascending) on another; while both are
+    non-empty, the top small ``s`` is finished with threshold ``W_s`` and alias the top large
+    ``l``, ``W_l −= cap − W_s``, and ``l`` moves to the small stack if now ``W_l < cap``; the
+    larges left are full (threshold 0, alias itself).  A draw (:func:`wf_chain_generations`)
+    takes column ``j = ⌊k / cap⌋`` and ``j`` if ``k mod cap < thr_j``, else ``alias_j``: each
+    outcome gets exactly ``W_i`` of the ``2⁵³`` values of ``k``, the law of inversion through
+    ``F``, to the same 2⁻⁵³ resolution.  Integers only, so the kernel and this twin (all rows
+    stepping together) build the same tables.
     """
-    states = np.asarray(states, dtype=np.int64)
-    if states.size == 0:
-        return
-    a, w, off = lo[states], width[states], offset[states]
+    a, w = lo[states], width[states]
     m, r = mode[states], rho[states]
     rows = states.size
     wmax = int(w.max())
@@ -234,14 +263,66 @@ def fill_rows(
     f = acc / acc[rix, w - 1][:, None]
     f[rix, w - 1] = 1.0
     inside = np.arange(wmax)[None, :] < w[:, None]
-    # guide: entry i counts for every cell j ≥ ⌊M F(i)⌋ + 1
-    cells = w[:, None]
-    first = np.where(inside, np.minimum(np.floor(f * cells).astype(np.int64) + 1, cells), cells)
-    hits = np.bincount((rix[:, None] * (wmax + 1) + first).ravel(), minlength=rows * (wmax + 1))
-    gd = np.cumsum(hits.reshape(rows, wmax + 1), axis=1)[:, :wmax]
-    where = (off[:, None] + np.arange(wmax)[None, :])[inside]
-    cdf[where] = f[inside]
-    guide[where] = gd[inside]
+    b = bits[states]
+    n = np.int64(1) << b
+    ncol = int(n.max())
+    cap = np.int64(1) << (_RES - b)
+    cum = np.full((rows, ncol), np.int64(1) << _RES)
+    cum[:, :wmax] = np.where(inside, np.ceil(f * 2.0**_RES), 2.0**_RES).astype(np.int64)
+    weight = np.diff(cum, axis=1, prepend=np.int64(0))  # W, then the thresholds
+    col = np.arange(ncol)[None, :]
+    incol = col < n[:, None]
+    # the stacks, in one array per row: the smalls ascending in [0, n_small), the larges
+    # ascending in [n_small, n); the small stack never grows past its start (one pop, at
+    # most one push, per step), so the two never meet
+    key = np.where(incol, (weight >= cap[:, None]).astype(np.int64), 2)
+    stack = np.argsort(key, axis=1, kind="stable")
+    n_small = np.sum(key == 0, axis=1)
+    ns, nl = n_small.copy(), np.sum(key == 1, axis=1)
+    alias = np.broadcast_to(col, (rows, ncol)).copy()
+    while True:
+        act = np.flatnonzero((ns > 0) & (nl > 0))
+        if act.size == 0:
+            break
+        ns[act] -= 1
+        s = stack[act, ns[act]]
+        big = stack[act, n_small[act] + nl[act] - 1]
+        alias[act, s] = big
+        weight[act, big] -= cap[act] - weight[act, s]
+        moved = weight[act, big] < cap[act]
+        mv = act[moved]
+        nl[mv] -= 1
+        stack[mv, ns[mv]] = big[moved]
+        ns[mv] += 1
+    full = incol & (col >= n_small[:, None]) & (col < (n_small + nl)[:, None])
+    weight[np.nonzero(full)[0], stack[full]] = 0
+    return f, weight, alias
+
+
+def fill_rows(
+    states: IntArray,
+    n_genes: int,
+    lo: IntArray,
+    width: IntArray,
+    offset: IntArray,
+    mode: IntArray,
+    rho: Array,
+    bits: IntArray,
+    cells: NDArray[np.uint32],
+    ready: NDArray[np.uint8],
+) -> None:
+    """Write the rows ``states`` of the tables (:func:`table_layout`) in place:
+    ``cells_j = ⌊thr_j / 2^{37 − b}⌋ · 2¹⁶ + alias_j`` (:func:`alias_rows`; the threshold's
+    top 16 bits beside the alias, so that a draw reads one 4-byte cell)."""
+    states = np.unique(np.asarray(states, dtype=np.int64))
+    if states.size == 0:
+        return
+    _, weight, alias = alias_rows(states, n_genes, lo, width, mode, rho, bits)
+    b = bits[states]
+    head = (weight >> (_RES - _HEAD - b)[:, None]) << _HEAD
+    incol = np.arange(weight.shape[1])[None, :] < (np.int64(1) << b)[:, None]
+    where = (offset[states][:, None] + np.arange(weight.shape[1])[None, :])[incol]
+    cells[where] = (head | alias)[incol].astype(np.uint32)
     ready[states] = 1
 
 
@@ -249,18 +330,41 @@ def narrow_layout(z: Array, n_genes: int, max_width: int) -> Tables:
     """The tables of :func:`table_layout` for the rows no wider than ``max_width`` only (the
     states near 0 and ``N_g``), packed: ``offset_c = −1`` marks a row left to the binomial
     sampler (:func:`wf_chain_generations`)."""
-    lo, width = table_windows(z, n_genes)
-    p = np.clip(z, 0.0, 1.0)
-    inner = (p > 0.0) & (p < 1.0)
-    rho: Array = np.where(inner, p / np.where(inner, 1.0 - p, 1.0), 1.0)
-    mode = np.clip(np.floor((n_genes + 1) * p).astype(np.int64), lo, lo + width - 1)
-    narrow = width <= max_width
-    offset = np.full(width.size, -1, dtype=np.int64)
-    offset[narrow] = np.cumsum(width[narrow]) - width[narrow]
-    cells = int(width[narrow].sum())
-    cdf = _buffer(cells, np.float64)
-    guide = _buffer(cells, np.int16 if max_width < 2**15 else np.int32)
-    return lo, width, offset, mode, rho, cdf, guide, np.zeros(width.size, dtype=np.uint8)
+    return _layout(z, n_genes, table_windows(z, n_genes)[1] <= max_width)
+
+
+def alias_draws(
+    u: Array,
+    states: IntArray,
+    n_genes: int,
+    lo: IntArray,
+    width: IntArray,
+    offset: IntArray,
+    mode: IntArray,
+    rho: Array,
+    bits: IntArray,
+    cells: NDArray[np.uint32],
+    ready: NDArray[np.uint8],
+) -> IntArray:
+    """The outcomes (window positions) of the uniforms ``u`` in the written rows ``states``
+    (:func:`fill_rows`): ``k = 2⁵³ u`` (exact, ``u`` is a multiple of 2⁻⁵³), column
+    ``j = ⌊k / 2^{53 − b}⌋``, then ``j`` if ``k mod 2^{53 − b} < thr_j``, else the column's
+    alias.  The cell's 16-bit head of ``thr_j`` decides unless it ties with the head of
+    ``k mod 2^{53 − b}``; then the row's full thresholds are rebuilt (:func:`alias_rows`)."""
+    k = (u * 2.0**_RES).astype(np.int64)
+    sh = _RES - bits[states]
+    j = k >> sh
+    cell = cells[offset[states] + j].astype(np.int64)
+    f = k & ((np.int64(1) << sh) - 1)
+    head, top = f >> (sh - _HEAD), cell >> _HEAD
+    primary = head < top
+    tie = np.flatnonzero(head == top)
+    if tie.size:
+        rows, at = np.unique(states[tie], return_inverse=True)
+        _, weight, _ = alias_rows(rows, n_genes, lo, width, mode, rho, bits)
+        primary[tie] = f[tie] < weight[at, j[tie]]
+    out: IntArray = np.where(primary, j, cell & 0xFFFF)
+    return out
 
 
 def wf_chain_generations(
@@ -275,8 +379,8 @@ def wf_chain_generations(
     offset: IntArray,
     mode: IntArray,
     rho: Array,
-    cdf: Array,
-    guide: NDArray[np.integer],
+    bits: IntArray,
+    cells: NDArray[np.uint32],
     ready: NDArray[np.uint8],
     frozen: bool,
     n_genes: int,
@@ -287,8 +391,9 @@ def wf_chain_generations(
     inv: Array,
 ) -> None:
     """The K = 2 count chain beyond the full tables (see the kernel): each live replicate
-    draws one uniform, in ascending order; a state with a row (``offset ≥ 0``) inverts it
-    there, the others take it as the first uniform of their binomial ``Bin(N_g, z_c)``."""
+    draws one uniform, in ascending order; a state with a row (``offset ≥ 0``) maps it
+    through the row's alias table (:func:`alias_draws`), the others take it as the first
+    uniform of their binomial ``Bin(N_g, z_c)``."""
     for g in range(generations):
         t = t0 + g + 1
         idx = np.flatnonzero(fix_time < 0) if frozen else np.arange(count.size)
@@ -299,16 +404,10 @@ def wf_chain_generations(
         o = offset[c]
         tab = o >= 0
         new = np.empty(idx.size, dtype=np.int64)
-        ct, ut, ot = c[tab], u[tab], o[tab]
-        fill_rows(
-            np.unique(ct[ready[ct] == 0]), n_genes, lo, width, offset, mode, rho, cdf, guide, ready
-        )
-        j = guide[ot + (ut * width[ct]).astype(np.int64)].astype(np.int64)
-        step = cdf[ot + j] <= ut
-        while np.any(step):
-            j = j + step
-            step = cdf[ot + j] <= ut
-        new[tab] = lo[ct] + j
+        ct, ut = c[tab], u[tab]
+        tables = (lo, width, offset, mode, rho, bits, cells, ready)
+        fill_rows(ct[ready[ct] == 0], n_genes, *tables)
+        new[tab] = lo[ct] + alias_draws(ut, ct, n_genes, *tables)
         rest = ~tab
         if np.any(rest):
             nb = np.full(int(rest.sum()), n_genes, dtype=np.int64)
@@ -327,7 +426,8 @@ def wf_chain_generations(
 
 
 def inversion_tables(z: Array, n_genes: int) -> Tables:
-    """The tables of :func:`table_layout` with every row written (:func:`fill_rows`)."""
+    """The tables of :func:`table_layout` with every row written (:func:`fill_rows`; alias
+    tables with the law of inversion, the name kept)."""
     tables = table_layout(z, n_genes)
     fill_rows(np.arange(z.size), n_genes, *tables)
     return tables
@@ -344,8 +444,8 @@ def wf_table_generations(
     offset: IntArray,
     mode: IntArray,
     rho: Array,
-    cdf: Array,
-    guide: NDArray[np.integer],
+    bits: IntArray,
+    cells: NDArray[np.uint32],
     ready: NDArray[np.uint8],
     frozen: bool,
     n_genes: int,
@@ -359,11 +459,12 @@ def wf_table_generations(
     with ``(count, N_g − count)/N_g`` at the end.  ``frozen``: without mutation a fixed
     replicate draws nothing.  The rows of the states present are written when first needed
     (:func:`fill_rows`).  One uniform ``u = rng.random()`` per active replicate and
-    generation, in ascending replicate order; the new count is ``lo_c + min{i : F_c(i) > u}``.
+    generation, in ascending replicate order; the new count is ``lo_c`` plus its alias draw
+    in row ``c`` (:func:`alias_draws`), whose law is the inversion ``min{i : F_c(i) > u}``'s.
     """
     # the count chain with every row tabulated (every offset ≥ 0): no state reaches its
     # binomial branch, so z and the log-factorial tables (empty here) are never read
     none = np.empty(0)
-    tables = (lo, width, offset, mode, rho, cdf, guide, ready)
+    tables = (lo, width, offset, mode, rho, bits, cells, ready)
     head = (x, count, rng, generations, t0, none, *tables, frozen, n_genes)
     wf_chain_generations(*head, fix_time, fixed_allele, loss_time, none, none)

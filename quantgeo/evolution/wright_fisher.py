@@ -18,9 +18,10 @@ the mutation matrix built from the rates ``μ_kj`` (``k → j``): ``P_kj = μ_kj
 
 Sampling (``info["sampler"]``): with K = 2 and constant weights the model is the Markov chain
 ``c → Bin(N_g, z_c)`` on the count of allele 0, and for ``N_g ≲ 3600`` its transition rows are
-tabulated and each step is one uniform inverted through them (``"table"``, O(1) per
-replicate-generation); otherwise the binomials are drawn with a fresh ``p`` each by BTRD
-(``n p ≥ 10``) or inversion (:mod:`quantgeo._kernels.binomial`, ``"binomial"``) — for the
+tabulated and each step maps one uniform through its row's Walker–Vose alias table
+(``"table"``, O(1) per replicate-generation, with the law of inversion through the row's
+CDF); otherwise the binomials are drawn with a fresh ``p`` each by BTRD (``n p ≥ 10``) or
+inversion (:mod:`quantgeo._kernels.binomial`, ``"binomial"``) — for the
 K = 2 chain with ``N_g < 2²¹`` only in the states whose rows are wide, the narrow rows (counts
 near 0 and ``N_g``) being tabulated too (``info["tabulated_states"]``).  Both are
 exact (the tables to double rounding: tail mass left out < 2e⁻⁴², below the uniforms' 2⁻⁵³
@@ -70,13 +71,14 @@ OBSERVABLES: tuple[str, ...] = (
 _SUM_TOL = 1e-9
 # replicate-generations per kernel call between finiteness checks
 _BUDGET = 1 << 22
-# largest (N_g + 1) × (widest row) of the K = 2 inversion tables: N_g ≲ 3600 gene copies,
+# largest (N_g + 1) × (widest row) of the K = 2 alias tables: N_g ≲ 3600 gene copies,
 # beyond which a draw costs the tables' cache misses (docs/evolution.md, Performance)
 _TABLE_CELLS = 1 << 21
-# bytes per cell of the tables (float64 CDF, int16 guide); only the rows reached are written
-_TABLE_BYTES = 10
+# bytes per window cell of the tables, at most (4-byte alias cells, 2^⌈log₂ width⌉ < 2 width
+# of them a row); only the rows reached are written
+_TABLE_BYTES = 8
 # widest row (cells) tabulated beyond the full tables: the states near 0 and N_g (a new
-# mutant's), inverted through their rows; the other states draw BTRD / inversion binomials
+# mutant's), drawn through their alias rows; the other states draw BTRD / inversion binomials
 _NARROW = 512
 # largest N_g for the chain (its per-state arrays take 48 bytes a state); beyond, the general
 # kernel draws every binomial
@@ -307,7 +309,7 @@ class WrightFisher:
         return cached
 
     def _table_cells(self) -> int:
-        """Padded cells of the inversion tables, 0 when the model does not use them: K = 2
+        """Padded cells of the alias tables, 0 when the model does not use them: K = 2
         with constant weights and ``(N_g + 1) × (widest row) ≤ 2²¹`` (``N_g ≲ 3600``; beyond,
         the tables outgrow the caches and the draw costs their misses)."""
         chain = self._count_chain()
@@ -318,7 +320,7 @@ class WrightFisher:
         return cells if cells <= _TABLE_CELLS else 0
 
     def _tables(self) -> tuple[Any, ...] | None:
-        """Fresh inversion tables of the count chain for one run (rows are written as the run
+        """Fresh alias tables of the count chain for one run (rows are written as the run
         reaches them; not kept on the engine, which shards share), or ``None`` (general
         kernel)."""
         chain = self._count_chain()
@@ -386,7 +388,7 @@ class WrightFisher:
         }
         cells = self._table_cells()
         if cells:
-            working["for the K = 2 inversion tables (at most)"] = (
+            working["for the K = 2 alias tables (at most)"] = (
                 float(_TABLE_BYTES * cells),
                 "lower `n`",
             )

@@ -1,5 +1,6 @@
-"""The K = 2 Wright–Fisher table sampler: its tables against the exact binomial CDF, one
-generation against the exact binomial pmf (chi-square), and kernel == twin off the grid."""
+"""The K = 2 Wright–Fisher table sampler: its alias tables against the exact binomial pmf (the
+uniforms each outcome receives), its draws at every column threshold, one generation against
+the exact binomial pmf (chi-square), and kernel == twin off the grid."""
 
 from __future__ import annotations
 
@@ -42,16 +43,54 @@ def _exact_cdf(n: int, p: float, k_hi: int) -> np.ndarray:
     return np.array([float(v) for v in out])
 
 
+def _exact_pmf(n: int, p: float, k_hi: int) -> np.ndarray:
+    """``P(X = k)`` for ``k = 0 … k_hi`` in 40-digit decimal arithmetic."""
+    with decimal.localcontext(decimal.Context(prec=40, Emin=-(10**7))):
+        pd = decimal.Decimal(p)
+        qd = 1 - pd
+        term = qd**n
+        out = [term]
+        for k in range(k_hi):
+            term = term * (n - k) / (k + 1) * pd / qd
+            out.append(term)
+    return np.array([float(v) for v in out])
+
+
+def _implied_counts(thr: np.ndarray, alias: np.ndarray, bits: int) -> np.ndarray:
+    """How many of the 2⁵³ values of ``k = 2⁵³ u`` the alias row sends to each outcome:
+    ``thr_j`` to column ``j`` itself, ``2^{53 − b} − thr_j`` to its alias."""
+    cap = 1 << (53 - bits)
+    got = np.zeros(thr.size, dtype=np.int64)
+    np.add.at(got, np.arange(thr.size), thr)
+    np.add.at(got, alias, cap - thr)
+    return got
+
+
 @pytest.mark.parametrize(
     ("n_genes", "s", "u", "v", "every"), [(60, 0.0, 0.0, 0.0, 1), (2000, 0.01, 1e-3, 2e-3, 37)]
 )
-def test_tables_are_the_binomial_cdf(n_genes, s, u, v, every):
+def test_tables_are_the_binomial_pmf(n_genes, s, u, v, every):
     z = _z(n_genes, s, u, v)
-    lo, width, offset, _, _, cdf, guide, ready = ev.inversion_tables(z, n_genes)
+    lo, width, offset, mode, rho, bits, cells, ready = ev.inversion_tables(z, n_genes)
     assert np.all(ready == 1)
-    for c in range(0, n_genes + 1, every):
-        o, m = offset[c], width[c]
-        assert cdf[o + m - 1] == 1.0
+    states = np.arange(0, n_genes + 1, every)
+    cdf, thr, alias = ev.alias_rows(states, n_genes, lo, width, mode, rho, bits)
+    for row, c in enumerate(states):
+        o, m, b = offset[c], width[c], bits[c]
+        n = 1 << b
+        assert n >= m > n // 2 or m == n == 1
+        f, th, al = cdf[row, :m], thr[row, :n], alias[row, :n]
+        # the cells hold the aliases and the thresholds' top 16 bits
+        np.testing.assert_array_equal(cells[o : o + n] & 0xFFFF, al)
+        np.testing.assert_array_equal(cells[o : o + n] >> 16, th >> (37 - b))
+        assert np.all((th >= 0) & (th < 1 << (53 - b)))
+        # the alias row sends to each outcome exactly as many 53-bit uniforms as inversion
+        # through F does, ⌈2⁵³ F(i)⌉ − ⌈2⁵³ F(i − 1)⌉, and none past the window
+        ceil = np.ceil(f * 2.0**53).astype(np.int64)
+        counts = _implied_counts(th, al, b)
+        np.testing.assert_array_equal(counts[:m], np.diff(ceil, prepend=0))
+        assert np.all(counts[m:] == 0)
+        assert f[-1] == 1.0
         if not 0.0 < z[c] < 1.0:
             assert m == 1  # the point mass at 0 or N_g
             continue
@@ -63,12 +102,16 @@ def test_tables_are_the_binomial_cdf(n_genes, s, u, v, every):
         # each ratio step from the mode rounds 3 times and ρ = p/(1 − p) twice: ≤ 5 ε per
         # step, ≤ m steps; then sums of ≤ m terms and one division: relative ≤ (7m + 1) ε
         tol = (7 * m + 1) * EPS * exact[:-1] + 2 * np.exp(-42.0)
-        err = np.abs(cdf[o : o + m - 1] - exact[:-1])
+        err = np.abs(f[:-1] - exact[:-1])
         assert np.all(err <= tol), (c, float(np.max(err / tol)))
-        # the guide is a lower bound of the inverse at every cell's left end
-        cells = np.arange(m) / m
-        inverse = np.searchsorted(cdf[o : o + m], cells, side="right")
-        assert np.all(guide[o : o + m] <= inverse)
+        # the implied pmf, counts · 2⁻⁵³: F's errors at both ends of each outcome and < 2⁻⁵³
+        # from the two ceilings
+        pmf = _exact_pmf(n_genes, float(z[c]), lo[c] + m - 1)[lo[c] :]
+        tol_f = np.append(tol, 2 * np.exp(-42.0))
+        bound = tol_f + np.concatenate([[2 * np.exp(-42.0)], tol_f[:-1]]) + EPS
+        gap = np.abs(counts[:m] * EPS - pmf)
+        assert np.all(gap <= bound), (c, float(np.max(gap / bound)))
+        assert float(np.max(gap)) < 1e-12
 
 
 def test_kernel_and_twin_write_the_same_rows():
@@ -83,11 +126,37 @@ def test_kernel_and_twin_write_the_same_rows():
         ev.fill_rows(part, n_genes, *twin)
     ev.fill_rows(np.flatnonzero(twin[7] == 0), n_genes, *twin)
     evolution.fill_rows(np.arange(n_genes + 1)[::-1].copy(), n_genes, *kern)
+    offset, bits = full[2], full[5]
     for c in range(n_genes + 1):
-        sl = slice(full[2][c], full[2][c] + full[1][c])
+        sl = slice(offset[c], offset[c] + (1 << bits[c]))
         for tab in (twin, kern):
-            np.testing.assert_array_equal(tab[5][sl], full[5][sl])
             np.testing.assert_array_equal(tab[6][sl], full[6][sl])
+
+
+@pytest.mark.parametrize("n_genes", [60, 2000])
+def test_alias_draws_at_every_column_threshold(n_genes):
+    # for every column j of every row, the uniforms k 2⁻⁵³ just below, at and above its
+    # threshold (k = j·cap + thr_j + δ): the outcome switches from j to its alias there, in
+    # the kernel (its cell head, the full threshold on a tie) and in the twin alike
+    z = _z(n_genes, 0.01, 1e-3, 2e-3)
+    tables = ev.inversion_tables(z, n_genes)
+    lo, width, offset, mode, rho, bits, _, _ = tables
+    states = np.arange(n_genes + 1)
+    _, thr, alias = ev.alias_rows(states, n_genes, lo, width, mode, rho, bits)
+    c = np.repeat(states, 1 << bits)
+    j = np.arange(c.size) - offset[c]
+    cap = np.int64(1) << (53 - bits[c])
+    th, al = thr[c, j], alias[c, j]
+    ties = 0
+    for delta in (-1, 0, 1):
+        k = np.clip(j * cap + th + delta, j * cap, (j + 1) * cap - 1)
+        u = k.astype(np.float64) * EPS
+        assert np.array_equal(u * 2.0**53, k.astype(np.float64))  # u exact
+        want = np.where(k - j * cap < th, j, al)
+        ties += int(np.sum((k - j * cap) >> (37 - bits[c]) == th >> (37 - bits[c])))
+        np.testing.assert_array_equal(evolution.alias_draws(u, c, n_genes, *tables), want)
+        np.testing.assert_array_equal(ev.alias_draws(u, c, n_genes, *tables), want)
+    assert ties > c.size  # the tie path (full threshold) is exercised
 
 
 @pytest.mark.parametrize(
@@ -110,6 +179,26 @@ def test_one_generation_is_binomial(c, s, u, v):
     pmf = stats.binom.pmf(np.arange(ng + 1), ng, _z(ng, s, u, v)[c])
     stat, df = chi_square(hist, pmf)
     # α = 1e-4: a correct sampler fails one run in 10⁴
+    assert stat <= stats.chi2.isf(1e-4, df), (stat, df)
+
+
+@pytest.mark.parametrize("c", [1000, 37])
+def test_one_generation_on_wide_rows_is_binomial(c):
+    # N_g = 2000: rows of up to 512 alias columns (b = 9), the benchmark's selection +
+    # mutation model, one generation against the exact pmf
+    n, reps = 1000, 200_000
+    ng = 2 * n
+    wf = WrightFisher(n, [0.01, 0.0], (1e-3, 1e-3), seed=23)
+    tr = wf.run(
+        np.array([c, ng - c]) / ng,
+        1,
+        recorder=Recorder(observables=(), store_states=True),
+        replicates=reps,
+    )
+    assert tr.info["sampler"] == "table"
+    counts = np.rint(tr.states[-1][:, 0] * ng).astype(int)
+    pmf = stats.binom.pmf(np.arange(ng + 1), ng, _z(ng, 0.01, 1e-3, 1e-3)[c])
+    stat, df = chi_square(np.bincount(counts, minlength=ng + 1), pmf)
     assert stat <= stats.chi2.isf(1e-4, df), (stat, df)
 
 
