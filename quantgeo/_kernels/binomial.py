@@ -64,6 +64,9 @@ Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 #: draws per chunk of a round's vectorised passes (their work rows stay in the L1/L2 cache)
 CHUNK = 1024
+#: a batch with more than 1/INV_SHARE of its draws inverted is drawn by
+#: :func:`.binomial_chunked.rounds_chunked`
+INV_SHARE = 4
 
 
 @njit(cache=True, error_model="numpy")
@@ -134,6 +137,10 @@ def ln(x: float) -> float:
     y2 = dk * LN2_HI - ((s * (f - r) - dk * LN2_LO) - f)
     y = y1 if (hw >= 0x6147A) & (hw <= 0x6B851) else y2
     return y if x > 0.0 else -np.inf
+
+
+# the chunked form for inversion-heavy batches needs ln and _inversion above: imported here
+from quantgeo._kernels.binomial_chunked import rounds_chunked  # noqa: E402
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -328,6 +335,13 @@ def _sample(
             n_inv += ok & (ni * pp < BTRD_MIN)
             n_p += ok
     if n_p == 0:
+        return
+    if INV_SHARE * n_inv > n_p:
+        # mostly inversion: the chunked form is faster there (the same draws)
+        if not listed:
+            for t in range(n_p):
+                pend[t] = ent[t]
+        rounds_chunked(st, n, p, out, n_p, lf, inv, vv, pend, slow, predrawn)
         return
     if predrawn:
         for t in range(n_p):

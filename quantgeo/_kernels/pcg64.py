@@ -92,8 +92,8 @@ def _muladd(typingctx, hi, lo, ahi, alo, chi, clo):
         i128 = ir.IntType(128)
         w64 = ir.Constant(i128, 64)
 
-        def join(h, l):
-            return builder.or_(builder.shl(builder.zext(h, i128), w64), builder.zext(l, i128))
+        def join(h, lw):
+            return builder.or_(builder.shl(builder.zext(h, i128), w64), builder.zext(lw, i128))
 
         r = builder.add(builder.mul(join(args[0], args[1]), join(args[2], args[3])),
                         join(args[4], args[5]))  # fmt: skip
@@ -130,11 +130,11 @@ def fill_range(st: StateArray, out: NDArray[np.float64], start: int, stop: int) 
         return
     # the lanes' first states s_1 … s_4 (sequential), then blocks of 4 outputs
     ihi, ilo = st[2], st[3]
-    h0, l0 = _muladd(st[0], st[1], _MULT_HI, _MULT_LO, ihi, ilo)  # type: ignore[call-arg]
-    h1, l1 = _muladd(h0, l0, _MULT_HI, _MULT_LO, ihi, ilo)  # type: ignore[call-arg]
-    h2, l2 = _muladd(h1, l1, _MULT_HI, _MULT_LO, ihi, ilo)  # type: ignore[call-arg]
-    h3, l3 = _muladd(h2, l2, _MULT_HI, _MULT_LO, ihi, ilo)  # type: ignore[call-arg]
-    chi, clo = _muladd(ihi, ilo, _SL_HI, _SL_LO, np.uint64(0), np.uint64(0))  # type: ignore[call-arg]
+    h0, l0 = _muladd(st[0], st[1], _MULT_HI, _MULT_LO, ihi, ilo)  # type: ignore[call-arg, var-annotated]
+    h1, l1 = _muladd(h0, l0, _MULT_HI, _MULT_LO, ihi, ilo)
+    h2, l2 = _muladd(h1, l1, _MULT_HI, _MULT_LO, ihi, ilo)
+    h3, l3 = _muladd(h2, l2, _MULT_HI, _MULT_LO, ihi, ilo)
+    chi, clo = _muladd(ihi, ilo, _SL_HI, _SL_LO, np.uint64(0), np.uint64(0))
     blocks = n // LANES
     i = start
     for _ in range(blocks - 1):
@@ -142,10 +142,10 @@ def fill_range(st: StateArray, out: NDArray[np.float64], start: int, stop: int) 
         out[i + 1] = _out(h1, l1)
         out[i + 2] = _out(h2, l2)
         out[i + 3] = _out(h3, l3)
-        h0, l0 = _muladd(h0, l0, _AL_HI, _AL_LO, chi, clo)  # type: ignore[call-arg]
-        h1, l1 = _muladd(h1, l1, _AL_HI, _AL_LO, chi, clo)  # type: ignore[call-arg]
-        h2, l2 = _muladd(h2, l2, _AL_HI, _AL_LO, chi, clo)  # type: ignore[call-arg]
-        h3, l3 = _muladd(h3, l3, _AL_HI, _AL_LO, chi, clo)  # type: ignore[call-arg]
+        h0, l0 = _muladd(h0, l0, _AL_HI, _AL_LO, chi, clo)
+        h1, l1 = _muladd(h1, l1, _AL_HI, _AL_LO, chi, clo)
+        h2, l2 = _muladd(h2, l2, _AL_HI, _AL_LO, chi, clo)
+        h3, l3 = _muladd(h3, l3, _AL_HI, _AL_LO, chi, clo)
         i += LANES
     out[i] = _out(h0, l0)
     out[i + 1] = _out(h1, l1)
