@@ -49,7 +49,6 @@ from quantgeo._kernels.binomial_reference import (
     log_factorials,
     reciprocals,
 )
-from quantgeo._kernels.pcg64 import next_double
 
 __all__ = [
     "BTRD_MIN",
@@ -65,6 +64,9 @@ Array = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 #: draws per chunk of a round's vectorised passes (their work rows stay in the L1/L2 cache)
 CHUNK = 1024
+#: a batch with more than 1/INV_SHARE of its draws inverted is drawn by
+#: :func:`.binomial_chunked.rounds_chunked`
+INV_SHARE = 4
 
 
 @njit(cache=True, error_model="numpy")
@@ -137,15 +139,26 @@ def ln(x: float) -> float:
     return y if x > 0.0 else -np.inf
 
 
+# the chunked form for inversion-heavy batches needs ln and _inversion above: imported here
+from quantgeo._kernels.binomial_chunked import rounds_chunked  # noqa: E402
+
+
 @njit(cache=True, error_model="numpy", inline="always")
-def _btrd_fast(u: float, n: int, pp: float) -> int:
-    # BTRD's fast region without a branch on the data: the candidate k for u ≤ 0.86 v_r, −1
-    # if it falls outside 0 … n (rejected), −2 for u > 0.86 v_r (the slow region decides)
+def _setup(n: int, pp: float) -> tuple[float, float, float, float, float]:
+    # BTRD's set-up of an entry, computed once and kept for its later rounds and its slow
+    # region: √(n p'q), b, v_r, a, c (the same expressions in every use: the same bits)
     spq = np.sqrt(n * pp * (1.0 - pp))
     b = 1.15 + 2.53 * spq
     vr = 0.92 - 4.2 / b
     a = -0.0873 + 0.0248 * b + 0.01 * pp
     c = n * pp + 0.5
+    return spq, b, vr, a, c
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _btrd_fast(u: float, n: int, b: float, vr: float, a: float, c: float) -> int:
+    # BTRD's fast region without a branch on the data: the candidate k for u ≤ 0.86 v_r, −1
+    # if it falls outside 0 … n (rejected), −2 for u > 0.86 v_r (the slow region decides)
     uf = u / vr - 0.43
     kf = np.floor((2.0 * a / (0.5 - abs(uf)) + b) * uf + c)
     inside = (kf >= 0.0) & (kf <= n)
@@ -154,17 +167,13 @@ def _btrd_fast(u: float, n: int, pp: float) -> int:
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def _btrd_slow(v: float, w: float, n: int, pp: float) -> tuple[int, int, float, float]:
+def _btrd_slow(
+    v: float, w: float, n: int, pp: float, spq: float, b: float, vr: float, a: float, c: float
+) -> tuple[int, int, float, float]:
     # BTRD's slow region up to its acceptance test, without a branch on the data (selects):
     # the candidate k (−1 outside 0 … n), the mode m, ln v and (k − m) ln(p'/q) — the caller
     # accepts iff ln v ≤ ln m! + ln(n − m)! − ln k! − ln(n − k)! + (k − m) ln(p'/q)
     q = 1.0 - pp
-    npq = n * pp * q
-    spq = np.sqrt(npq)
-    b = 1.15 + 2.53 * spq
-    a = -0.0873 + 0.0248 * b + 0.01 * pp
-    c = n * pp + 0.5
-    vr = 0.92 - 4.2 / b
     hi = v >= vr
     u0 = v / vr - 0.93
     sg = 0.5 if u0 > 0.0 else (-0.5 if u0 < 0.0 else 0.0)
@@ -178,6 +187,24 @@ def _btrd_slow(v: float, w: float, n: int, pp: float) -> tuple[int, int, float, 
     k = int(kf if inside else -1.0)
     m = int(np.floor((n + 1) * pp))
     return k, m, ln(v), (k - m) * ln(pp / q)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _q_pow(sq: Array, sm: IntArray, sx: Array, n_i: int) -> None:
+    # inversion's f(0) = q^n by squaring from the lowest bit (the twin's order), one bit of
+    # every entry per pass, vectorised over the n_i entries of the rows (q in sq, n in sm,
+    # both consumed; the power in sx)
+    for t in range(n_i):
+        sx[t] = 1.0
+    more = True
+    while more:
+        more = False
+        for t in range(n_i):
+            e = sm[t]
+            sx[t] = sx[t] * sq[t] if (e & 1) == 1 else sx[t]
+            sq[t] = sq[t] * sq[t] if e > 0 else sq[t]
+            sm[t] = e >> 1
+            more |= e > 1
 
 
 @njit(cache=True, error_model="numpy")
@@ -197,19 +224,11 @@ def draw_binomials(
     """``out[i] ~ Bin(n[i], p[i])`` for ``i < m`` (module docstring for the stream), drawn from
     the PCG64 state ``st`` (:mod:`.pcg64`, advanced in place).
 
-    ``lf``, ``inv``: :func:`log_factorials` and :func:`reciprocals` up to ``max n``; ``vv``,
-    ``pend``, ``slow``, ``flag``: work arrays of at least ``m`` entries.  ``p ≤ 0`` or
-    ``n = 0`` gives 0 and ``p ≥ 1`` gives ``n``, without a draw.
+    ``lf``, ``inv``: :func:`log_factorials` and :func:`reciprocals` up to ``max n``; ``pend``,
+    ``slow``: work arrays of at least ``m`` entries (``vv``, ``flag`` unused, kept for the
+    signature).  ``p ≤ 0`` or ``n = 0`` gives 0 and ``p ≥ 1`` gives ``n``, without a draw.
     """
-    # listed without a branch: entries with p ∈ {0, 1} (lost or sole alleles) come at random
-    n_p = 0
-    for i in range(m):
-        ni = n[i]
-        pi = p[i]
-        out[i] = 0 if (ni <= 0) | (pi <= 0.0) else ni
-        pend[n_p] = i
-        n_p += not ((ni <= 0) | (pi <= 0.0) | (pi >= 1.0))
-    rounds(st, n, p, out, n_p, lf, inv, vv, pend, slow, flag, False)
+    _sample(st, n, p, out, m, lf, inv, vv, pend, slow, False, False)
 
 
 @njit(cache=True, error_model="numpy")
@@ -230,123 +249,215 @@ def rounds(
     """The rounds of :func:`binomials` for the ``n_p`` entries ``pend[:n_p]`` (ascending, each
     with ``n > 0`` and ``0 < p < 1``); ``predrawn``: the first round's uniforms are already in
     ``vv[pend[t]]`` (drawn by the caller in that order).  ``st``: the PCG64 state
-    (:mod:`.pcg64`), advanced; ``flag`` is unused (kept for the signature).
+    (:mod:`.pcg64`), advanced; ``pend`` and ``slow`` (≥ ``n_p`` entries) are overwritten,
+    ``flag`` is unused (kept for the signature)."""
+    _sample(st, n, p, out, n_p, lf, inv, vv, pend, slow, True, predrawn)
 
-    A round is two stages of three passes each: a sequential pass draws the uniforms (the
-    PCG64 state is one dependency chain) and gathers each draw's ``u``, ``p'``, ``n`` into
-    contiguous rows, a pass without branches or calls evaluates BTRD's fast (or slow) region on
-    the rows — LLVM vectorises it, so independent draws' sqrt/division/log chains overlap — and
-    a sequential pass decides (inversion where ``n p' < 10``; the log-factorial test) and
-    lists the rejects.  The first stage decides every pending entry and lists the slow ones,
-    the second runs the slow region on those; the two ascending lists of rejects, merged, are
-    the next round's pending entries (no pass over the accepted ones).  The passes run chunk
-    by chunk (:data:`CHUNK` draws; the order of the uniforms is the same), on two
-    ``(5, CHUNK)`` / ``(4, CHUNK)`` work arrays allocated once per call."""
-    first = predrawn
-    # work rows for a chunk of CHUNK draws, at position j of the chunk of the pending list
-    # (first pass: u, -, p', q^(2^b), q^n; n, the candidate, n >> b, the inversion list) or
-    # of the slow list (v then ln v, w then (k − m) ln(p'/q), p'; n, k, m) — small, so
-    # allocated once, cache-resident, no page faults
-    fw = np.empty((5, CHUNK))
-    iw = np.empty((4, CHUNK), dtype=np.int64)
-    sv, sw, sp, sq, sx = fw[0], fw[1], fw[2], fw[3], fw[4]
-    sn, sk, sm, si = iw[0], iw[1], iw[2], iw[3]
-    while n_p > 0:
-        # the first pass, chunk by chunk in three: each pending draw takes its first uniform,
-        # in pending order (sequential: the PCG64 state is a dependency chain); BTRD's fast
-        # region for all of them without a branch or a call (vectorised by LLVM: a mispredicted
-        # branch at the end of the sqrt/division chain cost more than the arithmetic, and
-        # independent draws' chains overlap); then inversion where n p' < 10 and the lists:
-        # the rejected ones in order in pend[:n_r], the slow ones in slow[:n_s]
-        n_s = 0
-        n_r = 0
+
+@njit(cache=True, error_model="numpy")
+def _sample(
+    st: NDArray[np.uint64],
+    n: IntArray,
+    p: Array,
+    out: IntArray,
+    m: int,
+    lf: Array,
+    inv: Array,
+    vv: Array,
+    pend: IntArray,
+    slow: IntArray,
+    listed: bool,
+    predrawn: bool,
+) -> None:
+    """The sampler behind :func:`draw_binomials` (``listed`` false: the entries ``i < m``, those
+    with ``n > 0`` and ``0 < p < 1`` drawn) and :func:`rounds` (``listed``: the ``m`` entries
+    ``pend[:m]``).
+
+    Each entry drawn gets a position ``t`` in the first round's list, and rows at ``t``: its
+    index, ``n``, ``p'``, its current candidate, the uniform of its current round and BTRD's
+    set-up (:func:`_setup`, or inversion's ``q^n``) — computed once, in the first round, by
+    passes without branches or calls that LLVM vectorises (independent draws' sqrt/division
+    chains overlap; a mispredicted branch at the end of such a chain cost more than the
+    arithmetic).  A round: a uniform for every pending draw in order (:func:`.pcg64.fill_range`)
+    and its fast region (inversion where ``n p' < 10``), a branch-free listing of the slow
+    draws and of the rejected ones; then the slow draws' second uniforms in order, their slow
+    region and log-factorial tests, chunk by chunk (:data:`CHUNK`) on gathered rows, and their
+    rejects listed.  The two ascending reject lists, merged, are the next round's pending draws
+    (their set-up is reused).  The draws are written to ``out`` at the end."""
+    cap = max(m, 1)
+    fw = np.empty((7, cap))
+    iw = np.empty((3, cap), dtype=np.int64)
+    uu, pq, ss, bb, vrr, aa, cc = fw[0], fw[1], fw[2], fw[3], fw[4], fw[5], fw[6]
+    ent, nn, kk = iw[0], iw[1], iw[2]
+    # the entries drawn: at positions t = i when every one of i < m is (the common case: no
+    # pass with a data-dependent store, so LLVM vectorises the rows' set-up), else listed
+    ident = not listed
+    if ident:
+        n_ok = 0
+        for i in range(m):
+            n_ok += (n[i] > 0) & (p[i] > 0.0) & (p[i] < 1.0)
+        ident = n_ok == m
+    n_inv = 0
+    if ident:
+        n_p = m
+        for t in range(m):
+            ni = n[t]
+            pi = p[t]
+            ent[t] = t
+            nn[t] = ni
+            pp = pi if pi <= 0.5 else 1.0 - pi
+            pq[t] = pp
+            n_inv += ni * pp < BTRD_MIN
+    elif listed:
+        n_p = m
+        for t in range(m):
+            i = pend[t]
+            ni = n[i]
+            pi = p[i]
+            ent[t] = i
+            nn[t] = ni
+            pp = pi if pi <= 0.5 else 1.0 - pi
+            pq[t] = pp
+            n_inv += ni * pp < BTRD_MIN
+    else:
+        # listed without a branch: entries with p ∈ {0, 1} (lost or sole alleles) come at
+        # random
+        n_p = 0
+        for i in range(m):
+            ni = n[i]
+            pi = p[i]
+            out[i] = 0 if (ni <= 0) | (pi <= 0.0) else ni
+            ent[n_p] = i
+            nn[n_p] = ni
+            pp = pi if pi <= 0.5 else 1.0 - pi
+            pq[n_p] = pp
+            ok = not ((ni <= 0) | (pi <= 0.0) | (pi >= 1.0))
+            n_inv += ok & (ni * pp < BTRD_MIN)
+            n_p += ok
+    if n_p == 0:
+        return
+    if INV_SHARE * n_inv > n_p:
+        # mostly inversion: the chunked form is faster there (the same draws)
+        if not listed:
+            for t in range(n_p):
+                pend[t] = ent[t]
+        rounds_chunked(st, n, p, out, n_p, lf, inv, vv, pend, slow, predrawn)
+        return
+    if predrawn:
+        for t in range(n_p):
+            uu[t] = vv[ent[t]]
+    else:
+        pcg64.fill_range(st, uu, 0, n_p)
+    # chunk rows of the inversion, the slow region and the later rounds
+    nch = min(CHUNK, n_p)
+    gf = np.empty((9, nch))
+    gi = np.empty((4, nch), dtype=np.int64)
+    gu, gw, gp, gs, gb, gv, ga, gc = gf[0], gf[1], gf[2], gf[3], gf[4], gf[5], gf[6], gf[7]
+    gq, gx = gf[2], gf[8]  # (inversion's rows, free before the first slow stage)
+    gk, gm, gl, gn = gi[0], gi[1], gi[2], gi[3]
+    qn = np.empty(n_p if n_inv > 0 else 1)
+    # BTRD's set-up and first fast region for every entry (inversion entries' are unused)
+    if n_inv < n_p:
+        for t in range(n_p):
+            spq, b, vr, a, c = _setup(nn[t], pq[t])
+            ss[t] = spq
+            bb[t] = b
+            vrr[t] = vr
+            aa[t] = a
+            cc[t] = c
+            kk[t] = _btrd_fast(uu[t], nn[t], b, vr, a, c)
+    if n_inv > 0:
+        # inversion entries (n p' < 10) over their own list, chunk by chunk: q^n (kept for
+        # their later rounds), then the search
         for c0 in range(0, n_p, CHUNK):
             nc = min(CHUNK, n_p - c0)
-            any_bt = False
-            any_inv = False
+            n_i = 0
             for j in range(nc):
-                i = pend[c0 + j]
-                if first:
-                    u = vv[i]
-                else:
-                    u = next_double(st)
-                    vv[i] = u
-                ni = n[i]
-                pp = p[i] if p[i] <= 0.5 else 1.0 - p[i]
-                sv[j] = u
-                sp[j] = pp
-                sn[j] = ni
-                any_bt |= ni * pp >= BTRD_MIN
-                any_inv |= ni * pp < BTRD_MIN
-            if any_bt:
-                for j in range(nc):
-                    sk[j] = _btrd_fast(sv[j], sn[j], sp[j])
-            if any_inv:
-                # inversion's f(0) = q^n by squaring from the lowest bit (the twin's order),
-                # one bit of every entry per pass, vectorised over the inversion entries
-                # only, gathered into rows of their own (listed without a branch): a
-                # chunk's BTRD entries no longer ride along every pass (measured ~3 ns a
-                # draw where a few rare alleles mix in)
-                n_i = 0
-                for j in range(nc):
-                    si[n_i] = j
-                    n_i += sn[j] * sp[j] < BTRD_MIN
-                for t in range(n_i):
-                    j = si[t]
-                    sx[t] = 1.0
-                    sq[t] = 1.0 - sp[j]
-                    sm[t] = sn[j]
-                more = True
-                while more:
-                    more = False
-                    for t in range(n_i):
-                        e = sm[t]
-                        sx[t] = sx[t] * sq[t] if (e & 1) == 1 else sx[t]
-                        sq[t] = sq[t] * sq[t] if e > 0 else sq[t]
-                        sm[t] = e >> 1
-                        more |= e > 1
-                # inversion here, over its own list: the decide pass below then has no
-                # branch on the (randomly mixed) sampler of each entry
-                for t in range(n_i):
-                    j = si[t]
-                    sk[j] = _inversion(sv[j], sn[j], sp[j], inv, sx[t])
-            for j in range(nc):
-                i = pend[c0 + j]
-                ni = n[i]
-                k = sk[j]
-                # written either way (−1, −2: drawn again or by the slow region)
-                out[i] = k if p[i] <= 0.5 else ni - k
-                slow[n_s] = i
+                t = c0 + j
+                gl[n_i] = t
+                n_i += nn[t] * pq[t] < BTRD_MIN
+            for j in range(n_i):
+                t = gl[j]
+                gq[j] = 1.0 - pq[t]
+                gm[j] = nn[t]
+            _q_pow(gq, gm, gx, n_i)
+            for j in range(n_i):
+                t = gl[j]
+                qn[t] = gx[j]
+                kk[t] = _inversion(uu[t], nn[t], pq[t], inv, gx[j])
+    first = True
+    n_l = n_p
+    while n_l > 0:
+        # the round's first stage: every pending draw has its uniform (in pending order) and
+        # its candidate in kk; listed without a branch: the rejected ones in order in
+        # pend[:n_r], the slow ones in slow[:n_s]
+        n_s = 0
+        n_r = 0
+        if first:
+            for t in range(n_p):
+                k = kk[t]
+                slow[n_s] = t
                 n_s += int(k == -2)
-                pend[n_r] = i  # n_r ≤ c0 + j: pend[c0 + j] is already read
+                pend[n_r] = t
                 n_r += int(k == -1)
+        else:
+            for c0 in range(0, n_l, CHUNK):
+                nc = min(CHUNK, n_l - c0)
+                pcg64.fill_range(st, gu, 0, nc)
+                for j in range(nc):
+                    t = pend[c0 + j]
+                    uu[t] = gu[j]
+                    gn[j] = nn[t]
+                    gb[j] = bb[t]
+                    gv[j] = vrr[t]
+                    ga[j] = aa[t]
+                    gc[j] = cc[t]
+                for j in range(nc):
+                    gk[j] = _btrd_fast(gu[j], gn[j], gb[j], gv[j], ga[j], gc[j])
+                for j in range(nc):
+                    t = pend[c0 + j]
+                    if nn[t] * pq[t] < BTRD_MIN:
+                        gk[j] = _inversion(gu[j], nn[t], pq[t], inv, qn[t])
+                for j in range(nc):
+                    t = pend[c0 + j]
+                    k = gk[j]
+                    kk[t] = k
+                    slow[n_s] = t
+                    n_s += int(k == -2)
+                    pend[n_r] = t  # n_r ≤ c0 + j: pend[c0 + j] is already read
+                    n_r += int(k == -1)
         first = False
-        # the slow draws, chunk by chunk: their second uniforms in order (sequential), the
-        # slow region without branches or calls (vectorised: the long sqrt/division/log
-        # chains of independent draws overlap), then the log-factorial tests and their
-        # rejects, in order, in place
+        # the slow draws, chunk by chunk: their second uniforms in order, the slow region
+        # without branches or calls (vectorised: the long division/log chains of independent
+        # draws overlap), the log-factorial tests, then their rejects, in order, in place
         n_sr = 0
         for c0 in range(0, n_s, CHUNK):
             nc = min(CHUNK, n_s - c0)
+            pcg64.fill_range(st, gw, 0, nc)
             for j in range(nc):
-                i = slow[c0 + j]
-                sv[j] = vv[i]
-                sw[j] = next_double(st)
-                sp[j] = p[i] if p[i] <= 0.5 else 1.0 - p[i]
-                sn[j] = n[i]
+                t = slow[c0 + j]
+                gu[j] = uu[t]
+                gn[j] = nn[t]
+                gp[j] = pq[t]
+                gs[j] = ss[t]
+                gb[j] = bb[t]
+                gv[j] = vrr[t]
+                ga[j] = aa[t]
+                gc[j] = cc[t]
             for j in range(nc):
-                sk[j], sm[j], sv[j], sw[j] = _btrd_slow(sv[j], sw[j], sn[j], sp[j])
+                gk[j], gm[j], gu[j], gw[j] = _btrd_slow(
+                    gu[j], gw[j], gn[j], gp[j], gs[j], gb[j], gv[j], ga[j], gc[j]
+                )
             for j in range(nc):
-                i = slow[c0 + j]
-                ni = n[i]
-                k = sk[j]
-                m = sm[j]
-                kk = max(k, 0)  # a valid index either way
-                bound = lf[m] + lf[ni - m] - lf[kk] - lf[ni - kk] + sw[j]
-                # written either way (a reject's entry is drawn again in a later round)
-                out[i] = k if p[i] <= 0.5 else ni - k
-                slow[n_sr] = i  # n_sr ≤ c0 + j: slow[c0 + j] is already read
-                n_sr += int(not ((k >= 0) & (sv[j] <= bound)))
+                t = slow[c0 + j]
+                ni = gn[j]
+                k = gk[j]
+                mo = gm[j]
+                ki = max(k, 0)  # a valid index either way
+                bound = lf[mo] + lf[ni - mo] - lf[ki] - lf[ni - ki] + gw[j]
+                kk[t] = k
+                slow[n_sr] = t  # n_sr ≤ c0 + j: slow[c0 + j] is already read
+                n_sr += int(not ((k >= 0) & (gu[j] <= bound)))
         # the next round's pending draws: the two ascending reject lists merged, from the back
         a_i = n_r - 1
         b_i = n_sr - 1
@@ -357,7 +468,14 @@ def rounds(
             else:
                 pend[dst] = slow[b_i]
                 b_i -= 1
-        n_p = n_r + n_sr
+        n_l = n_r + n_sr
+    if ident:
+        for t in range(n_p):
+            out[t] = kk[t] if p[t] <= 0.5 else nn[t] - kk[t]
+    else:
+        for t in range(n_p):
+            i = ent[t]
+            out[i] = kk[t] if p[i] <= 0.5 else nn[t] - kk[t]
 
 
 #: ``out[i] ~ Bin(n[i], p[i])`` for ``i < m``, drawn from ``rng`` (advanced in place): the

@@ -92,6 +92,20 @@ def test_kernel_equals_twin(seed):
     assert np.all(a[p == 0.0] == 0) and np.all(a[p == 1.0] == n[p == 1.0])
 
 
+@pytest.mark.parametrize("n_val, p_val", [(200, 0.03), (40, 0.5), (2000, 0.3)])
+def test_both_forms_equal_the_twin(n_val, p_val):
+    # a batch mostly inverted (n p' < 10: drawn by binomial_chunked.rounds_chunked), one of
+    # BTRD only and a mixed one (the set-up rows of binomial.rounds): kernel == twin, and the
+    # same number of uniforms consumed
+    rng = np.random.default_rng(n_val)
+    p = np.clip(rng.normal(p_val, 0.3 * p_val, 5000), 1e-6, 1 - 1e-6)
+    n = np.full(p.size, n_val, dtype=np.int64)
+    a, next_a = _draw(kb, 4, n, p)
+    b, next_b = _draw(rb, 4, n, p)
+    np.testing.assert_array_equal(a, b)
+    assert next_a == next_b
+
+
 def test_branch_free_log_is_within_one_ulp():
     # BTRD's acceptance test takes its logarithms from ln (fdlibm's log without branches, so
     # the slow region vectorises): kernel == twin bit for bit, and within fdlibm's bound of

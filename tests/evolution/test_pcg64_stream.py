@@ -44,3 +44,19 @@ def test_restore_keeps_the_32_bit_buffer() -> None:
 def test_other_bit_generator_is_refused() -> None:
     with pytest.raises(TypeError, match=r"`rng` must be a numpy\.random\.Generator on PCG64"):
         pcg64.state(np.random.Generator(np.random.MT19937(0)))
+
+
+@pytest.mark.parametrize("length", [0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 1023, 4096, 4097])
+def test_lanes_give_numpys_stream_and_state(length: int) -> None:
+    # fill_range steps four jump-ahead lanes (s ← s·M⁴ + c) and finishes sequentially: every
+    # length, a multiple of the lanes or not, gives NumPy's uniforms in order and leaves the
+    # state NumPy's sequential stream reaches
+    ref = np.random.default_rng(length + 5)
+    rng = np.random.default_rng(length + 5)
+    st = pcg64.state(rng)
+    got = np.full(length + 2, -1.0)
+    pcg64.fill_range(st, got, 1, length + 1)
+    pcg64.restore(rng, st)
+    assert np.array_equal(got[1 : length + 1], ref.random(length))
+    assert got[0] == -1.0 and got[-1] == -1.0  # nothing outside the range written
+    assert rng.bit_generator.state["state"] == ref.bit_generator.state["state"]
